@@ -1,0 +1,1 @@
+"""Lambda entry points, one folder per step; each folder is one Lambda asset."""

@@ -1,0 +1,77 @@
+"""The order as the domain sees it, and the customer's recent cancellation profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cancelflow.domain.policy import RiskRules
+from cancelflow.domain.products import Channel, ProductType
+from cancelflow.domain.states import Actor, OrderStatus
+
+PAYMENT_TIMEOUT_REASON = "payment_timeout"
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    order_id: str
+    customer_id: str
+    product_id: str
+    product_type: ProductType
+    quantity: int = Field(ge=1)
+    amount: int = Field(ge=0)  # fen
+    currency: str = "CNY"
+    target: str | None = None  # phone number or game account for top-ups
+    status: OrderStatus
+    version: int = Field(ge=1)
+    created_at: datetime
+    payment_deadline: datetime
+    paid_at: datetime | None = None
+    payment_id: str | None = None
+    payment_channel: Channel | None = None
+    paid_amount: int = 0
+    refunded_amount: int = 0  # reserved by every refund created, so refunded <= paid holds early
+    stock_locked: bool = False  # fulfilment has locked stock / submitted upstream
+    key_ids: tuple[str, ...] = ()
+    delivery_started_at: datetime | None = None
+    delivered_at: datetime | None = None
+    completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancelled_by: Actor | None = None
+    cancel_reason: str | None = None
+    open_request_id: str | None = None  # a cancel/stop request under review holds the order
+
+    def is_overdue_unpaid(self, now: datetime) -> bool:
+        """Past its payment deadline while unpaid: expired on every path, swept or not."""
+        return self.status is OrderStatus.PENDING_PAYMENT and now >= self.payment_deadline
+
+    def effective_status(self, now: datetime) -> OrderStatus:
+        return OrderStatus.CANCELLED if self.is_overdue_unpaid(now) else self.status
+
+    @property
+    def refundable(self) -> int:
+        """What may still be refunded: paid minus what refunds already claimed."""
+        return max(0, self.paid_amount - self.refunded_amount)
+
+    @property
+    def held(self) -> bool:
+        return self.open_request_id is not None
+
+
+class RiskProfile(BaseModel):
+    """A customer's recent cancellation history (DOMAIN.md, "Risk")."""
+
+    model_config = ConfigDict(frozen=True)
+    window_days: int = 30
+    orders: int = 0
+    cancellation_requests: int = 0
+    flagged: bool = False  # set by support, e.g. after fraud
+
+    @property
+    def ratio(self) -> float:
+        return self.cancellation_requests / self.orders if self.orders else 0.0
+
+    def high_risk(self, rules: RiskRules) -> bool:
+        return self.flagged or (self.orders >= rules.min_orders and self.ratio > rules.max_ratio)

@@ -1,0 +1,282 @@
+"""The one answer to "what may this customer do with this order now, and if not, why".
+
+``cancellation_options`` is what ``GET .../cancellation-options`` shows, and
+``check_submission`` is what every ``POST .../cancellations`` passes through: both read the
+same ``_evaluate`` so what the options say is allowed is exactly what a POST accepts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from cancelflow.domain.calendar import cst_display
+from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order, RiskProfile
+from cancelflow.domain.policy import CancellationPolicy, PolicyBook
+from cancelflow.domain.products import Channel, RefundTo
+from cancelflow.domain.reasons import (
+    CUSTOMER_REASONS,
+    DESCRIPTION_HINT,
+    MAX_DESCRIPTION,
+    PLATFORM_FAULT_REASONS,
+    Reason,
+    check_description,
+)
+from cancelflow.domain.states import OrderStatus
+from cancelflow.errors import DomainError, message
+
+
+class Action(StrEnum):
+    SELF_CANCEL = "self_cancel"
+    REQUEST = "request"
+    STOP_DELIVERY = "stop_delivery"
+    APPEAL = "appeal"
+    AFTER_SALES = "after_sales"
+
+
+ALL_REASONS = CUSTOMER_REASONS + PLATFORM_FAULT_REASONS
+_REASONS: dict[Action, tuple[Reason, ...]] = {
+    Action.SELF_CANCEL: CUSTOMER_REASONS,
+    Action.REQUEST: ALL_REASONS,
+    Action.STOP_DELIVERY: ALL_REASONS,
+    # Appeals need a platform fault, or a justified cause ("other") with evidence.
+    Action.APPEAL: (*PLATFORM_FAULT_REASONS, Reason.OTHER),
+    Action.AFTER_SALES: ALL_REASONS,
+}
+_PARTIAL = frozenset({Action.APPEAL, Action.AFTER_SALES})
+
+
+class Outcome(StrEnum):
+    CANCELLED = "cancelled"  # self-cancel: nothing to refund
+    REFUND_STARTED = "refund_started"  # auto-approved: cancelled, refund created
+    UNDER_REVIEW = "under_review"
+
+
+class RefundEta(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    channel: Channel
+    expected_by: datetime
+    due_by: datetime
+    expected_by_cst: str
+
+
+class ActionOption(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: Action
+    allowed: bool
+    code: str | None = None  # why not, machine-readable
+    message: str | None = None  # why not, for people (Accept-Language)
+    needs_review: bool = False
+    outcome: Outcome | None = None  # what a POST would do right now
+    reasons: tuple[Reason, ...] = ()
+    description_hint: str | None = None
+    evidence_required: bool = False
+    max_evidence: int = 0
+    partial_amount_allowed: bool = False
+    max_amount: int = 0
+    deadline: datetime | None = None
+    deadline_cst: str | None = None
+    expected_review_minutes: int | None = None
+    refund_eta: tuple[RefundEta, ...] = ()
+
+
+class CancellationOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    order_id: str
+    status: OrderStatus
+    evaluated_at: datetime
+    high_risk: bool
+    actions: tuple[ActionOption, ...]
+
+    def get(self, action: Action) -> ActionOption:
+        return next(a for a in self.actions if a.action is action)
+
+
+def _deny(action: Action, code: str, lang: str) -> ActionOption:
+    return ActionOption(action=action, allowed=False, code=code, message=message(code, lang))
+
+
+def _refund_eta(
+    order: Order, start: datetime, policy: CancellationPolicy, book: PolicyBook
+) -> tuple[RefundEta, ...]:
+    channels = [order.payment_channel or Channel.BALANCE]
+    if Channel.BALANCE not in channels:
+        channels.append(Channel.BALANCE)
+    out = []
+    for ch in channels:
+        sla = policy.refund_sla[ch]
+        expected = sla.expected_by(start, book.holidays)
+        out.append(
+            RefundEta(
+                channel=ch,
+                expected_by=expected,
+                due_by=sla.due_by(start, book.holidays),
+                expected_by_cst=cst_display(expected),
+            )
+        )
+    return tuple(out)
+
+
+def _not_allowed_code(action: Action, order: Order, now: datetime, policy: CancellationPolicy) -> str | None:
+    """The single table of "why not". ``None`` means allowed."""
+    status = order.status
+    if order.is_overdue_unpaid(now) or (
+        status is OrderStatus.CANCELLED and order.cancel_reason == PAYMENT_TIMEOUT_REASON
+    ):
+        return "ORDER_EXPIRED"
+    if status is OrderStatus.CANCELLED:
+        return "ORDER_CANCELLED"
+    if action is Action.SELF_CANCEL:
+        return None if status is OrderStatus.PENDING_PAYMENT else "ALREADY_PAID"
+    if status is OrderStatus.PENDING_PAYMENT:
+        return "NOT_PAID"
+    if order.held:
+        return "CANCELLATION_IN_PROGRESS"
+    if action is Action.REQUEST:
+        return {
+            OrderStatus.PAID: None,
+            OrderStatus.DELIVERING: "ORDER_DELIVERING",
+        }.get(status, "ALREADY_DELIVERED")
+    if action is Action.STOP_DELIVERY:
+        if status is OrderStatus.DELIVERING:
+            return None
+        return (
+            "ALREADY_DELIVERED"
+            if status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+            else "NOT_DELIVERING"
+        )
+    if action is Action.APPEAL:
+        if status is not OrderStatus.DELIVERED:
+            return "NOT_DELIVERED"
+        if not policy.appeal_after_delivery:
+            return "APPEALS_DISABLED"
+        if order.refundable <= 0:
+            return "NOTHING_TO_REFUND"
+        return None
+    # after-sales
+    if status is not OrderStatus.COMPLETED:
+        return "NOT_COMPLETED"
+    assert order.completed_at is not None
+    if now > order.completed_at + timedelta(days=policy.after_sales_days):
+        return "AFTER_SALES_WINDOW_CLOSED"
+    return None if order.refundable > 0 else "NOTHING_TO_REFUND"
+
+
+def _deadline(action: Action, order: Order, policy: CancellationPolicy) -> datetime | None:
+    if action is Action.SELF_CANCEL:
+        return order.payment_deadline
+    if action is Action.REQUEST and order.paid_at is not None:
+        return order.paid_at + policy.auto_approve_window  # until then: no review needed
+    if action is Action.APPEAL and order.delivered_at is not None:
+        return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+    if action is Action.AFTER_SALES and order.completed_at is not None:
+        return order.completed_at + timedelta(days=policy.after_sales_days)
+    return None
+
+
+def auto_approvable(order: Order, now: datetime, policy: CancellationPolicy, high_risk: bool) -> bool:
+    """Paid, inside the window after payment, stock not locked, customer not high-risk."""
+    return (
+        order.status is OrderStatus.PAID
+        and order.paid_at is not None
+        and now < order.paid_at + policy.auto_approve_window
+        and not order.stock_locked
+        and not high_risk
+    )
+
+
+def _evaluate(
+    action: Action, order: Order, now: datetime, book: PolicyBook, high_risk: bool, lang: str
+) -> ActionOption:
+    policy = book.for_type(order.product_type)
+    code = _not_allowed_code(action, order, now, policy)
+    if code is not None:
+        return _deny(action, code, lang)
+    deadline = _deadline(action, order, policy)
+    if action is Action.SELF_CANCEL:
+        return ActionOption(
+            action=action,
+            allowed=True,
+            outcome=Outcome.CANCELLED,
+            reasons=_REASONS[action],
+            deadline=deadline,
+            deadline_cst=cst_display(deadline) if deadline else None,
+        )
+    auto = action is Action.REQUEST and auto_approvable(order, now, policy, high_risk)
+    review_minutes = None if auto else policy.review_decision_minutes
+    refund_start = now if auto else now + timedelta(minutes=policy.review_decision_minutes)
+    if action is Action.REQUEST and not auto:
+        deadline = None  # the window has passed (or does not apply): review decides
+    evidence_rules = policy.evidence
+    return ActionOption(
+        action=action,
+        allowed=True,
+        needs_review=not auto,
+        outcome=Outcome.REFUND_STARTED if auto else Outcome.UNDER_REVIEW,
+        reasons=_REASONS[action],
+        description_hint=DESCRIPTION_HINT[1 if lang.lower().startswith("en") else 0],
+        evidence_required=action is Action.APPEAL and evidence_rules.required_for_appeal,
+        max_evidence=evidence_rules.max_files,
+        partial_amount_allowed=action in _PARTIAL,
+        max_amount=order.refundable,
+        deadline=deadline,
+        deadline_cst=cst_display(deadline) if deadline else None,
+        expected_review_minutes=review_minutes,
+        refund_eta=_refund_eta(order, refund_start, policy, book),
+    )
+
+
+def cancellation_options(
+    order: Order, now: datetime, book: PolicyBook, risk: RiskProfile, lang: str = "zh-CN"
+) -> CancellationOptions:
+    high_risk = risk.high_risk(book.risk)
+    return CancellationOptions(
+        order_id=order.order_id,
+        status=order.effective_status(now),
+        evaluated_at=now,
+        high_risk=high_risk,
+        actions=tuple(_evaluate(a, order, now, book, high_risk, lang) for a in Action),
+    )
+
+
+class Submission(BaseModel):
+    """What a customer asks for; validated against the options of the moment."""
+
+    model_config = ConfigDict(frozen=True)
+    action: Action
+    reason_code: Reason = Reason.CHANGED_MIND
+    description: str | None = None
+    evidence: tuple[str, ...] = ()
+    refund_to: RefundTo = RefundTo.ORIGINAL
+    amount: int | None = None
+
+
+def check_submission(options: CancellationOptions, sub: Submission) -> ActionOption:
+    """Accept exactly what the options allow, or raise the reason why not."""
+    option = options.get(sub.action)
+    if not option.allowed:
+        assert option.code is not None
+        raise DomainError(option.code, {"action": sub.action.value, "status": options.status.value})
+    if sub.reason_code not in option.reasons:
+        raise DomainError(
+            "REASON_NOT_ALLOWED",
+            {"field": "reason_code", "allowed": [r.value for r in option.reasons]},
+        )
+    check_description(sub.reason_code, sub.description)
+    if sub.description is not None and len(sub.description) > MAX_DESCRIPTION:
+        raise DomainError("VALIDATION_FAILED", {"field": "description", "max_length": MAX_DESCRIPTION})
+    if len(sub.evidence) > option.max_evidence or (sub.evidence and sub.action is Action.SELF_CANCEL):
+        raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": option.max_evidence})
+    needs_evidence = option.evidence_required or (
+        sub.action is Action.APPEAL and sub.reason_code is Reason.OTHER
+    )
+    if needs_evidence and not sub.evidence:
+        raise DomainError("EVIDENCE_REQUIRED", {"field": "evidence"})
+    if sub.amount is not None:
+        if not option.partial_amount_allowed:
+            raise DomainError("AMOUNT_NOT_ALLOWED", {"field": "amount"})
+        if not 1 <= sub.amount <= option.max_amount:
+            raise DomainError("AMOUNT_INVALID", {"field": "amount", "max_amount": option.max_amount})
+    return option

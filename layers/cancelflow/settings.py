@@ -1,0 +1,74 @@
+"""All configuration in one model, read once from the environment.
+
+Table names, queue URLs, bus and bucket names reach the code only through here (the CDK
+sets them as Lambda environment variables; the local runtime sets them for its process).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cancelflow.domain.policy import PolicyBook, build_policy_book
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = "cancelflow"
+    idempotency_table_name: str = "cancelflow-idempotency"
+    review_queue_url: str = ""
+    refund_queue_url: str = ""
+    evidence_bucket: str = "cancelflow-evidence"
+    event_bus_name: str = "cancelflow"
+    provider_base_url: str = ""  # the payment providers' API (the simulator locally)
+    provider_secret_arn: str = ""  # credentials in Secrets Manager (cloud)
+    aws_endpoint_url: str | None = None  # embedded AWS locally; None in the cloud
+    # Sparse due-time indexes are sharded so no index partition takes every write (docs/data-model.md).
+    due_shards: int = Field(default=16, ge=1, le=256)
+    stock_shards: int = Field(default=4, ge=1, le=64)
+    status_shards: int = Field(default=8, ge=1, le=256)
+    sweep_max_items: int = Field(default=500, ge=1)
+    policy_overrides: str = ""
+
+    @property
+    def policies(self) -> PolicyBook:
+        return _policy_book(self.policy_overrides)
+
+
+_ENV = {
+    "table_name": "CANCELFLOW_TABLE",
+    "idempotency_table_name": "CANCELFLOW_IDEMPOTENCY_TABLE",
+    "review_queue_url": "CANCELFLOW_REVIEW_QUEUE_URL",
+    "refund_queue_url": "CANCELFLOW_REFUND_QUEUE_URL",
+    "evidence_bucket": "CANCELFLOW_EVIDENCE_BUCKET",
+    "event_bus_name": "CANCELFLOW_EVENT_BUS",
+    "provider_base_url": "CANCELFLOW_PROVIDER_BASE_URL",
+    "provider_secret_arn": "CANCELFLOW_PROVIDER_SECRET_ARN",
+    "aws_endpoint_url": "AWS_ENDPOINT_URL",
+    "due_shards": "CANCELFLOW_DUE_SHARDS",
+    "stock_shards": "CANCELFLOW_STOCK_SHARDS",
+    "status_shards": "CANCELFLOW_STATUS_SHARDS",
+    "sweep_max_items": "CANCELFLOW_SWEEP_MAX_ITEMS",
+    "policy_overrides": "CANCELFLOW_POLICY_OVERRIDES",
+}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate({k: os.environ[v] for k, v in _ENV.items() if os.environ.get(v)})
+
+
+@lru_cache(maxsize=8)
+def _policy_book(overrides: str) -> PolicyBook:
+    return build_policy_book(overrides)
+
+
+def reset_settings() -> None:
+    """Forget cached settings and clients (tests and the local runtime change the environment)."""
+    get_settings.cache_clear()
+    from cancelflow import aws
+
+    aws.reset_clients()

@@ -1,0 +1,167 @@
+"""Thin helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from cancelflow import aws
+from cancelflow.errors import DomainError
+from cancelflow.settings import get_settings
+
+Item = dict[str, Any]
+
+
+def _ser(v: Any) -> dict[str, Any]:
+    if isinstance(v, bool):
+        return {"BOOL": v}
+    if isinstance(v, int):
+        return {"N": str(v)}
+    if isinstance(v, str):
+        return {"S": v}
+    if isinstance(v, Mapping):
+        return {"M": {k: _ser(x) for k, x in v.items() if x is not None}}
+    if isinstance(v, list | tuple):
+        return {"L": [_ser(x) for x in v]}
+    if v is None:
+        return {"NULL": True}
+    raise TypeError(f"cannot store {type(v).__name__}")
+
+
+def _de(v: Mapping[str, Any]) -> Any:
+    ((tag, x),) = v.items()
+    if tag == "S":
+        return x
+    if tag == "N":
+        d = Decimal(x)
+        return int(d) if d == d.to_integral_value() else d
+    if tag == "BOOL":
+        return bool(x)
+    if tag == "NULL":
+        return None
+    if tag == "M":
+        return {k: _de(y) for k, y in x.items()}
+    if tag == "L":
+        return [_de(y) for y in x]
+    if tag == "SS":
+        return set(x)
+    raise TypeError(f"unexpected DynamoDB type {tag}")
+
+
+def to_item(d: Mapping[str, Any]) -> dict[str, Any]:
+    """A Python dict as a DynamoDB item; ``None`` values are left out."""
+    return {k: _ser(v) for k, v in d.items() if v is not None}
+
+
+def values(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Expression attribute values (``:name`` keys)."""
+    return {k: _ser(v) for k, v in d.items()}
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    return {k: _de(v) for k, v in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def table() -> str:
+    return get_settings().table_name
+
+
+def get(pk: str, sk: str, consistent: bool = True) -> Item | None:
+    r = aws.dynamodb().get_item(TableName=table(), Key=key(pk, sk), ConsistentRead=consistent)
+    return from_item(r["Item"]) if "Item" in r else None
+
+
+def batch_get(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
+    """Up to 100 keys in one request (retrying what DynamoDB leaves unprocessed)."""
+    out: dict[tuple[str, str], Item] = {}
+    request: dict[str, Any] = {table(): {"Keys": [key(pk, sk) for pk, sk in keys], "ConsistentRead": True}}
+    while request:
+        r = aws.dynamodb().batch_get_item(RequestItems=request)
+        for it in r["Responses"].get(table(), []):
+            d = from_item(it)
+            out[(d["pk"], d["sk"])] = d
+        request = r.get("UnprocessedKeys") or {}
+    return out
+
+
+def query(
+    index: str | None,
+    key_condition: str,
+    vals: Mapping[str, Any],
+    *,
+    names: Mapping[str, str] | None = None,
+    limit: int | None = None,
+    forward: bool = True,
+    start: Mapping[str, Any] | None = None,
+    filter_expression: str | None = None,
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """One page of a query: items and the raw ``LastEvaluatedKey`` (or None)."""
+    kw: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": values(vals),
+        "ScanIndexForward": forward,
+    }
+    if index:
+        kw["IndexName"] = index
+    if names:
+        kw["ExpressionAttributeNames"] = dict(names)
+    if limit:
+        kw["Limit"] = limit
+    if start:
+        kw["ExclusiveStartKey"] = dict(start)
+    if filter_expression:
+        kw["FilterExpression"] = filter_expression
+    r = aws.dynamodb().query(**kw)
+    return [from_item(i) for i in r.get("Items", [])], r.get("LastEvaluatedKey")
+
+
+def query_all(index: str | None, key_condition: str, vals: Mapping[str, Any], **kw: Any) -> Iterator[Item]:
+    start = None
+    while True:
+        items, start = query(index, key_condition, vals, start=start, **kw)
+        yield from items
+        if not start:
+            return
+
+
+class TransactionFailed(Exception):
+    """A transaction was cancelled; ``reasons`` has one code per item ("None" for those fine)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(", ".join(reasons))
+        self.reasons = reasons
+
+
+def transact(items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems; each entry is ``{"Put"|"Update"|"ConditionCheck"|"Delete": {...}}``
+    without TableName (filled in here)."""
+    from botocore.exceptions import ClientError
+
+    for it in items:
+        for op in it.values():
+            op.setdefault("TableName", table())
+    try:
+        aws.dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code")
+        if code == "TransactionCanceledException":
+            reasons = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
+            raise TransactionFailed(reasons) from e
+        if code in ("ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+            raise DomainError("RATE_LIMITED") from e
+        raise
+
+
+def is_conditional_failure(e: Exception) -> bool:
+    from botocore.exceptions import ClientError
+
+    return (
+        isinstance(e, ClientError)
+        and e.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    )

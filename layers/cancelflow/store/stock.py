@@ -1,0 +1,146 @@
+"""Products and their stock: one item per card key, status ``available``, ``reserved`` or
+``delivered``. Available keys sit in a sparse, sharded index so a reservation reads a few
+candidates and claims them with conditional updates (no counter item to contend on)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from cancelflow import aws
+from cancelflow.domain.products import ProductType
+from cancelflow.settings import get_settings
+from cancelflow.store import ddb, keys
+from cancelflow.store.schema import GSI_STOCK
+
+AVAILABLE, RESERVED, DELIVERED = "available", "reserved", "delivered"
+
+
+def put_product(product_id: str, product_type: ProductType, price: int, name_zh: str, name_en: str) -> None:
+    aws.dynamodb().put_item(
+        TableName=ddb.table(),
+        Item=ddb.to_item(
+            {
+                "pk": keys.product_pk(product_id),
+                "sk": keys.PRODUCT,
+                "type": "product",
+                "product_id": product_id,
+                "product_type": product_type.value,
+                "price": price,
+                "name_zh": name_zh,
+                "name_en": name_en,
+            }
+        ),
+    )
+
+
+def get_product(product_id: str) -> ddb.Item | None:
+    return ddb.get(keys.product_pk(product_id), keys.PRODUCT, consistent=False)
+
+
+def _available_attrs(product_id: str, key_id: str) -> dict[str, str]:
+    shard_no = keys.shard(key_id, get_settings().stock_shards)
+    return {"stock_pk": keys.stock_pk(product_id, shard_no), "stock_sk": key_id}
+
+
+def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
+    """Add (key_id, secret code) pairs as available keys; returns how many were written."""
+    n = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        req: dict[str, Any] = {ddb.table(): list(batch)}
+        while req:
+            r = aws.dynamodb().batch_write_item(RequestItems=req)
+            req = r.get("UnprocessedItems") or {}
+        batch.clear()
+
+    for key_id, code in codes:
+        item = {
+            "pk": keys.product_pk(product_id),
+            "sk": keys.stock_key_sk(key_id),
+            "type": "stock_key",
+            "product_id": product_id,
+            "key_id": key_id,
+            "code": code,
+            "status": AVAILABLE,
+            **_available_attrs(product_id, key_id),
+        }
+        batch.append({"PutRequest": {"Item": ddb.to_item(item)}})
+        n += 1
+        if len(batch) == 25:
+            flush()
+    if batch:
+        flush()
+    return n
+
+
+def candidates(product_id: str, quantity: int, order_id: str, exclude: set[str]) -> list[str]:
+    """Some available key ids, starting at the order's shard and moving on when one runs dry."""
+    shards = get_settings().stock_shards
+    first = keys.shard(order_id, shards)
+    want = quantity * 3 + 2  # spare candidates: a racing order may take some first
+    found: list[str] = []
+    for i in range(shards):
+        sk = keys.stock_pk(product_id, (first + i) % shards)
+        items, _ = ddb.query(GSI_STOCK, "stock_pk = :p", {":p": sk}, limit=want)
+        found += [it["key_id"] for it in items if it["key_id"] not in exclude]
+        if len(found) >= want:
+            break
+    random.shuffle(found)  # two orders reading the same shard rarely pick the same keys
+    return found[: max(quantity, min(len(found), quantity * 2))]
+
+
+def reserve_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "Key": ddb.key(keys.product_pk(product_id), keys.stock_key_sk(key_id)),
+            "UpdateExpression": "SET #s = :r, order_id = :o REMOVE stock_pk, stock_sk",
+            "ConditionExpression": "#s = :a",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values({":r": RESERVED, ":a": AVAILABLE, ":o": order_id}),
+        }
+    }
+
+
+def release_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
+    attrs = _available_attrs(product_id, key_id)
+    return {
+        "Update": {
+            "Key": ddb.key(keys.product_pk(product_id), keys.stock_key_sk(key_id)),
+            "UpdateExpression": "SET #s = :a, stock_pk = :sp, stock_sk = :ss REMOVE order_id",
+            "ConditionExpression": "#s = :r AND order_id = :o",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {
+                    ":r": RESERVED,
+                    ":a": AVAILABLE,
+                    ":o": order_id,
+                    ":sp": attrs["stock_pk"],
+                    ":ss": attrs["stock_sk"],
+                }
+            ),
+        }
+    }
+
+
+def deliver_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "Key": ddb.key(keys.product_pk(product_id), keys.stock_key_sk(key_id)),
+            "UpdateExpression": "SET #s = :d",
+            "ConditionExpression": "#s = :r AND order_id = :o",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values({":r": RESERVED, ":d": DELIVERED, ":o": order_id}),
+        }
+    }
+
+
+def product_keys(product_id: str) -> list[ddb.Item]:
+    """Every key of a product (admin, tests and invariant checks; not a customer path)."""
+    return list(
+        ddb.query_all(
+            None, "pk = :p AND begins_with(sk, :k)", {":p": keys.product_pk(product_id), ":k": "KEY#"}
+        )
+    )

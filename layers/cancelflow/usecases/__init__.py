@@ -1,0 +1,1 @@
+"""Use cases: one module each, called by the thin handlers in functions/."""

@@ -1,0 +1,1 @@
+"""The local runtime: embedded AWS (moto), the API gateway, pollers, schedules and demo data."""

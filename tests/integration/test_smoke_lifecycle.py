@@ -1,0 +1,69 @@
+"""GIVEN an order WHEN it goes through its life THEN state, stock and history follow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cancelflow.domain.options import Action, Outcome, Submission
+from cancelflow.domain.products import Channel
+from cancelflow.domain.states import OrderStatus
+from cancelflow.errors import DomainError
+from cancelflow.store import history, orders, stock
+from cancelflow.usecases import submit_cancellation
+
+from tests.conftest import NOW
+
+
+def _statuses(pid: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for k in stock.product_keys(pid):
+        out[k["status"]] = out.get(k["status"], 0) + 1
+    return out
+
+
+def test_self_cancel_releases_stock(catalog: dict[str, str]) -> None:
+    pid = catalog["game_card"]
+    o = orders.create_order("c1", pid, 2, NOW)
+    assert _statuses(pid) == {"available": 18, "reserved": 2}
+    r = submit_cancellation.submit(
+        "c1", o.order_id, Submission(action=Action.SELF_CANCEL), NOW + timedelta(minutes=1)
+    )
+    assert r.outcome is Outcome.CANCELLED
+    assert r.order.status is OrderStatus.CANCELLED
+    assert _statuses(pid) == {"available": 20}
+    assert [h["event"] for h in history.timeline(o.order_id)] == ["order.created", "order.cancelled"]
+
+
+def test_auto_approved_request_refunds(catalog: dict[str, str]) -> None:
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
+    r = submit_cancellation.submit(
+        "c1", o.order_id, Submission(action=Action.REQUEST), NOW + timedelta(minutes=2)
+    )
+    assert r.outcome is Outcome.REFUND_STARTED and r.refund_id
+    assert r.order.refunded_amount == o.amount
+
+
+def test_reviewed_request_holds_and_blocks_delivery(catalog: dict[str, str]) -> None:
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + timedelta(minutes=1))
+    r = submit_cancellation.submit(
+        "c1", o.order_id, Submission(action=Action.REQUEST), NOW + timedelta(minutes=30)
+    )
+    assert r.outcome is Outcome.UNDER_REVIEW
+    with pytest.raises(DomainError) as e:
+        orders.start_delivery(o.order_id, NOW + timedelta(minutes=31))
+    assert e.value.code == "ORDER_HELD"
+
+
+def test_late_payment_refunded_once(catalog: dict[str, str]) -> None:
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    late = NOW + timedelta(minutes=20)
+    results = [
+        orders.confirm_payment(o.order_id, "pay-late", o.amount, Channel.ALIPAY, late) for _ in range(3)
+    ]
+    assert results[0].refund_id and all(r.refund_id == results[0].refund_id for r in results)
+    final = orders.require_order(o.order_id)
+    assert final.status is OrderStatus.CANCELLED and final.cancel_reason == "payment_timeout"
+    assert final.paid_amount == final.refunded_amount == o.amount
