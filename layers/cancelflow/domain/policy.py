@@ -70,6 +70,8 @@ class CancellationPolicy(BaseModel):
     auto_approve_minutes: int = Field(default=10, ge=0, le=24 * 60)
     review_first_response_minutes: int = Field(default=5, ge=1)
     review_decision_minutes: int = Field(default=60, ge=1)
+    # need_info pauses the review SLA; unanswered after this long, a senior decides without it
+    review_need_info_hours: int = Field(default=72, ge=1)
     refund_start_minutes: int = Field(default=60, ge=1)  # initiated within 1 h of approval
     refund_sla: dict[Channel, RefundSla] = Field(default_factory=lambda: dict(_DEFAULT_REFUND_SLA))
     appeal_after_delivery: bool = True

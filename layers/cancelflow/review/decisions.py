@@ -1,0 +1,383 @@
+"""A reviewer decides a task: approve, reject or ask the customer for more (DOMAIN.md, "Review").
+
+Every outcome is one transaction against the stored state: the task (only while the caller
+holds a live lease on the version read), the request (only while under review), the order
+(its version and its hold by this request) and the history. What approval does depends on the
+order as stored, not on what the request once asked:
+- paid or delivering: cancel, release reserved stock, lift the hold, create the full refund;
+- delivered or completed, appeal or after-sales: a refund only (full or partial), no cancel;
+- delivered or completed, cancel or stop-delivery: the delivery won the race, so the task
+  turns into an appeal (never cancel a delivered order) and the reviewer decides again.
+Integrations: DynamoDB (one BatchGetItem, one transaction), SQS (the refund queue).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cancelflow import dispatch
+from cancelflow.clock import iso, parse
+from cancelflow.domain.models import Order
+from cancelflow.domain.options import Action
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.reasons import MAX_DESCRIPTION
+from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.errors import DomainError
+from cancelflow.review import tasks
+from cancelflow.review.claims import holder_condition, require_lease
+from cancelflow.review.intake import VALUE_MOVED
+from cancelflow.review.tasks import Reviewer
+from cancelflow.settings import get_settings
+from cancelflow.store import ddb, history, keys, orders, refund_records, requests
+from cancelflow.store.codec import plain
+
+APPROVED, REJECTED, NEED_INFO, CONVERTED = "approved", "rejected", "need_info", "converted_to_appeal"
+REFUND_ONLY = (Action.APPEAL.value, Action.AFTER_SALES.value)
+
+
+class Checklist(BaseModel):
+    """The three checks every approval needs (DOMAIN.md, "Checklist")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    order_status_verified: bool = False
+    evidence_judged: bool = False
+    refund_path_confirmed: bool = False
+
+    def missing(self) -> list[str]:
+        return [k for k, v in self.model_dump().items() if not v]
+
+
+class Decision(BaseModel):
+    """The body of ``POST /v1/reviews/{task_id}/decision``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    outcome: Literal["approve", "reject", "need_info"]
+    checklist: Checklist = Field(default_factory=Checklist)
+    note: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    refund_amount: int | None = Field(default=None, ge=1)  # partial: appeals and after-sales
+
+
+def _check(task: ddb.Item, reviewer: Reviewer, d: Decision, now: datetime) -> None:
+    rejected_by = task.get("rejected_by")
+    if rejected_by is not None and (not reviewer.senior or reviewer.id == rejected_by):
+        # an appeal against a rejection: a senior, and not the one who rejected (DOMAIN.md 7)
+        raise DomainError("FORBIDDEN", {"task_id": task["task_id"], "needs": "senior_reviewer"})
+    require_lease(task, reviewer, now)
+    if d.outcome == "approve" and d.checklist.missing():
+        raise DomainError("CHECKLIST_INCOMPLETE", {"field": "checklist", "missing": d.checklist.missing()})
+    if d.outcome != "approve" and not (d.note or "").strip():
+        raise DomainError(
+            "VALIDATION_FAILED", {"field": "note", "why": "say why (reject) or what (need_info)"}
+        )
+
+
+def _task_op(
+    task: ddb.Item, reviewer: Reviewer, now: datetime, sets: dict[str, Any], park: str | None
+) -> dict[str, Any]:
+    """The task update, only while the caller's lease on the version read lasts."""
+    cond, vals = holder_condition(reviewer, task, now)
+    sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
+    if park is not None:
+        sets |= {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}
+    names = {f"#a{i}": k for i, k in enumerate(sets)} | {"#s": "status"}
+    vals |= {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
+    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if park is not None:
+        expr += " REMOVE lease_holder, lease_until"
+    return {
+        "Update": {
+            "Key": tasks.task_key(task["task_id"]),
+            "UpdateExpression": expr,
+            "ConditionExpression": cond,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": ddb.values(vals),
+        }
+    }
+
+
+def _request_op(request: ddb.Item, sets: dict[str, Any], decided: bool) -> dict[str, Any]:
+    """The request update, only while it is under review; a decided request leaves the due index."""
+    names = {f"#a{i}": k for i, k in enumerate(sets)} | {"#s": "status"}
+    vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())} | {":ur": requests.UNDER_REVIEW}
+    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    if decided:
+        expr += " REMOVE due_pk, due_at"
+    return {
+        "Update": {
+            "Key": ddb.key(keys.order_pk(request["order_id"]), keys.request_sk(request["request_id"])),
+            "UpdateExpression": expr,
+            "ConditionExpression": "#s = :ur",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": ddb.values(vals),
+        }
+    }
+
+
+def _entry(
+    task: ddb.Item, reviewer: Reviewer, now: datetime, event: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    version = int(task["version"]) + 1
+    return history.entry_put(
+        task["order_id"],
+        at=now,
+        suffix=f"{task['task_id']}#v{version:06d}",
+        event=event,
+        actor=Actor.REVIEWER.value,
+        actor_id=reviewer.id,
+        reason=task.get("reason_code"),
+        detail={"task_id": task["task_id"], "request_id": task["request_id"], **detail},
+    )
+
+
+def _decided_sets(
+    reviewer: Reviewer, d: Decision, now: datetime, outcome: str, **more: Any
+) -> dict[str, Any]:
+    return {
+        "outcome": outcome,
+        "decided_by": reviewer.id,
+        "decided_at": now,
+        "checklist": d.checklist.model_dump(),
+        "note": d.note,
+        **more,
+    }
+
+
+def _hold(request_id: str) -> dict[str, Any]:
+    return {"condition": "open_request_id = :rid", "cond_values": {":rid": request_id}}
+
+
+def _approve(
+    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+) -> dict[str, Any]:
+    rid = task["request_id"]
+    refund_to = RefundTo(task.get("refund_to", RefundTo.ORIGINAL.value))
+    if order.status in (OrderStatus.PAID, OrderStatus.DELIVERING):
+        if d.refund_amount is not None:
+            raise DomainError(
+                "AMOUNT_NOT_ALLOWED", {"field": "refund_amount", "why": "a cancellation refunds in full"}
+            )
+        amount = order.refundable
+        sets = _decided_sets(reviewer, d, now, APPROVED, refund_amount=amount, order_cancelled=True)
+        done, refund_id = orders.cancel_with_refund(
+            order,
+            now,
+            actor=Actor.REVIEWER,
+            actor_id=reviewer.id,
+            reason=task["reason_code"],
+            refund_to=refund_to,
+            request_id=rid,
+            extra=[
+                _task_op(task, reviewer, now, sets, tasks.DECIDED),
+                _request_op(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+                _entry(
+                    task,
+                    reviewer,
+                    now,
+                    "review.decided",
+                    {"outcome": APPROVED, "amount": amount, "order_cancelled": True},
+                ),
+            ],
+            **_hold(rid),
+        )
+        return {
+            "outcome": APPROVED,
+            "refund_id": refund_id,
+            "refund_amount": amount,
+            "order": done,
+            "sets": sets,
+        }
+    if order.status in VALUE_MOVED and task["action"] not in REFUND_ONLY:
+        return _convert(task, request, order, reviewer, now)
+    if order.status not in VALUE_MOVED:
+        raise DomainError("ORDER_NOT_CANCELLABLE", {"status": order.status.value})
+    amount = d.refund_amount or task.get("requested_amount") or order.refundable
+    refund_records.check_refundable(order, amount)
+    refund_id, put = refund_records.new_refund_put(
+        order,
+        amount=amount,
+        refund_to=refund_to,
+        reason=task["reason_code"],
+        source=Actor.REVIEWER.value,
+        now=now,
+        request_id=rid,
+    )
+    sets = _decided_sets(
+        reviewer, d, now, APPROVED, refund_amount=amount, refund_id=refund_id, order_cancelled=False
+    )
+    change = orders.Change(
+        order,
+        None,  # value has moved: a refund, never a cancellation
+        "review.decided",
+        Actor.REVIEWER,
+        reviewer.id,
+        now,
+        reason=task["reason_code"],
+        set_={"refunded_amount": order.refunded_amount + amount},
+        remove=["open_request_id"],
+        detail={
+            "task_id": task["task_id"],
+            "request_id": rid,
+            "outcome": APPROVED,
+            "amount": amount,
+            "refund_id": refund_id,
+        },
+        **_hold(rid),
+    )
+    done = orders.run(
+        change,
+        [
+            put,
+            _task_op(task, reviewer, now, sets, tasks.DECIDED),
+            _request_op(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+        ],
+    )
+    return {"outcome": APPROVED, "refund_id": refund_id, "refund_amount": amount, "order": done, "sets": sets}
+
+
+def _request_decided(reviewer: Reviewer, d: Decision, now: datetime, status: str) -> dict[str, Any]:
+    sets: dict[str, Any] = {
+        "status": status,
+        "decided_by": reviewer.id,
+        "decided_at": now,
+        "decision_note": d.note,
+        "updated_at": now,
+    }
+    if status == REJECTED:
+        sets |= {"rejected_by": reviewer.id, "rejected_at": now}
+    return sets
+
+
+def _convert(
+    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, now: datetime
+) -> dict[str, Any]:
+    """Delivery completed before the decision: the request becomes an appeal, still leased."""
+    sets = {"action": Action.APPEAL.value, "converted_from": task["action"]}
+    ddb.transact(
+        [
+            _task_op(task, reviewer, now, sets, None),
+            _request_op(request, {"converted_to_appeal": True, "updated_at": now}, decided=False),
+            _entry(
+                task,
+                reviewer,
+                now,
+                "review.converted_to_appeal",
+                {"from_action": task["action"], "order_status": order.status.value},
+            ),
+        ]
+    )
+    return {
+        "outcome": CONVERTED,
+        "refund_id": None,
+        "order": order,
+        "sets": {**sets, "version": int(task["version"]) + 1},
+    }
+
+
+def _reject(
+    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+) -> dict[str, Any]:
+    rid = task["request_id"]
+    sets = _decided_sets(reviewer, d, now, REJECTED)
+    change = orders.Change(
+        order,
+        None,
+        "review.decided",
+        Actor.REVIEWER,
+        reviewer.id,
+        now,
+        reason=task["reason_code"],
+        remove=["open_request_id"],  # the hold is lifted: delivery goes on
+        detail={"task_id": task["task_id"], "request_id": rid, "outcome": REJECTED, "note": d.note},
+        **_hold(rid),
+    )
+    done = orders.run(
+        change,
+        [
+            _task_op(task, reviewer, now, sets, tasks.DECIDED),
+            _request_op(request, _request_decided(reviewer, d, now, REJECTED), decided=True),
+        ],
+    )
+    return {"outcome": REJECTED, "refund_id": None, "order": done, "sets": sets}
+
+
+def _need_info(
+    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+) -> dict[str, Any]:
+    """Ask the customer; the SLA clock stops (what is left is kept) until they answer through
+    the appeal route (cancelflow.review.supplement). The order stays held."""
+    policy = get_settings().policies.for_type(order.product_type)
+    remaining = max(0, int((parse(task["decision_due"]) - now).total_seconds() * 1000))
+    sets = {
+        "info_request": d.note,
+        "info_asked_at": now,
+        "info_asked_by": reviewer.id,
+        "sla_remaining_ms": remaining,
+    }
+    # The request stays in the due index with the time the customer has to answer, so an
+    # unanswered question is escalated rather than holding the order for ever.
+    wait_until = now + timedelta(hours=policy.review_need_info_hours)
+    req_sets = {
+        "status": NEED_INFO,
+        "info_request": d.note,
+        "info_asked_at": now,
+        "due_at": wait_until,
+        "updated_at": now,
+    }
+    ddb.transact(
+        [
+            _task_op(task, reviewer, now, sets, tasks.WAITING),
+            _request_op(request, req_sets, decided=False),
+            _entry(task, reviewer, now, "review.need_info", {"question": d.note, "answer_by": wait_until}),
+        ]
+    )
+    return {
+        "outcome": NEED_INFO,
+        "refund_id": None,
+        "order": order,
+        "sets": {**sets, "status": tasks.WAITING},
+    }
+
+
+_OUTCOMES = {"approve": _approve, "reject": _reject, "need_info": _need_info}
+
+
+def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict[str, Any]:
+    """Carry out a decision; returns the outcome, the refund id (if any) and the task as left."""
+    task = tasks.get_task(task_id)
+    _check(task, reviewer, d, now)
+    order_key = (keys.order_pk(task["order_id"]), keys.ORDER)
+    req_key = (keys.order_pk(task["order_id"]), keys.request_sk(task["request_id"]))
+    found = ddb.batch_get([order_key, req_key])
+    order, request = Order.model_validate(found[order_key]), found[req_key]
+    if request["status"] != requests.UNDER_REVIEW:
+        raise DomainError("TASK_ALREADY_DECIDED", {"task_id": task_id, "request_status": request["status"]})
+    try:
+        result = _OUTCOMES[d.outcome](task, request, order, reviewer, d, now)
+    except (ddb.TransactionFailed, DomainError) as e:
+        if isinstance(e, DomainError) and e.code != "CONFLICT":
+            raise
+        _explain(task_id, reviewer, now)
+        raise DomainError("CONFLICT", {"task_id": task_id, "order_status": order.status.value}) from e
+    dispatch.send_refund(result["refund_id"])
+    left = dict(task)
+    if result["outcome"] != CONVERTED:  # the lease ends with the decision
+        left.pop("lease_holder", None)
+        left.pop("lease_until", None)
+    left |= plain(result["sets"]) | {"version": int(task["version"]) + 1}
+    if result["outcome"] in (APPROVED, REJECTED):
+        left["status"] = tasks.DECIDED
+    return {
+        "outcome": result["outcome"],
+        "refund_id": result["refund_id"],
+        "order_status": result["order"].status.value,
+        "task": tasks.view(left, now),
+    }
+
+
+def _explain(task_id: str, reviewer: Reviewer, now: datetime) -> None:
+    """A write that lost: say why from the task as it is now (lease gone, or decided)."""
+    fresh = tasks.get_task(task_id)
+    require_lease(fresh, reviewer, now)
