@@ -1,0 +1,41 @@
+"""The HTTP layer every API function shares (cancel, platform, review, refund).
+
+A function builds its routes on ``Api`` and exports ``handler``::
+
+    from pydantic import BaseModel, ConfigDict
+
+    from cancelflow.http import context
+    from cancelflow.http.api import Api
+    from cancelflow.http.params import IdPath
+    from cancelflow.http.identity import REVIEWERS
+
+    api = Api("review")          # one per function; ``handler`` is its Lambda entry point
+
+
+    class DecisionIn(BaseModel):
+        model_config = ConfigDict(extra="forbid")   # POST bodies are strict
+        outcome: str
+
+
+    @api.post(
+        "/v1/reviews/{task_id}/decision",          # API Gateway syntax, as in infra/topology.py
+        roles=REVIEWERS,                            # checked before validation: 401 / 403
+        status=200, model=DecisionOut,              # the success answer, for the OpenAPI document
+        errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD"),  # catalogue codes this route can answer
+    )
+    def decide(task_id: IdPath, body: DecisionIn) -> DecisionOut:
+        who = context.caller()                      # Caller(sub, groups); context.lang(): zh-CN|en
+        return usecase.decide(who.sub, task_id, ...)  # raise DomainError(code) for any refusal
+
+
+    handler = api.handler
+
+What ``Api`` does around each route: the caller from the JWT claims (``cognito:groups`` as
+a list or a flattened string), the one error format for every failure (``http.errors``),
+``Idempotency-Key`` on every POST (``http.idempotency``: same key + body replays, another
+body is 409), ``Accept-Language`` and the request id, and the route's documented responses
+(success + every status its error codes map to). ``python -m cancelflow.http.openapi``
+merges every API function's document into ``docs/openapi.json``.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,272 @@
+"""``Api``: a Powertools HTTP API resolver (payload 2.0, validation on) with what every API
+function of cancelflow needs around it (see ``cancelflow.http`` for an example).
+
+- Each route declares its roles, its success status and model, and the error codes it can
+  answer; the OpenAPI document lists exactly those (plus what every route can answer).
+- The caller is checked against the route's roles *before* validation, so a request without
+  an identity never learns anything about its input.
+- Every POST takes an optional ``Idempotency-Key`` header and runs through
+  ``cancelflow.http.idempotency``.
+- The Lambda entry point never lets an exception or a stack trace out.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel
+
+from cancelflow.errors import CATALOGUE, DomainError
+from cancelflow.http import context, idempotency, identity
+from cancelflow.http import errors as http_errors
+
+log = logging.getLogger("cancelflow.http")
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str  # API Gateway syntax, /v1/orders/{order_id}
+    roles: tuple[str, ...]
+    status: int
+    model: type[BaseModel] | None
+    error_codes: tuple[str, ...]
+    regex: re.Pattern[str] = field(compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _implied_codes(method: str, roles: tuple[str, ...], has_input: bool, has_body: bool) -> list[str]:
+    """What any route can answer besides its own codes."""
+    codes = ["UNAUTHENTICATED", "INTERNAL"]
+    if roles:
+        codes.append("FORBIDDEN")
+    if has_input or method == "POST":
+        codes.append("VALIDATION_FAILED")
+    if has_body:
+        codes.append("MALFORMED_BODY")
+    if method == "POST":
+        codes += ["IDEMPOTENCY_KEY_REUSED", "REQUEST_IN_PROGRESS"]
+    return codes
+
+
+def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
+    content = {http_errors.JSON: {"model": spec.model}} if spec.model else {}
+    out: dict[int, Any] = {spec.status: {"description": "success", "content": content}}
+    by_status: dict[int, list[str]] = {}
+    for code in dict.fromkeys(codes):
+        by_status.setdefault(CATALOGUE[code][0], []).append(code)
+    for status, group in sorted(by_status.items()):
+        out[status] = {
+            "description": "error: " + ", ".join(group),
+            "content": {http_errors.JSON: {"model": http_errors.ErrorBody}},
+        }
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, BaseModel):
+        return v.model_dump(mode="json")
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
+    """Bodies are JSON: a form or multipart body would otherwise be parsed by Powertools into
+    something that merely fails validation in a confusing way."""
+    ctype = (context.header(event, "content-type") or "").strip().lower()
+    if spec.method == "POST" and event.get("body") and ctype and not ctype.startswith(http_errors.JSON):
+        raise DomainError("MALFORMED_BODY", {"field": "body", "expected": http_errors.JSON})
+
+
+class Api:
+    def __init__(self, name: str) -> None:
+        from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+        self.name = name
+        # UTF-8 JSON: Chinese messages readable on the wire, not \u-escaped.
+        self.app = APIGatewayHttpResolver(
+            enable_validation=True,
+            serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str),
+        )
+        self.routes: dict[str, RouteSpec] = {}
+        http_errors.install(self.app)
+
+    # ------------------------------------------------------------------ routes
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        roles: tuple[str, ...],
+        status: int = 200,
+        model: type[BaseModel] | None = None,
+        errors: Iterable[str] = (),
+        summary: str | None = None,
+        aws: bool = True,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``fn`` for ``method path`` (path in API Gateway syntax).
+
+        ``fn`` takes its path/query parameters and body model as Powertools validates them and
+        returns a model (or a dict); ``status`` is the success status, ``errors`` the catalogue
+        codes it may answer with.
+        """
+        method = method.upper()
+        error_codes = tuple(errors)
+        for code in error_codes:
+            if code not in CATALOGUE:
+                raise KeyError(f"unknown error code {code}")
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+
+            hints = typing.get_type_hints(fn, include_extras=True)
+            sig = inspect.signature(fn)
+            params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
+            has_body = any(
+                (isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel))
+                or any(isinstance(m, Body) for m in getattr(p.annotation, "__metadata__", ()))
+                for p in params
+            )
+            extra = [
+                inspect.Parameter(
+                    "accept_language",
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=Annotated[
+                        str | None,
+                        Header(
+                            alias="Accept-Language",
+                            max_length=256,
+                            description="zh-CN (default) or en: the language of error messages",
+                        ),
+                    ],
+                )
+            ]
+            if method == "POST":
+                extra.append(
+                    inspect.Parameter(
+                        "idempotency_key",
+                        inspect.Parameter.KEYWORD_ONLY,
+                        default=None,
+                        annotation=Annotated[
+                            str | None,
+                            Header(
+                                alias=idempotency.HEADER,
+                                pattern=idempotency.KEY_PATTERN,
+                                description="same key and body: the first answer again, acting once",
+                            ),
+                        ],
+                    )
+                )
+            spec = RouteSpec(
+                method=method,
+                path=path,
+                roles=roles,
+                status=status,
+                model=model,
+                error_codes=error_codes,
+                regex=re.compile("^" + _PARAM.sub("[^/]+", path) + "$"),  # paths are plain [a-z0-9/_-]
+            )
+            if spec.key in self.routes:
+                raise ValueError(f"route {spec.key} registered twice")
+            implied = _implied_codes(method, roles, bool(params), has_body)
+            if aws:
+                implied.append("RATE_LIMITED")
+
+            @functools.wraps(fn)
+            def endpoint(**kwargs: Any) -> Any:
+                from aws_lambda_powertools.event_handler import Response
+
+                key = kwargs.pop("idempotency_key", None)
+                kwargs.pop("accept_language", None)
+
+                def work() -> idempotency.Reply:
+                    result = fn(**kwargs)
+                    body, code = result if isinstance(result, tuple) else (result, status)
+                    return {"status": code, "body": _jsonable(body)}
+
+                if method == "POST":
+                    payload = {k: _jsonable(v) for k, v in kwargs.items()}
+                    reply = idempotency.run(key, payload, work)
+                else:
+                    reply = work()
+                headers = {"X-Request-Id": context.current().request_id}
+                if reply.get("replayed"):
+                    headers["Idempotency-Replayed"] = "true"
+                return Response(
+                    status_code=reply["status"],
+                    content_type=http_errors.JSON,
+                    body=reply["body"],
+                    headers=headers,
+                )
+
+            endpoint.__signature__ = sig.replace(  # type: ignore[attr-defined]
+                parameters=[*params, *extra], return_annotation=inspect.Signature.empty
+            )
+            self.app.route(
+                _PARAM.sub(r"<\1>", path),
+                method,
+                summary=summary or (fn.__doc__ or "").strip().split("\n")[0] or None,
+                description=(fn.__doc__ or "").strip() or None,
+                responses=_responses(spec, [*error_codes, *implied]),
+                tags=[self.name],
+                operation_id=fn.__name__,
+            )(endpoint)
+            self.routes[spec.key] = spec
+            return fn
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return self.route("POST", path, **kw)
+
+    # ------------------------------------------------------------------ the Lambda entry point
+
+    def match(self, event: Mapping[str, Any]) -> RouteSpec | None:
+        spec = self.routes.get(str(event.get("routeKey") or ""))
+        if spec is not None:
+            return spec
+        http = (event.get("requestContext") or {}).get("http") or {}
+        method = str(http.get("method") or "").upper()
+        path = str(event.get("rawPath") or http.get("path") or "")
+        return next((s for s in self.routes.values() if s.method == method and s.regex.match(path)), None)
+
+    def handler(self, event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+        caller = identity.caller_from(event)
+        try:
+            spec = self.match(event)
+            context.begin(event, caller, spec.key if spec else "", lambda_context)
+            if spec is not None:
+                identity.authorize(caller, spec.roles)
+                _check_content_type(spec, event)
+            result: dict[str, Any] = self.app.resolve(event, lambda_context)
+            return result
+        except DomainError as e:
+            return http_errors.raw_error(e.code, e.details)
+        except Exception:  # the resolver's own failures: still the one format, no trace
+            log.exception("unhandled error (request %s)", context.current().request_id)
+            return http_errors.raw_error("INTERNAL")
+
+    def openapi(self) -> dict[str, Any]:
+        schema: dict[str, Any] = self.app.get_openapi_schema(title=f"cancelflow {self.name}").model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        return schema

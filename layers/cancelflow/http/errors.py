@@ -1,0 +1,137 @@
+"""The one error format: ``{"error": {"code", "message", "request_id", "details"}}``.
+
+Every failure goes through ``error_response``: domain errors with their catalogue status,
+validation errors (422 naming the field), malformed bodies (400), unknown routes (404),
+idempotency conflicts (409) and anything unexpected (500, logged, never shown).
+Powertools' own 422/500 bodies do not match this format (and its 422 does not match its own
+schema), so every one of them is replaced here.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cancelflow.errors import CATALOGUE, DomainError, message
+from cancelflow.http import context
+
+log = logging.getLogger("cancelflow.http")
+
+JSON = "application/json"
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="stable machine code (see the catalogue)")
+    message: str = Field(description="for people, in the language of Accept-Language (zh-CN default)")
+    request_id: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    error: ErrorInfo
+
+
+def error_payload(code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    ctx = context.current()
+    return {
+        "error": {
+            "code": code,
+            "message": message(code, ctx.lang),
+            "request_id": ctx.request_id,
+            "details": details or {},
+        }
+    }
+
+
+def error_response(code: str, details: dict[str, Any] | None = None) -> Any:
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(
+        status_code=CATALOGUE[code][0],
+        content_type=JSON,
+        body=error_payload(code, details),
+        headers={"X-Request-Id": context.current().request_id},
+    )
+
+
+def raw_error(code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The same error as a finished API Gateway v2 result (for failures outside the resolver)."""
+    import json
+
+    return {
+        "statusCode": CATALOGUE[code][0],
+        "headers": {"Content-Type": JSON, "X-Request-Id": context.current().request_id},
+        "body": json.dumps(error_payload(code, details), ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _field(loc: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_details(errors: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Powertools' validation errors -> (code, details). A body that is not JSON is 400."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "MALFORMED_BODY", {"field": "body"}
+    fields = [{"field": _field(e.get("loc", ())), "type": str(e.get("type", ""))} for e in errors]
+    return "VALIDATION_FAILED", {"field": fields[0]["field"] if fields else "body", "errors": fields}
+
+
+_IDEMPOTENCY_CODES = {
+    "IdempotencyValidationError": "IDEMPOTENCY_KEY_REUSED",  # same key, different request
+    "IdempotencyAlreadyInProgressError": "REQUEST_IN_PROGRESS",  # same key, first still running
+}
+
+
+def _domain(e: DomainError) -> Any:
+    return error_response(e.code, e.details)
+
+
+def _invalid(e: Any) -> Any:
+    return error_response(*validation_details(e.errors()))
+
+
+def _content_type(e: Exception) -> Any:
+    return error_response("MALFORMED_BODY", {"field": "body", "expected": JSON})
+
+
+def _undecodable(e: Exception) -> Any:
+    return error_response("MALFORMED_BODY", {"field": "body", "expected": "UTF-8 JSON"})
+
+
+def _not_found(e: Exception) -> Any:
+    return error_response("NOT_FOUND")
+
+
+def _unexpected(e: Exception) -> Any:
+    # Idempotency errors by name: importing Powertools' idempotency package pulls in boto3,
+    # which read-only routes should not pay for at cold start.
+    code = _IDEMPOTENCY_CODES.get(type(e).__name__)
+    if code:
+        return error_response(code, {"header": "Idempotency-Key"})
+    log.exception("unexpected error (request %s)", context.current().request_id)
+    return error_response("INTERNAL")
+
+
+def install(app: Any) -> None:
+    """Register the exception handlers on a resolver: every failure in the one format."""
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+    from aws_lambda_powertools.event_handler.openapi.exceptions import (
+        RequestUnsupportedContentType,
+        RequestValidationError,
+    )
+
+    app.exception_handler(DomainError)(_domain)
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.exception_handler(RequestUnsupportedContentType)(_content_type)
+    # A base64 body that is not UTF-8 (or not base64) fails inside Powertools' body decoding.
+    app.exception_handler([UnicodeDecodeError, binascii.Error])(_undecodable)
+    app.exception_handler(NotFoundError)(_not_found)
+    app.exception_handler(Exception)(_unexpected)
