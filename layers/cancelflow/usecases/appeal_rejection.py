@@ -1,0 +1,131 @@
+"""A customer adds to a request: an appeal against its rejection, or the answer to a reviewer's
+question (DOMAIN.md, "Cancellation paths" 7; docs/review.md).
+
+- ``rejected``: once per request. The order is held again (delivery waits, as for the first
+  review), the request goes back under review with a new SLA, and a ``rejection_appeal``
+  message names who rejected it so that only another, senior reviewer decides. The customer may
+  ask for the refund to go to their balance instead (the alternative remedy).
+- ``need_info``: the text and evidence answer the question (cancelflow.review.supplement).
+Integrations: DynamoDB (one read, one transaction), SQS (the review queue).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from cancelflow import dispatch
+from cancelflow.clock import iso
+from cancelflow.domain.options import Action
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
+from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.errors import DomainError
+from cancelflow.messages import ReviewMessage
+from cancelflow.review import supplement, tasks
+from cancelflow.settings import get_settings
+from cancelflow.store import ddb, keys, orders, requests
+
+REJECTED = "rejected"
+
+
+def appeal(
+    customer_id: str,
+    order_id: str,
+    request_id: str,
+    text: str,
+    evidence: tuple[str, ...],
+    refund_to: RefundTo,
+    now: datetime,
+) -> dict[str, Any]:
+    """Evidence keys must already be checked by the caller (type, size, ownership), as for
+    a new request."""
+    order = orders.require_order(order_id, customer_id)
+    request = requests.get_request(order_id, request_id)
+    policy = get_settings().policies.for_type(order.product_type)
+    if not text.strip() or len(text) > MAX_DESCRIPTION:
+        raise DomainError(
+            "VALIDATION_FAILED", {"field": "text", "min_length": 1, "max_length": MAX_DESCRIPTION}
+        )
+    if len(request.get("evidence", [])) + len(evidence) > policy.evidence.max_files:
+        raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": policy.evidence.max_files})
+    if request["status"] == supplement.NEED_INFO:
+        return supplement.answer(order, request, text, evidence, refund_to, now)
+    if request["status"] != REJECTED or request.get("appeal_used"):
+        raise DomainError("APPEAL_NOT_ALLOWED", {"request_id": request_id, "status": request["status"]})
+    if order.status is OrderStatus.CANCELLED:
+        raise DomainError("ORDER_CANCELLED", {"status": order.status.value})
+    if order.held:
+        raise DomainError("CANCELLATION_IN_PROGRESS", {"request_id": order.open_request_id})
+    if order.refundable <= 0:
+        raise DomainError("NOTHING_TO_REFUND", {"max_amount": 0})
+
+    s = get_settings()
+    all_evidence = (*request.get("evidence", []), *evidence)
+    appeal_item = {"at": iso(now), "text": text, "evidence": list(evidence), "refund_to": refund_to.value}
+    request_op = {
+        "Update": {
+            "Key": ddb.key(keys.order_pk(order_id), keys.request_sk(request_id)),
+            "UpdateExpression": "SET #s = :ur, appeal_used = :t, appeal = :ap, refund_to = :rt, "
+            "evidence = :ev, due_pk = :dp, due_at = :due, updated_at = :now",
+            # once per request, decided against the stored request
+            "ConditionExpression": "#s = :rj AND appeal_used = :f",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {
+                    ":ur": requests.UNDER_REVIEW,
+                    ":rj": REJECTED,
+                    ":t": True,
+                    ":f": False,
+                    ":ap": appeal_item,
+                    ":rt": refund_to.value,
+                    ":ev": list(all_evidence),
+                    ":dp": keys.due_pk("REVIEW", keys.shard(request_id, s.due_shards)),
+                    ":due": iso(now + timedelta(minutes=policy.review_decision_minutes)),
+                    ":now": iso(now),
+                }
+            ),
+        }
+    }
+    change = orders.Change(
+        order,
+        None,
+        "cancellation.appealed",
+        Actor.CUSTOMER,
+        customer_id,
+        now,
+        reason=request["reason_code"],
+        set_={"open_request_id": request_id},  # held again while a senior reviews
+        condition="attribute_not_exists(open_request_id)",
+        detail={"request_id": request_id, "refund_to": refund_to.value, "evidence": len(evidence)},
+    )
+    try:
+        held = orders.run(change, [request_op])
+    except ddb.TransactionFailed as e:
+        raise DomainError("APPEAL_NOT_ALLOWED", {"request_id": request_id}) from e
+    dispatch.send_review(
+        ReviewMessage(
+            kind="rejection_appeal",
+            request_id=request_id,
+            order_id=order_id,
+            customer_id=customer_id,
+            action=Action(request["action"]),
+            reason_code=Reason(request["reason_code"]),
+            description=text,
+            evidence=tuple(all_evidence),
+            refund_to=refund_to,
+            requested_amount=request.get("amount"),
+            order_amount=held.amount,
+            refundable=held.refundable,
+            submitted_at=now,
+            rejected_by=request.get("rejected_by"),
+        )
+    )
+    return {
+        "request_id": request_id,
+        "order_id": order_id,
+        "status": requests.UNDER_REVIEW,
+        "kind": "rejection_appeal",
+        "task_id": tasks.task_id_for(request_id, "rejection_appeal"),
+        "refund_to": refund_to.value,
+    }
