@@ -1,0 +1,7 @@
+"""``python -m local``: see local/runtime.py and docs/local-runtime.md."""
+
+import sys
+
+from local.runtime import main
+
+sys.exit(main())

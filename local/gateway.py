@@ -1,0 +1,175 @@
+"""The local HTTP API: what API Gateway does in front of the handlers, on starlette + uvicorn.
+
+Routes come from ``infra.topology.ROUTES`` (the table the CDK builds the HTTP API from). For a
+route the gateway verifies the JWT as the HTTP API's JWT authorizer would (401 otherwise),
+builds the payload-2.0 event with ``local.apigw``, invokes the real handler in-process and
+turns its answer into the response. Roles are the handlers' business, as in the cloud, where
+the authorizer only authenticates. Beside the API, on the same origin: the OpenAPI document,
+the console's static files, the issuer's JWKS, and the local-only ``/local/*`` routes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from cancelflow.errors import message
+from cancelflow.http.context import negotiate_language
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.routing import Route as HttpRoute
+from starlette.staticfiles import StaticFiles
+
+from infra.topology import ROUTES, Route
+from local import apigw
+from local.auth import Issuer, Unauthorized
+from local.lambdas import ROOT, Functions, HandlerMissing
+
+log = logging.getLogger("cancelflow.local.gateway")
+
+# A handler not written yet: local only, so not in the product's error catalogue.
+NOT_IMPLEMENTED = ("此功能尚未实现", "This route's handler is not written yet")
+
+
+def new_request_id() -> str:
+    """Shaped like API Gateway's request ids."""
+    return base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+
+
+def error_response(
+    status: int, code: str, request: Request, request_id: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    """The API's one error format, for the answers the gateway itself gives."""
+    lang = negotiate_language(request.headers.get("accept-language"))
+    text = NOT_IMPLEMENTED[lang == "en"] if code == "NOT_IMPLEMENTED" else message(code, lang)
+    body = {"error": {"code": code, "message": text, "request_id": request_id, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers={"apigw-requestid": request_id})
+
+
+def _timing(total: float, handler: float) -> str:
+    """Server-Timing: the handler's time and the gateway's own (total minus handler), in ms."""
+    return f"handler;dur={handler * 1000:.3f}, gateway;dur={(total - handler) * 1000:.3f}"
+
+
+def api_endpoint(
+    route: Route, issuer: Issuer, functions: Functions
+) -> Callable[[Request], Awaitable[Response]]:
+    route_key = f"{route.method} {route.path}"
+
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        rid = new_request_id()
+        try:
+            claims = issuer.verify(request.headers.get("authorization"))
+        except Unauthorized as e:
+            return error_response(401, "UNAUTHENTICATED", request, rid, {"reason": str(e)})
+        body = await request.body()
+        event = apigw.build_event(
+            route.method,
+            request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+            route_key,
+            {k: str(v) for k, v in request.path_params.items()},
+            headers=request.headers.items(),
+            query=request.query_params.multi_items(),
+            body=body or None,
+            claims=claims,
+            request_id=rid,
+            source_ip=request.client.host if request.client else "127.0.0.1",
+        )
+        t0 = time.perf_counter()
+        try:
+            result = await run_in_threadpool(functions.invoke, route.function, event)
+        except HandlerMissing as e:
+            return error_response(
+                501, "NOT_IMPLEMENTED", request, rid, {"function": route.function, "why": str(e)}
+            )
+        except Exception:
+            # API Gateway answers a crashed Lambda with a bare 500; the trace stays in the log.
+            log.error("%s raised:\n%s", route.function, traceback.format_exc())
+            return error_response(500, "INTERNAL", request, rid)
+        handler_time = time.perf_counter() - t0
+        status, headers, data = apigw.parse_result(result)
+        headers.pop("content-length", None)
+        headers.setdefault("apigw-requestid", rid)
+        headers["server-timing"] = _timing(time.perf_counter() - started, handler_time)
+        return Response(data, status_code=status, headers=headers)
+
+    return endpoint
+
+
+def api_routes(issuer: Issuer, functions: Functions) -> list[BaseRoute]:
+    # Starlette's {name} matches one path segment, as API Gateway's {name} does.
+    return [
+        HttpRoute(r.path, api_endpoint(r, issuer, functions), methods=[r.method], name=f"{r.method} {r.path}")
+        for r in ROUTES
+    ]
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    """The committed document (docs/openapi.json), else one generated from the handlers."""
+    committed = ROOT / "docs" / "openapi.json"
+    if committed.is_file():
+        doc: dict[str, Any] = json.loads(committed.read_text("utf-8"))
+    else:
+        from cancelflow.http.openapi import merged
+
+        doc = merged()
+    return {**doc, "servers": [{"url": base_url, "description": "local runtime"}]}
+
+
+def build_app(
+    issuer: Issuer,
+    functions: Functions,
+    local_routes: list[BaseRoute],
+    base_url: str,
+    console_dir: Path = ROOT / "console",
+) -> Starlette:
+    async def openapi(request: Request) -> Response:
+        doc = await run_in_threadpool(openapi_document, base_url)
+        return JSONResponse(doc)
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(issuer.jwks())
+
+    async def discovery(request: Request) -> Response:
+        return JSONResponse(issuer.openid_configuration())
+
+    async def root(request: Request) -> Response:
+        if (console_dir / "index.html").is_file():
+            return RedirectResponse("/console/", status_code=302)
+        return JSONResponse(
+            {"api": base_url, "openapi": f"{base_url}/openapi.json", "local": f"{base_url}/local/status"}
+        )
+
+    routes: list[BaseRoute] = [
+        *api_routes(issuer, functions),
+        *local_routes,
+        HttpRoute("/openapi.json", openapi, methods=["GET"]),
+        HttpRoute("/.well-known/jwks.json", jwks, methods=["GET"]),
+        HttpRoute("/.well-known/openid-configuration", discovery, methods=["GET"]),
+        HttpRoute("/", root, methods=["GET"]),
+    ]
+    if console_dir.is_dir():
+        routes.append(Mount("/console", app=StaticFiles(directory=console_dir, html=True), name="console"))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # API Gateway has no "method not allowed": an unknown method+path is no route at all.
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if status in (404, 405):
+            return error_response(404, "NOT_FOUND", request, new_request_id(), {"path": request.url.path})
+        return error_response(
+            status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request, new_request_id()
+        )
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})

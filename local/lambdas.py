@@ -1,0 +1,85 @@
+"""Running the real handlers in-process, one invocation at a time per function, as Lambda does.
+
+A handler is ``functions/<folder>/<module>.py:handler`` (infra.topology). It is imported on
+first use, so a handler being written while the runtime runs is picked up once it exists.
+Lambda gives each execution environment one event at a time, and the handlers rely on it
+(Powertools' resolver keeps the current event on a module-level app), so every function here
+has its own lock: concurrency one per function, like a reserved concurrency of one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.topology import FUNCTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "ap-east-1"
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class HandlerMissing(Exception):
+    """The function's module (or its ``handler``) is not written yet."""
+
+
+@dataclass
+class LambdaContext:
+    """What Powertools reads from the Lambda context object."""
+
+    function_name: str
+    timeout_seconds: int = 30
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Functions:
+    """The handlers of infra.topology.FUNCTIONS, loaded lazily and invoked one at a time each."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._locks = {name: threading.Lock() for name in FUNCTIONS}
+        self._load_lock = threading.Lock()
+
+    def exists(self, name: str) -> bool:
+        f = FUNCTIONS[name]
+        return (ROOT / "functions" / f.folder / f"{f.module}.py").is_file()
+
+    def handler(self, name: str) -> Handler:
+        if name in self._handlers:
+            return self._handlers[name]
+        f = FUNCTIONS[name]
+        if not self.exists(name):
+            raise HandlerMissing(f"functions/{f.folder}/{f.module}.py is not written yet")
+        with self._load_lock:
+            module = importlib.import_module(f"functions.{f.folder}.{f.module}")
+            fn: Handler | None = getattr(module, "handler", None)
+            if fn is None or not callable(fn):
+                raise HandlerMissing(f"functions/{f.folder}/{f.module}.py has no handler yet")
+            self._handlers[name] = fn
+            return fn
+
+    def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any:
+        """Call the function's handler with a Lambda-like context; exceptions propagate."""
+        fn = self.handler(name)
+        with self._locks[name]:
+            return fn(event, LambdaContext(f"cancelflow-{name}", timeout_seconds))
