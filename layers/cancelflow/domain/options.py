@@ -147,21 +147,34 @@ def _not_allowed_code(action: Action, order: Order, now: datetime, policy: Cance
             if status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
             else "NOT_DELIVERING"
         )
+    confirmed = _confirmed_at(order, policy)
     if action is Action.APPEAL:
         if status is not OrderStatus.DELIVERED:
             return "NOT_DELIVERED"
         if not policy.appeal_after_delivery:
             return "APPEALS_DISABLED"
+        if confirmed is not None and now >= confirmed:
+            return "APPEAL_WINDOW_CLOSED"  # the shown deadline holds, swept or not
         if order.refundable <= 0:
             return "NOTHING_TO_REFUND"
         return None
-    # after-sales
-    if status is not OrderStatus.COMPLETED:
+    # after-sales: a delivered order past its confirmation window counts as completed
+    if confirmed is None or now < confirmed:
         return "NOT_COMPLETED"
-    assert order.completed_at is not None
-    if now > order.completed_at + timedelta(days=policy.after_sales_days):
+    if now > confirmed + timedelta(days=policy.after_sales_days):
         return "AFTER_SALES_WINDOW_CLOSED"
     return None if order.refundable > 0 else "NOTHING_TO_REFUND"
+
+
+def _confirmed_at(order: Order, policy: CancellationPolicy) -> datetime | None:
+    """When the order is (or counts as) completed: its completion, or else the end of the
+    confirmation window after delivery, even before the completion sweep has run (as an
+    unpaid order counts as expired at its deadline)."""
+    if order.completed_at is not None:
+        return order.completed_at
+    if order.status is OrderStatus.DELIVERED and order.delivered_at is not None:
+        return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+    return None
 
 
 def _deadline(action: Action, order: Order, policy: CancellationPolicy) -> datetime | None:
@@ -171,8 +184,9 @@ def _deadline(action: Action, order: Order, policy: CancellationPolicy) -> datet
         return order.paid_at + policy.auto_approve_window  # until then: no review needed
     if action is Action.APPEAL and order.delivered_at is not None:
         return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
-    if action is Action.AFTER_SALES and order.completed_at is not None:
-        return order.completed_at + timedelta(days=policy.after_sales_days)
+    confirmed = _confirmed_at(order, policy)
+    if action is Action.AFTER_SALES and confirmed is not None:
+        return confirmed + timedelta(days=policy.after_sales_days)
     return None
 
 

@@ -119,6 +119,17 @@ _TYPE_DEFAULTS: dict[ProductType, dict[str, Any]] = {
 }
 
 
+def _policy_for(t: ProductType, override: Any) -> CancellationPolicy:
+    if not isinstance(override, dict):
+        raise ValueError(f"policy override for {t.value} must be an object")
+    values = {**_TYPE_DEFAULTS[t], **override}
+    # Overriding one channel's refund SLA keeps the others' defaults (every channel needs one).
+    if isinstance(values.get("refund_sla", {}), dict):
+        values["refund_sla"] = {**_DEFAULT_REFUND_SLA, **values.get("refund_sla", {})}
+    # Last, so an override cannot make one type's policy claim to be another's.
+    return CancellationPolicy.model_validate({**values, "product_type": t})
+
+
 def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBook:
     """Defaults, then per-type defaults, then the environment's overrides; validated."""
     if isinstance(overrides, str):
@@ -128,10 +139,5 @@ def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBo
     unknown = set(overrides) - {t.value for t in ProductType}
     if unknown:
         raise ValueError(f"unknown product types in policy overrides: {sorted(unknown)}")
-    policies = {
-        t: CancellationPolicy.model_validate(
-            {"product_type": t, **_TYPE_DEFAULTS[t], **overrides.get(t.value, {})}
-        )
-        for t in ProductType
-    }
+    policies = {t: _policy_for(t, overrides.get(t.value, {})) for t in ProductType}
     return PolicyBook.model_validate({"policies": policies, **top})
