@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from infra.topology import ROUTES, Route
 from local import apigw
 from local.auth import Issuer, Unauthorized
-from local.lambdas import ROOT, Functions, HandlerMissing
+from local.lambdas import ROOT, HandlerMissing, Invoker
 
 log = logging.getLogger("cancelflow.local.gateway")
 
@@ -63,7 +63,7 @@ def _timing(total: float, handler: float) -> str:
 
 
 def api_endpoint(
-    route: Route, issuer: Issuer, functions: Functions
+    route: Route, issuer: Issuer, functions: Invoker
 ) -> Callable[[Request], Awaitable[Response]]:
     route_key = f"{route.method} {route.path}"
 
@@ -108,7 +108,7 @@ def api_endpoint(
     return endpoint
 
 
-def api_routes(issuer: Issuer, functions: Functions) -> list[BaseRoute]:
+def api_routes(issuer: Issuer, functions: Invoker) -> list[BaseRoute]:
     # Starlette's {name} matches one path segment, as API Gateway's {name} does.
     return [
         HttpRoute(r.path, api_endpoint(r, issuer, functions), methods=[r.method], name=f"{r.method} {r.path}")
@@ -130,7 +130,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
 
 def build_app(
     issuer: Issuer,
-    functions: Functions,
+    functions: Invoker,
     local_routes: list[BaseRoute],
     base_url: str,
     console_dir: Path = ROOT / "console",

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from infra.topology import FUNCTIONS
 
@@ -25,6 +25,14 @@ ACCOUNT = "123456789012"  # moto's default account
 REGION = "ap-east-1"
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class Invoker(Protocol):
+    """What pollers, the ticker and the gateway need: ``Functions``, or a fake in tests."""
+
+    def exists(self, name: str) -> bool: ...
+
+    def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any: ...
 
 
 class HandlerMissing(Exception):

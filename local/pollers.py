@@ -22,7 +22,7 @@ from typing import Any
 from cancelflow.store.schema import QUEUES
 
 from infra.topology import CONSUMERS, QueueConsumer
-from local.lambdas import REGION, Functions
+from local.lambdas import REGION, Invoker
 
 log = logging.getLogger("cancelflow.local.pollers")
 
@@ -84,7 +84,7 @@ def failed_ids(result: Any, batch_ids: set[str]) -> set[str]:
 class QueuePoller:
     consumer: QueueConsumer
     queue_url: str
-    functions: Functions
+    functions: Invoker
     stop: threading.Event
     sqs: Any
     stats: PollerStats = field(default_factory=PollerStats)
@@ -147,7 +147,7 @@ class QueuePoller:
         return len(msgs)
 
 
-def build(functions: Functions, env: dict[str, str], stop: threading.Event, sqs: Any) -> list[QueuePoller]:
+def build(functions: Invoker, env: dict[str, str], stop: threading.Event, sqs: Any) -> list[QueuePoller]:
     return [
         QueuePoller(c, env[f"CANCELFLOW_{c.queue.upper()}_QUEUE_URL"], functions, stop, sqs)
         for c in CONSUMERS

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from local.lambdas import REGION, Functions
+from local.lambdas import REGION, Invoker
 
 log = logging.getLogger("cancelflow.local.streams")
 
@@ -71,7 +71,7 @@ class StreamStats:
 class StreamPoller:
     function: str
     table: str
-    functions: Functions
+    functions: Invoker
     stop: threading.Event
     ddb: Any
     streams: Any

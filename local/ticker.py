@@ -20,7 +20,7 @@ from typing import Any
 from cancelflow import clock
 
 from infra.topology import SCHEDULES, Schedule
-from local.lambdas import ACCOUNT, REGION, Functions
+from local.lambdas import ACCOUNT, REGION, Invoker
 
 log = logging.getLogger("cancelflow.local.ticker")
 
@@ -51,7 +51,7 @@ class TickStats:
 
 @dataclass
 class Ticker:
-    functions: Functions
+    functions: Invoker
     stop: threading.Event
     rate_seconds: float | None = None  # override every schedule's rate (local convenience)
     stats: TickStats = field(default_factory=TickStats)

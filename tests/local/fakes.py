@@ -1,0 +1,23 @@
+"""A stand-in for local.lambdas.Functions: named callables instead of handler modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from local.lambdas import HandlerMissing, LambdaContext
+
+
+class FakeFunctions:
+    def __init__(self, **handlers: Callable[[dict[str, Any], Any], Any]) -> None:
+        self.handlers = handlers
+        self.events: dict[str, list[dict[str, Any]]] = {}
+
+    def exists(self, name: str) -> bool:
+        return name in self.handlers
+
+    def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any:
+        if name not in self.handlers:
+            raise HandlerMissing(name)
+        self.events.setdefault(name, []).append(event)
+        return self.handlers[name](event, LambdaContext(name, timeout_seconds))

@@ -1,0 +1,130 @@
+"""The gateway in front of the handlers: JWT checks like API Gateway's authorizer, the v2 event,
+and the error format of the answers it gives itself (starlette's test client, no sockets)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.testclient import TestClient
+
+from local.auth import Issuer
+from local.gateway import build_app
+from local.lambdas import HandlerMissing
+from tests.local.fakes import FakeFunctions
+
+ISS = "http://127.0.0.1:9"
+
+
+def _echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
+
+
+@pytest.fixture
+def issuer() -> Issuer:
+    return Issuer(issuer=ISS)
+
+
+@pytest.fixture
+def client(issuer: Issuer, tmp_path: Any) -> TestClient:
+    def missing(event: dict[str, Any], context: Any) -> Any:
+        raise HandlerMissing("functions/review/api.py is not written yet")
+
+    def crash(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError("secret stack detail")
+
+    fns = FakeFunctions(cancel_api=_echo, review_api=missing, platform_api=crash)
+    return TestClient(build_app(issuer, fns, [], ISS, console_dir=tmp_path / "none"))
+
+
+def _bearer(issuer: Issuer, groups: list[str] | None = None, ttl: int = 600) -> dict[str, str]:
+    token, _ = issuer.mint("cust-1", groups or ["customer"], ttl)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _error(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    err: dict[str, Any] = r.json()["error"]
+    assert err["code"] == code and err["message"] and err["request_id"]
+    return err
+
+
+def test_a_valid_token_reaches_the_handler_as_a_v2_event_with_claims(
+    client: TestClient, issuer: Issuer
+) -> None:
+    """GIVEN a token from the local issuer WHEN a route is called
+    THEN the handler gets the route key, path parameters, query and string claims as API Gateway sends."""
+    r = client.get("/v1/orders/o_1/timeline?a=1&a=2", headers=_bearer(issuer, ["customer", "support"]))
+    assert r.status_code == 200
+    ev = r.json()
+    assert ev["version"] == "2.0" and ev["routeKey"] == "GET /v1/orders/{order_id}/timeline"
+    assert ev["pathParameters"] == {"order_id": "o_1"}
+    assert ev["queryStringParameters"] == {"a": "1,2"}
+    claims = ev["requestContext"]["authorizer"]["jwt"]["claims"]
+    assert claims["sub"] == "cust-1" and claims["cognito:groups"] == "[customer support]"
+    assert claims["iss"] == ISS and claims["aud"] == "cancelflow-local"
+    assert "handler;dur=" in r.headers["server-timing"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ],
+)
+def test_missing_or_malformed_tokens_get_401_in_the_error_format(client: TestClient, headers: Any) -> None:
+    """GIVEN no usable token WHEN any API route is called THEN 401 UNAUTHENTICATED, handler not called."""
+    _error(client.get("/v1/orders", headers=headers), 401, "UNAUTHENTICATED")
+
+
+def test_expired_foreign_and_wrong_audience_tokens_get_401(client: TestClient, issuer: Issuer) -> None:
+    """GIVEN tokens the authorizer would refuse WHEN used THEN 401 each, with the reason in details."""
+    expired = _bearer(issuer, ttl=-10)
+    assert _error(client.get("/v1/orders", headers=expired), 401, "UNAUTHENTICATED")["details"]["reason"] == (
+        "token expired"
+    )
+    other_key = rsa.generate_private_key(65537, 2048)
+    now = int(time.time())
+    claims = {"sub": "x", "iss": ISS, "aud": "cancelflow-local", "exp": now + 60, "iat": now}
+    forged = jwt.encode(claims, other_key, algorithm="RS256", headers={"kid": issuer.kid})
+    _error(client.get("/v1/orders", headers={"Authorization": f"Bearer {forged}"}), 401, "UNAUTHENTICATED")
+    own_key = issuer._key
+    wrong_aud = jwt.encode({**claims, "aud": "x"}, own_key, algorithm="RS256", headers={"kid": issuer.kid})
+    _error(client.get("/v1/orders", headers={"Authorization": wrong_aud}), 401, "UNAUTHENTICATED")
+    wrong_iss = jwt.encode(
+        {**claims, "iss": "http://evil"}, own_key, algorithm="RS256", headers={"kid": issuer.kid}
+    )
+    _error(client.get("/v1/orders", headers={"Authorization": wrong_iss}), 401, "UNAUTHENTICATED")
+    hs = jwt.encode(
+        claims, "a-shared-secret-of-at-least-32-bytes!", algorithm="HS256", headers={"kid": issuer.kid}
+    )
+    _error(client.get("/v1/orders", headers={"Authorization": hs}), 401, "UNAUTHENTICATED")
+
+
+def test_gateway_errors_are_localised_and_never_leak(client: TestClient, issuer: Issuer) -> None:
+    """GIVEN a handler not written, a crashing one and an unknown route
+    WHEN called THEN 501, 500 and 404 in the error format, no stack trace, English on request."""
+    en = {"Accept-Language": "en", **_bearer(issuer, ["reviewer"])}
+    err = _error(client.get("/v1/reviews", headers=en), 501, "NOT_IMPLEMENTED")
+    assert err["message"] == "This route's handler is not written yet"
+    r = client.post("/v1/platform/orders", headers=_bearer(issuer, ["platform"]), json={})
+    _error(r, 500, "INTERNAL")
+    assert "secret" not in r.text
+    _error(client.get("/v1/nothing-here", headers=en), 404, "NOT_FOUND")
+    _error(client.delete("/v1/orders", headers=en), 404, "NOT_FOUND")  # no route: no 405 in API Gateway
+
+
+def test_jwks_verifies_minted_tokens(client: TestClient, issuer: Issuer) -> None:
+    """GIVEN the served JWKS WHEN a minted token is verified with it THEN it is valid."""
+    jwks = client.get("/.well-known/jwks.json").json()
+    key = jwt.PyJWK(jwks["keys"][0])
+    token, _ = issuer.mint("s", ["customer"])
+    assert jwt.decode(token, key.key, algorithms=["RS256"], audience="cancelflow-local")["sub"] == "s"
+    assert client.get("/.well-known/openid-configuration").json()["issuer"] == ISS
