@@ -12,8 +12,8 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote, urlencode
+from typing import Any, Protocol, TypeVar
+from urllib.parse import quote, unquote, urlencode
 
 # Content types API Gateway passes as text; anything else arrives base64-encoded.
 _TEXT_TYPES = (
@@ -181,3 +181,39 @@ def parse_result(result: Any) -> tuple[int, dict[str, str], bytes]:
     if cookies:
         headers["set-cookie"] = ", ".join(cookies)
     return int(result["statusCode"]), headers, data
+
+
+class RouteLike(Protocol):
+    method: str
+    path: str
+
+
+R = TypeVar("R", bound=RouteLike)
+
+
+def match_route(routes: Iterable[R], method: str, raw_path: str) -> tuple[R, dict[str, str]] | None:
+    """The route (API Gateway syntax, ``/v1/orders/{order_id}``) a request reaches, with its path
+    parameters, as API Gateway matches it: literal segments before ``{params}``."""
+    parts = raw_path.rstrip("/").split("/") if raw_path != "/" else [""]
+    best: tuple[int, R, dict[str, str]] | None = None
+    for route in routes:
+        if route.method.upper() != method.upper():
+            continue
+        rparts = route.path.rstrip("/").split("/")
+        if len(rparts) != len(parts):
+            continue
+        params: dict[str, str] = {}
+        literal = 0
+        for rp, p in zip(rparts, parts, strict=True):
+            if rp.startswith("{") and rp.endswith("}"):
+                if not p:
+                    break
+                params[rp[1:-1]] = unquote(p)
+            elif rp == p:
+                literal += 1
+            else:
+                break
+        else:
+            if best is None or literal > best[0]:
+                best = (literal, route, params)
+    return (best[1], best[2]) if best else None

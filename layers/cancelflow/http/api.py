@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from cancelflow.errors import CATALOGUE, DomainError
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
+from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
 
@@ -77,11 +78,8 @@ def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
 
 
 def _jsonable(v: Any) -> Any:
-    if isinstance(v, BaseModel):
-        return v.model_dump(mode="json")
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    return v
+    """JSON-ready, with times in the one stored/returned format (clock.iso, ms and Z)."""
+    return plain(v.model_dump() if isinstance(v, BaseModel) else v)
 
 
 def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:

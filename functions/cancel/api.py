@@ -1,0 +1,240 @@
+"""The customer cancellation API (payload 2.0 behind API Gateway): thin routes over the use
+cases in ``cancelflow.usecases``. ``handler`` is the Lambda entry point.
+
+Cold start: no Tracer, and boto3 is imported on the first AWS call, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from cancelflow import clock, evidence
+from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
+from cancelflow.domain.policy import CancellationPolicy, RiskRules
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
+from cancelflow.domain.states import OrderStatus
+from cancelflow.http import context
+from cancelflow.http.api import Api
+from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
+from cancelflow.http.params import IdPath
+from cancelflow.settings import get_settings
+from cancelflow.usecases import (
+    evidence_upload,
+    get_order,
+    list_orders,
+    order_view,
+    submit_cancellation,
+    timeline,
+)
+from cancelflow.usecases.views import OrderDetail, OrderOut, OrdersPage, Timeline
+from pydantic import BaseModel, ConfigDict, Field
+
+api = Api("cancel")
+
+# Evidence keys: at most this many per request at the API's edge; the policy may allow fewer.
+MAX_EVIDENCE_FIELD = 20
+EvidenceKeys = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=300)]],
+    Field(max_length=MAX_EVIDENCE_FIELD, description="object keys from evidence-uploads"),
+]
+
+
+class PoliciesOut(BaseModel):
+    policies: list[CancellationPolicy]
+    risk: RiskRules
+
+
+class CancellationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    reason_code: Reason = Reason.CHANGED_MIND
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    evidence: EvidenceKeys = Field(default_factory=list)
+    refund_to: RefundTo = RefundTo.ORIGINAL
+    # partial refunds (appeal, after-sales); fen. No Field(gt=0)-style bound beyond ge: the
+    # ceiling is the order's refundable amount, checked by the domain.
+    amount: int | None = Field(default=None, ge=1, le=10**12, description="fen, partial refund")
+
+
+class CancellationOut(BaseModel):
+    outcome: Outcome
+    request_id: str
+    order_id: str
+    status: OrderStatus
+    refund_id: str | None = None
+    order: OrderOut
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_DESCRIPTION, description="what the reviewer missed")
+    evidence: EvidenceKeys = Field(default_factory=list)
+    refund_to: RefundTo = Field(default=RefundTo.ORIGINAL, description="balance: the alternative remedy")
+
+
+class AppealOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    request_id: str
+    order_id: str
+    status: str
+    kind: str | None = None
+    task_id: str | None = None
+    refund_to: RefundTo | None = None
+
+
+class EvidenceUploadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    content_type: Literal["image/png", "image/jpeg", "image/webp"]
+
+
+class EvidenceUploadOut(BaseModel):
+    key: str = Field(description="name this key in a request's evidence after uploading")
+    url: str = Field(description="POST the file here as multipart/form-data: fields first, then file")
+    fields: dict[str, str]
+    content_type: str
+    max_bytes: int
+    expires_at: str
+
+
+@api.get("/v1/policies", roles=ANY_SIGNED_IN, model=PoliciesOut, aws=False)
+def list_policies() -> PoliciesOut:
+    """The published cancellation policy of each product type."""
+    book = get_settings().policies
+    return PoliciesOut(policies=list(book.policies.values()), risk=book.risk)
+
+
+@api.get("/v1/orders", roles=CUSTOMER, model=OrdersPage)
+def my_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrdersPage:
+    """The caller's orders, newest first."""
+    return list_orders.list_orders(context.caller().sub, limit, cursor, clock.now())
+
+
+@api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=("ORDER_NOT_FOUND",))
+def order_detail(order_id: IdPath) -> OrderDetail:
+    """One order with its status and a cancellation summary."""
+    return get_order.get_order(context.caller().sub, order_id, clock.now())
+
+
+@api.get(
+    "/v1/orders/{order_id}/cancellation-options",
+    roles=CUSTOMER,
+    model=CancellationOptions,
+    errors=("ORDER_NOT_FOUND",),
+)
+def cancellation_options(order_id: IdPath) -> CancellationOptions:
+    """What the caller may do with the order now; for each action not allowed, why."""
+    _, options = order_view.options(order_id, context.caller().sub, clock.now(), context.lang())
+    return options
+
+
+# Everything check_submission and the writes can refuse with (domain/options.py, store/).
+SUBMIT_ERRORS = (
+    "ORDER_NOT_FOUND",
+    "ORDER_EXPIRED",
+    "ORDER_CANCELLED",
+    "ALREADY_PAID",
+    "NOT_PAID",
+    "CANCELLATION_IN_PROGRESS",
+    "ORDER_DELIVERING",
+    "NOT_DELIVERING",
+    "ALREADY_DELIVERED",
+    "NOT_DELIVERED",
+    "APPEALS_DISABLED",
+    "NOT_COMPLETED",
+    "AFTER_SALES_WINDOW_CLOSED",
+    "NOTHING_TO_REFUND",
+    "ORDER_NOT_CANCELLABLE",
+    "CONFLICT",
+    "REASON_NOT_ALLOWED",
+    "DESCRIPTION_REQUIRED",
+    "EVIDENCE_REQUIRED",
+    "EVIDENCE_INVALID",
+    "AMOUNT_INVALID",
+    "AMOUNT_NOT_ALLOWED",
+)
+
+
+@api.post(
+    "/v1/orders/{order_id}/cancellations",
+    roles=CUSTOMER,
+    status=201,
+    model=CancellationOut,
+    errors=SUBMIT_ERRORS,
+)
+def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
+    """Cancel, request a cancellation, stop a delivery, appeal, or ask for after-sales."""
+    sub = Submission(**body.model_dump(exclude={"evidence"}), evidence=tuple(body.evidence))
+    result = submit_cancellation.submit(
+        context.caller().sub, order_id, sub, clock.now(), context.lang(), evidence.check_for_order
+    )
+    return CancellationOut(
+        outcome=result.outcome,
+        request_id=result.request_id,
+        order_id=order_id,
+        status=result.order.status,
+        refund_id=result.refund_id,
+        order=OrderOut.of(result.order, clock.now()),
+    )
+
+
+@api.post(
+    "/v1/orders/{order_id}/cancellations/{request_id}/appeal",
+    roles=CUSTOMER,
+    status=200,
+    model=AppealOut,
+    errors=(
+        "ORDER_NOT_FOUND",
+        "REQUEST_NOT_FOUND",
+        "APPEAL_NOT_ALLOWED",
+        "ORDER_CANCELLED",
+        "CANCELLATION_IN_PROGRESS",
+        "NOTHING_TO_REFUND",
+        "EVIDENCE_INVALID",
+        "CONFLICT",
+    ),
+)
+def appeal(order_id: IdPath, request_id: IdPath, body: AppealIn) -> AppealOut:
+    """Once, after a rejection: more text and evidence, optionally the refund to balance."""
+    from cancelflow.store import orders
+    from cancelflow.usecases import appeal_rejection  # the review step's use case
+
+    me = context.caller().sub
+    keys = tuple(body.evidence)
+    if keys:  # the same checks as for a new request, against the caller's own order
+        evidence.check_for_order(orders.require_order(order_id, me), keys)
+    out = appeal_rejection.appeal(me, order_id, request_id, body.text, keys, body.refund_to, clock.now())
+    return AppealOut.model_validate(out)
+
+
+@api.post(
+    "/v1/orders/{order_id}/evidence-uploads",
+    roles=CUSTOMER,
+    status=201,
+    model=EvidenceUploadOut,
+    errors=("ORDER_NOT_FOUND", "EVIDENCE_INVALID"),
+)
+def evidence_uploads(order_id: IdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
+    """A short-lived upload (presigned POST) for one PNG/JPEG/WebP image of at most 5 MB."""
+    up = evidence_upload.start_upload(context.caller().sub, order_id, body.content_type, clock.now())
+    return EvidenceUploadOut(
+        key=up.key,
+        url=up.url,
+        fields=up.fields,
+        content_type=up.content_type,
+        max_bytes=up.max_bytes,
+        expires_at=clock.iso(up.expires_at),
+    )
+
+
+@api.get("/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=("ORDER_NOT_FOUND",))
+def order_timeline(order_id: IdPath) -> Timeline:
+    """The order's history: requests, review steps, refund steps."""
+    return timeline.timeline(context.caller().sub, order_id, clock.now())
+
+
+handler = api.handler

@@ -1,0 +1,88 @@
+"""Platform intake (role ``platform``): how the order service, the payment service and
+fulfilment drive orders through their states, on the lifecycle operations of
+``cancelflow.store.orders``. ``handler`` is the Lambda entry point."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from cancelflow import clock
+from cancelflow.domain.products import Channel
+from cancelflow.http.api import Api
+from cancelflow.http.identity import PLATFORM
+from cancelflow.http.params import IdPath
+from cancelflow.store.codec import ID_PATTERN
+from cancelflow.store.orders import MAX_QUANTITY
+from cancelflow.usecases import fulfil_order, place_order, record_payment
+from cancelflow.usecases.fulfil_order import FulfilmentStep
+from cancelflow.usecases.views import PaymentOut, PlatformOrderOut
+from pydantic import BaseModel, ConfigDict, Field
+
+api = Api("platform")
+
+ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")]
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: ExternalId
+    product_id: ExternalId
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+    target: str | None = Field(default=None, max_length=64, description="phone number or game account")
+    order_id: str | None = Field(default=None, pattern=ID_PATTERN, description="to choose the id (else new)")
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(pattern=ID_PATTERN)
+    payment_id: ExternalId
+    amount: int = Field(ge=1, le=10**12, description="fen")
+    currency: Literal["CNY"] = "CNY"
+    channel: Channel
+
+
+class FulfilmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: FulfilmentStep
+    reason: str | None = Field(default=None, max_length=200, description="why delivery failed")
+
+
+@api.post(
+    "/v1/platform/orders",
+    roles=PLATFORM,
+    status=201,
+    model=PlatformOrderOut,
+    errors=("PRODUCT_NOT_FOUND", "OUT_OF_STOCK", "INVALID_QUANTITY", "CONFLICT"),
+)
+def create_order(body: OrderIn) -> PlatformOrderOut:
+    """Create an unpaid order and reserve its stock."""
+    return place_order.place(
+        body.customer_id, body.product_id, body.quantity, body.target, body.order_id, clock.now()
+    )
+
+
+@api.post(
+    "/v1/platform/payments",
+    roles=PLATFORM,
+    status=200,
+    model=PaymentOut,
+    errors=("ORDER_NOT_FOUND", "PAYMENT_AMOUNT_MISMATCH", "PAYMENT_CONFLICT", "CONFLICT"),
+)
+def payment(body: PaymentIn) -> PaymentOut:
+    """A payment notification; may arrive late, twice, or for a cancelled order (refunded)."""
+    return record_payment.record(body.order_id, body.payment_id, body.amount, body.channel, clock.now())
+
+
+@api.post(
+    "/v1/platform/orders/{order_id}/fulfilment",
+    roles=PLATFORM,
+    status=200,
+    model=PlatformOrderOut,
+    errors=("ORDER_NOT_FOUND", "ORDER_HELD", "ORDER_NOT_CANCELLABLE", "CONFLICT"),
+)
+def fulfilment(order_id: IdPath, body: FulfilmentIn) -> PlatformOrderOut:
+    """Fulfilment: ``start`` (refused while a request holds the order), ``complete``, ``fail``."""
+    return fulfil_order.fulfil(order_id, body.action, body.reason, clock.now())
+
+
+handler = api.handler

@@ -1,0 +1,15 @@
+"""The order service creates an order and reserves its stock (all or nothing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cancelflow.store import orders
+from cancelflow.usecases.views import PlatformOrderOut
+
+
+def place(
+    customer_id: str, product_id: str, quantity: int, target: str | None, order_id: str | None, now: datetime
+) -> PlatformOrderOut:
+    order = orders.create_order(customer_id, product_id, quantity, now, target=target, order_id=order_id)
+    return PlatformOrderOut.of(order, now)
