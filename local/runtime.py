@@ -181,19 +181,26 @@ class Runtime:
             from local.provision import apply, provision
 
             env = provision(endpoint)
+        from local.auth import MAX_TTL, Issuer
+
+        issuer = Issuer(issuer=base)
+        # The simulator pushes refund results to the notify route as a provider would, signed
+        # in as the platform (the route's role).
+        platform_token, _ = issuer.mint("payment-provider-sim", ["platform"], MAX_TTL)
         provider = None
         with step("simulated payment provider"):
-            provider = self._start_provider()
+            provider = self._start_provider(
+                notify_url=f"{base}/v1/platform/refunds/{{refund_no}}/notify",
+                notify_headers={"Authorization": f"Bearer {platform_token}"},
+            )
         if provider:
             env["CANCELFLOW_PROVIDER_BASE_URL"] = provider
         apply(env)
 
-        from local.auth import Issuer
         from local.lambdas import Functions
         from local.ticker import Ticker
 
         functions = Functions()
-        issuer = Issuer(issuer=base)
         if o.demo:
             with step("demo data (products, customers, orders in every state)"):
                 self.demo_orders = self._seed(env)
@@ -222,13 +229,13 @@ class Runtime:
         host, port = server.get_host_and_port()
         return f"http://{host}:{port}"
 
-    def _start_provider(self) -> str | None:
+    def _start_provider(self, **config: Any) -> str | None:
         try:
-            from local import provider_sim  # type: ignore[attr-defined]
+            from local import provider_sim
         except ImportError:
             print(" (not written yet)", end="")
             return None
-        url, stop = provider_sim.start(port=self.opts.provider_port)
+        url, stop = provider_sim.start(port=self.opts.provider_port, host=self.opts.host, **config)
         self._cleanups.append(stop)
         return str(url)
 

@@ -1,0 +1,161 @@
+"""The end-to-end suite: one local runtime (``python -m local``) per session, started as a
+subprocess on free ports, driven over real HTTP with real tokens from its issuer.
+
+Journeys use their own products (``/local/products``) and customers so they never depend on
+each other or on the demo data. Work that happens in the background (queue consumers, the
+stream, the provider's callbacks) is awaited with ``eventually``: a deadline for waiting, then
+an ordinary assertion.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from local import launcher
+
+T = TypeVar("T")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Iterator[launcher.Running]:
+    rt = launcher.start()
+    yield rt
+    rt.stop()
+
+
+class Api:
+    """A thin client: tokens per user, JSON in and out, the error format checked."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=30)
+        self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def token(self, sub: str, *groups: str, expires_in: int = 3600) -> str:
+        key = (sub, groups)
+        if key not in self._tokens or expires_in != 3600:
+            r = self.http.post(
+                "/local/token", json={"sub": sub, "groups": list(groups), "expires_in": expires_in}
+            )
+            assert r.status_code == 200, r.text
+            if expires_in != 3600:
+                return str(r.json()["token"])
+            self._tokens[key] = r.json()["token"]
+        return self._tokens[key]
+
+    def call(
+        self, method: str, path: str, user: tuple[str, ...] | None, body: Any = None, **headers: str
+    ) -> httpx.Response:
+        h = {k.replace("_", "-"): v for k, v in headers.items()}
+        if user is not None:
+            h["Authorization"] = f"Bearer {self.token(user[0], *user[1:])}"
+        return self.http.request(method, path, json=body, headers=h)
+
+    def ok(
+        self, method: str, path: str, user: tuple[str, ...] | None, body: Any = None, status: int = 200
+    ) -> Any:
+        r = self.call(method, path, user, body)
+        assert r.status_code == status, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json()
+
+    def error(self, r: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+        assert r.status_code == status, r.text
+        err: dict[str, Any] = r.json()["error"]
+        assert err["message"] and err["request_id"]
+        if code is not None:
+            assert err["code"] == code, err
+        return err
+
+    # ------------------------------------------------------------- local helpers
+
+    def product(self, product_type: str = "game_card", price: int = 10000, keys: int = 5) -> str:
+        pid = f"p-e2e-{uuid.uuid4().hex[:10]}"
+        body = {"product_id": pid, "product_type": product_type, "price": price}
+        if product_type != "mobile_topup":
+            body["keys"] = keys
+        self.ok("POST", "/local/products", None, body)
+        return pid
+
+    def stock(self, product_id: str) -> dict[str, int]:
+        return dict(self.ok("GET", f"/local/products/{product_id}", None)["stock"])
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return dict(self.ok("POST", "/local/clock", None, {"advance_seconds": seconds}))
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.ok("GET", "/local/status", None))
+
+
+PLATFORM = ("platform-e2e", "platform")
+
+
+def customer() -> tuple[str, str]:
+    return (f"cust-e2e-{uuid.uuid4().hex[:8]}", "customer")
+
+
+def eventually(check: Callable[[], T], timeout: float = 30, every: float = 0.2) -> T:
+    """Poll ``check`` until it returns something truthy without raising; then return it.
+    After the deadline the last failure is raised as it is."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            out = check()
+            if out:
+                return out
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still {out!r} after {timeout} s")
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(every)
+
+
+@pytest.fixture(scope="session")
+def api(runtime: launcher.Running) -> Iterator[Api]:
+    client = Api(runtime.api)
+    yield client
+    client.http.close()
+
+
+# ----------------------------------------------------------------- platform steps
+
+
+def new_order(api: Api, cust: tuple[str, str], product_id: str, quantity: int = 1) -> dict[str, Any]:
+    body = {"customer_id": cust[0], "product_id": product_id, "quantity": quantity}
+    return dict(api.ok("POST", "/v1/platform/orders", PLATFORM, body, status=201))
+
+
+def pay(
+    api: Api, order: dict[str, Any], channel: str = "alipay", payment_id: str | None = None
+) -> dict[str, Any]:
+    body = {
+        "order_id": order["order_id"],
+        "payment_id": payment_id or f"pay-{uuid.uuid4().hex[:12]}",
+        "amount": order["amount"],
+        "channel": channel,
+    }
+    return dict(api.ok("POST", "/v1/platform/payments", PLATFORM, body))
+
+
+def fulfil(api: Api, order_id: str, action: str) -> dict[str, Any]:
+    return dict(api.ok("POST", f"/v1/platform/orders/{order_id}/fulfilment", PLATFORM, {"action": action}))
+
+
+def cancel(api: Api, cust: tuple[str, str], order_id: str, **body: Any) -> httpx.Response:
+    return api.call("POST", f"/v1/orders/{order_id}/cancellations", cust, body)
+
+
+def detail(api: Api, cust: tuple[str, str], order_id: str) -> dict[str, Any]:
+    return dict(api.ok("GET", f"/v1/orders/{order_id}", cust))
