@@ -1,0 +1,123 @@
+"""Which function may touch which resource, and how: THE least-privilege table.
+
+The constructs turn each row into explicit IAM statements (infra/functions.py); the tests read
+the synthesised template back and compare it with this table, so a grant cannot creep in
+unnoticed. Actions are always listed in full: no ``*`` in any action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cancelflow.store.schema import GSI_CUSTOMER, GSI_DUE, GSI_STATUS, GSI_STOCK
+
+# DynamoDB actions. Transactions need the per-item actions (TransactWriteItems is not an action).
+TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+# Powertools idempotency: get, put-if-absent, update the record, delete it when the call failed.
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+QUEUE_SEND = ("sqs:SendMessage",)
+SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+BUS_PUT = ("events:PutEvents",)
+EVIDENCE_PUT = ("s3:PutObject",)  # signs the presigned POST (the signer's rights are what S3 checks)
+EVIDENCE_GET = ("s3:GetObject",)  # HeadObject and presigned downloads need GetObject
+
+# Evidence objects live under this prefix; the cancel handler writes evidence/<order>/<upload>.
+EVIDENCE_PREFIX = "evidence/"
+
+# Partition-key prefixes (cancelflow.store.keys) a function must never write, enforced with an
+# explicit Deny on dynamodb:LeadingKeys: the cancel function cannot decide (write) review tasks,
+# the review intake cannot issue refunds or record payments.
+TASK_KEYS = "TASK#*"
+REFUND_KEYS = "REFUND#*"
+PAYMENT_KEYS = "PAYMENT#*"
+
+
+@dataclass(frozen=True)
+class Access:
+    table_read: bool = False
+    table_write: bool = False
+    indexes: tuple[str, ...] = ()  # GSIs the function queries (explicit index ARNs, no index/*)
+    deny_write_keys: tuple[str, ...] = ()
+    idempotency: bool = False
+    send: tuple[str, ...] = ()  # queues (schema.QUEUES keys) it sends to
+    consume: tuple[str, ...] = ()  # queues it is triggered by (granted by the event source)
+    evidence_put: bool = False
+    evidence_get: bool = False
+    provider_secret: bool = False
+    put_events: bool = False
+    stream_read: bool = False  # the table's change stream (granted by the event source)
+
+
+ACCESS: dict[str, Access] = {
+    # customer routes: orders, options, cancellations (auto-approved ones create the refund record)
+    "cancel_api": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_CUSTOMER,),
+        deny_write_keys=(TASK_KEYS,),
+        idempotency=True,
+        send=("review", "refund"),
+        evidence_put=True,
+        evidence_get=True,
+    ),
+    # platform intake: orders (reserving keys through the stock index), payments, fulfilment
+    "platform_api": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_STOCK,),
+        deny_write_keys=(TASK_KEYS,),
+        idempotency=True,
+        send=("refund",),
+    ),
+    # reviewer routes: tasks by status, claim, decide (approval hands the refund on)
+    "review_api": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_STATUS,),
+        idempotency=True,
+        send=("refund",),
+        evidence_get=True,
+    ),
+    # queue -> review task; never refunds, never evidence writes
+    "review_intake": Access(
+        table_read=True,
+        table_write=True,
+        deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS),
+        consume=("review",),
+    ),
+    # support routes and provider callbacks
+    "refund_api": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_STATUS, GSI_DUE),
+        deny_write_keys=(TASK_KEYS,),
+        idempotency=True,
+        send=("refund",),
+        provider_secret=True,
+    ),
+    # executes refunds at the providers; re-queues with a delay for backoff
+    "refund_worker": Access(
+        table_read=True,
+        table_write=True,
+        deny_write_keys=(TASK_KEYS,),
+        send=("refund",),
+        consume=("refund",),
+        provider_secret=True,
+    ),
+    "expire_orders": Access(
+        table_read=True, table_write=True, indexes=(GSI_DUE,), deny_write_keys=(TASK_KEYS, REFUND_KEYS)
+    ),
+    "flag_refunds": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_DUE, GSI_STATUS),
+        deny_write_keys=(TASK_KEYS,),
+        send=("refund",),
+    ),
+    "flag_reviews": Access(
+        table_read=True, table_write=True, indexes=(GSI_DUE,), deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS)
+    ),
+    # the outbox: reads the change stream, publishes to the bus; never writes the table
+    "event_publisher": Access(stream_read=True, put_events=True),
+}

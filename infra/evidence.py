@@ -1,0 +1,45 @@
+"""The evidence bucket: customers upload images through presigned POSTs (the cancel API signs
+them with a size and type condition); reviewers read them through presigned GETs."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.access import EVIDENCE_PREFIX
+from infra.config import EnvConfig
+
+
+class EvidenceBucket(Construct):
+    def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig, access_logs: s3.IBucket) -> None:
+        super().__init__(scope, cid)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=False,  # evidence is write-once under a fresh key; expiry is the policy
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="evidence/",
+            cors=[
+                s3.CorsRule(
+                    # The browser POSTs the presigned form; the signed policy (type, size, key) is
+                    # the authorisation, CORS only lets the page read S3's answer.
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=cfg.cors_origins or ["*"],
+                    allowed_headers=["*"],
+                    max_age=3000,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    prefix=EVIDENCE_PREFIX,
+                    expiration=Duration.days(cfg.evidence_expiry_days),
+                ),
+                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
+            ],
+            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+        )

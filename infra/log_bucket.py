@@ -1,0 +1,27 @@
+"""The access-logs bucket: S3 server access logs of the evidence and console buckets and the
+CloudFront standard logs land here, expiring after the configured days."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import EnvConfig
+
+
+class AccessLogs(Construct):
+    def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig) -> None:
+        super().__init__(scope, cid)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # Log delivery (S3 server access logs, CloudFront) supports SSE-S3 only, not SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            # CloudFront standard logging still writes through the log-delivery ACL.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(cfg.access_log_expiry_days))],
+            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+        )

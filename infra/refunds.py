@@ -1,0 +1,34 @@
+"""The refund step: the refund queue (fed after the owing transaction commits, and by the overdue
+sweep), its DLQ, and the payment providers' credentials in Secrets Manager."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import EnvConfig
+from infra.queues import WorkQueue
+
+# Filled in after the first deploy (docs/deploy.md); the worker reads it at run time and never logs it.
+SECRET_TEMPLATE = '{"alipay": {}, "wechat_pay": {}, "bank_card": {}}'
+
+
+class Refunds(Construct):
+    def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig) -> None:
+        super().__init__(scope, cid)
+        self.work = WorkQueue(self, "Refund", name="refund")
+        self.provider_secret = secretsmanager.Secret(
+            self,
+            "ProviderCredentials",
+            description="cancelflow payment provider credentials (Alipay, WeChat Pay, bank)",
+            secret_string_value=None,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=SECRET_TEMPLATE, generate_string_key="placeholder"
+            ),
+            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+        )
+
+    def attach(self, worker: lambda_.Function) -> None:
+        self.work.attach(worker)
