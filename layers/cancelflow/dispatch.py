@@ -17,10 +17,12 @@ def send_review(msg: ReviewMessage) -> None:
     )
 
 
-def send_refund(refund_id: str | None) -> None:
+def send_refund(refund_id: str | None, delay_seconds: int = 0) -> None:
+    """``delay_seconds`` (at most 900, SQS's limit): the refund worker's own retry/poll timer."""
     if refund_id is None:
         return
     aws.client("sqs").send_message(
         QueueUrl=get_settings().refund_queue_url,
         MessageBody=RefundMessage(refund_id=refund_id).model_dump_json(),
+        DelaySeconds=max(0, min(900, delay_seconds)),
     )

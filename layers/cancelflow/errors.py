@@ -102,6 +102,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "TASK_ALREADY_DECIDED": (409, "此任务已被处理", "This task was already decided"),
     "NO_TASK_AVAILABLE": (404, "暂无待领取的任务", "No task is waiting"),
     "REFUND_NOT_RETRYABLE": (409, "此退款当前不能重试", "This refund cannot be retried now"),
+    "NOTIFICATION_INVALID": (400, "退款回调验签失败或内容无效", "The refund callback does not verify"),
     "PAYMENT_CONFLICT": (409, "支付单号已用于其他订单", "This payment id belongs to another order"),
     # platform
     "RATE_LIMITED": (429, "请求过于频繁,请稍后再试", "Too many requests; try again shortly"),

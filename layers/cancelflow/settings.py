@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cancelflow.domain.policy import PolicyBook, build_policy_book
 
@@ -25,6 +25,13 @@ class Settings(BaseModel):
     event_bus_name: str = "cancelflow"
     provider_base_url: str = ""  # the payment providers' API (the simulator locally)
     provider_secret_arn: str = ""  # credentials in Secrets Manager (cloud)
+    provider_credentials: SecretStr = SecretStr("")  # local only: the secret's JSON (never logged)
+    provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # Refund retries (docs/refunds.md): failed attempts before needs_attention, backoff, lease.
+    refund_max_failures: int = Field(default=6, ge=1, le=50)
+    refund_backoff_seconds: int = Field(default=30, ge=1)
+    refund_backoff_max_seconds: int = Field(default=3600, ge=1)
+    refund_lease_seconds: int = Field(default=90, ge=5)  # below the refund queue's visibility timeout
     aws_endpoint_url: str | None = None  # embedded AWS locally; None in the cloud
     # Sparse due-time indexes are sharded so no index partition takes every write (docs/data-model.md).
     due_shards: int = Field(default=16, ge=1, le=256)
@@ -47,6 +54,12 @@ _ENV = {
     "event_bus_name": "CANCELFLOW_EVENT_BUS",
     "provider_base_url": "CANCELFLOW_PROVIDER_BASE_URL",
     "provider_secret_arn": "CANCELFLOW_PROVIDER_SECRET_ARN",
+    "provider_credentials": "CANCELFLOW_PROVIDER_CREDENTIALS",
+    "provider_timeout_seconds": "CANCELFLOW_PROVIDER_TIMEOUT_SECONDS",
+    "refund_max_failures": "CANCELFLOW_REFUND_MAX_FAILURES",
+    "refund_backoff_seconds": "CANCELFLOW_REFUND_BACKOFF_SECONDS",
+    "refund_backoff_max_seconds": "CANCELFLOW_REFUND_BACKOFF_MAX_SECONDS",
+    "refund_lease_seconds": "CANCELFLOW_REFUND_LEASE_SECONDS",
     "aws_endpoint_url": "AWS_ENDPOINT_URL",
     "due_shards": "CANCELFLOW_DUE_SHARDS",
     "stock_shards": "CANCELFLOW_STOCK_SHARDS",

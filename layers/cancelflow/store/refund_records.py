@@ -62,6 +62,7 @@ def new_refund_put(
         "order_id": order.order_id,
         "customer_id": order.customer_id,
         "payment_id": order.payment_id,
+        "paid_amount": order.paid_amount,  # the trade's total (WeChat Pay's amount.total)
         "amount": amount,
         "currency": order.currency,
         "channel": channel.value,

@@ -1,0 +1,1 @@
+"""The refund step: lifecycle, worker, providers, balance ledger (docs/refunds.md)."""

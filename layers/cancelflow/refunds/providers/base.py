@@ -1,0 +1,59 @@
+"""The provider interface: every refund channel answers the same three questions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cancelflow.refunds.model import ProviderResult
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """What a provider needs to execute one refund (from the refund record)."""
+
+    refund_id: str
+    refund_no: str  # idempotency key: Alipay out_request_no, WeChat out_refund_no
+    order_id: str
+    payment_id: str | None  # the original trade (Alipay out_trade_no, WeChat out_trade_no)
+    customer_id: str
+    amount: int  # fen
+    paid_amount: int  # the trade's total, fen
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified provider callback about one refund number."""
+
+    refund_no: str
+    result: ProviderResult
+    notification_id: str | None = None
+
+
+class InvalidNotification(Exception):
+    """A callback whose signature, timestamp or shape does not verify."""
+
+
+class Provider(Protocol):
+    name: str
+
+    def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
+        """Ask for the refund. Safe to repeat with the same refund number (provider idempotency),
+        but the worker only repeats after a query said the provider never took it."""
+        ...
+
+    def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
+        """What the provider knows about this refund number (NOT_FOUND if nothing)."""
+        ...
+
+    def poll_at(self, req: RefundRequest, result: ProviderResult, now: datetime) -> datetime:
+        """When to ask again about a refund the provider accepted but has not finished."""
+        ...
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
+        """Verify and parse a callback; ``InvalidNotification`` if it does not verify."""
+        ...

@@ -1,0 +1,122 @@
+"""One attempt at one refund: claim it, ask the provider, record the answer.
+
+Exactly-once money movement rests on three things, each necessary:
+1. the claim is a conditional transition (pending/failed, or processing whose lease ran out,
+   -> processing at the version read), so two workers never run one attempt together;
+2. every attempt uses the refund's fixed ``refund_no`` as the provider's idempotency key;
+3. an attempt that follows another one (or any unknown result) QUERIES the provider before it
+   submits, so a refund the provider took while its worker died is found, not paid again.
+Powertools idempotency is deliberately not the guard here (STACK-NOTES: issue #8049, an
+in-progress record can expire after a Lambda timeout and the work run twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cancelflow.refunds import lifecycle, results
+from cancelflow.refunds.lifecycle import StaleRefund
+from cancelflow.refunds.model import CLAIMABLE, Outcome, ProviderResult, Refund, RefundStatus
+from cancelflow.refunds.providers import for_channel
+from cancelflow.refunds.providers.base import Provider, RefundRequest
+from cancelflow.settings import get_settings
+
+S = RefundStatus
+MAX_QUEUE_DELAY = timedelta(seconds=900)  # SQS DelaySeconds limit; longer waits are the sweep's
+
+
+@dataclass(frozen=True)
+class Attempt:
+    refund_id: str
+    result: str  # the refund's status after the attempt, or "skipped:<why>"
+    refund: Refund | None = None
+    requeue_in: timedelta | None = None  # send the refund message again after this delay
+
+
+def request_for(r: Refund) -> RefundRequest:
+    return RefundRequest(
+        refund_id=r.refund_id,
+        refund_no=r.refund_no,
+        order_id=r.order_id,
+        payment_id=r.payment_id,
+        customer_id=r.customer_id,
+        amount=r.amount,
+        paid_amount=r.paid_amount,
+        currency=r.currency,
+        reason=r.reason,
+    )
+
+
+def _why_not(r: Refund, now: datetime) -> str | None:
+    if r.status not in CLAIMABLE:
+        return r.status.value
+    if r.status is S.FAILED and r.next_attempt_at > now:
+        return "not_due"
+    if r.status is S.PROCESSING and r.lease_until is not None and r.lease_until > now:
+        return "leased"
+    return None
+
+
+def claim(r: Refund, now: datetime, worker_id: str) -> Refund:
+    lease = now + timedelta(seconds=get_settings().refund_lease_seconds)
+    return lifecycle.transition(
+        r,
+        S.PROCESSING,
+        now=now,
+        actor="system",
+        actor_id=worker_id,
+        # next_attempt_at = lease end: if this worker dies, the sweep finds the refund due then
+        set_={"attempts": r.attempts + 1, "lease_until": lease, "next_attempt_at": lease},
+    )
+
+
+def execute(provider: Provider, req: RefundRequest, first: bool, now: datetime) -> ProviderResult:
+    """Ask the provider, never paying twice: submit blind only on the very first attempt."""
+    if not first:
+        found = provider.query(req, now)
+        if found.outcome is not Outcome.NOT_FOUND:
+            return found  # taken before (maybe by a worker that died), or unknown: no submit
+    result = provider.submit(req, now)
+    if result.outcome is Outcome.UNKNOWN:
+        # A timeout or 5xx may hide an accepted refund: query now; if still in doubt, back off
+        # and the next attempt queries again before it may submit.
+        found = provider.query(req, now)
+        if found.outcome in (
+            Outcome.SUCCEEDED,
+            Outcome.PENDING,
+            Outcome.ACCOUNT_CLOSED,
+            Outcome.FINAL_FAILURE,
+        ):
+            return found
+    return result
+
+
+def _requeue(r: Refund, now: datetime) -> timedelta | None:
+    if r.status is S.FAILED or (r.status is S.PROCESSING and r.lease_until is not None):
+        wait = max(
+            timedelta(0),
+            (r.lease_until if r.status is S.PROCESSING and r.lease_until else r.next_attempt_at) - now,
+        )
+        return wait if wait <= MAX_QUEUE_DELAY else None
+    return None
+
+
+def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> Attempt:
+    r = lifecycle.get_refund(refund_id)
+    if r is None:
+        return Attempt(refund_id, "skipped:missing")
+    why = _why_not(r, now)
+    if why:
+        return Attempt(refund_id, f"skipped:{why}", r)
+    first = r.attempts == 0
+    try:
+        claimed = claim(r, now, worker_id)
+    except StaleRefund:
+        return Attempt(refund_id, "skipped:lost_race")
+    provider = for_channel(claimed.channel)
+    req = request_for(claimed)
+    result = execute(provider, req, first, now)
+    poll = provider.poll_at(req, result, now) if result.outcome is Outcome.PENDING else None
+    after, _ = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
+    return Attempt(refund_id, after.status.value, after, _requeue(after, now))

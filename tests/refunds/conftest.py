@@ -1,0 +1,162 @@
+"""Refund fixtures: the simulated provider on loopback (one per session, reset per test),
+embedded AWS, and helpers that create paid orders owing refunds through the real store code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import NOW
+
+
+class Clock:
+    """Business time for the simulator (the worker gets ``now`` passed explicitly)."""
+
+    def __init__(self) -> None:
+        self.t = NOW
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+SIM_CLOCK = Clock()
+
+
+@pytest.fixture(scope="session")
+def sim_url() -> Iterator[str]:
+    from local import provider_sim
+
+    url, stop = provider_sim.start(0, now=SIM_CLOCK)
+    yield url
+    stop()
+
+
+class SimAdmin:
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=10)
+
+    def reset(self, **config: Any) -> None:
+        self.http.post("/admin/reset", json=config).raise_for_status()
+
+    def config(self, **change: Any) -> None:
+        self.http.post("/admin/config", json=change).raise_for_status()
+
+    def refunds(self) -> dict[str, Any]:
+        return dict(self.http.get("/admin/refunds").json())
+
+    def payouts(self) -> dict[str, Any]:
+        return dict(self.http.get("/admin/payouts").json())
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        return list(self.http.post("/admin/callbacks").json()["callbacks"])
+
+    def set_account(self, trade: str, closed: bool) -> None:
+        self.http.post("/admin/accounts", json={"trade": trade, "closed": closed}).raise_for_status()
+
+
+@pytest.fixture
+def sim(sim_url: str, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[SimAdmin]:
+    """A clean simulator and handlers configured to talk to it (short client timeout)."""
+    from cancelflow.refunds import credentials
+    from cancelflow.settings import reset_settings
+
+    from local.provider_sim import DEFAULT_CREDENTIALS
+
+    monkeypatch.setenv("CANCELFLOW_PROVIDER_BASE_URL", sim_url)
+    monkeypatch.setenv("CANCELFLOW_PROVIDER_CREDENTIALS", json.dumps(DEFAULT_CREDENTIALS))
+    monkeypatch.setenv("CANCELFLOW_PROVIDER_TIMEOUT_SECONDS", "2")
+    reset_settings()
+    credentials.forget()
+    SIM_CLOCK.t = NOW
+    admin = SimAdmin(sim_url)
+    admin.reset(seed=7, timeout_seconds=2.5)
+    yield admin
+    credentials.forget()
+
+
+def paid_order(
+    customer_id: str,
+    amount: int,
+    channel: str,
+    *,
+    order_id: str | None = None,
+    product_type: str = "mobile_topup",
+    now: datetime = NOW,
+) -> str:
+    """A paid order item as confirm_payment leaves it (one Put: the chaos test needs speed)."""
+    from cancelflow import aws
+    from cancelflow.store import ddb, keys
+    from cancelflow.store.codec import new_id
+
+    oid = order_id or new_id("o")
+    item = {
+        "pk": keys.order_pk(oid),
+        "sk": keys.ORDER,
+        "type": "order",
+        "order_id": oid,
+        "customer_id": customer_id,
+        "product_id": f"p-{product_type}",
+        "product_type": product_type,
+        "quantity": 1,
+        "amount": amount,
+        "currency": "CNY",
+        "status": "paid",
+        "version": 2,
+        "created_at": "2026-11-27T01:59:00.000Z",
+        "payment_deadline": "2026-11-27T02:14:00.000Z",
+        "paid_at": "2026-11-27T02:00:00.000Z",
+        "payment_id": f"pay-{oid}",
+        "payment_channel": channel,
+        "paid_amount": amount,
+        "refunded_amount": 0,
+    }
+    aws.dynamodb().put_item(TableName=ddb.table(), Item=ddb.to_item(item))
+    return oid
+
+
+def owe_refund(order_id: str, amount: int, *, refund_to: str = "original", now: datetime = NOW) -> str:
+    """What an approved appeal or after-sales request does: raise the order's refunded amount
+    (conditional on its version) and create the refund, in one transaction."""
+    from cancelflow.domain.products import RefundTo
+    from cancelflow.store import ddb, keys, orders, refund_records
+
+    order = orders.require_order(order_id)
+    refund_records.check_refundable(order, amount)
+    refund_id, put = refund_records.new_refund_put(
+        order, amount=amount, refund_to=RefundTo(refund_to), reason="after_sales", source="reviewer", now=now
+    )
+    update = {
+        "Update": {
+            "Key": ddb.key(keys.order_pk(order_id), keys.ORDER),
+            "UpdateExpression": "SET refunded_amount = :r, version = :n",
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": ddb.values(
+                {":r": order.refunded_amount + amount, ":n": order.version + 1, ":v": order.version}
+            ),
+        }
+    }
+    ddb.transact([update, put])
+    return refund_id
+
+
+def deliver(
+    admin: SimAdmin, now: datetime, pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = list
+) -> list[tuple[str, bool]]:
+    """Hand the simulator's ready callbacks to the notify use case, as the platform route would."""
+    from cancelflow.refunds import notify
+
+    out = []
+    for cb in pick(admin.callbacks()):
+        refund_id = "rf_" + cb["refund_no"][2:]
+        _, changed = notify.handle(refund_id, cb["headers"], cb["body"].encode(), now)
+        out.append((refund_id, changed))
+    return out
+
+
+def later(minutes: float) -> datetime:
+    return NOW + timedelta(minutes=minutes)
