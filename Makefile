@@ -25,6 +25,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "==> installing chromium (apt)"; \
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# a small CJK font, so the console's Chinese text renders in the screenshots (not as boxes)
+	@fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || { \
+	  echo "==> installing a CJK font (apt)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; }
 
 lint: setup
 	ruff check .

@@ -1,0 +1,247 @@
+// The console's only door to the API (../shared/API.md) and the one place where the API's JSON
+// shapes are mapped to what the views use. If a handler renames a field, this file changes and
+// nothing else does.
+
+export class ApiError extends Error {
+  constructor(status, code, message, requestId, details) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId || null;
+    this.details = details || {};
+  }
+}
+
+// When the body is not our error format (the gateway's own 401, a proxy's 502), the status
+// still says which of our codes it means.
+const CODE_FOR_STATUS = { 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED" };
+
+export function createClient({ base, token, lang, onUnauthenticated }) {
+  async function call(method, path, { query, body } = {}) {
+    const url = new URL(`${base}${path}`, location.href);
+    for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null) url.searchParams.set(k, v);
+    const headers = { Authorization: `Bearer ${token()}`, "Accept-Language": lang(), Accept: "application/json" };
+    const init = { method, headers };
+    if (method === "POST") {
+      // One key per user action: a retried request (flaky network) is answered, never acted twice.
+      headers["Idempotency-Key"] = crypto.randomUUID();
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body || {});
+    }
+    let res;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      throw new ApiError(0, "NETWORK", String(e), null, {});
+    }
+    const text = await res.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    if (!res.ok) {
+      const err = json && json.error;
+      const code = (err && err.code) || CODE_FOR_STATUS[res.status] || (res.status >= 500 ? "INTERNAL" : "UNKNOWN");
+      const e = new ApiError(res.status, code, err && err.message, err && err.request_id, err && err.details);
+      if (res.status === 401 && onUnauthenticated) onUnauthenticated(e);
+      throw e;
+    }
+    return { json: json || {}, date: res.headers.get("Date") };
+  }
+
+  return {
+    async listTasks(status, cursor) {
+      const { json, date } = await call("GET", "/v1/reviews", { query: { status, cursor, limit: 50 } });
+      return adaptPage(json, date, adaptTask);
+    },
+    async claimNext() {
+      const { json } = await call("POST", "/v1/reviews/claim-next");
+      return adaptTask(json.task || json);
+    },
+    async getTask(id) {
+      const { json, date } = await call("GET", `/v1/reviews/${encodeURIComponent(id)}`);
+      return adaptDetail(json, date);
+    },
+    async release(id) {
+      const { json } = await call("POST", `/v1/reviews/${encodeURIComponent(id)}/release`);
+      return adaptTask(json.task || json);
+    },
+    async decide(id, decision) {
+      const { json } = await call("POST", `/v1/reviews/${encodeURIComponent(id)}/decision`, {
+        body: {
+          outcome: decision.outcome,
+          checklist: {
+            order_status_verified: !!decision.checklist.orderStatus,
+            evidence_judged: !!decision.checklist.evidence,
+            refund_path_confirmed: !!decision.checklist.refundPath,
+          },
+          note: decision.note || null,
+          refund_amount: decision.refundAmount ?? null,
+        },
+      });
+      return {
+        outcome: json.outcome,
+        refundId: json.refund_id || null,
+        refundAmount: json.refund_amount ?? json.task?.refund_amount ?? null,
+        orderStatus: json.order_status || null,
+        task: json.task ? adaptTask(json.task) : null,
+      };
+    },
+    async listRefunds(cursor) {
+      const { json, date } = await call("GET", "/v1/refunds", { query: { overdue: "true", cursor, limit: 50 } });
+      return adaptPage(json, date, adaptRefund);
+    },
+    async retryRefund(id) {
+      const { json } = await call("POST", `/v1/refunds/${encodeURIComponent(id)}/retry`);
+      return adaptRefund(json.refund || json);
+    },
+  };
+}
+
+// ---- shapes
+
+function serverNow(json, date) {
+  // The business clock can run ahead of the wall clock locally (POST /local/clock), so countdowns
+  // use the server's "now" when it sends one, else its Date header, else the browser's clock.
+  const stated = json.now || json.server_time;
+  const ms = Date.parse(stated || date || "");
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function adaptPage(json, date, adapt) {
+  const raw = json.items || json.tasks || json.reviews || json.refunds || [];
+  return { items: raw.map(adapt), cursor: json.next_cursor || json.cursor || null, now: serverNow(json, date) };
+}
+
+const PARTIAL_ACTIONS = ["appeal", "after_sales"];
+
+export function adaptTask(r) {
+  const risk = r.risk || {};
+  const action = r.action || "request";
+  return {
+    id: r.task_id,
+    kind: r.kind || "cancellation",
+    action,
+    convertedFrom: r.converted_from || null,
+    status: r.status,
+    reason: r.reason_code,
+    description: r.description || "",
+    orderAmount: r.order_amount ?? null,
+    requestedAmount: r.requested_amount ?? null,
+    amount: r.requested_amount ?? r.order_amount ?? null,
+    refundTo: r.refund_to || "original",
+    urgent: r.priority_class === 0,
+    escalated: !!r.escalated,
+    strict: !!r.strict_review,
+    risk: {
+      windowDays: risk.window_days ?? null,
+      orders: risk.orders ?? null,
+      requests: risk.cancellation_requests ?? null,
+      flagged: !!risk.flagged,
+    },
+    decisionDue: r.decision_due || null,
+    firstResponseDue: r.first_response_due || null,
+    firstResponseAt: r.first_response_at || null,
+    slaRemainingMs: r.sla_remaining_ms ?? null,
+    leaseHolder: r.lease_holder || null,
+    leaseUntil: r.lease_until || null,
+    seniorOnly: !!r.senior_only,
+    rejectedBy: r.rejected_by || null,
+    customerId: r.customer_id,
+    orderId: r.order_id,
+    requestId: r.request_id,
+    productType: r.product_type,
+    evidenceKeys: r.evidence || [],
+    outcome: r.outcome || null,
+    decidedBy: r.decided_by || null,
+    decidedAt: r.decided_at || null,
+    note: r.note || null,
+    infoRequest: r.info_request || null,
+    refundAmount: r.refund_amount ?? null,
+    refundId: r.refund_id || null,
+    // Partial amounts: appeals and after-sales only (API.md, decision; DOMAIN.md, "Refunds").
+    partialAllowed: PARTIAL_ACTIONS.includes(action),
+  };
+}
+
+function adaptOrder(o) {
+  if (!o) return null;
+  return {
+    id: o.order_id,
+    status: o.status,
+    productId: o.product_id,
+    productType: o.product_type,
+    amount: o.amount ?? null,
+    paid: o.paid_amount ?? null,
+    refunded: o.refunded_amount ?? null,
+    refundable: o.refundable ?? (o.paid_amount ?? 0) - (o.refunded_amount ?? 0),
+    channel: o.payment_channel || null,
+    createdAt: o.created_at || null,
+    paidAt: o.paid_at || null,
+    deliveredAt: o.delivered_at || null,
+    held: !!o.open_request_id || !!o.held,
+    target: o.target || null,
+  };
+}
+
+function adaptEntry(e) {
+  return {
+    at: e.at,
+    event: e.event,
+    actor: e.actor,
+    actorId: e.actor_id || null,
+    reason: e.reason || null,
+    from: e.from_status || null,
+    to: e.to_status || null,
+    detail: e.detail || {},
+  };
+}
+
+function adaptEvidence(e) {
+  if (typeof e === "string") return { key: e, url: null };
+  return { key: e.key || e.object_key || "", url: e.url || e.download_url || null };
+}
+
+function adaptRecent(o) {
+  return { orderId: o.order_id, status: o.status, amount: o.amount ?? null, at: o.created_at || o.at || null };
+}
+
+export function adaptDetail(json, date) {
+  const rawTask = json.task || json;
+  const task = adaptTask(rawTask);
+  const customer = json.customer || {};
+  const rawEvidence = json.evidence || json.evidence_urls || rawTask.evidence_urls || [];
+  return {
+    task,
+    order: adaptOrder(json.order),
+    timeline: (json.timeline || json.history || []).map(adaptEntry),
+    // "the customer's recent history": the risk window's figures, plus recent orders if sent
+    recent: (customer.recent_orders || json.recent_orders || []).map(adaptRecent),
+    risk: json.risk ? adaptTask({ risk: json.risk }).risk : task.risk,
+    evidence: rawEvidence.length ? rawEvidence.map(adaptEvidence) : task.evidenceKeys.map(adaptEvidence),
+    now: serverNow(json, date),
+  };
+}
+
+const RETRYABLE = ["failed", "needs_attention", "needs_customer_action"];
+
+export function adaptRefund(r) {
+  return {
+    id: r.refund_id,
+    orderId: r.order_id,
+    customerId: r.customer_id,
+    amount: r.amount,
+    channel: r.channel,
+    status: r.status,
+    attempts: r.attempts ?? 0,
+    failures: r.failures ?? 0,
+    slaDue: r.sla_due_at || null,
+    overdue: !!r.overdue,
+    lastError: r.last_error || null,
+    providerStatus: r.provider_status || null,
+    updatedAt: r.updated_at || null,
+    retryable: RETRYABLE.includes(r.status),
+  };
+}
