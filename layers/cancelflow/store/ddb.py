@@ -130,6 +130,11 @@ def query_all(index: str | None, key_condition: str, vals: Mapping[str, Any], **
             return
 
 
+# Cancellation reasons that mean "someone else changed it first" (TransactionConflict: another
+# transaction held one of the items), as opposed to a malformed request.
+LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
 class TransactionFailed(Exception):
     """A transaction was cancelled; ``reasons`` has one code per item ("None" for those fine)."""
 

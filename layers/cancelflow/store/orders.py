@@ -137,7 +137,10 @@ def run(change: Change, extra: list[dict[str, Any]] | None = None) -> Order:
     try:
         ddb.transact([*change.ops(), *(extra or [])])
     except ddb.TransactionFailed as e:
-        if e.reasons and e.reasons[0] == "ConditionalCheckFailed":
+        # Any failed condition (the order's version, or an item written with it such as a
+        # payment record) or a concurrent transaction on one of the items is a lost race: the
+        # caller gets CONFLICT with the state found, never a raw error.
+        if any(r in ddb.LOST_RACE for r in e.reasons):
             found = get_order(change.order.order_id)
             raise DomainError(
                 "CONFLICT",
@@ -301,10 +304,10 @@ def confirm_payment(
         order = require_order(order_id)
         if amount != order.amount:
             raise DomainError("PAYMENT_AMOUNT_MISMATCH", {"field": "amount", "expected": order.amount})
-        if order.is_overdue_unpaid(now):
-            expire_order(order, now)  # expired on every path, even before the sweep
-            continue
         try:
+            if order.is_overdue_unpaid(now):
+                expire_order(order, now)  # expired on every path, even before the sweep
+                continue
             if order.status is OrderStatus.PENDING_PAYMENT:
                 change = Change(
                     order,
@@ -336,8 +339,18 @@ def confirm_payment(
                     "payment_id": order.payment_id or payment_id,
                 }
             )
+            # The refund goes back on the trade that brought this money (its own payment id and
+            # channel), not on the order's first payment, which may be refunded already.
+            trade = order.model_copy(
+                update={
+                    "paid_amount": amount,
+                    "refunded_amount": 0,
+                    "payment_channel": channel,
+                    "payment_id": payment_id,
+                }
+            )
             refund_id, refund_put = refund_records.new_refund_put(
-                late,
+                trade,
                 amount=amount,
                 refund_to=RefundTo.ORIGINAL,
                 reason="late_payment",
@@ -467,6 +480,12 @@ def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Or
     """Unpaid order cancelled by its customer at once; stock released, nothing to refund."""
     if order.is_overdue_unpaid(now):
         raise DomainError("ORDER_EXPIRED")
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        # A paid order is never cancelled without its refund (cancel_with_refund does that).
+        raise DomainError(
+            "ORDER_CANCELLED" if order.status is OrderStatus.CANCELLED else "ALREADY_PAID",
+            {"status": order.status.value},
+        )
     change = Change(
         order,
         OrderStatus.CANCELLED,

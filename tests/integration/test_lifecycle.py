@@ -1,0 +1,188 @@
+"""Lifecycle operations on moto: each is one transaction with one history entry.
+
+GIVEN orders on the embedded DynamoDB WHEN they go through the lifecycle (including duplicate
+and late payments and lost races) THEN state, stock, money and history are what DOMAIN.md says.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from cancelflow.domain.options import Action, Submission
+from cancelflow.domain.products import Channel
+from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.errors import DomainError
+from cancelflow.store import ddb, history, keys, orders
+from cancelflow.usecases import submit_cancellation
+
+from tests.conftest import NOW
+from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
+
+M = timedelta(minutes=1)
+
+
+def _refund(refund_id: str) -> dict[str, Any]:
+    item = ddb.get(keys.refund_pk(refund_id), "REFUND")
+    assert item is not None
+    return item
+
+
+def test_happy_path_moves_keys_and_records_every_change(catalog: dict[str, str]) -> None:
+    """GIVEN a 3-key order WHEN paid, delivered and completed THEN its keys end delivered and the
+    history has one entry per change with actor, time and from/to states, in order."""
+    pid = catalog["game_card"]
+    o = orders.create_order("c1", pid, 3, NOW)
+    assert len(set(o.key_ids)) == 3
+    assert stock_counts(scan_all(), pid) == {"available": 17, "reserved": 3}
+    paid = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    assert paid.applied and paid.order.status is OrderStatus.PAID and paid.order.paid_amount == 30000
+    orders.start_delivery(o.order_id, NOW + 2 * M)
+    orders.complete_delivery(o.order_id, NOW + 3 * M)
+    done = orders.complete_order(o.order_id, NOW + 3 * M + timedelta(hours=72))
+    assert done.status is OrderStatus.COMPLETED and done.version == 5
+    items = scan_all()
+    assert stock_counts(items, pid) == {"available": 17, "delivered": 3}
+    check_invariants(items)
+    h = history.timeline(o.order_id)
+    assert [(e["event"], e["actor"], e.get("from_status"), e["to_status"]) for e in h] == [
+        ("order.created", "platform", None, "pending_payment"),
+        ("order.paid", "platform", "pending_payment", "paid"),
+        ("delivery.started", "platform", "paid", "delivering"),
+        ("delivery.completed", "platform", "delivering", "delivered"),
+        ("order.completed", "system", "delivered", "completed"),
+    ]
+    assert h[1]["at"] == "2026-11-27T02:01:00.000Z" and h[1]["detail"]["payment_id"] == "pay-1"
+
+
+def test_failed_delivery_returns_to_paid_with_keys_still_reserved(catalog: dict[str, str]) -> None:
+    pid = catalog["game_card"]
+    o = orders.create_order("c1", pid, 1, NOW)
+    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    orders.start_delivery(o.order_id, NOW + 2 * M)
+    back = orders.fail_delivery(o.order_id, NOW + 3 * M, reason="upstream_timeout")
+    assert back.status is OrderStatus.PAID and not back.stock_locked
+    assert stock_counts(scan_all(), pid) == {"available": 19, "reserved": 1}
+    assert history.timeline(o.order_id)[-1]["reason"] == "upstream_timeout"
+
+
+def test_payment_is_idempotent_per_payment_id(catalog: dict[str, str]) -> None:
+    """GIVEN a payment applied WHEN the same notification arrives again THEN it is a replay:
+    same result, no new version, no new history entry."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    first = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    again = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 2 * M)
+    assert again.replayed and again.applied and again.order.version == first.order.version == 2
+    assert len(history.timeline(o.order_id)) == 2
+
+
+def test_a_second_payment_is_refunded_on_its_own_trade(catalog: dict[str, str]) -> None:
+    """GIVEN an order paid by Alipay WHEN a second payment (WeChat, another id) arrives THEN the
+    order stays paid and the second payment is refunded in full on the WeChat trade it came from.
+
+    Regression: the refund used to name the first payment's id and channel, refunding a trade
+    that was already fully used (or refunded) instead of the duplicate."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    dup = orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + 2 * M)
+    assert not dup.applied and dup.refund_id
+    assert dup.order.status is OrderStatus.PAID
+    assert (dup.order.paid_amount, dup.order.refunded_amount) == (20000, 10000)
+    assert dup.order.payment_id == "pay-1" and dup.order.payment_channel is Channel.ALIPAY
+    r = _refund(dup.refund_id)
+    assert (r["payment_id"], r["channel"], r["amount"], r["paid_amount"]) == (
+        "pay-2",
+        "wechat_pay",
+        10000,
+        10000,
+    )
+    assert r["reason"] == "late_payment"
+    check_invariants(scan_all())
+
+
+def test_late_payment_after_an_auto_approved_cancel_is_refunded_on_the_late_trade(
+    catalog: dict[str, str],
+) -> None:
+    """GIVEN an order paid, then cancelled inside the window (refund 1 on pay-1) WHEN a second
+    payment arrives THEN refund 2 is on pay-2 and refunded == paid == 2 x amount."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    sub = submit_cancellation.submit("c1", o.order_id, Submission(action=Action.REQUEST), NOW + 2 * M)
+    assert sub.refund_id and _refund(sub.refund_id)["payment_id"] == "pay-1"
+    late = orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.BANK_CARD, NOW + 3 * M)
+    assert late.refund_id and _refund(late.refund_id)["payment_id"] == "pay-2"
+    assert _refund(late.refund_id)["channel"] == "bank_card"
+    final = orders.require_order(o.order_id)
+    assert final.status is OrderStatus.CANCELLED and final.paid_amount == final.refunded_amount == 20000
+
+
+def test_payment_after_the_deadline_expires_the_order_first(catalog: dict[str, str]) -> None:
+    """GIVEN an unpaid order past its deadline and no sweep yet WHEN its payment arrives THEN the
+    order is expired by the system (payment_timeout, stock released) and the payment refunded."""
+    pid = catalog["game_card"]
+    o = orders.create_order("c1", pid, 2, NOW)
+    r = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, o.payment_deadline)
+    assert not r.applied and r.refund_id
+    assert (r.order.status, r.order.cancelled_by, r.order.cancel_reason) == (
+        OrderStatus.CANCELLED,
+        Actor.SYSTEM,
+        "payment_timeout",
+    )
+    assert [e["event"] for e in history.timeline(o.order_id)] == [
+        "order.created",
+        "order.expired",
+        "payment.late_refunded",
+    ]
+    assert stock_counts(scan_all(), pid) == {"available": 20}
+
+
+def test_payment_that_loses_the_race_with_the_expiry_sweep_is_still_refunded(
+    catalog: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a payment reading an overdue order WHEN the sweep expires it first (the payment's own
+    expiry then fails its condition) THEN the payment looks again and is refunded, not lost.
+
+    Regression: the CONFLICT of that expiry escaped confirm_payment's retry loop."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    real = orders.expire_order
+
+    def sweep_wins(order: Any, now: Any) -> Any:
+        real(order, now)  # the sweep, a moment earlier
+        return real(order, now)  # the payment's own attempt, on its stale read: CONFLICT
+
+    monkeypatch.setattr(orders, "expire_order", sweep_wins)
+    r = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 20 * M)
+    assert not r.applied and r.refund_id and r.order.status is OrderStatus.CANCELLED
+
+
+def test_expiry_releases_stock_and_is_recorded_as_system(catalog: dict[str, str]) -> None:
+    pid = catalog["software_license"]
+    o = orders.create_order("c1", pid, 2, NOW)
+    done = orders.expire_order(o, NOW + 15 * M)
+    assert (done.status, done.cancelled_by, done.cancel_reason) == (
+        OrderStatus.CANCELLED,
+        Actor.SYSTEM,
+        "payment_timeout",
+    )
+    assert "due_pk" not in (ddb.get(keys.order_pk(o.order_id), keys.ORDER) or {})  # leaves the due index
+    assert stock_counts(scan_all(), pid) == {"available": 20}
+    entry = history.timeline(o.order_id)[-1]
+    assert (entry["actor"], entry["reason"]) == ("system", "payment_timeout")
+
+
+def test_a_concurrent_transaction_is_a_conflict_not_a_crash(
+    catalog: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN DynamoDB cancelling a transaction for TransactionConflict on a non-order item (what
+    it does when two transactions touch one item at once; moto never does) WHEN an operation
+    runs THEN the caller gets CONFLICT (a 409 to retry), not an unhandled error."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+
+    def conflict(items: list[dict[str, Any]]) -> None:
+        raise ddb.TransactionFailed(["None", "None", "TransactionConflict"])
+
+    monkeypatch.setattr(ddb, "transact", conflict)
+    with pytest.raises(DomainError) as e:
+        orders.self_cancel(o, NOW + M)
+    assert e.value.code == "CONFLICT" and e.value.details["status"] == "pending_payment"
