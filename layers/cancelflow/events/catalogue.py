@@ -1,0 +1,196 @@
+"""The domain events the platform can subscribe to: one versioned schema each.
+
+Every event is published to the ``cancelflow`` bus with ``source = "cancelflow"`` and
+``detail-type`` = its name. Its ``detail`` carries ``schema_version`` (a new major version is a
+new contract; fields are only ever added within a major version), ``event_id`` (the history
+entry's id: the SAME on every delivery of one fact, so consumers de-duplicate on it),
+``occurred_at``, ``order_id``, who acted and why, and the event's own fields.
+
+The JSON Schemas in docs/events.md are generated from these models (cancelflow.events.doc);
+a test keeps the document and the code equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cancelflow.domain.states import Actor
+
+SOURCE = "cancelflow"
+SCHEMA_VERSION = "1.0"
+
+DateTime = Field(json_schema_extra={"format": "date-time"}, description="RFC 3339, UTC")
+
+
+class EventDetail(BaseModel):
+    """What every event's ``detail`` holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # history ``detail`` key for each event field whose name differs (event field -> history key)
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    schema_version: Literal["1.0"] = Field("1.0", description="major.minor of this schema")
+    event_id: str = Field(description="idempotency id: the same on every delivery of this event")
+    occurred_at: str = DateTime
+    order_id: str
+    actor: Actor = Field(description="who made the change")
+    actor_id: str = Field(description="the customer, reviewer or system component that acted")
+    reason: str | None = Field(None, description="reason code, where the change has one")
+
+
+class OrderCreated(EventDetail):
+    quantity: int = Field(ge=1)
+    amount: int = Field(ge=0, description="order amount in fen")
+
+
+class OrderPaid(EventDetail):
+    payment_id: str
+    channel: str
+    amount: int = Field(ge=0, description="amount paid in fen")
+
+
+class OrderCancelled(EventDetail):
+    RENAMED: ClassVar[dict[str, str]] = {"refund_amount": "amount"}
+    from_status: str
+    refund_id: str | None = Field(None, description="the refund this cancellation started, if paid")
+    refund_amount: int = Field(0, ge=0, description="fen; 0 when nothing was paid")
+    request_id: str | None = Field(None, description="the cancellation request, when reviewed")
+
+
+class OrderExpired(EventDetail):
+    """An unpaid order cancelled by the system at its payment deadline (reason payment_timeout)."""
+
+
+class CancellationRequested(EventDetail):
+    RENAMED: ClassVar[dict[str, str]] = {"requested_amount": "amount"}
+    request_id: str
+    action: str = Field(description="request | stop_delivery | appeal | after_sales")
+    requested_amount: int | None = Field(None, ge=0, description="fen, for partial refunds")
+
+
+class CancellationAppealed(EventDetail):
+    RENAMED: ClassVar[dict[str, str]] = {"evidence_count": "evidence"}
+    request_id: str
+    refund_to: str
+    evidence_count: int = Field(0, ge=0)
+
+
+class ReviewDecided(EventDetail):
+    RENAMED: ClassVar[dict[str, str]] = {"refund_amount": "amount"}
+    task_id: str
+    request_id: str
+    outcome: Literal["approved", "rejected", "need_info"]
+    refund_id: str | None = None
+    refund_amount: int | None = Field(None, ge=0, description="fen, when approved")
+    order_cancelled: bool | None = None
+
+
+class ReviewOverdue(EventDetail):
+    """A review passed its SLA and was escalated (priority raised, senior reviewer only)."""
+
+    task_id: str
+    request_id: str
+    decision_due: str = DateTime
+
+
+class RefundEvent(EventDetail):
+    refund_id: str
+    amount: int = Field(ge=1, description="fen")
+    channel: str
+
+
+class RefundOverdue(RefundEvent):
+    status: str = Field(description="the refund's state when its SLA passed")
+    sla_due_at: str = DateTime
+
+
+class LatePaymentRefunded(EventDetail):
+    payment_id: str
+    amount: int = Field(ge=1, description="fen, refunded in full")
+    refund_id: str
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # the detail-type
+    model: type[EventDetail]
+    description: str
+    history_events: tuple[str, ...]  # the history entries (cancelflow.store.history) it comes from
+    constants: dict[str, Any] = field(default_factory=dict)  # fields fixed by the history event
+
+
+CATALOGUE: tuple[EventType, ...] = (
+    EventType("order.created", OrderCreated, "An order was created; stock is reserved.", ("order.created",)),
+    EventType("order.paid", OrderPaid, "A payment was applied to an unpaid order.", ("order.paid",)),
+    EventType(
+        "order.cancelled",
+        OrderCancelled,
+        "An order was cancelled by its customer or a reviewer; a paid one with its refund.",
+        ("order.cancelled",),
+    ),
+    EventType(
+        "order.expired",
+        OrderExpired,
+        "An unpaid order passed its payment deadline and was cancelled by the system.",
+        ("order.expired",),
+    ),
+    EventType(
+        "cancellation.requested",
+        CancellationRequested,
+        "A customer asked for a cancellation that needs review; the order is held.",
+        ("cancellation.requested",),
+    ),
+    EventType(
+        "cancellation.appealed",
+        CancellationAppealed,
+        "A customer appealed against a rejection; a senior reviewer decides.",
+        ("cancellation.appealed",),
+    ),
+    EventType(
+        "review.decided",
+        ReviewDecided,
+        "A reviewer approved, rejected, or asked the customer for more information.",
+        ("review.decided", "review.need_info"),
+    ),
+    EventType(
+        "review.overdue",
+        ReviewOverdue,
+        "A review passed its SLA and was escalated to a senior reviewer.",
+        ("review.escalated",),
+    ),
+    EventType("refund.succeeded", RefundEvent, "The money is back with the customer.", ("refund.succeeded",)),
+    EventType(
+        "refund.overdue",
+        RefundOverdue,
+        "A refund was not succeeded by its SLA; support and the customer see it flagged.",
+        ("refund.overdue",),
+    ),
+    EventType(
+        "refund.needs_attention",
+        RefundEvent,
+        "A refund failed for good or too often; a person must settle it.",
+        ("refund.needs_attention",),
+    ),
+    EventType(
+        "refund.needs_customer_action",
+        RefundEvent,
+        "A refund cannot reach its destination (e.g. account closed); the customer must act.",
+        ("refund.needs_customer_action",),
+    ),
+    EventType(
+        "payment.late_refunded",
+        LatePaymentRefunded,
+        "A payment arrived for an order that was already cancelled; it is refunded in full.",
+        ("payment.late_refunded",),
+    ),
+)
+
+BY_NAME: dict[str, EventType] = {t.name: t for t in CATALOGUE}
+# need_info is a decision too: its history entry has no outcome field, the event does
+_CONSTANTS: dict[str, dict[str, Any]] = {"review.need_info": {"outcome": "need_info"}}
+BY_HISTORY_EVENT: dict[str, tuple[EventType, dict[str, Any]]] = {
+    h: (t, _CONSTANTS.get(h, {})) for t in CATALOGUE for h in t.history_events
+}

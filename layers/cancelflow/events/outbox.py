@@ -1,0 +1,65 @@
+"""History entries (the outbox, cancelflow.store.history) into domain events.
+
+Only entries whose ``event`` is in the catalogue are published; the rest (claims, delivery
+steps, refund attempts...) stay on the customer's timeline only. An event's fields are
+picked from the entry by name (``RENAMED`` where the history names them differently), so a
+field added to a history entry never leaks into a published contract by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cancelflow.events.catalogue import BY_HISTORY_EVENT, SOURCE, EventDetail
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    detail_type: str
+    detail: EventDetail
+
+    @property
+    def event_id(self) -> str:
+        return self.detail.event_id
+
+    def entry(self, bus: str) -> dict[str, Any]:
+        """One PutEvents entry."""
+        return {
+            "Source": SOURCE,
+            "DetailType": self.detail_type,
+            "Detail": self.detail.model_dump_json(),
+            "EventBusName": bus,
+        }
+
+
+def from_history(entry: dict[str, Any]) -> DomainEvent | None:
+    """The event for a history entry, None when it is not published. Raises
+    ``pydantic.ValidationError`` for an entry that does not fit its schema."""
+    found = BY_HISTORY_EVENT.get(entry.get("event", ""))
+    if found is None:
+        return None
+    etype, constants = found
+    model = etype.model
+    base = {
+        "event_id": entry["entry_id"],
+        "occurred_at": entry["at"],
+        "order_id": entry["order_id"],
+        "actor": entry["actor"],
+        "actor_id": entry["actor_id"],
+        "reason": entry.get("reason"),
+        "from_status": entry.get("from_status"),
+    }
+    detail = entry.get("detail") or {}
+    values: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in constants:
+            values[name] = constants[name]
+        elif name in base:
+            if base[name] is not None:
+                values[name] = base[name]
+        else:
+            source = model.RENAMED.get(name, name)
+            if detail.get(source) is not None:
+                values[name] = detail[source]
+    return DomainEvent(etype.name, model.model_validate(values))

@@ -1,0 +1,62 @@
+"""Expire unpaid orders past their payment deadline (DOMAIN.md: cancelled by the system,
+reason ``payment_timeout``, stock released). Integrations: DynamoDB only.
+
+The index copy of an order may lag the table (a GSI read is eventually consistent), so it is
+only a hint: ``expire_order`` writes conditionally on the version and status it was given,
+and on a conflict the order is read again, consistently, and decided on what is stored. Two
+overlapping runs therefore expire each order once: the loser re-reads a cancelled order and
+skips it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from cancelflow.domain.models import Order
+from cancelflow.errors import DomainError
+from cancelflow.store import orders
+from cancelflow.sweeps.due import EXPIRY, Tally, due
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3  # a stale index copy costs one re-read; more conflicts mean someone else is on it
+
+
+def expire_one(order: Order, now: datetime, tally: Tally) -> None:
+    for attempt in range(ATTEMPTS):
+        if not order.is_overdue_unpaid(now):
+            # paid, cancelled or expired since the index copy was made
+            if attempt == 0:
+                tally.skipped += 1
+            else:
+                tally.lost += 1
+            return
+        try:
+            orders.expire_order(order, now)
+        except DomainError as e:
+            if e.code != "CONFLICT":
+                raise
+            fresh = orders.get_order(order.order_id)  # consistent read of the base item
+            if fresh is None:
+                tally.skipped += 1
+                return
+            order = fresh
+            continue
+        tally.done += 1
+        tally.ids.append(order.order_id)
+        return
+    tally.lost += 1  # still contended: it stays due and the next run looks again
+
+
+def expire_due(now: datetime, budget: int | None = None) -> Tally:
+    """One bounded run: expire what is due now; what the budget leaves waits for the next run."""
+    tally = Tally()
+    for item in due(EXPIRY, now, tally, budget):
+        try:
+            expire_one(Order.model_validate(item), now, tally)
+        except DomainError as e:
+            # One order that cannot be expired must not stop the others; it stays due and is
+            # logged every run until someone looks.
+            tally.failed += 1
+            log.error("expiry of %s failed: %s %s", item.get("order_id"), e.code, e.details)
+    return tally

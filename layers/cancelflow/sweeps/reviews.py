@@ -1,0 +1,50 @@
+"""Reviews past their SLA (DOMAIN.md, "Review": overdue tasks are flagged and escalated).
+Integrations: DynamoDB, SQS (through the review step).
+
+Requests under review sit in ``DUE#REVIEW#nn`` until decided. What escalation means (raise
+the priority, mark for a senior, re-send the review message when intake never made a task)
+is the review step's rule, ``cancelflow.review.sla.escalate_overdue``; it writes conditionally
+on the ``due_at`` it read and moves it on, so overlapping runs act once and an escalated
+request is looked at again one decision window later. Its history entry
+(``review.escalated``) is published as ``review.overdue`` (docs/events.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from cancelflow.sweeps.due import REVIEW, Tally, due
+
+log = logging.getLogger(__name__)
+
+Escalate = Callable[[dict[str, Any], datetime], bool]
+
+
+def _escalate() -> Escalate:
+    # imported when a run starts: the review step's modules stay out of every other cold start
+    from cancelflow.review.sla import escalate_overdue
+
+    return escalate_overdue
+
+
+def escalate_due(now: datetime, budget: int | None = None, escalate: Escalate | None = None) -> Tally:
+    """One bounded run: every due request is handed to ``escalate`` (True = this run acted)."""
+    act = escalate or _escalate()
+    tally = Tally()
+    for item in due(REVIEW, now, tally, budget):
+        try:
+            acted = act(item, now)
+        except Exception:
+            # one broken request must not stop the others; it stays due and is logged each run
+            tally.failed += 1
+            log.exception("escalating request %s failed", item.get("request_id"))
+            continue
+        if acted:
+            tally.done += 1
+            tally.ids.append(item["request_id"])
+        else:
+            tally.lost += 1  # settled, not yet due once re-read, or another run was first
+    return tally

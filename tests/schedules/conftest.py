@@ -1,0 +1,45 @@
+"""Sweep fixtures: moto with atomic, cheap transactions (moto_tx), and request counting."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.schedules.moto_tx import faithful_moto
+
+
+@pytest.fixture(autouse=True)
+def _faithful_moto() -> Iterator[None]:
+    with faithful_moto():
+        yield
+
+
+class Requests:
+    """DynamoDB requests made through the shared client, and items each Query returned."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.query_items = 0
+
+    def __call__(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        if model.name == "Query":
+            self.query_items += int(parsed.get("Count", 0))
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.query_items = 0
+
+
+@pytest.fixture
+def ddb_requests(aws: dict[str, str]) -> Iterator[Requests]:
+    from cancelflow import aws as clients
+
+    counter = Requests()
+    events = clients.dynamodb().meta.events
+    events.register("after-call.dynamodb", counter)
+    yield counter
+    events.unregister("after-call.dynamodb", counter)

@@ -1,0 +1,77 @@
+"""Unpaid orders written fast (BatchWriteItem of prepared items, as create_order would store
+them) for sweep tests and the sweep bench; the exact item shape is checked against
+create_order in test_expiry.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from cancelflow import aws
+from cancelflow.clock import iso
+from cancelflow.domain.models import Order
+from cancelflow.domain.products import ProductType
+from cancelflow.domain.states import OrderStatus
+from cancelflow.settings import get_settings
+from cancelflow.store import ddb, keys
+from cancelflow.store.codec import plain
+
+TIMEOUT = timedelta(minutes=15)
+
+
+def unpaid_order_item(order_id: str, created: datetime, *, product_id: str = "p-mobile_topup") -> dict[str, Any]:
+    """A top-up order (no stock keys), unpaid, with its expiry index entry."""
+    s = get_settings()
+    order = Order(
+        order_id=order_id,
+        customer_id=f"c-{order_id[-3:]}",
+        product_id=product_id,
+        product_type=ProductType.MOBILE_TOPUP,
+        quantity=1,
+        amount=5000,
+        target="13800000000",
+        status=OrderStatus.PENDING_PAYMENT,
+        version=1,
+        created_at=created,
+        payment_deadline=created + TIMEOUT,
+    )
+    return {
+        "pk": keys.order_pk(order_id),
+        "sk": keys.ORDER,
+        "type": "order",
+        **plain(order.model_dump(exclude_none=True)),
+        "updated_at": iso(created),
+        "gsi_cust_pk": keys.customer_pk(order.customer_id),
+        "gsi_cust_sk": f"{iso(created)}#{order_id}",
+        "due_pk": keys.due_pk("EXPIRY", keys.shard(order_id, s.due_shards)),
+        "due_at": iso(order.payment_deadline),
+    }
+
+
+def _chunks(items: Iterable[dict[str, Any]], n: int = 25) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def write_all(items: Iterable[dict[str, Any]]) -> int:
+    """BatchWriteItem, 25 a request, retrying what is left unprocessed; returns items written."""
+    client, table, n = aws.dynamodb(), ddb.table(), 0
+    for chunk in _chunks(items):
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": ddb.to_item(i)}} for i in chunk]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        n += len(chunk)
+    return n
+
+
+def unpaid_orders(prefix: str, count: int, created: datetime) -> list[str]:
+    ids = [f"o_{prefix}{i:06d}" for i in range(count)]
+    write_all(unpaid_order_item(i, created) for i in ids)
+    return ids
