@@ -1,0 +1,125 @@
+"""The customer routes' behaviour through the handler: outcomes, queue messages, pages."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from cancelflow import aws
+from cancelflow.settings import get_settings
+from cancelflow.store import orders
+
+from tests.api.conftest import FrozenClock, call
+from tests.api.world import OWNER, PAID_FOR_DELIVERY, PENDING, build_world
+
+
+def _messages(queue_url: str) -> list[dict[str, Any]]:
+    r = aws.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in r.get("Messages", [])]
+
+
+def _new_paid_order(catalog: dict[str, str], frozen: FrozenClock) -> str:
+    o = call(
+        "POST",
+        "/v1/platform/orders",
+        {"customer_id": OWNER, "product_id": catalog["game_card"]},
+        who="platform",
+    )
+    assert o.status == 201, o.raw
+    pay = {
+        "order_id": o.json["order_id"],
+        "payment_id": "2026-pay-77",
+        "amount": o.json["amount"],
+        "channel": "bank_card",
+    }
+    assert call("POST", "/v1/platform/payments", pay, who="platform").status == 200
+    return str(o.json["order_id"])
+
+
+def test_request_inside_window_cancels_and_starts_refund_to_balance(
+    catalog: dict[str, str], frozen: FrozenClock
+) -> None:
+    """GIVEN a paid order WHEN the owner requests a cancellation 3 minutes later with refund to
+    balance THEN refund_started at once, the refund goes to balance, the refund queue has it."""
+    oid = _new_paid_order(catalog, frozen)
+    frozen.advance(minutes=3)
+    options = call("GET", f"/v1/orders/{oid}/cancellation-options").json
+    request = next(a for a in options["actions"] if a["action"] == "request")
+    assert request["allowed"] and not request["needs_review"] and request["outcome"] == "refund_started"
+    resp = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request", "refund_to": "balance"})
+    assert resp.status == 201 and resp.json["outcome"] == "refund_started", resp.raw
+    detail = call("GET", f"/v1/orders/{oid}").json
+    assert detail["cancellation"]["refunds"][0]["channel"] == "balance"
+    assert _messages(get_settings().refund_queue_url) == [
+        {"schema_version": 1, "refund_id": resp.json["refund_id"]}
+    ]
+
+
+def test_request_after_window_goes_to_review_queue(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN a paid order WHEN the owner requests a cancellation after the window THEN under
+    review, the order held, one review message in the documented format."""
+    oid = _new_paid_order(catalog, frozen)
+    frozen.advance(minutes=30)
+    body = {
+        "action": "request",
+        "reason_code": "wrong_info",
+        "description": "充值号码填错了,应为 138****0000",
+    }
+    resp = call("POST", f"/v1/orders/{oid}/cancellations", body, headers={"accept-language": "en"})
+    assert resp.status == 201 and resp.json["outcome"] == "under_review", resp.raw
+    assert resp.json["order"]["held"] is True
+    (msg,) = _messages(get_settings().review_queue_url)
+    assert msg["kind"] == "cancellation" and msg["request_id"] == resp.json["request_id"]
+    assert msg["order_id"] == oid and msg["customer_id"] == OWNER and msg["reason_code"] == "wrong_info"
+    assert msg["schema_version"] == 1 and msg["order_amount"] == msg["refundable"] == 10000
+    # what the options say is what a POST accepts: now nothing more can be requested
+    again = call(
+        "POST", f"/v1/orders/{oid}/cancellations", {"action": "request"}, headers={"accept-language": "en"}
+    )
+    assert (again.status, again.code) == (409, "CANCELLATION_IN_PROGRESS")
+    assert again.json["error"]["message"] == "A request for this order is already in progress"
+
+
+def test_refused_action_answers_with_the_options_code(catalog: dict[str, str]) -> None:
+    """GIVEN an order being delivered WHEN the owner tries to self-cancel THEN 409 with the same
+    code cancellation-options shows for it."""
+    build_world(catalog)
+    orders.start_delivery(PAID_FOR_DELIVERY, orders.require_order(PAID_FOR_DELIVERY).created_at)
+    options = call("GET", f"/v1/orders/{PAID_FOR_DELIVERY}/cancellation-options").json
+    codes = {a["action"]: a["code"] for a in options["actions"]}
+    for action in ("self_cancel", "request", "appeal", "after_sales"):
+        resp = call("POST", f"/v1/orders/{PAID_FOR_DELIVERY}/cancellations", {"action": action})
+        assert resp.status == 409 and resp.code == codes[action], (action, resp.raw)
+
+
+def test_orders_page_and_forged_cursor(catalog: dict[str, str]) -> None:
+    """GIVEN the owner's 4 orders WHEN listed 3 at a time THEN newest first over two pages; a
+    cursor pointing at another customer's partition (or garbage) is a 422, not a 500."""
+    build_world(catalog)
+    first = call("GET", "/v1/orders", query={"limit": "3"}).json
+    assert len(first["items"]) == 3 and first["next_cursor"]
+    second = call("GET", "/v1/orders", query={"limit": "3", "cursor": first["next_cursor"]}).json
+    ids = [o["order_id"] for o in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) == 4 and PENDING in ids
+    created = [o["created_at"] for o in first["items"] + second["items"]]
+    assert created == sorted(created, reverse=True)
+    start = json.loads(base64.urlsafe_b64decode(first["next_cursor"]))
+    start["gsi_cust_pk"]["S"] = "CUSTOMER#someone-else"
+    forged = base64.urlsafe_b64encode(json.dumps(start).encode()).decode()
+    for cursor in (forged, "not-a-cursor", "e30="):
+        resp = call("GET", "/v1/orders", query={"cursor": cursor})
+        assert (resp.status, resp.code) == (422, "VALIDATION_FAILED") and resp.json["error"]["details"][
+            "field"
+        ] == "query.cursor"
+
+
+def test_timeline_shows_every_step(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN a paid order cancelled with a refund WHEN the timeline is read THEN created, paid,
+    cancelled in order, and the refund with its SLA."""
+    oid = _new_paid_order(catalog, frozen)
+    call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request"})
+    tl = call("GET", f"/v1/orders/{oid}/timeline").json
+    assert [e["event"] for e in tl["entries"]] == ["order.created", "order.paid", "order.cancelled"]
+    assert tl["status"] == "cancelled" and tl["refunds"][0]["channel"] == "bank_card"
+    assert tl["refunds"][0]["sla_due_at"].endswith("Z")
