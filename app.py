@@ -57,7 +57,7 @@ def build(context: Mapping[str, object] | None = None, outdir: str | None = None
             region=cfg.region or os.environ.get("CDK_DEFAULT_REGION"),
         )
         stack = CancelflowStack(app, cfg.stack_name, cfg=cfg, layer_dir=layer_dir, env=env)
-        nag.acknowledge(stack, cfg)
+        stack.acknowledged = nag.acknowledge(stack, cfg)
     return app
 
 

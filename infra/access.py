@@ -26,11 +26,16 @@ EVIDENCE_GET = ("s3:GetObject",)  # HeadObject and presigned downloads need GetO
 EVIDENCE_PREFIX = "evidence/"
 
 # Partition-key prefixes (cancelflow.store.keys) a function must never write, enforced with an
-# explicit Deny on dynamodb:LeadingKeys: the cancel function cannot decide (write) review tasks,
-# the review intake cannot issue refunds or record payments.
+# explicit Deny on dynamodb:LeadingKeys: e.g. the review intake cannot issue refunds or record
+# payments, the refund and platform functions never touch review tasks.
 TASK_KEYS = "TASK#*"
 REFUND_KEYS = "REFUND#*"
 PAYMENT_KEYS = "PAYMENT#*"
+# Attributes only a review decision writes (cancelflow.review.decisions), enforced with an explicit
+# Deny on dynamodb:Attributes for every other function: the cancel function may return a task to
+# the pool when the customer answers a question (review.supplement) but can never decide it.
+DECISION_ATTRIBUTES = ("decided_by", "decided_at", "decision_note")
+DECIDERS = frozenset({"review_api"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,6 @@ ACCESS: dict[str, Access] = {
         table_read=True,
         table_write=True,
         indexes=(GSI_CUSTOMER,),
-        deny_write_keys=(TASK_KEYS,),
         idempotency=True,
         send=("review", "refund"),
         evidence_put=True,

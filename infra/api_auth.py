@@ -109,6 +109,7 @@ class ApiAuth(Construct):
         self.app_client = self.user_pool.add_client(
             "AppClient",  # the mobile and web apps of customers (public clients, SRP sign-in)
             generate_secret=False,
+            disable_o_auth=True,  # the apps sign in with SRP; no hosted-UI redirect flows
             auth_flows=cognito.AuthFlow(user_srp=True),
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
@@ -118,6 +119,7 @@ class ApiAuth(Construct):
         self.platform_client = self.user_pool.add_client(
             "PlatformClient",  # server-side callers in the platform group (order intake, payments)
             generate_secret=True,
+            disable_o_auth=True,
             auth_flows=cognito.AuthFlow(user_srp=True),
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),

@@ -116,8 +116,7 @@ class LambdaFunctions(Construct):
             )
         )
         self.roles[fn.name] = role
-        grants = access.ACCESS[fn.name]
-        _grant(role, grants, res)
+        _grant(role, access.ACCESS[fn.name], res, decides=fn.name in access.DECIDERS)
         source = ROOT / "functions" / fn.folder
         return lambda_.Function(
             scope,
@@ -168,7 +167,7 @@ def environment(name: str, cfg: EnvConfig, res: Resources) -> dict[str, str]:
     return env
 
 
-def _grant(role: iam.Role, grants: access.Access, res: Resources) -> None:
+def _grant(role: iam.Role, grants: access.Access, res: Resources, *, decides: bool) -> None:
     table_arn = res.table.table_arn
     index_arns = [f"{table_arn}/index/{name}" for name in grants.indexes]
     if grants.table_read:
@@ -184,6 +183,17 @@ def _grant(role: iam.Role, grants: access.Access, res: Resources) -> None:
                 actions=list(access.TABLE_WRITE),
                 resources=[table_arn],
                 conditions={"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": list(grants.deny_write_keys)}},
+            )
+        )
+    if grants.table_write and not decides:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"],
+                resources=[table_arn],
+                conditions={
+                    "ForAnyValue:StringEquals": {"dynamodb:Attributes": list(access.DECISION_ATTRIBUTES)}
+                },
             )
         )
     if grants.idempotency:

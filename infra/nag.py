@@ -165,10 +165,12 @@ def _applies(ack: Ack, cfg: EnvConfig) -> bool:
     }[ack.when]
 
 
-def acknowledge(stack: Stack, cfg: EnvConfig) -> None:
-    """Attach each acknowledgement to the constructs its path matches (and so their children)."""
+def acknowledge(stack: Stack, cfg: EnvConfig) -> list[tuple[Ack, str]]:
+    """Attach each acknowledgement to the constructs its path matches (and so their children);
+    returns (acknowledgement, construct path) pairs so tests can spot stale entries."""
     base = len(stack.node.path) + 1
     nodes = [(c.node.path[base:], c) for c in stack.node.find_all() if c is not stack]
+    applied = []
     for ack in ACKNOWLEDGED:
         if not _applies(ack, cfg):
             continue
@@ -176,3 +178,5 @@ def acknowledge(stack: Stack, cfg: EnvConfig) -> None:
             if fnmatchcase(path, ack.path):
                 rule = ack.rule.replace("{region}", cfg.region)
                 Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=ack.reason))
+                applied.append((ack, path))
+    return applied

@@ -27,6 +27,7 @@ class CancelflowStack(Stack):
         Tags.of(self).add("app", "cancelflow")
         Tags.of(self).add("env", cfg.name)
         self.cfg = cfg
+        self.acknowledged: list[Any] = []  # filled by infra.nag.acknowledge (tests read it)
 
         self.data = Data(self, "Data", cfg=cfg)
         self.access_logs = AccessLogs(self, "AccessLogs", cfg=cfg)

@@ -1,0 +1,71 @@
+"""Buckets: private, TLS-only, encrypted, logged; evidence CORS and expiry; console behind
+CloudFront with origin access control and security headers."""
+
+from __future__ import annotations
+
+from infra.config import cdk_json_context
+from tests.infra import tpl
+
+
+def test_every_bucket_is_private_encrypted_and_tls_only(synth):
+    """GIVEN both environments THEN every bucket blocks public access, is encrypted, and its
+    bucket policy denies any request without TLS."""
+    for template in synth.templates.values():
+        policies = tpl.resources(template, "AWS::S3::BucketPolicy").values()
+        for lid, bucket in tpl.resources(template, "AWS::S3::Bucket").items():
+            p = bucket["Properties"]
+            assert p["PublicAccessBlockConfiguration"] == {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            }, lid
+            assert p["BucketEncryption"]["ServerSideEncryptionConfiguration"], lid
+            (policy,) = [x for x in policies if x["Properties"]["Bucket"] == {"Ref": lid}]
+            assert any(
+                s["Effect"] == "Deny"
+                and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                and s["Principal"] == {"AWS": "*"}
+                for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            ), lid
+
+
+def test_evidence_and_console_buckets_log_access(dev):
+    """GIVEN the access-logs bucket THEN the evidence and console buckets log into it."""
+    logs_id, _ = tpl.only(dev, "AWS::S3::Bucket", "AccessLogs")
+    for name in ("Evidence", "Console"):
+        _, bucket = tpl.only(dev, "AWS::S3::Bucket", name)
+        assert bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
+
+
+def test_evidence_bucket_accepts_browser_posts_and_expires(dev, prod):
+    """GIVEN presigned POST uploads THEN CORS allows POST and evidence expires per environment."""
+    ctx = cdk_json_context()["cancelflow"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        _, bucket = tpl.only(template, "AWS::S3::Bucket", "Evidence")
+        p = bucket["Properties"]
+        assert [r["AllowedMethods"] for r in p["CorsConfiguration"]["CorsRules"]] == [["POST"]]
+        expiring = [r for r in p["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+        assert [(r["Prefix"], r["ExpirationInDays"]) for r in expiring] == [
+            ("evidence/", ctx[env]["evidence_expiry_days"])
+        ]
+
+
+def test_console_is_served_through_cloudfront_with_oac_and_security_headers(dev):
+    """GIVEN the console bucket THEN CloudFront reads it through origin access control, redirects
+    to HTTPS and adds HSTS, CSP, frame and content-type headers."""
+    _, dist = tpl.only(dev, "AWS::CloudFront::Distribution")
+    conf = dist["Properties"]["DistributionConfig"]
+    (origin,) = conf["Origins"]
+    oac_id, _ = tpl.only(dev, "AWS::CloudFront::OriginAccessControl")
+    assert tpl.refs(origin["OriginAccessControlId"]) == {oac_id}
+    behavior = conf["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    policy_id, policy = tpl.only(dev, "AWS::CloudFront::ResponseHeadersPolicy")
+    assert tpl.refs(behavior["ResponseHeadersPolicyId"]) == {policy_id}
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert "frame-ancestors 'none'" in headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert conf["Logging"]["Bucket"]

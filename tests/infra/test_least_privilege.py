@@ -1,0 +1,185 @@
+"""Least privilege, read back from the template: each function's role allows exactly the
+actions on exactly the resources infra/access.py lists; no policy anywhere has a `*` action."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import pytest
+
+from infra import access, topology
+from infra.nag import BUCKET_DEPLOYMENT
+from tests.infra import tpl
+
+# Resources by the logical-id prefix the stack gives them.
+KINDS = (
+    ("DataTable", "table"),
+    ("DataIdempotencyTable", "idempotency"),
+    ("ReviewQueue", "queue:review"),
+    ("RefundsRefundQueue", "queue:refund"),
+    ("SchedulesEventsScheduleDlq", "dlq:schedule"),
+    ("SchedulesEventsPublisherDlq", "dlq:publisher"),
+    ("EvidenceBucket", "evidence"),
+    ("RefundsProviderCredentials", "secret"),
+    ("SchedulesEventsBus", "bus"),
+)
+CONSUME = ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+           "sqs:GetQueueAttributes")  # fmt: skip
+STREAM = (
+    "dynamodb:ListStreams",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+)
+SCHEDULED = {s.function for s in topology.SCHEDULES}
+
+
+def _kind(resource) -> str:
+    if resource == "*":
+        return "*"
+    (lid,) = tpl.refs(resource)
+    text = str(resource)
+    if "Logs" in lid and lid.startswith("Functions"):
+        return "logs"
+    for prefix, kind in KINDS:
+        if lid.startswith(prefix):
+            if kind == "table" and "StreamArn" in text:
+                return "stream"
+            if kind == "table" and "/index/" in text:
+                return "index:" + text.split("/index/")[1].split("'")[0]
+            if kind == "evidence":
+                assert text.endswith(f"/{access.EVIDENCE_PREFIX}*']]}}"), text
+            return kind
+    raise AssertionError(f"unclassified resource {resource}")
+
+
+def _granted(template, function: str, effect: str = "Allow") -> set[tuple[str, str]]:
+    out = set()
+    for s in tpl.statements_of_role(template, tpl.role_id(template, function)):
+        if s["Effect"] != effect:
+            continue
+        for action in tpl.as_list(s["Action"]):
+            for resource in tpl.as_list(s["Resource"]):
+                out.add((action, _kind(resource)))
+    return out
+
+
+def _expected(function: str) -> set[tuple[str, str]]:
+    a = access.ACCESS[function]
+    want = {("logs:CreateLogStream", "logs"), ("logs:PutLogEvents", "logs")}
+    if a.table_read:
+        want |= {(x, "table") for x in access.TABLE_READ}
+        want |= {("dynamodb:Query", f"index:{i}") for i in a.indexes}
+    if a.table_write:
+        want |= {(x, "table") for x in access.TABLE_WRITE}
+    if a.idempotency:
+        want |= {(x, "idempotency") for x in access.IDEMPOTENCY}
+    want |= {("sqs:SendMessage", f"queue:{q}") for q in a.send}
+    want |= {(x, f"queue:{q}") for q in a.consume for x in CONSUME}
+    if a.evidence_put:
+        want.add(("s3:PutObject", "evidence"))
+    if a.evidence_get:
+        want.add(("s3:GetObject", "evidence"))
+    if a.provider_secret:
+        want |= {("secretsmanager:GetSecretValue", "secret"), ("secretsmanager:DescribeSecret", "secret")}
+    if a.put_events:
+        want.add(("events:PutEvents", "bus"))
+    if a.stream_read:  # the stream event source, and its on-failure destination
+        want |= {(x, "stream") for x in STREAM}
+        want |= {
+            (x, "dlq:publisher") for x in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+        }
+    if function in SCHEDULED:  # async invocations that still fail are kept
+        want.add(("sqs:SendMessage", "dlq:schedule"))
+    return want
+
+
+@pytest.mark.parametrize("function", sorted(topology.FUNCTIONS))
+def test_function_role_allows_exactly_its_access_row(synth, function):
+    """GIVEN access.ACCESS THEN the function's role allows exactly those (action, resource) pairs."""
+    for template in synth.templates.values():
+        assert _granted(template, function) == _expected(function)
+
+
+def test_review_intake_cannot_issue_refunds_or_write_evidence(dev):
+    """GIVEN the review intake THEN it cannot send to the refund queue, read provider secrets,
+    touch S3, and is explicitly denied writing refund or payment items."""
+    granted = _granted(dev, "review_intake")
+    assert not {g for g in granted if g[1] in ("queue:refund", "secret", "evidence")}
+    assert not {g for g in granted if g[0].startswith("s3:")}
+    denies = tpl.statements_of_role(dev, tpl.role_id(dev, "review_intake"))
+    leading = [s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] for s in denies
+               if s["Effect"] == "Deny" and "ForAnyValue:StringLike" in s.get("Condition", {})]  # fmt: skip
+    assert leading == [[access.REFUND_KEYS, access.PAYMENT_KEYS]]
+
+
+def _denied_attributes(template, function: str) -> list[list[str]]:
+    return [
+        s["Condition"]["ForAnyValue:StringEquals"]["dynamodb:Attributes"]
+        for s in tpl.statements_of_role(template, tpl.role_id(template, function))
+        if s["Effect"] == "Deny" and "ForAnyValue:StringEquals" in s.get("Condition", {})
+    ]
+
+
+def test_only_the_review_api_can_record_a_decision(dev):
+    """GIVEN the decision attributes THEN every table-writing function but the review API is
+    explicitly denied writing them: the cancel function cannot decide reviews."""
+    for name, a in access.ACCESS.items():
+        denied = _denied_attributes(dev, name)
+        if name in access.DECIDERS or not a.table_write:
+            assert denied == [], name
+        else:
+            assert denied == [list(access.DECISION_ATTRIBUTES)], name
+    assert "cancel_api" not in access.DECIDERS
+
+
+def test_no_function_may_invoke_another_or_use_any_resource(dev):
+    """GIVEN the roles THEN no function can invoke a Lambda and none has a `*` resource."""
+    for name in topology.FUNCTIONS:
+        granted = _granted(dev, name)
+        assert not {g for g in granted if g[0].startswith("lambda:")}, name
+        assert not {g for g in granted if g[1] == "*"}, name
+
+
+POLICY_TYPES = {
+    "AWS::IAM::Policy": ("PolicyDocument",),
+    "AWS::IAM::ManagedPolicy": ("PolicyDocument",),
+    "AWS::S3::BucketPolicy": ("PolicyDocument",),
+    "AWS::SQS::QueuePolicy": ("PolicyDocument",),
+    "AWS::SNS::TopicPolicy": ("PolicyDocument",),
+    "AWS::KMS::Key": ("KeyPolicy",),
+}
+
+
+def _exempt(template, policy_id: str, policy) -> bool:
+    """CDK's own BucketDeployment handler role (acknowledged in infra/nag.py, library code)."""
+    roles = tpl.refs(policy["Properties"].get("Roles", []))
+    pattern = BUCKET_DEPLOYMENT.replace(":", "").replace("*", "") + "*"
+    return bool(roles) and all(fnmatchcase(r, pattern) for r in roles)
+
+
+def _tls_only(statement) -> bool:
+    return statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_no_wildcard_action_in_any_policy(synth):
+    """GIVEN every policy document in both templates (role, bucket, queue, topic, key policies)
+    THEN no statement that grants anything has an action with `*` (the one exemption is CDK's
+    BucketDeployment role); a `*` only appears in the TLS-only Deny statements, which take away."""
+    for template in synth.templates.values():
+        checked = 0
+        for lid, res in template["Resources"].items():
+            docs = [res["Properties"][k] for k in POLICY_TYPES.get(res["Type"], ()) if k in res["Properties"]]
+            if res["Type"] == "AWS::IAM::Role":
+                docs += [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
+            if res["Type"] == "AWS::IAM::Policy" and _exempt(template, lid, res):
+                continue
+            for doc in docs:
+                for s in doc["Statement"]:
+                    for action in tpl.as_list(s.get("Action", [])) + tpl.as_list(s.get("NotAction", [])):
+                        checked += 1
+                        if s["Effect"] == "Deny":
+                            assert "*" not in action or _tls_only(s), (lid, s)
+                        else:
+                            assert "*" not in action, (lid, action)
+        assert checked > 50

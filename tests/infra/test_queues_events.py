@@ -1,0 +1,95 @@
+"""Queues with DLQs and their consumers, schedules, the bus and the outbox publisher."""
+
+from __future__ import annotations
+
+from cancelflow.store.schema import QUEUES
+
+from infra import topology
+from infra.config import cdk_json_context
+from tests.infra import tpl
+
+
+def _queue_ids(template):
+    return {
+        "review": tpl.only(template, "AWS::SQS::Queue", "ReviewQueue")[0],
+        "refund": tpl.only(template, "AWS::SQS::Queue", "RefundQueue")[0],
+    }
+
+
+def test_every_work_queue_redrives_to_a_dlq(dev):
+    """GIVEN schema.QUEUES THEN each queue has its visibility timeout, SSE, and a DLQ redrive."""
+    assert set(_queue_ids(dev)) == set(QUEUES)
+    for name, lid in _queue_ids(dev).items():
+        p = dev["Resources"][lid]["Properties"]
+        assert p["VisibilityTimeout"] == QUEUES[name]["visibility_timeout"]
+        assert p["SqsManagedSseEnabled"] is True
+        redrive = p["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == QUEUES[name]["max_receive_count"]
+        dlq = tpl.refs(redrive["deadLetterTargetArn"]).pop()
+        assert dev["Resources"][dlq]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_consumers_use_partial_batches_and_bounded_concurrency(dev):
+    """GIVEN topology.CONSUMERS THEN each mapping reads its queue with batch size, partial batch
+    failures and maximum concurrency from schema.QUEUES."""
+    ids = tpl.function_ids(dev)
+    queues = _queue_ids(dev)
+    mappings = tpl.resources(dev, "AWS::Lambda::EventSourceMapping").values()
+    for consumer in topology.CONSUMERS:
+        conf = QUEUES[consumer.queue]
+        (m,) = [
+            m["Properties"]
+            for m in mappings
+            if m["Properties"]["FunctionName"] == {"Ref": ids[consumer.function]}
+        ]
+        assert tpl.refs(m["EventSourceArn"]) == {queues[consumer.queue]}
+        assert m["BatchSize"] == conf["batch_size"]
+        assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert m["ScalingConfig"] == {"MaximumConcurrency": conf["max_concurrency"]}
+
+
+def test_stream_publisher_reads_history_with_failure_destination(dev):
+    """GIVEN the outbox THEN the publisher reads the table stream (history inserts only), bisects
+    failing batches and sends what it gives up on to its DLQ."""
+    ids = tpl.function_ids(dev)
+    (m,) = [
+        m["Properties"]
+        for m in tpl.resources(dev, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": ids[topology.STREAM_CONSUMERS[0]]}
+    ]
+    table_id, _ = tpl.only(dev, "AWS::DynamoDB::GlobalTable", "DataTable")
+    assert tpl.refs(m["EventSourceArn"]) == {table_id}
+    assert m["BisectBatchOnFunctionError"] is True
+    assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    dlq = tpl.refs(m["DestinationConfig"]["OnFailure"]["Destination"]).pop()
+    assert "PublisherDlq" in dlq
+    assert "history" in m["FilterCriteria"]["Filters"][0]["Pattern"]
+
+
+def test_schedules_follow_topology_with_env_overrides(dev, prod):
+    """GIVEN topology.SCHEDULES and cdk.json overrides THEN each sweep has a rate rule with a DLQ."""
+    ctx = cdk_json_context()["cancelflow"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        ids = tpl.function_ids(template)
+        rules = tpl.resources(template, "AWS::Events::Rule").values()
+        for sched in topology.SCHEDULES:
+            minutes = ctx[env]["schedule_rates"].get(sched.function, sched.rate_minutes)
+            (rule,) = [
+                r["Properties"]
+                for r in rules
+                if "ScheduleExpression" in r["Properties"]
+                and tpl.refs(r["Properties"]["Targets"]) & {ids[sched.function]}
+            ]
+            unit = "minute" if minutes == 1 else "minutes"
+            assert rule["ScheduleExpression"] == f"rate({minutes} {unit})"
+            assert "Arn" in rule["Targets"][0]["DeadLetterConfig"]
+
+
+def test_custom_bus_with_archive(dev):
+    """GIVEN domain events THEN there is a custom bus, archived for replay, and the publisher
+    is told its name."""
+    bus_id, _ = tpl.only(dev, "AWS::Events::EventBus")
+    _, archive = tpl.only(dev, "AWS::Events::Archive")
+    assert tpl.refs(archive["Properties"]["SourceArn"]) == {bus_id}
+    fn = dev["Resources"][tpl.function_ids(dev)["event_publisher"]]
+    assert tpl.refs(fn["Properties"]["Environment"]["Variables"]["CANCELFLOW_EVENT_BUS"]) == {bus_id}
