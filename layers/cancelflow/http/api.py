@@ -49,13 +49,12 @@ class RouteSpec:
         return f"{self.method} {self.path}"
 
 
-def _implied_codes(method: str, roles: tuple[str, ...], has_input: bool, has_body: bool) -> list[str]:
+def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[str]:
     """What any route can answer besides its own codes."""
-    codes = ["UNAUTHENTICATED", "INTERNAL"]
+    # VALIDATION_FAILED always: every route takes the Accept-Language header, length-limited.
+    codes = ["UNAUTHENTICATED", "VALIDATION_FAILED", "INTERNAL"]
     if roles:
         codes.append("FORBIDDEN")
-    if has_input or method == "POST":
-        codes.append("VALIDATION_FAILED")
     if has_body:
         codes.append("MALFORMED_BODY")
     if method == "POST":
@@ -182,7 +181,7 @@ class Api:
             )
             if spec.key in self.routes:
                 raise ValueError(f"route {spec.key} registered twice")
-            implied = _implied_codes(method, roles, bool(params), has_body)
+            implied = _implied_codes(method, roles, has_body)
             if aws:
                 implied.append("RATE_LIMITED")
 

@@ -42,6 +42,28 @@ def api_modules() -> list[tuple[str, Any]]:
     return out
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def _used(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """Only the schemas the paths reach (Powertools adds its own validation-error schemas,
+    which no response of ours uses)."""
+    seen: set[str] = set()
+    todo = _refs(paths)
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in schemas:
+            seen.add(name)
+            todo |= _refs(schemas[name])
+    return {k: v for k, v in sorted(schemas.items()) if k in seen}
+
+
 def merged() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
@@ -73,7 +95,7 @@ def merged() -> dict[str, Any]:
         "security": [{"jwt": []}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": dict(sorted(schemas.items())),
+            "schemas": _used(paths, schemas),
             "securitySchemes": {
                 "jwt": {
                     "type": "http",
