@@ -112,3 +112,35 @@ def test_controls_are_labelled_and_the_page_fits_the_width(
     finally:
         c.close()
     assert not c.errors, c.errors
+
+
+def nav_links(page: Any) -> list[str]:
+    return [str(x) for x in page.locator("#nav a").all_inner_texts()]
+
+
+def test_each_role_sees_its_own_views(browser: Any, runtime: Any) -> None:
+    """GIVEN the four kinds of console users WHEN each signs in THEN a reviewer sees the queue
+    only, a senior reviewer also the appeals, support lands on the overdue refunds and cannot
+    claim tasks; a view of another role says it is not theirs."""
+    expected = {
+        "rev-wang": (["审核队列"], "#/queue"),
+        "senior-chen": (["审核队列", "驳回申诉"], "#/queue"),
+        "support-liu": (["审核队列", "超时退款"], "#/refunds"),
+    }
+    for sub, (links, home) in expected.items():
+        c = Console(browser, runtime)
+        try:
+            page = c.open()
+            c.sign_in(sub)
+            page.wait_for_url(f"**{home}")
+            assert nav_links(page) == links, sub
+            if sub == "support-liu":
+                page.goto(c.url + "#/queue")
+                page.wait_for_selector("#queue-title")
+                assert page.locator("#claim-next").count() == 0
+            if sub == "rev-wang":
+                page.goto(c.url + "#/appeals")
+                page.wait_for_selector("text=无权执行此操作")
+        finally:
+            c.close()
+        assert not c.errors, c.errors

@@ -111,8 +111,9 @@ def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
     console: Console, api: Api, fresh_task: dict[str, Any]
 ) -> None:
     """GIVEN a reviewer holding a task WHEN they press R with no note THEN nothing is sent and the
-    cursor goes to the note; WHEN they write the reason and press Ctrl+Enter THEN the task is
-    rejected with that reason, and the customer's timeline shows the rejection."""
+    cursor goes to the note; WHEN they type there THEN the shortcut letters are just text; WHEN
+    they write the reason and press Ctrl+Enter THEN the task is rejected with that reason, and the
+    customer's timeline shows the rejection."""
     page = console.open()
     console.sign_in("rev-zhao")
     task_id = claim_in_page(console)
@@ -121,6 +122,11 @@ def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
     assert page.evaluate("document.activeElement.id") == "note"
     assert "驳回理由" in page.locator("#decision-error").inner_text()
     assert task(api, task_id)["status"] == "claimed"
+
+    # typing letters that are shortcuts elsewhere (n, a, r, i) only types them
+    page.locator("#note").press_sequentially("rain")
+    assert page.locator("#note").input_value() == "rain"
+    assert task(api, task_id)["status"] == "claimed" and f"#/task/{task_id}" in page.url
 
     reason = "订单已开始发货,卡密已锁定,不符合取消条件"
     page.locator("#note").fill(reason)
