@@ -24,7 +24,7 @@ def only(template: dict[str, Any], rtype: str, contains: str = "") -> tuple[str,
 def function_ids(template: dict[str, Any]) -> dict[str, str]:
     """topology function name -> logical id of its AWS::Lambda::Function."""
     out = {}
-    for lid, res in resources(template, "AWS::Lambda::Function").items():
+    for lid in resources(template, "AWS::Lambda::Function"):
         for name in topology.FUNCTIONS:
             if lid.startswith(f"Functions{name.replace('_', '')}Function"):
                 out[name] = lid

@@ -1,0 +1,114 @@
+"""Every function: newest Python runtime, arm64, its own asset folder and the shared layer,
+settings from the env var names cancelflow.settings reads, log retention, tracing per config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cancelflow import settings
+
+from infra import build_layer, topology
+from infra.config import cdk_json_context
+from infra.functions import RUNTIME
+from tests.infra import tpl
+
+POWERTOOLS = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_TRACE_DISABLED",
+}
+
+
+def _functions(template):
+    return {name: template["Resources"][lid] for name, lid in tpl.function_ids(template).items()}
+
+
+def test_runtime_is_the_newest_python_and_the_layer_is_built_for_it():
+    """GIVEN aws-cdk-lib's runtimes THEN functions use the newest Python, the one the layer
+    build targets (pydantic-core is compiled per Python version)."""
+    assert RUNTIME.name == f"python{build_layer.LAMBDA_PYTHON}"
+
+
+def test_every_topology_function_is_arm64_on_the_layer(dev):
+    """GIVEN topology.FUNCTIONS THEN each is a function with its handler, arm64, the newest
+    runtime and exactly the shared layer."""
+    fns = _functions(dev)
+    assert set(fns) == set(topology.FUNCTIONS)
+    (layer_id,) = [
+        k for k in tpl.resources(dev, "AWS::Lambda::LayerVersion") if k.startswith("FunctionsSharedLayer")
+    ]
+    for name, fn in fns.items():
+        p = fn["Properties"]
+        assert p["Handler"] == f"{topology.FUNCTIONS[name].module}.handler"
+        assert p["Runtime"] == RUNTIME.name
+        assert p["Architectures"] == ["arm64"]
+        assert p["Layers"] == [{"Ref": layer_id}]
+        assert p["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_function_assets_are_their_folders(synth, dev):
+    """GIVEN functions/<folder> THEN each function's asset is exactly that folder's files minus
+    caches (the template itself never depends on the handlers' content, only the asset hash)."""
+    root = Path(__file__).resolve().parents[2]
+    for name, fn in _functions(dev).items():
+        key = fn["Properties"]["Code"]["S3Key"]
+        staged = synth.outdir / f"asset.{key.removesuffix('.zip')}"
+        source = root / "functions" / topology.FUNCTIONS[name].folder
+        want = {
+            p.relative_to(source) for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        }
+        assert {p.relative_to(staged) for p in staged.rglob("*") if p.is_file()} == want, name
+
+
+def test_environment_uses_only_settings_names(dev):
+    """GIVEN cancelflow.settings THEN every variable a function gets is one settings reads (or
+    Powertools'), and functions that touch the table are told its name."""
+    known = set(settings._ENV.values()) | POWERTOOLS
+    for name, fn in _functions(dev).items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert set(env) <= known, (name, set(env) - known)
+        assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
+        assert fn["Properties"].get("TracingConfig", {}).get("Mode") != "Active"  # X-Ray off in dev
+        if name != "event_publisher":
+            assert "CANCELFLOW_TABLE" in env
+    cancel = _functions(dev)["cancel_api"]["Properties"]["Environment"]["Variables"]
+    assert {"CANCELFLOW_IDEMPOTENCY_TABLE", "CANCELFLOW_REVIEW_QUEUE_URL", "CANCELFLOW_REFUND_QUEUE_URL",
+            "CANCELFLOW_EVIDENCE_BUCKET"} <= set(cancel)  # fmt: skip
+    worker = _functions(dev)["refund_worker"]["Properties"]["Environment"]["Variables"]
+    assert "CANCELFLOW_PROVIDER_SECRET_ARN" in worker
+
+
+def test_shard_counts_come_from_the_environment(dev, prod):
+    """GIVEN cdk.json's per-env shard counts THEN functions get them (sparse-index sharding)."""
+    ctx = cdk_json_context()["cancelflow"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        for fn in _functions(template).values():
+            assert fn["Properties"]["Environment"]["Variables"]["CANCELFLOW_DUE_SHARDS"] == str(
+                ctx[env]["due_shards"]
+            )
+
+
+def test_log_groups_keep_logs_for_the_configured_days(dev, prod):
+    """GIVEN cdk.json THEN each function logs to its own group with the env's retention."""
+    ctx = cdk_json_context()["cancelflow"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        for name, fn in _functions(template).items():
+            (group,) = tpl.refs(fn["Properties"]["LoggingConfig"]["LogGroup"])
+            assert (
+                template["Resources"][group]["Properties"]["RetentionInDays"]
+                == ctx[env]["log_retention_days"]
+            )
+            assert name.replace("_", "") in group
+
+
+def test_reserved_concurrency_only_where_configured(dev, prod):
+    """GIVEN prod's reserved concurrency for the sweeps THEN only those functions reserve any."""
+    ctx = cdk_json_context()["cancelflow"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        got = {
+            n: f["Properties"]["ReservedConcurrentExecutions"]
+            for n, f in _functions(template).items()
+            if "ReservedConcurrentExecutions" in f["Properties"]
+        }
+        assert got == ctx[env]["reserved_concurrency"]
