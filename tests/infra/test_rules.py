@@ -37,7 +37,7 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
     nag.add_checks(app)
     stack = Stack(app, "bad")
     sqs.Queue(stack, "Q")
-    with pytest.raises(Exception, match="ValidationFailed|Validation failed"):
+    with pytest.raises(Exception, match=r"ValidationFailed|Validation failed"):
         app.synth()
 
 
