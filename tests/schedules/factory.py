@@ -20,7 +20,9 @@ from cancelflow.store.codec import plain
 TIMEOUT = timedelta(minutes=15)
 
 
-def unpaid_order_item(order_id: str, created: datetime, *, product_id: str = "p-mobile_topup") -> dict[str, Any]:
+def unpaid_order_item(
+    order_id: str, created: datetime, *, product_id: str = "p-mobile_topup"
+) -> dict[str, Any]:
     """A top-up order (no stock keys), unpaid, with its expiry index entry."""
     s = get_settings()
     order = Order(

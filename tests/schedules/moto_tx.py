@@ -67,8 +67,11 @@ def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[Callab
         if table.stream_shard is not None:
             shards[table.name] = table.stream_shard
     for shard in shards.values():
-        n = len(shard.items)
-        undo.append(lambda shard=shard, n=n: shard.items.__delitem__(slice(n, None)))
+
+        def truncate(shard: Any = shard, n: int = len(shard.items)) -> None:
+            del shard.items[n:]  # drop the stream records of writes that were rolled back
+
+        undo.append(truncate)
     return undo
 
 
@@ -108,7 +111,7 @@ def faithful_moto() -> Iterator[None]:
         for n, f in saved.items():
             setattr(DynamoDBBackend, n, locked(f))
         DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
-        models.copy = _TablesAsIs  # type: ignore[attr-defined]
+        models.copy = _TablesAsIs  # type: ignore[attr-defined,assignment]
         yield
     finally:
         for n, f in saved.items():

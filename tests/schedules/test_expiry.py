@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from cancelflow import aws as aws_clients
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.store import ddb, history, orders, stock
 from cancelflow.store.schema import GSI_DUE
@@ -109,7 +110,7 @@ def test_two_overlapping_sweeps_expire_each_order_exactly_once(aws: dict[str, st
     assert set(a.ids) | set(b.ids) == ids
     assert a.done + b.done == 500
     assert a.failed == b.failed == 0
-    entries = ddb.aws.dynamodb().scan(
+    entries = aws_clients.dynamodb().scan(
         TableName=ddb.table(),
         FilterExpression="#t = :h AND #e = :x",
         ExpressionAttributeNames={"#t": "type", "#e": "event"},
@@ -129,7 +130,7 @@ def test_stale_index_copy_is_decided_on_the_stored_order(catalog: dict[str, str]
 
     o = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
     stale = o.model_copy(update={"version": 0 + 1})
-    ddb.aws.dynamodb().update_item(  # a change that is not a payment: version moves on
+    aws_clients.dynamodb().update_item(  # a change that is not a payment: version moves on
         TableName=ddb.table(),
         Key=ddb.key(f"ORDER#{o.order_id}", "ORDER"),
         UpdateExpression="SET version = :v",

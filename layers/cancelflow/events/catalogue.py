@@ -28,7 +28,8 @@ DateTime = Field(json_schema_extra={"format": "date-time"}, description="RFC 333
 class EventDetail(BaseModel):
     """What every event's ``detail`` holds."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Every field is always sent (null where it does not apply), so the schema requires them all.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
     # history ``detail`` key for each event field whose name differs (event field -> history key)
     RENAMED: ClassVar[dict[str, str]] = {}
 
