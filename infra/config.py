@@ -14,6 +14,8 @@ from infra import topology
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "prod")
+# Files that never belong in a function's asset (keeps each asset a few KB).
+ASSET_EXCLUDE = ["__pycache__", "*.pyc", "tests", ".mypy_cache", ".pytest_cache"]
 # Context flag: use tiny stand-in assets instead of build/layer (tests and fast synths).
 STUB_ASSETS = "cancelflow:stub_assets"
 

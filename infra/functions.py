@@ -18,10 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import access, topology
-from infra.config import ROOT, EnvConfig
-
-# Files that never belong in a function's asset (keeps each asset a few KB).
-ASSET_EXCLUDE = ["__pycache__", "*.pyc", "tests", ".mypy_cache", ".pytest_cache"]
+from infra.config import ASSET_EXCLUDE, ROOT, EnvConfig
 
 # Seconds. API functions answer inside API Gateway's 30 s; queue consumers stay well under their
 # queue's visibility timeout (schema.QUEUES) so a slow batch is not redelivered while running.
