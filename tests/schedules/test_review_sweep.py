@@ -43,7 +43,7 @@ def test_each_due_request_is_handed_to_escalation_once_per_run(catalog: dict[str
 
     def escalate(item: dict[str, Any], now: datetime) -> bool:
         seen.append(item)
-        return item["request_id"] != due[0][1]
+        return bool(item["request_id"] != due[0][1])
 
     tally = escalate_due(NOW + WINDOW + timedelta(minutes=1), escalate=escalate)
 
