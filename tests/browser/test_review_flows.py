@@ -75,7 +75,7 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     console.sign_in("rev-wang")
     first = page.locator("table.tasks tbody tr").first
     first.wait_for()
-    assert first.get_attribute("data-task-id") == top["task_id"]
+    assert first.get_attribute("data-task-id") == open_tasks(api)[0]["task_id"]
     row = first.inner_text()
     assert "¥" in row and re.search(r"剩余 \d+:\d\d|已超时", row)
     shot = console.shot("queue")
@@ -206,3 +206,51 @@ def test_a_lease_that_ran_out_is_explained_in_english(
     assert "Your claim expired" in text and "NOT saved" in text and "claim the next task" in text
     assert task(api, task_id)["status"] in ("open", "claimed")  # not decided
     console.shot("conflict-lease-expired-en")
+
+
+def claim_until(api: Api, reviewer: tuple[str, str], task_id: str) -> None:
+    """Claim-next through the API until ``task_id`` is ours; the others go straight back."""
+    others = []
+    while True:
+        got = api.ok("POST", "/v1/reviews/claim-next", reviewer)
+        got_id = got.get("task", got)["task_id"]
+        if got_id == task_id:
+            break
+        others.append(got_id)
+    for other in others:
+        api.ok("POST", f"/v1/reviews/{other}/release", reviewer)
+
+
+def test_a_senior_reviewer_sees_the_appeal_against_a_rejection(
+    console: Console, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN a request rejected by a reviewer and appealed by its customer WHEN a senior reviewer
+    opens the appeals view THEN the appeal is listed with who rejected it; the task page shows it
+    is for senior reviewers."""
+    rejecter = ("rev-zhao", "reviewer")
+    claim_until(api, rejecter, fresh_task["task_id"])
+    body = {"outcome": "reject", "note": "卡密已锁定,不能取消"}
+    api.ok("POST", f"/v1/reviews/{fresh_task['task_id']}/decision", rejecter, body)
+    cust = (fresh_task["customer_id"], "customer")
+    path = f"/v1/orders/{fresh_task['order_id']}/cancellations/{fresh_task['request_id']}/appeal"
+    r = api.call("POST", path, cust, {"text": "发货前已经申请拦截,请复核", "refund_to": "balance"})
+    assert r.status_code in (200, 201, 202), r.text
+    appeal = eventually(
+        lambda: [
+            t
+            for t in open_tasks(api)
+            if t["order_id"] == fresh_task["order_id"] and t.get("kind") == "rejection_appeal"
+        ]
+    )[0]
+
+    page = console.open()
+    console.sign_in("senior-chen")
+    page.get_by_role("link", name="驳回申诉").click()
+    row = page.locator(f"tr[data-task-id='{appeal['task_id']}']")
+    row.wait_for()
+    assert "rev-zhao" in row.inner_text() and "需高级审核" in row.inner_text()
+    console.shot("appeals")
+    row.get_by_role("link").click()
+    page.wait_for_selector("#task-title")
+    assert "rev-zhao" in page.locator(".facts-col").inner_text()
+    assert page.locator("#approve").is_disabled()  # not claimed yet: read-only
