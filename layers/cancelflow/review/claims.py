@@ -1,17 +1,21 @@
 """Claiming (a lease) and giving back. DOMAIN.md, "Claiming": two reviewers never decide the
 same task; an expired lease returns the task to the pool.
 
-claim-next is one Query of the open pool in priority order plus one conditional write (a
-transaction of the lease and its history entry). A reviewer who loses a race moves on to
-the next candidate of the same page, so 50 reviewers over 20 tasks cost few extra requests.
+claim-next is one Query of the open pool in priority order plus one conditional UpdateItem
+(the floor). A reviewer who loses a race tries another candidate of the same page, and after a
+few losses reads the pool again, so 50 reviewers over 20 tasks cost few extra requests.
+Leases are reviewer-internal: they are kept on the task (holder, until, claims count,
+first_response_at), and only the first claim goes on the customer's timeline.
 Integrations: DynamoDB.
 """
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from cancelflow import aws
 from cancelflow.clock import iso
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
@@ -22,46 +26,65 @@ from cancelflow.store import ddb, history, keys
 from cancelflow.store.schema import GSI_STATUS
 
 PAGE = 25  # candidates read per query; reviewers holding leases on top are filtered out
+MAX_LOSSES = 3  # lost races on one page before reading the pool again
+MAX_ROUNDS = 20  # pages read at most, so a claim always answers
 
 
-def _lease_ops(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -> list[dict[str, Any]]:
-    version = int(task["version"]) + 1
+def _lease(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -> ddb.Item | None:
+    """One conditional UpdateItem: the lease, or None when someone else was faster."""
     cond, vals = tasks.claimable_filter(reviewer)
-    update = {
-        "Update": {
-            "Key": tasks.task_key(task["task_id"]),
-            "UpdateExpression": (
+    try:
+        r = aws.dynamodb().update_item(
+            TableName=ddb.table(),
+            Key=tasks.task_key(task["task_id"]),
+            UpdateExpression=(
                 "SET lease_holder = :me, lease_until = :until, last_claimed_at = :now, "
-                "version = :nv, claims = claims + :one, "
+                "version = version + :one, claims = claims + :one, "
                 "first_response_at = if_not_exists(first_response_at, :now)"
             ),
-            # decided against the stored task: still open, nobody's live lease, same version
-            "ConditionExpression": f"#s = :open AND version = :v AND {cond}",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": ddb.values(
+            # decided against the stored task: still open and nobody's live lease
+            ConditionExpression=f"#s = :open AND {cond}",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=ddb.values(
                 {
                     **vals,
                     ":me": reviewer.id,
                     ":until": iso(until),
                     ":now": iso(now),
-                    ":nv": version,
-                    ":v": int(task["version"]),
                     ":one": 1,
                     ":open": tasks.OPEN,
                 }
             ),
-        }
-    }
+            ReturnValues="ALL_NEW",
+        )
+    except Exception as e:
+        if ddb.is_conditional_failure(e):
+            return None
+        raise
+    leased = ddb.from_item(r["Attributes"])
+    if leased.get("first_response_at") == iso(now) and int(leased["claims"]) == 1:
+        _first_response_entry(leased, reviewer, now)
+    return leased
+
+
+def _first_response_entry(task: ddb.Item, reviewer: Reviewer, now: datetime) -> None:
+    """The customer's timeline shows when a reviewer first took the request up. Only the first
+    claim: later leases are reviewer-internal churn, kept on the task (claims, last_claimed_at).
+    Written after the lease (idempotent key), so a claim stays one conditional write."""
     entry = history.entry_put(
         task["order_id"],
         at=now,
-        suffix=f"{task['task_id']}#v{version:06d}",
+        suffix=f"{task['task_id']}#claimed",
         event="review.claimed",
         actor=Actor.REVIEWER.value,
         actor_id=reviewer.id,
-        detail={"task_id": task["task_id"], "lease_until": iso(until)},
-    )
-    return [update, entry]
+        detail={"task_id": task["task_id"], "first_response_due": task.get("first_response_due")},
+    )["Put"]
+    try:
+        aws.dynamodb().put_item(TableName=ddb.table(), **entry)
+    except Exception as e:
+        if not ddb.is_conditional_failure(e):
+            raise
 
 
 def claim_next(reviewer: Reviewer, now: datetime) -> ddb.Item:
@@ -69,7 +92,7 @@ def claim_next(reviewer: Reviewer, now: datetime) -> ddb.Item:
     until = now + timedelta(minutes=get_settings().policies.review_lease_minutes)
     cond, vals = tasks.claimable_filter(reviewer)
     start = None
-    while True:
+    for _round in range(MAX_ROUNDS):
         page, start = ddb.query(
             GSI_STATUS,
             "status_pk = :p",
@@ -78,23 +101,21 @@ def claim_next(reviewer: Reviewer, now: datetime) -> ddb.Item:
             start=start,
             filter_expression=cond,
         )
-        for task in page:
-            try:
-                ddb.transact(_lease_ops(task, reviewer, now, until))
-            except ddb.TransactionFailed:
-                continue  # someone else took it (or it changed): the next one
-            version = int(task["version"]) + 1
-            first = task.get("first_response_at") or iso(now)
-            return task | {
-                "lease_holder": reviewer.id,
-                "lease_until": iso(until),
-                "last_claimed_at": iso(now),
-                "first_response_at": first,
-                "version": version,
-                "claims": int(task.get("claims", 0)) + 1,
-            }
+        losses = 0
+        while page and losses < MAX_LOSSES:
+            # The top candidate first; after a lost race, a random one of the rest, so that
+            # reviewers arriving together spread out instead of all colliding on each next one.
+            task = page.pop(random.randrange(len(page)) if losses else 0)
+            leased = _lease(task, reviewer, now, until)
+            if leased is not None:
+                return leased
+            losses += 1
+        if losses >= MAX_LOSSES:
+            start = None  # this page is contended: read the pool again (the taken ones drop out)
+            continue
         if not start:
-            raise DomainError("NO_TASK_AVAILABLE")
+            break
+    raise DomainError("NO_TASK_AVAILABLE")
 
 
 def holder_condition(reviewer: Reviewer, task: ddb.Item, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -121,30 +142,18 @@ def release(task_id: str, reviewer: Reviewer, now: datetime) -> ddb.Item:
     task = tasks.get_task(task_id)
     require_lease(task, reviewer, now)
     cond, vals = holder_condition(reviewer, task, now)
-    version = int(task["version"]) + 1
-    ops = [
-        {
-            "Update": {
-                "Key": tasks.task_key(task_id),
-                "UpdateExpression": "SET version = :nv REMOVE lease_holder, lease_until",
-                "ConditionExpression": cond,
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": ddb.values({**vals, ":nv": version}),
-            }
-        },
-        history.entry_put(
-            task["order_id"],
-            at=now,
-            suffix=f"{task_id}#v{version:06d}",
-            event="review.released",
-            actor=Actor.REVIEWER.value,
-            actor_id=reviewer.id,
-            detail={"task_id": task_id},
-        ),
-    ]
     try:
-        ddb.transact(ops)
-    except ddb.TransactionFailed as e:
-        raise DomainError("LEASE_NOT_HELD", {"task_id": task_id}) from e
-    fresh = tasks.get_task(task_id)
-    return fresh
+        r = aws.dynamodb().update_item(
+            TableName=ddb.table(),
+            Key=tasks.task_key(task_id),
+            UpdateExpression="SET version = :nv, released_at = :rel REMOVE lease_holder, lease_until",
+            ConditionExpression=cond,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=ddb.values({**vals, ":nv": int(task["version"]) + 1, ":rel": iso(now)}),
+            ReturnValues="ALL_NEW",
+        )
+    except Exception as e:
+        if ddb.is_conditional_failure(e):
+            raise DomainError("LEASE_NOT_HELD", {"task_id": task_id}) from e
+        raise
+    return ddb.from_item(r["Attributes"])
