@@ -1,0 +1,141 @@
+"""Sweep cost: what the expiry sweep reads, next to a full scan of the same table, same run.
+
+50,000 unpaid orders (``SWEEP_ORDERS``) of which 50 (``SWEEP_DUE``) are past their payment
+deadline, written with BatchWriteItem of prepared items, on moto in-process. Prints, for the
+expiry sweep and for a full scan that looks for the same orders (the naive sweep): DynamoDB
+requests, items read, and the ratio. Items read is what DynamoDB charges read capacity for
+(a Scan reads every item whatever its filter keeps).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+ORDERS = int(os.environ.get("SWEEP_ORDERS", "50000"))
+DUE = int(os.environ.get("SWEEP_DUE", "50"))
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+for k, v in {
+    "AWS_DEFAULT_REGION": "ap-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "cancelflow",
+}.items():
+    os.environ[k] = v
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+class Reads:
+    """Every DynamoDB request through the shared client, and the items each read returned
+    (Query/Scan: ScannedCount, what read capacity is charged for)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
+
+    def __call__(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        if model.name in ("Query", "Scan"):
+            self.items[model.name] += int(parsed.get("ScannedCount", 0))
+        elif model.name == "GetItem":
+            self.items[model.name] += 1 if "Item" in parsed else 0
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.items.clear()
+
+
+def _full_scan(now: datetime) -> tuple[int, int]:
+    """The naive sweep: scan everything, keep unpaid orders past their deadline."""
+    from cancelflow import aws
+    from cancelflow.clock import iso
+    from cancelflow.store import ddb
+
+    found, kw = 0, {}  # type: ignore[var-annotated]
+    while True:
+        r = aws.dynamodb().scan(
+            TableName=ddb.table(),
+            FilterExpression="#s = :p AND payment_deadline <= :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=ddb.values({":p": "pending_payment", ":now": iso(now)}),
+            **kw,
+        )
+        found += r["Count"]
+        if "LastEvaluatedKey" not in r:
+            return found, 0
+        kw = {"ExclusiveStartKey": r["LastEvaluatedKey"]}
+
+
+@contextmanager
+def _cheap_item_writes() -> Iterator[None]:
+    """moto re-sums an item's size on every attribute it sets (quadratic; about 4 ms per
+    order here). While the bench writes its small prepared items that check is skipped; it
+    changes nothing that is measured (requests and items read by the sweep and the scan)."""
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    checked = LimitedSizeDict.__setitem__
+    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
+
+
+def main() -> None:
+    from moto import mock_aws
+
+    from tests.schedules.moto_tx import faithful_moto
+
+    with mock_aws(), faithful_moto():
+        from cancelflow import aws
+        from cancelflow.settings import get_settings
+        from cancelflow.sweeps.expiry import expire_due
+
+        from local.provision import apply, provision
+        from tests.schedules.factory import TIMEOUT, unpaid_orders
+
+        apply(provision())
+        t0 = time.perf_counter()
+        with _cheap_item_writes():
+            unpaid_orders("due", DUE, NOW - TIMEOUT - timedelta(minutes=1))
+            unpaid_orders("open", ORDERS - DUE, NOW)
+        write_s = time.perf_counter() - t0
+        reads = Reads()
+        aws.dynamodb().meta.events.register("after-call.dynamodb", reads)
+
+        t0 = time.perf_counter()
+        found, _ = _full_scan(NOW)
+        scan_s = time.perf_counter() - t0
+        scan_calls, scan_items = reads.calls["Scan"], reads.items["Scan"]
+        reads.reset()
+
+        t0 = time.perf_counter()
+        tally = expire_due(NOW)
+        sweep_s = time.perf_counter() - t0
+        q_calls, q_items = reads.calls["Query"], reads.items["Query"]
+        all_calls = sum(reads.calls.values())
+        shards = get_settings().due_shards
+
+        print(f"  table: {ORDERS:,} unpaid orders, {DUE} due; written in {write_s:.1f} s (BatchWriteItem)")
+        print(f"  {'':34}{'requests':>10}{'items read':>12}{'found/done':>12}{'wall s':>9}")
+        print(f"  {'full scan (naive sweep)':34}{scan_calls:>10}{scan_items:>12,}{found:>12}{scan_s:>9.1f}")
+        print(f"  {'expiry sweep: index reads':34}{q_calls:>10}{q_items:>12,}{tally.done:>12}{sweep_s:>9.1f}")
+        print(f"  {'expiry sweep: all requests':34}{all_calls:>10}{'':>12}{'':>12}")
+        print(f"    ({dict(reads.calls)}; {shards} due shards, budget {get_settings().sweep_max_items})")
+        ratio_items = scan_items / max(1, q_items)
+        per_due = q_items / max(1, DUE)
+        print(
+            f"  items read, scan / sweep: {ratio_items:,.0f}x  (the sweep reads {per_due:.2f} per due order)"
+        )
+        print(f"  index requests vs scan requests: {q_calls} / {scan_calls}")
+        assert tally.done == DUE == found, (tally.done, DUE, found)
+
+
+if __name__ == "__main__":
+    main()
