@@ -119,8 +119,13 @@ ACCESS: dict[str, Access] = {
         deny_write_keys=(TASK_KEYS,),
         send=("refund",),
     ),
+    # escalates overdue reviews; re-sends the review message when the intake never made a task
     "flag_reviews": Access(
-        table_read=True, table_write=True, indexes=(GSI_DUE,), deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS)
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_DUE,),
+        deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS),
+        send=("review",),
     ),
     # the outbox: reads the change stream, publishes to the bus; never writes the table
     "event_publisher": Access(stream_read=True, put_events=True),

@@ -29,6 +29,8 @@ class EnvConfig:
     stock_shards: int = 4
     status_shards: int = 8
     schedule_rates: dict[str, int] = field(default_factory=dict)  # function -> minutes override
+    sweep_max_items: int = 500  # items a sweep acts on per run (docs/events.md)
+    provider_base_url: str = ""  # payment providers' API base URL, when not the SDK default
     log_retention_days: int = 30
     deletion_protection: bool = False
     retain_data: bool = False  # RETAIN tables/buckets on stack deletion

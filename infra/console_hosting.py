@@ -3,7 +3,7 @@ security headers; console/ is uploaded by BucketDeployment when it exists (no Do
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -92,6 +92,7 @@ class ConsoleHosting(Construct):
             log_file_prefix="cloudfront/",
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
+        CfnOutput(self, "ConsoleUrl", value=self.url)
         if console_files_exist():
             s3deploy.BucketDeployment(
                 self,

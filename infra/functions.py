@@ -161,6 +161,10 @@ def environment(name: str, cfg: EnvConfig, res: Resources) -> dict[str, str]:
         env["CANCELFLOW_EVENT_BUS"] = res.bus.event_bus_name
     if grants.provider_secret:
         env["CANCELFLOW_PROVIDER_SECRET_ARN"] = res.provider_secret.secret_arn
+        if cfg.provider_base_url:
+            env["CANCELFLOW_PROVIDER_BASE_URL"] = cfg.provider_base_url
+    if name in _SCHEDULED:
+        env["CANCELFLOW_SWEEP_MAX_ITEMS"] = str(cfg.sweep_max_items)
     return env
 
 

@@ -3,7 +3,7 @@ sweep), its DLQ, and the payment providers' credentials in Secrets Manager."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnOutput, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -29,6 +29,8 @@ class Refunds(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
         )
+
+        CfnOutput(self, "ProviderSecretArn", value=self.provider_secret.secret_arn)
 
     def attach(self, worker: lambda_.Function) -> None:
         self.work.attach(worker)
