@@ -1,0 +1,263 @@
+"""The cancel API's cost: AWS requests per route (counted with botocore event hooks, moto
+in-process) next to the floor the issue sets, and the cold import time of the cancel handler
+module as a ratio to ``import boto3`` plus creating a DynamoDB client (budget <= 1.3x).
+
+Run: ``make bench ONLY=cancel_api`` (or ``python -m bench cancel_api``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+CUSTOMER = "7f3e2a10-5c1b-4e8a-9d2f-0b6c8e1a4d21"
+RUNS = 7
+
+_HANDLER = "import time; t = time.perf_counter(); import functions.cancel.api; print(time.perf_counter() - t)"
+_BOTO3 = (
+    "import time; t = time.perf_counter(); import boto3; "
+    "boto3.session.Session().client('dynamodb', region_name='ap-east-1'); print(time.perf_counter() - t)"
+)
+
+
+def _env() -> None:
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "ap-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+# ---------------------------------------------------------------- requests per route
+
+
+class Counter:
+    """Every AWS API call the handlers make: ``before-call`` names the operation,
+    ``before-send`` counts HTTP attempts (retries included)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.sends = 0
+
+    def on_call(self, model: Any = None, **_: Any) -> None:
+        self.calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    def on_send(self, **_: Any) -> None:
+        self.sends += 1
+
+    def attach(self) -> None:
+        from cancelflow import aws
+
+        for service in ("dynamodb", "sqs", "s3"):  # the cached clients every module uses
+            events = aws.client(service).meta.events
+            events.register("before-call", self.on_call, unique_id=f"bench-call-{service}")
+            events.register("before-send", self.on_send, unique_id=f"bench-send-{service}")
+
+    def measure(self, fn: Callable[[], Any]) -> tuple[Any, list[str], int]:
+        self.calls, self.sends = [], 0
+        out = fn()
+        return out, list(self.calls), self.sends
+
+
+def _call(
+    method: str, path: str, route: str, params: dict[str, str], body: Any = None, key: str | None = None
+) -> int:
+    import functions.cancel.api as cancel
+    from local.apigw import build_event, customer_claims, parse_result
+
+    headers = {"content-type": "application/json"} if body is not None else {}
+    if key:
+        headers["idempotency-key"] = key
+    raw = json.dumps(body).encode() if body is not None else None
+    event = build_event(
+        method, path, f"{method} {route}", params or None, headers, None, raw, customer_claims(CUSTOMER)
+    )
+    status, _, out = parse_result(cancel.handler(event, None))
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {out[:300]!r}")
+    return status
+
+
+def _requests_per_route() -> list[tuple[str, int, int, int, str]]:
+    from moto import mock_aws
+
+    rows: list[tuple[str, int, int, int, str]] = []
+    with mock_aws():
+        from cancelflow import clock
+        from cancelflow.domain.products import Channel, ProductType
+        from cancelflow.store import orders, stock
+
+        from local.provision import apply, provision
+
+        apply(provision())
+        stock.put_product("p-card", ProductType.GAME_CARD, 10000, "游戏点卡", "Game card")
+        stock.add_keys("p-card", ((f"k{i:03d}", f"CODE-{i}") for i in range(20)))
+        t = clock.now()  # wall-clock business time: the handlers read clock.now()
+        pending = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
+        pending2 = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
+        late = orders.create_order(CUSTOMER, "p-card", 1, t - timedelta(minutes=14)).order_id
+        orders.confirm_payment(late, "pay-late", 10000, Channel.ALIPAY, t - timedelta(minutes=13))
+        fresh = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
+        orders.confirm_payment(fresh, "pay-fresh", 10000, Channel.ALIPAY, t)
+        counter = Counter()
+        counter.attach()
+        o = "/v1/orders/{order_id}"
+        cases: list[tuple[str, int, str, Callable[[], int]]] = [
+            (
+                "GET /v1/policies",
+                0,
+                "policy is configuration",
+                lambda: _call("GET", "/v1/policies", "/v1/policies", {}),
+            ),
+            ("GET /v1/orders", 1, "one index query", lambda: _call("GET", "/v1/orders", "/v1/orders", {})),
+            (
+                "GET /v1/orders/{id}",
+                1,
+                "one query of the order's partition (+1 batch read when it has refunds)",
+                lambda: _call("GET", f"/v1/orders/{pending}", o, {"order_id": pending}),
+            ),
+            (
+                "GET .../cancellation-options",
+                1,
+                "one batch read: order + the caller's day statistics",
+                lambda: _call(
+                    "GET",
+                    f"/v1/orders/{pending}/cancellation-options",
+                    o + "/cancellation-options",
+                    {"order_id": pending},
+                ),
+            ),
+            (
+                "GET .../timeline",
+                1,
+                "one query of the order's partition",
+                lambda: _call(
+                    "GET", f"/v1/orders/{pending}/timeline", o + "/timeline", {"order_id": pending}
+                ),
+            ),
+            (
+                "POST .../evidence-uploads",
+                1,
+                "ownership read; presigning is local (no Idempotency-Key sent)",
+                lambda: _call(
+                    "POST",
+                    f"/v1/orders/{pending2}/evidence-uploads",
+                    o + "/evidence-uploads",
+                    {"order_id": pending2},
+                    {"content_type": "image/png"},
+                ),
+            ),
+            (
+                "POST cancellations self_cancel",
+                3,
+                "idempotency record (put + complete) + one transaction",
+                lambda: _call(
+                    "POST",
+                    f"/v1/orders/{pending}/cancellations",
+                    o + "/cancellations",
+                    {"order_id": pending},
+                    {"action": "self_cancel"},
+                    "bench-1",
+                ),
+            ),
+            (
+                "  same, replayed (same key)",
+                1,
+                "the idempotency record only",
+                lambda: _call(
+                    "POST",
+                    f"/v1/orders/{pending}/cancellations",
+                    o + "/cancellations",
+                    {"order_id": pending},
+                    {"action": "self_cancel"},
+                    "bench-1",
+                ),
+            ),
+            (
+                "POST cancellations request (reviewed)",
+                4,
+                "idempotency (2) + one transaction + one queue send",
+                lambda: _call(
+                    "POST",
+                    f"/v1/orders/{late}/cancellations",
+                    o + "/cancellations",
+                    {"order_id": late},
+                    {"action": "request"},
+                    "bench-2",
+                ),
+            ),
+            (
+                "POST cancellations request (auto)",
+                4,
+                "idempotency (2) + one transaction + one refund send",
+                lambda: _call(
+                    "POST",
+                    f"/v1/orders/{fresh}/cancellations",
+                    o + "/cancellations",
+                    {"order_id": fresh},
+                    {"action": "request"},
+                    "bench-3",
+                ),
+            ),
+        ]
+        for name, floor, why, fn in cases:
+            _, calls, sends = counter.measure(fn)
+            rows.append(
+                (
+                    name,
+                    len(calls),
+                    sends,
+                    floor,
+                    f"{why}; made: {', '.join(c.split('.')[1] for c in calls) or '-'}",
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------- cold import
+
+
+def _once(code: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _cold_imports() -> tuple[float, float]:
+    handler, boto = [], []
+    for _ in range(RUNS):  # interleaved, so machine load hits both alike
+        handler.append(_once(_HANDLER))
+        boto.append(_once(_BOTO3))
+    return statistics.median(handler), statistics.median(boto)
+
+
+def main() -> None:
+    _env()
+    print(f"  {'route':<40} {'calls':>5} {'sent':>5} {'floor':>5}  operations")
+    for name, calls, sends, floor, note in _requests_per_route():
+        mark = "" if calls <= floor else f" (+{calls - floor})"
+        print(f"  {name:<40} {calls:>5} {sends:>5} {floor:>5}{mark:<5} {note}")
+    h, b = _cold_imports()
+    print(f"\n  cold import, median of {RUNS} fresh interpreters (in-process perf_counter, no startup):")
+    print(f"  {'import functions.cancel.api':<40} {h * 1000:8.0f} ms")
+    print(f"  {'import boto3 + DynamoDB client':<40} {b * 1000:8.0f} ms")
+    print(f"  {'ratio (budget <= 1.30)':<40} {h / b:8.2f} x  {'OK' if h / b <= 1.3 else 'OVER BUDGET'}")
+
+
+if __name__ == "__main__":
+    main()
