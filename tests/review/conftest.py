@@ -106,7 +106,9 @@ def make_request(catalog: dict[str, str]) -> Maker:
     ) -> tuple[str, str]:
         t0 = at - timedelta(hours=1)
         o = orders.create_order(customer, catalog[product], quantity, t0)
-        orders.confirm_payment(o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, t0 + timedelta(minutes=1))
+        orders.confirm_payment(
+            o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, t0 + timedelta(minutes=1)
+        )
         if action is not Action.REQUEST:
             orders.start_delivery(o.order_id, t0 + timedelta(minutes=2))
         if action in (Action.APPEAL, Action.AFTER_SALES):

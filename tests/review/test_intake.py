@@ -118,7 +118,9 @@ def test_task_carries_priority_risk_and_sla(make_request: Maker, review_queue: s
     assert t["status_pk"] == "REVIEW#open" and t["status_sk"].startswith("0#")
 
 
-def test_stop_delivery_that_completed_anyway_becomes_an_appeal(make_request: Maker, review_queue: str) -> None:
+def test_stop_delivery_that_completed_anyway_becomes_an_appeal(
+    make_request: Maker, review_queue: str
+) -> None:
     """GIVEN a stop-delivery request whose delivery completed before intake saw the message
     WHEN intake creates the task
     THEN the task is an appeal (converted from stop_delivery), never a cancellation."""
