@@ -166,3 +166,33 @@ def test_handler_expires_on_business_time_and_emits_the_metric(
     assert result["done"] == 3
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(m.get("orders_expired") == [3.0] or m.get("orders_expired") == 3.0 for m in emf)
+
+
+def test_a_busy_shard_cannot_starve_the_others(aws: dict[str, str]) -> None:
+    """GIVEN 40 due orders in the first four due shards and one in the last WHEN runs a
+    minute apart have a budget of 4 (less than the 16 shards) THEN the lone order is expired
+    while the busy shards still have orders waiting (each run starts at another shard)."""
+    from cancelflow.settings import get_settings
+    from cancelflow.store import keys
+
+    from tests.schedules.factory import write_all
+
+    n = get_settings().due_shards
+    by_shard: dict[int, list[str]] = {}
+    i = 0
+    while sum(len(v) for k, v in by_shard.items() if k < 4) < 40 or n - 1 not in by_shard:
+        oid = f"o_fair{i:06d}"
+        s = keys.shard(oid, n)
+        if (s < 4 and len(by_shard.get(s, [])) < 10) or (s == n - 1 and s not in by_shard):
+            by_shard.setdefault(s, []).append(oid)
+        i += 1
+    write_all(unpaid_order_item(o, NOW) for ids in by_shard.values() for o in ids)
+    lone = by_shard[n - 1][0]
+
+    expired: list[str] = []
+    for minute in range(n):
+        expired += expire_due(LATER + timedelta(minutes=minute), budget=4).ids
+        if lone in expired:
+            break
+    assert lone in expired
+    assert len(expired) < 40  # the busy shards were not drained first

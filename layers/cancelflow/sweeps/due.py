@@ -45,6 +45,13 @@ class Tally:
         return {k: v for k, v in self.__dict__.items() if k != "ids"}
 
 
+def _rotated(partitions: list[str], now: datetime) -> list[str]:
+    """Start each run (a minute apart) at another partition: with a budget smaller than the
+    number of partitions, the first ones would otherwise always be served first."""
+    k = int(now.timestamp() // 60) % max(1, len(partitions))
+    return partitions[k:] + partitions[:k]
+
+
 def _slices(
     partitions: list[str], key_condition: str, vals: dict[str, Any], index: str, budget: int, tally: Tally
 ) -> Iterator[ddb.Item]:
@@ -73,7 +80,7 @@ def _slices(
 def due(kind: str, now: datetime, tally: Tally, budget: int | None = None) -> Iterator[ddb.Item]:
     """Items of ``kind`` whose ``due_at`` has come, at most ``budget`` (settings.sweep_max_items)."""
     s = get_settings()
-    parts = [keys.due_pk(kind, n) for n in range(s.due_shards)]
+    parts = _rotated([keys.due_pk(kind, n) for n in range(s.due_shards)], now)
     yield from _slices(
         parts,
         "due_pk = :p AND due_at <= :now",
@@ -90,7 +97,7 @@ def waiting(
     """Items in the sparse by-status index (``<KIND>#<status>#nn``) whose sort key
     (``<time>#<id>``) is at or before ``before``: e.g. refunds whose next attempt is due."""
     s = get_settings()
-    parts = [keys.status_pk(kind, st, n) for st in statuses for n in range(s.status_shards)]
+    parts = _rotated([keys.status_pk(kind, st, n) for st in statuses for n in range(s.status_shards)], before)
     # "~" sorts after every id character, so "<time>#~" bounds every key stamped at <time>.
     bound = f"{iso(before)}#~"
     yield from _slices(
