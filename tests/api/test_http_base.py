@@ -27,11 +27,12 @@ class ProbeIn(BaseModel):
 class ProbeOut(BaseModel):
     x: int
     n: int
+    probe_id: str | None = None
 
 
 @api.get("/v1/probe/{probe_id}", roles=CUSTOMER, model=ProbeOut, aws=False)
 def read_probe(probe_id: IdPath) -> ProbeOut:
-    return ProbeOut(x=0, n=len(CALLS))
+    return ProbeOut(x=0, n=len(CALLS), probe_id=probe_id)
 
 
 @api.post("/v1/probe", roles=CUSTOMER, status=201, model=ProbeOut)
@@ -161,9 +162,33 @@ def test_idempotency_key_replays_and_rejects_reuse(aws: dict[str, str]) -> None:
     key = {"idempotency-key": "k-1"}
     first = call("POST", "/v1/probe", "POST /v1/probe", b'{"x": 5}', me, key)
     again = call("POST", "/v1/probe", "POST /v1/probe", b'{"x":5}', me, key)
-    assert first[0] == again[0] == 201 and first[2] == again[2] == {"x": 5, "n": 1}
+    assert first[0] == again[0] == 201 and first[2] == again[2] == {"x": 5, "n": 1, "probe_id": None}
     assert again[1].get("idempotency-replayed") == "true" and "idempotency-replayed" not in first[1]
     reused = call("POST", "/v1/probe", "POST /v1/probe", b'{"x": 6}', me, key)
     assert reused[0] == 409 and reused[2]["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     theirs = call("POST", "/v1/probe", "POST /v1/probe", b'{"x": 6}', other, key)
     assert theirs[0] == 201 and CALLS == [5, 6]
+
+
+def test_requests_resolved_on_threads_do_not_mix() -> None:
+    """GIVEN one process serving requests on threads (the local runtime) WHEN 200 requests for
+    different ids are resolved at once THEN each answer is for its own request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> bool:
+        pid = f"o_{i:020x}"
+        event = build_event(
+            "GET",
+            f"/v1/probe/{pid}",
+            "GET /v1/probe/{probe_id}",
+            {"probe_id": pid},
+            None,
+            None,
+            None,
+            customer_claims(f"c{i}"),
+        )
+        status, _, raw = parse_result(api.handler(event, None))
+        return status == 200 and json.loads(raw)["probe_id"] == pid
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(one, range(200)))

@@ -17,6 +17,7 @@ import inspect
 import json
 import logging
 import re
+import threading
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,12 @@ from cancelflow.store.codec import plain
 log = logging.getLogger("cancelflow.http")
 
 _PARAM = re.compile(r"\{(\w+)\}")
+
+# Powertools keeps the current event on a class attribute shared by every resolver
+# (BaseRouter.current_event), so two requests resolved at once in one process (the local
+# runtime serves on threads) would read each other's event. Lambda runs one request per
+# process, where this lock is never contended.
+_RESOLVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -254,7 +261,8 @@ class Api:
             if spec is not None:
                 identity.authorize(caller, spec.roles)
                 _check_content_type(spec, event)
-            result: dict[str, Any] = self.app.resolve(event, lambda_context)
+            with _RESOLVE_LOCK:
+                result: dict[str, Any] = self.app.resolve(event, lambda_context)
             return result
         except DomainError as e:
             return http_errors.raw_error(e.code, e.details)
