@@ -57,9 +57,11 @@ def error_response(
     return JSONResponse(body, status_code=status, headers={"apigw-requestid": request_id})
 
 
-def _timing(total: float, handler: float) -> str:
-    """Server-Timing: the handler's time and the gateway's own (total minus handler), in ms."""
-    return f"handler;dur={handler * 1000:.3f}, gateway;dur={(total - handler) * 1000:.3f}"
+def _timing(total: float, queued: float, handler: float) -> str:
+    """Server-Timing in ms: waiting for the function (one event at a time), the handler itself,
+    and the gateway's own work (token check, event, response: the rest)."""
+    own = total - queued - handler
+    return f"queue;dur={queued * 1000:.3f}, handler;dur={handler * 1000:.3f}, gateway;dur={own * 1000:.3f}"
 
 
 def api_endpoint(
@@ -87,9 +89,10 @@ def api_endpoint(
             request_id=rid,
             source_ip=request.client.host if request.client else "127.0.0.1",
         )
-        t0 = time.perf_counter()
         try:
-            result = await run_in_threadpool(functions.invoke, route.function, event)
+            result, queued, handler_time = await run_in_threadpool(
+                functions.invoke_timed, route.function, event
+            )
         except HandlerMissing as e:
             return error_response(
                 501, "NOT_IMPLEMENTED", request, rid, {"function": route.function, "why": str(e)}
@@ -98,11 +101,10 @@ def api_endpoint(
             # API Gateway answers a crashed Lambda with a bare 500; the trace stays in the log.
             log.error("%s raised:\n%s", route.function, traceback.format_exc())
             return error_response(500, "INTERNAL", request, rid)
-        handler_time = time.perf_counter() - t0
         status, headers, data = apigw.parse_result(result)
         headers.pop("content-length", None)
         headers.setdefault("apigw-requestid", rid)
-        headers["server-timing"] = _timing(time.perf_counter() - started, handler_time)
+        headers["server-timing"] = _timing(time.perf_counter() - started, queued, handler_time)
         return Response(data, status_code=status, headers=headers)
 
     return endpoint

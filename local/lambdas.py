@@ -34,6 +34,10 @@ class Invoker(Protocol):
 
     def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any: ...
 
+    def invoke_timed(
+        self, name: str, event: dict[str, Any], timeout_seconds: int = 30
+    ) -> tuple[Any, float, float]: ...
+
 
 class HandlerMissing(Exception):
     """The function's module (or its ``handler``) is not written yet."""
@@ -88,6 +92,15 @@ class Functions:
 
     def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any:
         """Call the function's handler with a Lambda-like context; exceptions propagate."""
+        return self.invoke_timed(name, event, timeout_seconds)[0]
+
+    def invoke_timed(
+        self, name: str, event: dict[str, Any], timeout_seconds: int = 30
+    ) -> tuple[Any, float, float]:
+        """(result, seconds waiting for the function to be free, seconds in the handler)."""
         fn = self.handler(name)
+        t0 = time.perf_counter()
         with self._locks[name]:
-            return fn(event, LambdaContext(f"cancelflow-{name}", timeout_seconds))
+            t1 = time.perf_counter()
+            result = fn(event, LambdaContext(f"cancelflow-{name}", timeout_seconds))
+            return result, t1 - t0, time.perf_counter() - t1

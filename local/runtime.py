@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import faulthandler
 import json
 import logging
 import os
@@ -102,7 +103,9 @@ def step(what: str) -> Iterator[None]:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets of a TCP
+    # socket, and without it a response written in two parts waits ~40 ms for a delayed ACK.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
@@ -221,9 +224,10 @@ class Runtime:
         }
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
+        from local.embedded_aws import EmbeddedAws, patch_transactions
 
-        server = ThreadedMotoServer(ip_address=self.opts.host, port=self.opts.aws_port, verbose=False)
+        patch_transactions()
+        server = EmbeddedAws(self.opts.host, self.opts.aws_port)
         server.start()
         self._cleanups.append(server.stop)
         host, port = server.get_host_and_port()
@@ -421,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, frame: Any) -> None:
         rt.stop.set()
 
+    # kill -USR1 <pid> prints every thread's stack: what a stuck runtime is waiting on
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:

@@ -21,3 +21,8 @@ class FakeFunctions:
             raise HandlerMissing(name)
         self.events.setdefault(name, []).append(event)
         return self.handlers[name](event, LambdaContext(name, timeout_seconds))
+
+    def invoke_timed(
+        self, name: str, event: dict[str, Any], timeout_seconds: int = 30
+    ) -> tuple[Any, float, float]:
+        return self.invoke(name, event, timeout_seconds), 0.0, 0.0

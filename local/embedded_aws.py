@@ -1,0 +1,180 @@
+"""moto's server mode, made safe for a runtime that serves many requests at once.
+
+Two things about moto 5 matter once handlers, pollers and schedules call it concurrently:
+
+1. Its DynamoDB backend is not thread-safe (a query iterating a table while another request
+   writes it can fail), and ``TransactWriteItems`` rolls back by restoring a copy of the whole
+   table taken before the transaction, which would silently undo another request's write made
+   in between. DynamoDB requests are therefore served one at a time (a lock around them in the
+   WSGI app); SQS, S3 and the rest stay concurrent (an SQS long poll must not stall a write).
+2. That copy of the whole table is a ``deepcopy`` per transaction: about 75 ms at 500 items and
+   2 s at 3,000 here, so the runtime slowed down as its table grew. ``transact_write_items`` is
+   replaced by DynamoDB's own semantics without the copy: every condition is evaluated against
+   the state before the transaction (an item may appear once, so this is what the service
+   does); if any fails nothing is written and the reasons are reported per item; otherwise
+   the writes are applied, with a copy of just the touched items to undo a write that fails
+   validation half-way (and the stream records it produced).
+
+Only the local runtime's process is patched; the in-process ``mock_aws`` tests keep moto as is.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _SerialDynamoDB:
+    """WSGI middleware: DynamoDB (and DynamoDB Streams) requests one at a time."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB"):
+            with self.lock:
+                # materialise the body inside the lock: the work happens while it is produced
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
+class EmbeddedAws(ThreadedMotoServer):
+    """``ThreadedMotoServer`` with the DynamoDB lock, and a failed bind reported, not hung on."""
+
+    def __init__(self, ip_address: str, port: int) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self.error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        try:
+            app = _SerialDynamoDB(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+        except BaseException as e:
+            self.error = e
+            self._server_ready_event.set()
+            return
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+    def start(self) -> None:
+        super().start()
+        if self.error is not None:
+            raise self.error
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """DynamoDBBackend.transact_write_items without the whole-table copy (see the module doc)."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen: set[tuple[str, str]] = set()
+    plan: list[tuple[str, dict[str, Any], Any, dict[str, Any]]] = []  # (op type, op, table, key)
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        marker = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if marker in seen:
+            raise MultipleTransactionsException()
+        seen.add(marker)
+        plan.append((op_type, op, table, key))
+        current = self.get_item(op["TableName"], key)
+        cond = op.get("ConditionExpression")
+        if cond is not None and not get_filter_expression(
+            cond, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        ).expr(current):
+            old = (
+                current.to_json()["Attributes"]
+                if current is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                else None
+            )
+            errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        else:
+            errors.append((None, None, None))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    # All conditions hold: apply. Undo information: the touched items and each stream's length.
+    backups = [(table, key, copy.deepcopy(self.get_item(op["TableName"], key))) for _, op, table, key in plan]
+    streams = {id(t): (t, len(t.stream_shard.items)) for _, _, t, _ in plan if t.stream_shard is not None}
+    try:
+        for op_type, op, _table, key in plan:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(
+                    op["TableName"],
+                    op["Item"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+            elif op_type == "Delete":
+                self.delete_item(
+                    op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+                )
+            elif op_type == "Update":
+                self.update_item(
+                    op["TableName"],
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+    except Exception:
+        for table, key, before in reversed(backups):
+            h, r = self.get_keys_value(table, key)
+            if before is None:
+                (table.items[h].pop(r, None) if r is not None else table.items.pop(h, None))
+            elif r is not None:
+                table.items[h][r] = before
+            else:
+                table.items[h] = before
+        for table, length in streams.values():
+            del table.stream_shard.items[length:]
+        raise
+
+
+_patched = False
+
+
+def patch_transactions() -> None:
+    global _patched
+    if _patched:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    _patched = True

@@ -1,0 +1,93 @@
+"""The invariants of DOMAIN.md, checked over a whole table (after a load run or a test session).
+
+Read-only: one paginated scan. ``check`` returns the violations per invariant (empty lists
+when all hold), so a caller can print counts or assert emptiness.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+KEYED = {"game_card", "software_license"}
+HOLDS_RESERVED = {"pending_payment", "paid", "delivering"}
+HOLDS_DELIVERED = {"delivered", "completed"}
+
+
+def scan(ddb: Any, table: str) -> list[dict[str, Any]]:
+    des = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    for page in ddb.get_paginator("scan").paginate(TableName=table):
+        items += [{k: des.deserialize(v) for k, v in it.items()} for it in page["Items"]]
+    return items
+
+
+def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    orders = {i["order_id"]: i for i in items if i.get("type") == "order"}
+    keys = [i for i in items if i.get("type") == "stock_key"]
+    refunds = [i for i in items if i.get("type") == "refund"]
+    history: dict[str, set[int]] = defaultdict(set)
+    for h in items:
+        if h.get("type") == "history" and "#v" in h["sk"]:
+            history[h["order_id"]].add(int(h["sk"].rsplit("#v", 1)[1]))
+
+    out: dict[str, list[str]] = {
+        "stock conserved (each key available, reserved or delivered, for the right order)": [],
+        "never both delivered and cancelled": [],
+        "refunded <= paid, refunds add up to the order's refunded amount": [],
+        "every state change in the history": [],
+    }
+    stock, never_both, money, hist = out.values()
+
+    held: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for k in keys:
+        st, oid = k.get("status"), k.get("order_id")
+        if st == "available":
+            if oid:
+                stock.append(f"{k['key_id']}: available but tied to {oid}")
+            continue
+        if st not in ("reserved", "delivered"):
+            stock.append(f"{k['key_id']}: status {st!r}")
+            continue
+        o = orders.get(str(oid))
+        if o is None:
+            stock.append(f"{k['key_id']}: {st} for unknown order {oid}")
+            continue
+        held[str(oid)].append(k)
+        want = HOLDS_RESERVED if st == "reserved" else HOLDS_DELIVERED
+        if o["status"] not in want:
+            stock.append(f"{k['key_id']}: {st} but order {oid} is {o['status']}")
+    for oid, o in orders.items():
+        if o.get("product_type") not in KEYED:
+            continue
+        mine = {k["key_id"] for k in held.get(oid, [])}
+        if o["status"] == "cancelled":
+            if mine:
+                stock.append(f"order {oid} cancelled but still holds {sorted(mine)}")
+        elif mine != set(o.get("key_ids") or []):
+            stock.append(f"order {oid} lists {o.get('key_ids')} but holds {sorted(mine)}")
+
+    refunded_by_order: dict[str, int] = defaultdict(int)
+    for r in refunds:
+        refunded_by_order[r["order_id"]] += int(r["amount"])
+    for oid, o in orders.items():
+        if o["status"] == "cancelled" and o.get("delivered_at"):
+            never_both.append(f"order {oid} is cancelled after delivery")
+        paid, refunded = int(o.get("paid_amount", 0)), int(o.get("refunded_amount", 0))
+        if refunded > paid:
+            money.append(f"order {oid}: refunded {refunded} > paid {paid}")
+        if refunded_by_order.get(oid, 0) != refunded:
+            money.append(f"order {oid}: refund records sum {refunded_by_order.get(oid, 0)} != {refunded}")
+        missing = set(range(1, int(o["version"]) + 1)) - history.get(oid, set())
+        if missing:
+            hist.append(f"order {oid}: no history entry for versions {sorted(missing)}")
+    return out
+
+
+def summary(items: list[dict[str, Any]]) -> dict[str, int]:
+    by_type: dict[str, int] = defaultdict(int)
+    for i in items:
+        by_type[str(i.get("type"))] += 1
+    return dict(by_type)

@@ -1,0 +1,118 @@
+"""The runtime's TransactWriteItems (local/embedded_aws.py) keeps DynamoDB's semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.dynamodb.models import DynamoDBBackend
+
+from local.embedded_aws import _transact_write_items
+
+T = "cancelflow"
+
+
+@pytest.fixture
+def ddb(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", _transact_write_items)
+    yield boto3.client("dynamodb", region_name="ap-east-1")
+
+
+def _put(pk: str, **extra: Any) -> dict[str, Any]:
+    return {"Put": {"TableName": T, "Item": {"pk": {"S": pk}, "sk": {"S": "X"}, **extra}}}
+
+
+def _get(ddb: Any, pk: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = ddb.get_item(TableName=T, Key={"pk": {"S": pk}, "sk": {"S": "X"}}).get(
+        "Item"
+    )
+    return item
+
+
+def _stream_len(aws: dict[str, str]) -> int:
+    cfg = Config(account_id_endpoint_mode="disabled")
+    ddb = boto3.client("dynamodb", region_name="ap-east-1", config=cfg)
+    st = boto3.client("dynamodbstreams", region_name="ap-east-1", config=cfg)
+    arn = ddb.describe_table(TableName=T)["Table"]["LatestStreamArn"]
+    shard = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = st.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    return len(st.get_records(ShardIterator=it)["Records"])
+
+
+def test_a_failed_condition_writes_nothing_and_reports_each_item(ddb: Any, aws: dict[str, str]) -> None:
+    """GIVEN an existing item WHEN a transaction puts a new item and conditionally updates the
+    existing one with a condition that fails THEN nothing is written, the reasons say which
+    item failed, and ALL_OLD returns the item found."""
+    ddb.put_item(TableName=T, Item={"pk": {"S": "a"}, "sk": {"S": "X"}, "v": {"N": "1"}})
+    before = _stream_len(aws)
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(
+            TransactItems=[
+                _put("b"),
+                {
+                    "Update": {
+                        "TableName": T,
+                        "Key": {"pk": {"S": "a"}, "sk": {"S": "X"}},
+                        "UpdateExpression": "SET v = :n",
+                        "ConditionExpression": "v = :o",
+                        "ExpressionAttributeValues": {":n": {"N": "3"}, ":o": {"N": "2"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
+    reasons = e.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed"]
+    assert reasons[1]["Item"]["v"] == {"N": "1"}
+    assert _get(ddb, "b") is None and _get(ddb, "a")["v"] == {"N": "1"}  # type: ignore[index]
+    assert _stream_len(aws) == before
+
+
+def test_a_successful_transaction_applies_every_write(ddb: Any, aws: dict[str, str]) -> None:
+    """GIVEN conditions that hold WHEN the transaction runs THEN every write lands, in the stream too."""
+    before = _stream_len(aws)
+    ddb.transact_write_items(
+        TransactItems=[
+            {**_put("c"), "Put": {**_put("c")["Put"], "ConditionExpression": "attribute_not_exists(pk)"}},
+            _put("d", n={"N": "5"}),
+        ]
+    )
+    assert _get(ddb, "c") is not None and _get(ddb, "d")["n"] == {"N": "5"}  # type: ignore[index]
+    assert _stream_len(aws) == before + 2
+
+
+def test_a_write_failing_half_way_is_undone(ddb: Any, aws: dict[str, str]) -> None:
+    """GIVEN a transaction whose second write is invalid (ADD to a string)
+    WHEN it runs THEN the first write is undone, in the table and in the stream."""
+    ddb.put_item(TableName=T, Item={"pk": {"S": "e"}, "sk": {"S": "X"}, "s": {"S": "text"}})
+    before = _stream_len(aws)
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(
+            TransactItems=[
+                _put("f"),
+                {
+                    "Update": {
+                        "TableName": T,
+                        "Key": {"pk": {"S": "e"}, "sk": {"S": "X"}},
+                        "UpdateExpression": "ADD s :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+    assert _get(ddb, "f") is None and _get(ddb, "e")["s"] == {"S": "text"}  # type: ignore[index]
+    assert _stream_len(aws) == before
+
+
+def test_the_same_item_twice_is_refused(ddb: Any) -> None:
+    """GIVEN one item named twice in a transaction WHEN it runs THEN ValidationException, nothing written."""
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[_put("g"), _put("g")])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert _get(ddb, "g") is None
