@@ -3,6 +3,9 @@ security headers; console/ is uploaded by BucketDeployment when it exists (no Do
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aws_cdk import CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -93,14 +96,24 @@ class ConsoleHosting(Construct):
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
         CfnOutput(self, "ConsoleUrl", value=self.url)
-        if console_files_exist():
-            s3deploy.BucketDeployment(
-                self,
-                "Deploy",
-                sources=[s3deploy.Source.asset(str(CONSOLE_DIR), exclude=["__pycache__", "*.pyc"])],
-                destination_bucket=self.bucket,
-                distribution=self.distribution,
-                distribution_paths=["/*"],
-                prune=True,
-                memory_limit=256,
-            )
+
+    def deploy(self, config: dict[str, Any]) -> s3deploy.BucketDeployment | None:
+        """Upload console/ plus a generated config.js with this stack's values (API URL, Cognito
+        domain and client: tokens resolved at deploy time); the later source wins over the local
+        config.js (docs/console.md, "Deployment"). Nothing to deploy until console/ has files."""
+        if not console_files_exist():
+            return None
+        script = f"window.CANCELFLOW_CONFIG = {json.dumps(config, ensure_ascii=False)};\n"
+        return s3deploy.BucketDeployment(
+            self,
+            "Deploy",
+            sources=[
+                s3deploy.Source.asset(str(CONSOLE_DIR), exclude=["__pycache__", "*.pyc"]),
+                s3deploy.Source.data("config.js", script),
+            ],
+            destination_bucket=self.bucket,
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            prune=True,
+            memory_limit=256,
+        )

@@ -63,6 +63,21 @@ class CancelflowStack(Stack):
 
         self.console = ConsoleHosting(self, "Console", cfg=cfg, access_logs=self.access_logs.bucket)
         self.api = ApiAuth(self, "Api", cfg=cfg, functions=fns, console_url=self.console.url)
+        self.console.deploy(
+            {
+                "apiBase": self.api.api.api_endpoint,
+                "auth": "cognito",
+                "cognito": {
+                    "domain": self.api.domain.base_url(),
+                    "clientId": self.api.console_client.user_pool_client_id,
+                    "redirectUri": self.console.url,
+                    "scopes": ["openid", "email", "profile"],
+                },
+                "demoUsers": [],
+                "pollMs": 5000,
+                "defaultLang": "zh-CN",
+            }
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -69,3 +69,22 @@ def test_console_is_served_through_cloudfront_with_oac_and_security_headers(dev)
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
     assert headers["ContentTypeOptions"]["Override"] is True
     assert conf["Logging"]["Bucket"]
+
+
+def test_console_deploys_with_this_stacks_config(dev):
+    """GIVEN console/ has files THEN a BucketDeployment uploads it plus a generated config.js whose
+    deploy-time values are this stack's API endpoint and console app client."""
+    from infra.console_hosting import console_files_exist
+
+    deployments = tpl.resources(dev, "Custom::CDKBucketDeployment")
+    if not console_files_exist():
+        assert deployments == {}
+        return
+    ((_, deployment),) = deployments.items()
+    p = deployment["Properties"]
+    assert len(p["SourceObjectKeys"]) == 2
+    api_id, _ = tpl.only(dev, "AWS::ApiGatewayV2::Api")
+    (client_id,) = [k for k in tpl.resources(dev, "AWS::Cognito::UserPoolClient") if "Console" in k]
+    assert {api_id, client_id} <= tpl.refs(p["SourceMarkers"])
+    console_id, _ = tpl.only(dev, "AWS::S3::Bucket", "Console")
+    assert p["DestinationBucketName"] == {"Ref": console_id}
