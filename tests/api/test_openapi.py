@@ -53,3 +53,37 @@ def test_every_error_status_documented_is_one_the_route_can_answer() -> None:
     error = doc["components"]["schemas"]["ErrorInfo"]
     assert set(error["required"]) == {"code", "message", "request_id"}
     json.dumps(doc)  # serialisable
+
+
+def _literal_codes(*modules: str) -> set[str]:
+    import importlib
+    import inspect
+    import re
+
+    src = "".join(inspect.getsource(importlib.import_module(m)) for m in modules)
+    return {c for c in re.findall(r'"([A-Z][A-Z_]+)"', src) if c in CATALOGUE}
+
+
+def test_routes_document_the_codes_their_use_cases_raise() -> None:
+    """GIVEN the codes written in the modules a route calls WHEN compared with what the route
+    documents THEN none is missing (a new refusal must be added to the route's errors)."""
+    import functions.cancel.api as cancel
+
+    routes = cancel.api.routes
+    submit = set(routes["POST /v1/orders/{order_id}/cancellations"].error_codes)
+    assert (
+        _literal_codes(
+            "cancelflow.domain.options",
+            "cancelflow.domain.reasons",
+            "cancelflow.store.refund_records",
+            "cancelflow.evidence",
+        )
+        <= submit
+    )
+    appeal = set(routes["POST /v1/orders/{order_id}/cancellations/{request_id}/appeal"].error_codes)
+    assert (
+        _literal_codes(
+            "cancelflow.usecases.appeal_rejection", "cancelflow.review.supplement", "cancelflow.evidence"
+        )
+        <= appeal
+    )

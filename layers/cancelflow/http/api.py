@@ -48,7 +48,7 @@ class RouteSpec:
     roles: tuple[str, ...]
     status: int
     model: type[BaseModel] | None
-    error_codes: tuple[str, ...]
+    error_codes: tuple[str, ...]  # every code it can answer: its own and the implied ones
     regex: re.Pattern[str] = field(compare=False)
 
     @property
@@ -177,21 +177,21 @@ class Api:
                         ],
                     )
                 )
+            implied = _implied_codes(method, roles, has_body)
+            if aws:
+                implied.append("RATE_LIMITED")
+
             spec = RouteSpec(
                 method=method,
                 path=path,
                 roles=roles,
                 status=status,
                 model=model,
-                error_codes=error_codes,
+                error_codes=tuple(dict.fromkeys([*error_codes, *implied])),
                 regex=re.compile("^" + _PARAM.sub("[^/]+", path) + "$"),  # paths are plain [a-z0-9/_-]
             )
             if spec.key in self.routes:
                 raise ValueError(f"route {spec.key} registered twice")
-            implied = _implied_codes(method, roles, has_body)
-            if aws:
-                implied.append("RATE_LIMITED")
-
             @functools.wraps(fn)
             def endpoint(**kwargs: Any) -> Any:
                 from aws_lambda_powertools.event_handler import Response
@@ -227,7 +227,7 @@ class Api:
                 method,
                 summary=summary or (fn.__doc__ or "").strip().split("\n")[0] or None,
                 description=(fn.__doc__ or "").strip() or None,
-                responses=_responses(spec, [*error_codes, *implied]),
+                responses=_responses(spec, spec.error_codes),
                 tags=[self.name],
                 operation_id=fn.__name__,
             )(endpoint)
