@@ -47,6 +47,13 @@ ACKNOWLEDGED: tuple[Ack, ...] = (
         when="no_tracing",
     ),
     Ack(
+        "Functions/*/Role/DefaultPolicy",
+        _aws("IAM5[Resource::*]"),
+        "with tracing on, xray:PutTraceSegments/PutTelemetryRecords take no resource ARN (X-Ray "
+        "documents Resource * for them); actions stay explicit",
+        when="tracing",
+    ),
+    Ack(
         "Functions/*_api/Function",
         _sls("LambdaDLQ"),
         "invoked synchronously by API Gateway: the caller gets the error, there is no async event to keep",
@@ -161,6 +168,7 @@ def _applies(ack: Ack, cfg: EnvConfig) -> bool:
     return {
         "always": True,
         "no_tracing": not cfg.tracing,
+        "tracing": cfg.tracing,
         "essentials": cfg.auth_feature_plan != "plus",
     }[ack.when]
 
