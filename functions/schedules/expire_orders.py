@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from cancelflow import clock
+from cancelflow.sweeps.due import stop_time
 from cancelflow.sweeps.expiry import expire_due
 
 logger = Logger()
@@ -16,7 +17,8 @@ metrics = Metrics()
 
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    tally = expire_due(clock.now())  # business time, not the event's "time" (local clock moves)
+    # business time, not the event's "time" (the local runtime moves the clock)
+    tally = expire_due(clock.now(), stop_at=stop_time(context))
     metrics.add_metric(name="orders_expired", unit=MetricUnit.Count, value=tally.done)
     logger.info("expiry sweep", extra=tally.summary())
     return tally.summary()

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from cancelflow import clock
+from cancelflow.sweeps.due import stop_time
 from cancelflow.sweeps.reviews import escalate_due
 
 logger = Logger()
@@ -16,7 +17,7 @@ metrics = Metrics()
 
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    tally = escalate_due(clock.now())
+    tally = escalate_due(clock.now(), stop_at=stop_time(context))
     metrics.add_metric(name="reviews_overdue", unit=MetricUnit.Count, value=tally.done)
     logger.info("review sweep", extra=tally.summary())
     return tally.summary()

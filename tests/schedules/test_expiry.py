@@ -196,3 +196,22 @@ def test_a_busy_shard_cannot_starve_the_others(aws: dict[str, str]) -> None:
             break
     assert lone in expired
     assert len(expired) < 40  # the busy shards were not drained first
+
+
+def test_a_run_out_of_time_starts_no_page_and_says_so(aws: dict[str, str]) -> None:
+    """GIVEN due orders and a Lambda with less time left than the sweep's margin WHEN the
+    scheduled event arrives THEN no page is read, nothing is half done, and the run reports
+    work left for the next one."""
+    from types import SimpleNamespace
+
+    from cancelflow import clock
+
+    from functions.schedules import expire_orders
+
+    unpaid_orders("t", 5, clock.now() - TIMEOUT - timedelta(minutes=1))
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 5_000)
+
+    result = expire_orders.handler({}, context)
+
+    assert (result["requests"], result["done"], result["exhausted"]) == (0, 0, True)
+    assert expire_due(clock.now()).done == 5  # the next run (with time) does it

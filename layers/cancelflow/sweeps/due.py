@@ -6,16 +6,22 @@ The sparse ``by_due`` index holds an item only while something about it can fall
 (ARCHITECTURE.md, "Planning for internet scale"). A sweep queries each shard with
 ``due_at <= now``: the items read are the due items, plus at most one empty page per shard.
 
-Shards are read in fair slices (``budget / shards`` each, then what is left to the shards
-that had more), so a flash sale filling one shard cannot starve the others. Nothing is
-remembered between runs: an item acted on leaves the range (its due attributes are removed
-or moved on), so the next run starts at the top again and finds exactly what is left.
+A run is bounded twice: by items (``sweep_max_items``) and by time (the Lambda's remaining
+time less a margin, given by the handler). Shards are worked in parallel
+(``sweep_workers`` threads, each paging through one shard at a time in slices of
+``budget / shards``), so a flash sale drains at many times one thread's rate and one full
+shard cannot take the whole budget; each run starts at another shard. Nothing is remembered
+between runs: an item acted on leaves the range (its due attributes are removed or moved
+on), so the next run starts at the top again and finds exactly what is left.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,10 +33,13 @@ from cancelflow.store.schema import GSI_DUE, GSI_STATUS
 
 EXPIRY, REFUND, REVIEW = "EXPIRY", "REFUND", "REVIEW"
 
+Act = Callable[[ddb.Item], None]
+
 
 @dataclass
 class Tally:
-    """What one run did: index reads and what came of each item (for logs, metrics, bench)."""
+    """What one run did: index reads and what came of each item (for logs, metrics, bench).
+    Counted under a lock: shards are worked by several threads."""
 
     requests: int = 0  # index queries made
     items_read: int = 0  # items those queries returned
@@ -38,11 +47,39 @@ class Tally:
     lost: int = 0  # another run (or the owner) changed it first: skipped, not lost
     skipped: int = 0  # read but nothing to do (e.g. no longer due once re-read)
     failed: int = 0  # could not be acted on (logged); stays due for the next run
-    exhausted: bool = False  # True when the budget ran out before the index did
-    ids: list[str] = field(default_factory=list)
+    exhausted: bool = False  # the budget (items or time) ran out before the index did
+    ids: list[str] = field(default_factory=list)  # what this run acted on
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, what: str, n: int = 1, ident: str | None = None) -> None:
+        with self._lock:
+            setattr(self, what, getattr(self, what) + n)
+            if ident is not None:
+                self.ids.append(ident)
 
     def summary(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "ids"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("ids", "_lock")}
+
+
+@dataclass
+class Budget:
+    """Items left to read this run, and the monotonic time after which no page is started."""
+
+    left: int
+    stop_at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take(self, n: int) -> int:
+        with self._lock:
+            if self.stop_at is not None and time.monotonic() >= self.stop_at:
+                return 0
+            k = min(n, self.left)
+            self.left -= k
+            return k
+
+    def give_back(self, n: int) -> None:
+        with self._lock:
+            self.left += n
 
 
 def _rotated(partitions: list[str], now: datetime) -> list[str]:
@@ -52,59 +89,75 @@ def _rotated(partitions: list[str], now: datetime) -> list[str]:
     return partitions[k:] + partitions[:k]
 
 
-def _slices(
-    partitions: list[str], key_condition: str, vals: dict[str, Any], index: str, budget: int, tally: Tally
-) -> Iterator[ddb.Item]:
-    quota = max(1, math.ceil(budget / max(1, len(partitions))))
-    starts: dict[str, dict[str, Any] | None] = {p: None for p in partitions}
-    open_ = list(partitions)
-    left = budget
-    while open_ and left > 0:
-        for part in list(open_):
-            items, last = ddb.query(
-                index, key_condition, {":p": part, **vals}, limit=min(quota, left), start=starts[part]
-            )
-            tally.requests += 1
-            tally.items_read += len(items)
-            left -= len(items)
-            yield from items
-            if last is None:
-                open_.remove(part)
-            else:
-                starts[part] = last
-            if left <= 0:
-                break
-    tally.exhausted = bool(open_)
+@dataclass(frozen=True)
+class Reader:
+    index: str
+    key_condition: str  # with ":p" for the partition
+    values: dict[str, Any]
+    partitions: list[str]
 
 
-def due(kind: str, now: datetime, tally: Tally, budget: int | None = None) -> Iterator[ddb.Item]:
-    """Items of ``kind`` whose ``due_at`` has come, at most ``budget`` (settings.sweep_max_items)."""
+def run(
+    reader: Reader, act: Act, tally: Tally, budget: int | None = None, stop_at: float | None = None
+) -> Tally:
+    """Page through every partition (in parallel), handing each item to ``act``, until the
+    index is read or the budget (items, time) is spent."""
     s = get_settings()
-    parts = _rotated([keys.due_pk(kind, n) for n in range(s.due_shards)], now)
-    yield from _slices(
-        parts,
-        "due_pk = :p AND due_at <= :now",
-        {":now": iso(now)},
-        GSI_DUE,
-        budget or s.sweep_max_items,
-        tally,
-    )
+    left = Budget(budget or s.sweep_max_items, stop_at)
+    page = max(1, math.ceil(left.left / max(1, len(reader.partitions))))
+
+    def drain(part: str) -> None:
+        start: dict[str, Any] | None = None
+        while True:
+            want = left.take(page)
+            if want == 0:
+                tally.exhausted = True  # items (or time) left over for the next run
+                return
+            items, last = ddb.query(
+                reader.index, reader.key_condition, {":p": part, **reader.values}, limit=want, start=start
+            )
+            left.give_back(want - len(items))
+            tally.add("requests")
+            tally.add("items_read", len(items))
+            for item in items:
+                act(item)
+            if last is None:
+                return
+            start = last
+
+    workers = min(s.sweep_workers, len(reader.partitions))
+    if workers <= 1:
+        for part in reader.partitions:
+            drain(part)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep") as pool:
+            for f in [pool.submit(drain, p) for p in reader.partitions]:
+                f.result()  # re-raise what a worker raised
+    return tally
 
 
-def waiting(
-    kind: str, statuses: tuple[str, ...], before: datetime, tally: Tally, budget: int | None = None
-) -> Iterator[ddb.Item]:
+def due(kind: str, now: datetime) -> Reader:
+    """Items of ``kind`` whose ``due_at`` has come (``by_due``, one partition per shard)."""
+    parts = _rotated([keys.due_pk(kind, n) for n in range(get_settings().due_shards)], now)
+    return Reader(GSI_DUE, "due_pk = :p AND due_at <= :now", {":now": iso(now)}, parts)
+
+
+def waiting(kind: str, statuses: tuple[str, ...], before: datetime) -> Reader:
     """Items in the sparse by-status index (``<KIND>#<status>#nn``) whose sort key
     (``<time>#<id>``) is at or before ``before``: e.g. refunds whose next attempt is due."""
-    s = get_settings()
-    parts = _rotated([keys.status_pk(kind, st, n) for st in statuses for n in range(s.status_shards)], before)
+    n = get_settings().status_shards
+    parts = _rotated([keys.status_pk(kind, st, i) for st in statuses for i in range(n)], before)
     # "~" sorts after every id character, so "<time>#~" bounds every key stamped at <time>.
-    bound = f"{iso(before)}#~"
-    yield from _slices(
-        parts,
-        "status_pk = :p AND status_sk <= :b",
-        {":b": bound},
-        GSI_STATUS,
-        budget or s.sweep_max_items,
-        tally,
-    )
+    return Reader(GSI_STATUS, "status_pk = :p AND status_sk <= :b", {":b": f"{iso(before)}#~"}, parts)
+
+
+MARGIN_SECONDS = 10.0  # time kept for finishing the items in hand and flushing metrics
+
+
+def stop_time(context: Any, margin: float = MARGIN_SECONDS) -> float | None:
+    """The monotonic time after which a run starts no new page: the Lambda's remaining time
+    less a margin, so a run ends by itself instead of timing out with work half reported."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + max(0.0, float(remaining()) / 1000 - margin)

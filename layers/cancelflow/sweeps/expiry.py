@@ -15,8 +15,8 @@ from datetime import datetime
 
 from cancelflow.domain.models import Order
 from cancelflow.errors import DomainError
-from cancelflow.store import orders
-from cancelflow.sweeps.due import EXPIRY, Tally, due
+from cancelflow.store import ddb, orders
+from cancelflow.sweeps.due import EXPIRY, Tally, due, run
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a stale index copy costs one re-read; more conflicts mean someone else is on it
@@ -26,10 +26,7 @@ def expire_one(order: Order, now: datetime, tally: Tally) -> None:
     for attempt in range(ATTEMPTS):
         if not order.is_overdue_unpaid(now):
             # paid, cancelled or expired since the index copy was made
-            if attempt == 0:
-                tally.skipped += 1
-            else:
-                tally.lost += 1
+            tally.add("skipped" if attempt == 0 else "lost")
             return
         try:
             orders.expire_order(order, now)
@@ -38,25 +35,26 @@ def expire_one(order: Order, now: datetime, tally: Tally) -> None:
                 raise
             fresh = orders.get_order(order.order_id)  # consistent read of the base item
             if fresh is None:
-                tally.skipped += 1
+                tally.add("skipped")
                 return
             order = fresh
             continue
-        tally.done += 1
-        tally.ids.append(order.order_id)
+        tally.add("done", ident=order.order_id)
         return
-    tally.lost += 1  # still contended: it stays due and the next run looks again
+    tally.add("lost")  # still contended: it stays due and the next run looks again
 
 
-def expire_due(now: datetime, budget: int | None = None) -> Tally:
+def expire_due(now: datetime, budget: int | None = None, stop_at: float | None = None) -> Tally:
     """One bounded run: expire what is due now; what the budget leaves waits for the next run."""
     tally = Tally()
-    for item in due(EXPIRY, now, tally, budget):
+
+    def act(item: ddb.Item) -> None:
         try:
             expire_one(Order.model_validate(item), now, tally)
         except DomainError as e:
             # One order that cannot be expired must not stop the others; it stays due and is
             # logged every run until someone looks.
-            tally.failed += 1
+            tally.add("failed")
             log.error("expiry of %s failed: %s %s", item.get("order_id"), e.code, e.details)
-    return tally
+
+    return run(due(EXPIRY, now), act, tally, budget, stop_at)

@@ -23,7 +23,7 @@ from cancelflow import aws, dispatch
 from cancelflow.clock import iso, parse
 from cancelflow.store import ddb, history, keys
 from cancelflow.store.schema import QUEUES
-from cancelflow.sweeps.due import REFUND, Tally, due, waiting
+from cancelflow.sweeps.due import REFUND, Tally, due, run, waiting
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,7 @@ def _still_overdue(refund: ddb.Item | None, now: datetime) -> bool:
 def flag_one(refund: ddb.Item, now: datetime, tally: Tally) -> None:
     for attempt in range(ATTEMPTS):
         if not _still_overdue(refund, now):
-            if attempt == 0:
-                tally.skipped += 1
-            else:
-                tally.lost += 1
+            tally.add("skipped" if attempt == 0 else "lost")
             return
         try:
             ddb.transact(_overdue_ops(refund, now))
@@ -98,17 +95,14 @@ def flag_one(refund: ddb.Item, now: datetime, tally: Tally) -> None:
             # the index copy was stale, or the worker moved it: decide on the stored refund
             refund = ddb.get(keys.refund_pk(refund["refund_id"]), "REFUND") or {}
             continue
-        tally.done += 1
-        tally.ids.append(refund["refund_id"])
+        tally.add("done", ident=refund["refund_id"])
         return
-    tally.lost += 1
+    tally.add("lost")
 
 
-def flag_overdue(now: datetime, budget: int | None = None) -> Tally:
+def flag_overdue(now: datetime, budget: int | None = None, stop_at: float | None = None) -> Tally:
     tally = Tally()
-    for item in due(REFUND, now, tally, budget):
-        flag_one(item, now, tally)
-    return tally
+    return run(due(REFUND, now), lambda item: flag_one(item, now, tally), tally, budget, stop_at)
 
 
 def _stamp(refund: ddb.Item, now: datetime) -> bool:
@@ -137,14 +131,15 @@ def _stamp(refund: ddb.Item, now: datetime) -> bool:
     return True
 
 
-def hand_back_stuck(now: datetime, budget: int | None = None) -> Tally:
+def hand_back_stuck(now: datetime, budget: int | None = None, stop_at: float | None = None) -> Tally:
     """Send refunds that wait for an attempt nobody will make back to the refund step."""
     tally = Tally()
-    for item in waiting("REFUND", WAITING, now - HAND_BACK_AFTER, tally, budget):
+
+    def act(item: ddb.Item) -> None:
         if _stamp(item, now):
             dispatch.send_refund(item["refund_id"])
-            tally.done += 1
-            tally.ids.append(item["refund_id"])
+            tally.add("done", ident=item["refund_id"])
         else:
-            tally.lost += 1
-    return tally
+            tally.add("lost")
+
+    return run(waiting("REFUND", WAITING, now - HAND_BACK_AFTER), act, tally, budget, stop_at)

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cancelflow.sweeps.due import REVIEW, Tally, due
+from cancelflow.store import ddb
+from cancelflow.sweeps.due import REVIEW, Tally, due, run
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +31,24 @@ def _escalate() -> Escalate:
     return escalate_overdue
 
 
-def escalate_due(now: datetime, budget: int | None = None, escalate: Escalate | None = None) -> Tally:
+def escalate_due(
+    now: datetime, budget: int | None = None, escalate: Escalate | None = None, stop_at: float | None = None
+) -> Tally:
     """One bounded run: every due request is handed to ``escalate`` (True = this run acted)."""
-    act = escalate or _escalate()
+    do = escalate or _escalate()
     tally = Tally()
-    for item in due(REVIEW, now, tally, budget):
+
+    def act(item: ddb.Item) -> None:
         try:
-            acted = act(item, now)
+            acted = do(item, now)
         except Exception:
             # one broken request must not stop the others; it stays due and is logged each run
-            tally.failed += 1
+            tally.add("failed")
             log.exception("escalating request %s failed", item.get("request_id"))
-            continue
+            return
         if acted:
-            tally.done += 1
-            tally.ids.append(item["request_id"])
+            tally.add("done", ident=item["request_id"])
         else:
-            tally.lost += 1  # settled, not yet due once re-read, or another run was first
-    return tally
+            tally.add("lost")  # settled, not yet due once re-read, or another run was first
+
+    return run(due(REVIEW, now), act, tally, budget, stop_at)
