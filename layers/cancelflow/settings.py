@@ -38,6 +38,8 @@ class Settings(BaseModel):
     stock_shards: int = Field(default=4, ge=1, le=64)
     status_shards: int = Field(default=8, ge=1, le=256)
     sweep_max_items: int = Field(default=500, ge=1)
+    # Threads working due-index shards in parallel within one sweep run (docs/events.md).
+    sweep_workers: int = Field(default=8, ge=1, le=64)
     policy_overrides: str = ""
 
     @property
@@ -65,6 +67,7 @@ _ENV = {
     "stock_shards": "CANCELFLOW_STOCK_SHARDS",
     "status_shards": "CANCELFLOW_STATUS_SHARDS",
     "sweep_max_items": "CANCELFLOW_SWEEP_MAX_ITEMS",
+    "sweep_workers": "CANCELFLOW_SWEEP_WORKERS",
     "policy_overrides": "CANCELFLOW_POLICY_OVERRIDES",
 }
 
