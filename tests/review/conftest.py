@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +34,7 @@ def atomic_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
             with _moto_lock:
                 return __f(self, *a, **kw)
 
-        monkeypatch.setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import timedelta
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from cancelflow import aws
@@ -18,7 +19,7 @@ from tests.conftest import NOW
 from tests.review.conftest import Maker, drain, intake, sqs_event
 
 
-def _all_tasks() -> list[dict[str, object]]:
+def _all_tasks() -> list[dict[str, Any]]:
     items = []
     for status in (tasks.OPEN, tasks.WAITING, tasks.DECIDED):
         items += tasks.list_tasks(status, NOW, limit=100)[0]
@@ -58,7 +59,7 @@ def test_poison_message_fails_alone(make_request: Maker, review_queue: str) -> N
     assert len(_all_tasks()) == 2
 
 
-def intake_event(event: dict[str, object]) -> dict[str, object]:
+def intake_event(event: dict[str, Any]) -> dict[str, Any]:
     from functions.review.intake import handler
 
     return handler(event, None)
@@ -90,10 +91,10 @@ def test_poison_message_lands_in_dlq_after_max_receives(make_request: Maker, rev
         event = sqs_event([m["Body"] for m in msgs])
         try:
             result = intake_event(event)
-            failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}  # type: ignore[attr-defined]
+            failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         except BatchProcessingError:  # every record failed: Lambda deletes nothing
-            failed = {rec["messageId"] for rec in event["Records"]}  # type: ignore[attr-defined]
-        for rec, m in zip(event["Records"], msgs, strict=True):  # type: ignore[arg-type]
+            failed = {rec["messageId"] for rec in event["Records"]}
+        for rec, m in zip(event["Records"], msgs, strict=True):
             if rec["messageId"] in failed:
                 receives += 1
             else:

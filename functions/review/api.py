@@ -1,0 +1,147 @@
+"""The reviewer routes (payload 2.0 behind API Gateway): thin routes over ``cancelflow.review``.
+``handler`` is the Lambda entry point. Roles: reviewers (and support, read-only); who may
+decide an appeal against a rejection is the review step's rule (``review.decisions``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from cancelflow import clock
+from cancelflow.http import context
+from cancelflow.http.api import Api
+from cancelflow.http.identity import REVIEWERS, SUPPORT
+from cancelflow.http.params import IdPath
+from cancelflow.review import claims, decisions, detail, tasks
+from cancelflow.review.decisions import Decision
+from cancelflow.review.tasks import Reviewer
+from pydantic import BaseModel, ConfigDict, Field
+
+api = Api("review")
+
+
+class TaskOut(BaseModel):
+    """A review task as reviewers see it (more fields may follow: risk, answers, decision)."""
+
+    model_config = ConfigDict(extra="allow")
+    task_id: str
+    kind: Literal["cancellation", "rejection_appeal"]
+    request_id: str
+    order_id: str
+    customer_id: str
+    action: str
+    reason_code: str
+    status: Literal["open", "claimed", "waiting_customer", "decided"]
+    priority_class: int = Field(description="0 urgent (platform fault, stop-delivery, escalated), 1 normal")
+    escalated: bool
+    senior_only: bool
+    strict_review: bool
+    decision_due: str
+    first_response_due: str | None = None
+    lease_holder: str | None = None
+    lease_until: str | None = None
+    version: int
+
+
+class TasksPage(BaseModel):
+    tasks: list[TaskOut]
+    cursor: str | None = Field(default=None, description="pass back for the next page; none: the last")
+
+
+class EvidenceLink(BaseModel):
+    key: str
+    url: str = Field(description="a short-lived download link")
+
+
+class RiskOut(BaseModel):
+    window_days: int
+    orders: int
+    cancellation_requests: int
+    ratio: float
+    flagged: bool
+    high_risk: bool
+
+
+class TaskDetailOut(BaseModel):
+    task: TaskOut
+    order: dict[str, Any]
+    request: dict[str, Any]
+    history: list[dict[str, Any]]
+    risk: RiskOut
+    evidence: list[EvidenceLink]
+    evidence_url_seconds: int
+
+
+class DecisionOut(BaseModel):
+    outcome: Literal["approved", "rejected", "need_info", "converted_to_appeal"]
+    refund_id: str | None = None
+    order_status: str
+    task: TaskOut
+
+
+def _me() -> Reviewer:
+    who = context.caller()
+    return Reviewer(id=who.sub, senior="senior_reviewer" in who.groups)
+
+
+@api.get("/v1/reviews", roles=REVIEWERS + SUPPORT, model=TasksPage)
+def list_reviews(
+    status: Annotated[Literal["open", "claimed", "waiting_customer", "decided"], Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> TasksPage:
+    """Tasks by status: open and claimed in priority order, the others newest first."""
+    now = clock.now()
+    items, nxt = tasks.list_tasks(status, now, limit, cursor)
+    return TasksPage(tasks=[TaskOut.model_validate(tasks.view(t, now)) for t in items], cursor=nxt)
+
+
+@api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=("NO_TASK_AVAILABLE",))
+def claim_next() -> TaskOut:
+    """Lease the highest-priority open task to the caller (10 minutes by default)."""
+    now = clock.now()
+    return TaskOut.model_validate(tasks.view(claims.claim_next(_me(), now), now))
+
+
+@api.get("/v1/reviews/{task_id}", roles=REVIEWERS + SUPPORT, model=TaskDetailOut, errors=("TASK_NOT_FOUND",))
+def task_detail(task_id: IdPath) -> TaskDetailOut:
+    """The task with its order, history, the customer's risk and evidence download links."""
+    return TaskDetailOut.model_validate(detail.task_detail(task_id, clock.now()))
+
+
+@api.post(
+    "/v1/reviews/{task_id}/release",
+    roles=REVIEWERS,
+    model=TaskOut,
+    errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD", "TASK_ALREADY_DECIDED"),
+)
+def release(task_id: IdPath) -> TaskOut:
+    """Give a claimed task back to the pool."""
+    now = clock.now()
+    return TaskOut.model_validate(tasks.view(claims.release(task_id, _me(), now), now))
+
+
+@api.post(
+    "/v1/reviews/{task_id}/decision",
+    roles=REVIEWERS,
+    model=DecisionOut,
+    errors=(
+        "TASK_NOT_FOUND",
+        "LEASE_NOT_HELD",
+        "TASK_ALREADY_DECIDED",
+        "CHECKLIST_INCOMPLETE",
+        "AMOUNT_INVALID",
+        "AMOUNT_NOT_ALLOWED",
+        "NOTHING_TO_REFUND",
+        "ORDER_NOT_CANCELLABLE",
+        "CONFLICT",
+    ),
+)
+def decide(task_id: IdPath, body: Decision) -> DecisionOut:
+    """approve (all three checks), reject (why) or need_info (what); only the lease holder,
+    and for an appeal against a rejection only a senior who did not reject it."""
+    return DecisionOut.model_validate(decisions.decide(task_id, _me(), body, clock.now()))
+
+
+handler = api.handler
