@@ -319,6 +319,7 @@ class Runtime:
                     "runs": ticker.stats.runs,
                     "errors": ticker.stats.errors,
                     "last_tick_at": ticker.stats.last_tick_at,
+                    "last_results": ticker.stats.last_results,
                 },
             }
 

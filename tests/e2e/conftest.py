@@ -159,3 +159,60 @@ def cancel(api: Api, cust: tuple[str, str], order_id: str, **body: Any) -> httpx
 
 def detail(api: Api, cust: tuple[str, str], order_id: str) -> dict[str, Any]:
     return dict(api.ok("GET", f"/v1/orders/{order_id}", cust))
+
+
+# ----------------------------------------------------------------- review steps
+
+REVIEWER = ("rev-e2e", "reviewer")
+REVIEWER_2 = ("rev-e2e-2", "reviewer")
+SENIOR = ("senior-e2e", "reviewer", "senior_reviewer")
+CHECKED = {"order_status_verified": True, "evidence_judged": True, "refund_path_confirmed": True}
+
+
+def open_task(api: Api, order_id: str, kind: str = "cancellation") -> dict[str, Any]:
+    """The open task for an order, once the review queue's consumer has made it."""
+
+    def find() -> dict[str, Any] | None:
+        cursor: str | None = None
+        while True:
+            q = "/v1/reviews?status=open&limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = api.ok("GET", q, REVIEWER)
+            for t in page["tasks"]:
+                if t["order_id"] == order_id and t["kind"] == kind:
+                    return dict(t)
+            cursor = page.get("cursor")
+            if not cursor:
+                return None
+
+    return eventually(find)
+
+
+def try_claim(api: Api, who: tuple[str, ...], task_id: str) -> dict[str, Any] | None:
+    """Claim ``task_id`` through claim-next, the only way to claim: tasks ahead of it in priority
+    order are claimed on the way and released afterwards (the suite runs one journey at a time).
+    None when claim-next runs out of tasks for this caller without offering it."""
+    passed: list[str] = []
+    try:
+        for _ in range(200):
+            r = api.call("POST", "/v1/reviews/claim-next", who)
+            if r.status_code == 404:
+                return None
+            assert r.status_code == 200, r.text
+            task = r.json()
+            if task["task_id"] == task_id:
+                return dict(task)
+            passed.append(task["task_id"])
+        raise AssertionError(f"{task_id} never came up")
+    finally:
+        for other in passed:
+            api.ok("POST", f"/v1/reviews/{other}/release", who)
+
+
+def claim(api: Api, who: tuple[str, ...], task_id: str) -> dict[str, Any]:
+    task = try_claim(api, who, task_id)
+    assert task is not None, f"claim-next never offered {task_id} to {who[0]}"
+    return task
+
+
+def decide(api: Api, who: tuple[str, ...], task_id: str, outcome: str, **body: Any) -> httpx.Response:
+    return api.call("POST", f"/v1/reviews/{task_id}/decision", who, {"outcome": outcome, **body})

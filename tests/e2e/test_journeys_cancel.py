@@ -138,3 +138,20 @@ def test_expired_orders_read_as_cancelled_before_any_sweep(api: Api) -> None:
     api.advance(15 * 60 + 1)
     assert detail(api, cust, order["order_id"])["order"]["status"] == "cancelled"
     api.error(cancel(api, cust, order["order_id"], action="self_cancel"), 409, "ORDER_EXPIRED")
+
+
+def test_the_expiry_schedule_cancels_an_unpaid_order_and_releases_its_stock(api: Api) -> None:
+    """GIVEN an unpaid order holding 2 keys WHEN business time passes its payment deadline
+    THEN the expiry schedule (run by the clock move) cancels it as the system, with reason
+    payment_timeout, and the keys are available again, without anyone calling the API."""
+    pid, cust = api.product(keys=4), customer()
+    order = new_order(api, cust, pid, quantity=2)
+    assert api.stock(pid)["reserved"] == 2
+    moved = api.advance(15 * 60 + 5)
+    assert "expire_orders" in moved["ticked"]
+    sweep = api.status()["schedules"]["last_results"]["expire_orders"]
+    assert api.stock(pid) == {"available": 4, "reserved": 0, "delivered": 0}, sweep
+    d = detail(api, cust, order["order_id"])["order"]
+    assert (d["status"], d["cancelled_by"], d["cancel_reason"]) == ("cancelled", "system", "payment_timeout")
+    events = [e["event"] for e in api.ok("GET", f"/v1/orders/{order['order_id']}/timeline", cust)["entries"]]
+    assert events == ["order.created", "order.expired"]

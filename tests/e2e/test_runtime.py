@@ -114,3 +114,9 @@ def test_ctrl_c_stops_everything_cleanly() -> None:
     rt = launcher.start("--no-demo")
     assert rt.stop() == 0
     assert "==> stopped" in rt.output
+
+
+def test_a_customer_token_on_a_reviewer_route_is_403(api: Api) -> None:
+    """GIVEN a customer's valid token WHEN the review queue is listed or claimed THEN 403 FORBIDDEN."""
+    api.error(api.call("GET", "/v1/reviews", customer()), 403, "FORBIDDEN")
+    api.error(api.call("POST", "/v1/reviews/claim-next", customer()), 403, "FORBIDDEN")
