@@ -130,3 +130,29 @@ ACCESS: dict[str, Access] = {
     # the outbox: reads the change stream, publishes to the bus; never writes the table
     "event_publisher": Access(stream_read=True, put_events=True),
 }
+
+
+def markdown_table() -> str:
+    """The table above as Markdown (docs/deploy.md embeds it; a test keeps them equal)."""
+    cols = ("table", "indexes", "idempotency", "sends to", "consumes", "evidence", "secret", "bus", "stream")
+    lines = ["| function | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, a in ACCESS.items():
+        table = "/".join(x for x, on in (("read", a.table_read), ("write", a.table_write)) if on)
+        if a.deny_write_keys:
+            table += " (never writes " + ", ".join(f"`{k}`" for k in a.deny_write_keys) + ")"
+        if a.table_write and name not in DECIDERS:
+            table += ", no decision attributes"
+        evidence = "/".join(x for x, on in (("put", a.evidence_put), ("get", a.evidence_get)) if on)
+        cells = (
+            table or "-",
+            ", ".join(a.indexes) or "-",
+            "yes" if a.idempotency else "-",
+            ", ".join(a.send) or "-",
+            ", ".join(a.consume) or "-",
+            evidence or "-",
+            "read" if a.provider_secret else "-",
+            "put" if a.put_events else "-",
+            "read" if a.stream_read else "-",
+        )
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

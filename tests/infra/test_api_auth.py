@@ -83,3 +83,12 @@ def test_console_client_is_public_with_code_flow_and_others_have_no_redirects(de
         if "Console" not in k:
             assert "implicit" not in c.get("AllowedOAuthFlows", []), k
             assert not c.get("AllowedOAuthFlowsUserPoolClient"), k
+
+
+def test_prod_user_pool_has_threat_protection(dev, prod):
+    """GIVEN cdk.json (prod: Plus feature plan) THEN prod enforces threat protection, dev does not."""
+    _, prod_pool = tpl.only(prod, "AWS::Cognito::UserPool")
+    assert prod_pool["Properties"]["UserPoolTier"] == "PLUS"
+    assert prod_pool["Properties"]["UserPoolAddOns"]["AdvancedSecurityMode"] == "ENFORCED"
+    _, dev_pool = tpl.only(dev, "AWS::Cognito::UserPool")
+    assert dev_pool["Properties"]["UserPoolTier"] == "ESSENTIALS"

@@ -183,3 +183,12 @@ def test_no_wildcard_action_in_any_policy(synth):
                         else:
                             assert "*" not in action, (lid, action)
         assert checked > 50
+
+
+def test_docs_show_the_access_table():
+    """GIVEN docs/deploy.md THEN its access table is the one infra/access.py renders (no drift)."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    embedded = doc.split("<!-- access-table:start -->\n")[1].split("\n<!-- access-table:end -->")[0]
+    assert embedded == access.markdown_table()
