@@ -209,7 +209,7 @@ def test_a_run_out_of_time_starts_no_page_and_says_so(aws: dict[str, str]) -> No
     from functions.schedules import expire_orders
 
     unpaid_orders("t", 5, clock.now() - TIMEOUT - timedelta(minutes=1))
-    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 5_000)
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 0)
 
     result = expire_orders.handler({}, context)
 

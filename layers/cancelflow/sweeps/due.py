@@ -160,4 +160,5 @@ def stop_time(context: Any, margin: float = MARGIN_SECONDS) -> float | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + max(0.0, float(remaining()) / 1000 - margin)
+    seconds = float(remaining()) / 1000
+    return time.monotonic() + seconds - min(margin, seconds / 5)  # short timeouts keep 80 %
