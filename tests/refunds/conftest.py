@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cancelflow.refunds.model import Refund
 
 from tests.conftest import NOW
 
@@ -79,22 +80,12 @@ def sim(sim_url: str, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> I
     credentials.forget()
 
 
-def paid_order(
-    customer_id: str,
-    amount: int,
-    channel: str,
-    *,
-    order_id: str | None = None,
-    product_type: str = "mobile_topup",
-    now: datetime = NOW,
-) -> str:
-    """A paid order item as confirm_payment leaves it (one Put: the chaos test needs speed)."""
-    from cancelflow import aws
-    from cancelflow.store import ddb, keys
-    from cancelflow.store.codec import new_id
+def _order_item(
+    oid: str, customer_id: str, amount: int, channel: str, product_type: str = "mobile_topup"
+) -> dict[str, Any]:
+    from cancelflow.store import keys
 
-    oid = order_id or new_id("o")
-    item = {
+    return {
         "pk": keys.order_pk(oid),
         "sk": keys.ORDER,
         "type": "order",
@@ -115,6 +106,24 @@ def paid_order(
         "paid_amount": amount,
         "refunded_amount": 0,
     }
+
+
+def paid_order(
+    customer_id: str,
+    amount: int,
+    channel: str,
+    *,
+    order_id: str | None = None,
+    product_type: str = "mobile_topup",
+    now: datetime = NOW,
+) -> str:
+    """A paid order item as confirm_payment leaves it (one Put: the chaos test needs speed)."""
+    from cancelflow import aws
+    from cancelflow.store import ddb
+    from cancelflow.store.codec import new_id
+
+    oid = order_id or new_id("o")
+    item = _order_item(oid, customer_id, amount, channel, product_type)
     aws.dynamodb().put_item(TableName=ddb.table(), Item=ddb.to_item(item))
     return oid
 
@@ -146,16 +155,46 @@ def owe_refund(order_id: str, amount: int, *, refund_to: str = "original", now: 
 
 def deliver(
     admin: SimAdmin, now: datetime, pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = list
-) -> list[tuple[str, bool]]:
-    """Hand the simulator's ready callbacks to the notify use case, as the platform route would."""
+) -> list[tuple[Refund, bool]]:
+    """Hand the simulator's ready callbacks to the notify use case, as the platform route would:
+    (the refund after each callback, whether it changed it)."""
     from cancelflow.refunds import notify
 
-    out = []
-    for cb in pick(admin.callbacks()):
-        refund_id = "rf_" + cb["refund_no"][2:]
-        _, changed = notify.handle(refund_id, cb["headers"], cb["body"].encode(), now)
-        out.append((refund_id, changed))
-    return out
+    return [
+        notify.handle("rf_" + cb["refund_no"][2:], cb["headers"], cb["body"].encode(), now)
+        for cb in pick(admin.callbacks())
+    ]
+
+
+def paid_order_owing(
+    customer_id: str, amount: int, channel: str, parts: list[int], refund_to: str = "original"
+) -> tuple[str, list[Refund]]:
+    """A paid order and the refunds it owes, written in ONE transaction (the chaos test makes a
+    thousand): the order with refunded_amount raised, and each refund from new_refund_put."""
+    from cancelflow.domain.models import Order
+    from cancelflow.domain.products import RefundTo
+    from cancelflow.store import ddb, refund_records
+    from cancelflow.store.codec import new_id
+
+    assert sum(parts) <= amount
+    oid = new_id("o")
+    item = _order_item(oid, customer_id, amount, channel) | {"refunded_amount": sum(parts)}
+    order = Order.model_validate(item | {"refunded_amount": 0})
+    ops: list[dict[str, Any]] = [{"Put": {"Item": ddb.to_item(item)}}]
+    refunds = []
+    for part in parts:
+        _, put = refund_records.new_refund_put(
+            order,
+            amount=part,
+            refund_to=RefundTo(refund_to),
+            reason="after_sales",
+            source="reviewer",
+            now=NOW,
+        )
+        ops.append(put)
+        refunds.append(Refund.from_item(ddb.from_item(put["Put"]["Item"])))
+    ddb.transact(ops)
+    return oid, refunds
 
 
 def later(minutes: float) -> datetime:
