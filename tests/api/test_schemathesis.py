@@ -52,6 +52,7 @@ def _world(world: dict[str, str]) -> None:
     """One world for every generated request (they may change it: all answers are documented)."""
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @seed(20261127)
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
@@ -61,6 +62,7 @@ def test_customer_routes_conform(case: Any) -> None:
     case.call_and_validate(checks=CHECKS, headers={"Authorization": "Bearer owner-token"})
 
 
+@pytest.mark.slow
 def test_fuzzing_reached_every_route() -> None:
     """GIVEN the run above THEN each customer route answered refusals and also got past
     authentication and validation into its use case (not only 401/422)."""
