@@ -192,6 +192,7 @@ class Api:
             )
             if spec.key in self.routes:
                 raise ValueError(f"route {spec.key} registered twice")
+
             @functools.wraps(fn)
             def endpoint(**kwargs: Any) -> Any:
                 from aws_lambda_powertools.event_handler import Response
