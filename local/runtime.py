@@ -359,15 +359,20 @@ class Runtime:
 
     def shutdown(self) -> None:
         self.stop.set()
+        log = logging.getLogger("cancelflow.local")
         # Gateway first (no new work), then the workers, then the provider and moto.
+        t0 = time.perf_counter()
         if self._stop_gateway is not None:
             self._stop_gateway()
             self._stop_gateway = None
+        log.info("gateway stopped after %.1f s", time.perf_counter() - t0)
         for t in self._threads:
             t.join(timeout=5)
+        log.info("workers stopped after %.1f s", time.perf_counter() - t0)
         for fn in reversed(self._cleanups):
             with contextlib.suppress(Exception):
                 fn()
+            log.info("%s stopped after %.1f s", getattr(fn, "__qualname__", fn), time.perf_counter() - t0)
         self._cleanups.clear()
 
 
