@@ -123,3 +123,61 @@ def test_timeline_shows_every_step(catalog: dict[str, str], frozen: FrozenClock)
     assert [e["event"] for e in tl["entries"]] == ["order.created", "order.paid", "order.cancelled"]
     assert tl["status"] == "cancelled" and tl["refunds"][0]["channel"] == "bank_card"
     assert tl["refunds"][0]["sla_due_at"].endswith("Z")
+
+
+def test_stop_delivery_and_after_sales_go_to_review(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN an order being delivered and a completed one WHEN the owner asks to stop the
+    delivery, and for a partial after-sales refund THEN both under review, in the queue with
+    their action and amount."""
+    delivering = _new_paid_order(catalog, frozen)
+    orders.start_delivery(delivering, frozen.now())
+    completed = call(
+        "POST",
+        "/v1/platform/orders",
+        {"customer_id": OWNER, "product_id": catalog["game_card"]},
+        who="platform",
+    ).json["order_id"]
+    pay = {"order_id": completed, "payment_id": "2026-pay-88", "amount": 10000, "channel": "alipay"}
+    call("POST", "/v1/platform/payments", pay, who="platform")
+    for step in ("start", "complete"):
+        call("POST", f"/v1/platform/orders/{completed}/fulfilment", {"action": step}, who="platform")
+    orders.complete_order(completed, frozen.advance(hours=80))
+    stop = call(
+        "POST",
+        f"/v1/orders/{delivering}/cancellations",
+        {"action": "stop_delivery", "reason_code": "wrong_info"},
+    )
+    after = call(
+        "POST",
+        f"/v1/orders/{completed}/cancellations",
+        {"action": "after_sales", "reason_code": "invalid_key", "amount": 4000, "refund_to": "balance"},
+    )
+    assert (
+        stop.status == after.status == 201 and stop.json["outcome"] == after.json["outcome"] == "under_review"
+    )
+    msgs = {m["order_id"]: m for m in _messages(get_settings().review_queue_url)}
+    assert msgs[delivering]["action"] == "stop_delivery"
+    assert (msgs[completed]["action"], msgs[completed]["requested_amount"], msgs[completed]["refund_to"]) == (
+        "after_sales",
+        4000,
+        "balance",
+    )
+
+
+def test_appeal_against_rejection_once(catalog: dict[str, str]) -> None:
+    """GIVEN a rejected request WHEN the owner appeals with refund to balance THEN under review
+    again as a rejection appeal naming who rejected; a second appeal is refused."""
+    from tests.api.world import DELIVERED, REJECTED_REQUEST
+
+    build_world(catalog)
+    path = f"/v1/orders/{DELIVERED}/cancellations/{REJECTED_REQUEST}/appeal"
+    first = call("POST", path, {"text": "卡密确实无效,附充值失败截图", "refund_to": "balance"})
+    assert first.status == 200 and first.json["status"] == "under_review", first.raw
+    (msg,) = _messages(get_settings().review_queue_url)
+    assert (msg["kind"], msg["rejected_by"], msg["refund_to"]) == (
+        "rejection_appeal",
+        "reviewer-9",
+        "balance",
+    )
+    again = call("POST", path, {"text": "再次申诉"})
+    assert (again.status, again.code) == (409, "APPEAL_NOT_ALLOWED")
