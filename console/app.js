@@ -21,6 +21,7 @@ const state = {
   detail: null, // the open task (lib/api.js adaptDetail)
   loadedAt: null,
   offsetMs: 0, // server clock minus browser clock (countdowns use the server's time)
+  localClock: false, // true once GET /local/clock answered (the local runtime)
   busy: false,
   problem: null, // {error}: the last failure, explained in the page
   demoUsers: [],
@@ -54,7 +55,23 @@ function homeRoute() {
 const serverNow = () => Date.now() + state.offsetMs;
 
 function syncClock(now) {
-  if (now) state.offsetMs = now - Date.now();
+  if (now && !state.localClock) state.offsetMs = now - Date.now();
+}
+
+// The local runtime's business clock can be moved ahead (POST /local/clock) while HTTP Date
+// headers keep wall time; locally the countdowns follow GET /local/clock instead.
+async function syncLocalClock() {
+  if (cfg.auth === "cognito") return;
+  try {
+    const res = await fetch(`${(cfg.apiBase || "").replace(/\/$/, "")}/local/clock`);
+    const ms = res.ok ? Date.parse((await res.json()).now) : NaN;
+    if (!Number.isNaN(ms)) {
+      state.offsetMs = ms - Date.now();
+      state.localClock = true;
+    }
+  } catch {
+    /* not the local runtime: Date headers it is */
+  }
 }
 
 // One element that counts down to data-due; tick() updates every such element each second.
@@ -90,7 +107,7 @@ function tick() {
 
 // ---------------------------------------------------------------- messages and problems
 
-function announce(text) {
+function announce(text, kind = "info") {
   // aria-live="polite": screen readers read it; the tests read it too.
   const el = $("status");
   el.textContent = "";
@@ -98,6 +115,7 @@ function announce(text) {
     el.textContent = text;
   });
   el.dataset.message = text;
+  el.dataset.kind = kind;
 }
 
 // An API error in the page's language: what happened, what to do next, and a reference for support.
@@ -139,7 +157,7 @@ function showProblem(error, source = "action") {
   state.problem = { error, source };
   renderProblem(!same); // a poll failing again does not pull focus away each time
   if (same) return;
-  announce(has(`error.${error.code}`) ? t(`error.${error.code}`) : error.message);
+  announce(has(`error.${error.code}`) ? t(`error.${error.code}`) : error.message, "error");
 }
 
 function renderProblem(focus = false) {
@@ -195,6 +213,7 @@ async function onRoute() {
 async function refresh() {
   const { view, id } = state.route;
   try {
+    await syncLocalClock();
     if (view === "queue") {
       const page = await api.listTasks(state.status);
       syncClock(page.now);
@@ -289,7 +308,7 @@ function decisionInput() {
 function inlineError(text, focusSelector) {
   const box = $("decision-error");
   if (box) box.textContent = text;
-  announce(text);
+  announce(text, "error");
   if (focusSelector) document.querySelector(focusSelector)?.focus();
 }
 
@@ -825,7 +844,10 @@ function taskView() {
             ["field.refund_to", tCode("refund_to", task.refundTo)],
             ["field.sla", slaCell(task)],
             task.rejectedBy ? ["field.rejected_by", task.rejectedBy] : null,
+            d.request.rejectionNote ? ["field.rejection_note", d.request.rejectionNote] : null,
+            d.request.appealText ? ["field.appeal_text", d.request.appealText] : null,
             task.infoRequest ? ["field.info_request", task.infoRequest] : null,
+            ...task.answers.map((a) => ["field.answer", `${time(a.at)} · ${a.text}`]),
           ]),
         ),
         h(
@@ -939,6 +961,8 @@ function decisionPanel(task, order, canDecide) {
       h("label", { for: id }, t(key)),
     );
   const max = order ? order.refundable : task.amount;
+  // left empty, the API refunds what the customer asked for, or everything refundable
+  const fallback = task.requestedAmount ?? max;
   return h(
     "section",
     { class: "panel decision", "aria-labelledby": "dec-h" },
@@ -965,11 +989,11 @@ function decisionPanel(task, order, canDecide) {
               name: "amount",
               inputmode: "decimal",
               autocomplete: "off",
-              placeholder: (max / 100).toFixed(2),
+              placeholder: (fallback / 100).toFixed(2),
               disabled: !canDecide,
               "aria-describedby": "amount-hint",
             }),
-            h("p", { id: "amount-hint", class: "hint" }, t("decision.amount_hint", { max: money(max) })),
+            h("p", { id: "amount-hint", class: "hint" }, t("decision.amount_hint", { default: money(fallback), max: money(max) })),
           )
         : null,
       h(

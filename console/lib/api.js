@@ -160,6 +160,7 @@ export function adaptTask(r) {
     note: r.note || null,
     infoRequest: r.info_request || null,
     refundAmount: r.refund_amount ?? null,
+    answers: (r.answers || []).map((a) => ({ at: a.at, text: a.text || "", evidence: a.evidence || [] })),
     refundId: r.refund_id || null,
     // Partial amounts: appeals and after-sales only (API.md, decision; DOMAIN.md, "Refunds").
     partialAllowed: PARTIAL_ACTIONS.includes(action),
@@ -219,9 +220,19 @@ export function adaptDetail(json, date) {
     timeline: (json.timeline || json.history || []).map(adaptEntry),
     // "the customer's recent history": the risk window's figures, plus recent orders if sent
     recent: (customer.recent_orders || json.recent_orders || []).map(adaptRecent),
-    risk: json.risk ? adaptTask({ risk: json.risk }).risk : task.risk,
+    risk: json.risk ? { ...adaptTask({ risk: json.risk }).risk, flagged: !!(json.risk.flagged || json.risk.high_risk) } : task.risk,
+    request: adaptRequest(json.request),
     evidence: rawEvidence.length ? rawEvidence.map(adaptEvidence) : task.evidenceKeys.map(adaptEvidence),
     now: serverNow(json, date),
+  };
+}
+
+function adaptRequest(q) {
+  if (!q) return { appealText: null, rejectionNote: null, rejectedBy: null };
+  return {
+    appealText: (q.appeal && q.appeal.text) || null,
+    rejectionNote: q.appeal_used ? q.decision_note || null : null,
+    rejectedBy: q.rejected_by || null,
   };
 }
 

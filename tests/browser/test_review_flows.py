@@ -68,9 +68,12 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     """GIVEN open tasks WHEN a reviewer signs in THEN the queue lists the API's top task first
     with its SLA, amount in ¥ and risk; WHEN they press N THEN that task opens, leased to them;
     WHEN they approve without the checks THEN the page says the checks are needed; WHEN they tick
-    the three checks and approve THEN the API records the approval and the customer's order (customer
-    API, customer token) shows the refund."""
+    the three checks, enter a partial ¥30.5 and approve THEN the API records the approval of 3050
+    fen and the customer's order (customer API, customer token) shows that refund."""
     top = top_task(api)
+    # a fresh runtime's top task: the demo's urgent appeal of a delivered order (local/demo.py),
+    # which takes a partial refund
+    assert top["action"] == "appeal"
     page = console.open()
     console.sign_in("rev-wang")
     first = page.locator("table.tasks tbody tr").first
@@ -92,8 +95,10 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     assert task(api, task_id)["status"] == "claimed"  # nothing was sent
 
     tick_checklist(page)
+    page.get_by_label("部分退款金额(元,可选)").fill("30.5")
     with page.expect_response(lambda r: r.url.endswith(f"/v1/reviews/{task_id}/decision")) as answer:
         page.get_by_role("button", name="批准", exact=True).click()
+    assert answer.value.request.post_data_json["refund_amount"] == 3050  # ¥30.50 in fen
     decision = answer.value.json()
     assert answer.value.status == 200, decision
     assert decision["outcome"] == "approved" and decision["refund_id"]
@@ -103,8 +108,8 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     customer = (top["customer_id"], "customer")
     order = api.ok("GET", f"/v1/orders/{top['order_id']}", customer)
     refunds = order["cancellation"]["refunds"]
-    assert [r["refund_id"] for r in refunds if r["refund_id"] == decision["refund_id"]]
-    assert order["order"]["refunded_amount"] > 0
+    assert [r["amount"] for r in refunds if r["refund_id"] == decision["refund_id"]] == [3050]
+    assert order["order"]["refunded_amount"] == 3050
 
 
 def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
