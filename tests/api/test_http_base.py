@@ -39,6 +39,10 @@ def read_probe(probe_id: IdPath) -> ProbeOut:
 def make_probe(body: ProbeIn) -> ProbeOut:
     if body.x == 13:
         raise RuntimeError("secret internals /var/task/app.py")
+    if body.x == 429:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetItem")
     CALLS.append(body.x)
     return ProbeOut(x=body.x, n=len(CALLS))
 
@@ -135,8 +139,18 @@ def test_error_format_and_language() -> None:
         (b"{}", {}, 422, "VALIDATION_FAILED"),
         (None, {}, 422, "VALIDATION_FAILED"),
         (b'{"x": 13}', {}, 500, "INTERNAL"),
+        (b'{"x": 429}', {}, 429, "RATE_LIMITED"),
     ],
-    ids=["not-json", "not-utf8-base64", "form", "unknown-field", "missing-field", "no-body", "crash"],
+    ids=[
+        "not-json",
+        "not-utf8-base64",
+        "form",
+        "unknown-field",
+        "missing-field",
+        "no-body",
+        "crash",
+        "throttled",
+    ],
 )
 def test_every_failure_in_the_one_format(
     aws: dict[str, str], body: bytes | None, headers: dict[str, str], status: int, code: str

@@ -90,6 +90,24 @@ _IDEMPOTENCY_CODES = {
 }
 
 
+_THROTTLING = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+    }
+)
+
+
+def _throttled(e: Exception) -> bool:
+    response = getattr(e, "response", None)  # botocore's ClientError, without importing botocore
+    if type(e).__name__ != "ClientError" or not isinstance(response, dict):
+        return False
+    return response.get("Error", {}).get("Code") in _THROTTLING
+
+
 def _domain(e: DomainError) -> Any:
     return error_response(e.code, e.details)
 
@@ -116,6 +134,8 @@ def _unexpected(e: Exception) -> Any:
     code = _IDEMPOTENCY_CODES.get(type(e).__name__)
     if code:
         return error_response(code, {"header": "Idempotency-Key"})
+    if _throttled(e):  # any AWS call that ran out of capacity: the client may retry shortly
+        return error_response("RATE_LIMITED")
     log.exception("unexpected error (request %s)", context.current().request_id)
     return error_response("INTERNAL")
 
