@@ -510,7 +510,7 @@ function renderHeader() {
 }
 
 function renderHelp() {
-  const keys = state.session
+  const keys = isReviewer()
     ? [
         ["N", "help.claim_next"],
         ["A", "help.approve"],
@@ -520,7 +520,9 @@ function renderHelp() {
         ["Ctrl+Enter", "help.submit_note"],
         ["Esc", "help.back"],
       ]
-    : [];
+    : state.session
+      ? [["Esc", "help.back"]]
+      : [];
   replace(
     $("help"),
     keys.length ? h("span", { class: "help-title" }, t("help.title")) : null,
