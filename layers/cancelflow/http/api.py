@@ -88,6 +88,38 @@ def _jsonable(v: Any) -> Any:
     return plain(v.model_dump() if isinstance(v, BaseModel) else v)
 
 
+def _header_params(method: str) -> list[inspect.Parameter]:
+    """Headers every route takes (validated and documented by Powertools like any parameter)."""
+    from aws_lambda_powertools.event_handler.openapi.params import Header
+
+    language = Header(
+        alias="Accept-Language", max_length=256, description="zh-CN (default) or en: the language of messages"
+    )
+    out = [
+        inspect.Parameter(
+            "accept_language",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, language],
+        )
+    ]
+    if method == "POST":
+        key = Header(
+            alias=idempotency.HEADER,
+            pattern=idempotency.KEY_PATTERN,
+            description="same key and body: the first answer again, acting once",
+        )
+        out.append(
+            inspect.Parameter(
+                "idempotency_key",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[str | None, key],
+            )
+        )
+    return out
+
+
 def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
     """Bodies are JSON: a form or multipart body would otherwise be parsed by Powertools into
     something that merely fails validation in a confusing way."""
@@ -126,8 +158,9 @@ class Api:
         """Register ``fn`` for ``method path`` (path in API Gateway syntax).
 
         ``fn`` takes its path/query parameters and body model as Powertools validates them and
-        returns a model (or a dict); ``status`` is the success status, ``errors`` the catalogue
-        codes it may answer with.
+        returns a model (or a dict), answered with ``status``; ``errors`` are the catalogue codes
+        it may answer with (raised as ``DomainError``); ``aws=False`` for a route that calls no
+        AWS service (so cannot be throttled).
         """
         method = method.upper()
         error_codes = tuple(errors)
@@ -136,7 +169,7 @@ class Api:
                 raise KeyError(f"unknown error code {code}")
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+            from aws_lambda_powertools.event_handler.openapi.params import Body
 
             hints = typing.get_type_hints(fn, include_extras=True)
             sig = inspect.signature(fn)
@@ -146,37 +179,7 @@ class Api:
                 or any(isinstance(m, Body) for m in getattr(p.annotation, "__metadata__", ()))
                 for p in params
             )
-            extra = [
-                inspect.Parameter(
-                    "accept_language",
-                    inspect.Parameter.KEYWORD_ONLY,
-                    default=None,
-                    annotation=Annotated[
-                        str | None,
-                        Header(
-                            alias="Accept-Language",
-                            max_length=256,
-                            description="zh-CN (default) or en: the language of error messages",
-                        ),
-                    ],
-                )
-            ]
-            if method == "POST":
-                extra.append(
-                    inspect.Parameter(
-                        "idempotency_key",
-                        inspect.Parameter.KEYWORD_ONLY,
-                        default=None,
-                        annotation=Annotated[
-                            str | None,
-                            Header(
-                                alias=idempotency.HEADER,
-                                pattern=idempotency.KEY_PATTERN,
-                                description="same key and body: the first answer again, acting once",
-                            ),
-                        ],
-                    )
-                )
+            extra = _header_params(method)
             implied = _implied_codes(method, roles, has_body)
             if aws:
                 implied.append("RATE_LIMITED")
@@ -201,9 +204,7 @@ class Api:
                 kwargs.pop("accept_language", None)
 
                 def work() -> idempotency.Reply:
-                    result = fn(**kwargs)
-                    body, code = result if isinstance(result, tuple) else (result, status)
-                    return {"status": code, "body": _jsonable(body)}
+                    return {"status": status, "body": _jsonable(fn(**kwargs))}
 
                 if method == "POST":
                     payload = {k: _jsonable(v) for k, v in kwargs.items()}
