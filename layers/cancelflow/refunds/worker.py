@@ -71,11 +71,20 @@ def claim(r: Refund, now: datetime, worker_id: str) -> Refund:
     )
 
 
-def execute(provider: Provider, req: RefundRequest, first: bool, now: datetime) -> ProviderResult:
-    """Ask the provider, never paying twice: submit blind only on the very first attempt."""
+def execute(
+    provider: Provider, req: RefundRequest, first: bool, now: datetime, after_fix: bool = False
+) -> ProviderResult:
+    """Ask the provider, never paying twice: submit blind only on the very first attempt.
+
+    ``after_fix``: support handed the refund back after the customer fixed the destination, so
+    the provider's old "account closed" is history: the same refund number is submitted again
+    (the provider still pays it at most once)."""
     if not first:
         found = provider.query(req, now)
-        if found.outcome is not Outcome.NOT_FOUND:
+        resubmit = found.outcome is Outcome.NOT_FOUND or (
+            after_fix and found.outcome is Outcome.ACCOUNT_CLOSED
+        )
+        if not resubmit:
             return found  # taken before (maybe by a worker that died), or unknown: no submit
     result = provider.submit(req, now)
     if result.outcome is Outcome.UNKNOWN:
@@ -110,13 +119,31 @@ def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> 
     if why:
         return Attempt(refund_id, f"skipped:{why}", r)
     first = r.attempts == 0
+    after_fix = r.status is S.PENDING and not first  # pending again: support retried it
     try:
         claimed = claim(r, now, worker_id)
     except StaleRefund:
         return Attempt(refund_id, "skipped:lost_race")
     provider = for_channel(claimed.channel)
     req = request_for(claimed)
-    result = execute(provider, req, first, now)
+    result = execute(provider, req, first, now, after_fix)
     poll = provider.poll_at(req, result, now) if result.outcome is Outcome.PENDING else None
     after, _ = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
     return Attempt(refund_id, after.status.value, after, _requeue(after, now))
+
+
+def handle_message(body: str, now: datetime) -> Attempt:
+    """One refund queue message (``RefundMessage``). An invalid body or unknown version raises,
+    so SQS retries it alone and then moves it to the dead-letter queue. After the attempt the
+    refund's own timer (a retry after backoff, a poll of an accepted refund) is a delayed
+    message; waits beyond SQS's 15 minutes are the schedule's (sweeps/refunds.py)."""
+    import math
+
+    from cancelflow import dispatch
+    from cancelflow.messages import RefundMessage
+
+    msg = RefundMessage.model_validate_json(body)
+    attempt = process(msg.refund_id, now)
+    if attempt.requeue_in is not None:
+        dispatch.send_refund(msg.refund_id, delay_seconds=math.ceil(attempt.requeue_in.total_seconds()))
+    return attempt

@@ -1,0 +1,73 @@
+"""Refund routes: support lists and retries refunds; the platform forwards provider callbacks.
+``handler`` is the Lambda entry point (on the shared ``cancelflow.http`` base)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from cancelflow import clock, dispatch
+from cancelflow.errors import DomainError
+from cancelflow.http import context
+from cancelflow.http.api import Api
+from cancelflow.http.identity import PLATFORM, SUPPORT
+from cancelflow.http.params import IdPath
+from cancelflow.refunds import notify as notify_uc
+from cancelflow.refunds import support
+from cancelflow.refunds.lifecycle import StaleRefund
+from cancelflow.refunds.model import RefundStatus
+from cancelflow.refunds.views import NotifyOut, RefundOut, RefundsPage, view
+
+api = Api("refund")
+
+
+@api.get("/v1/refunds", roles=SUPPORT, model=RefundsPage)
+def list_refunds(
+    status: Annotated[RefundStatus | None, Query(description="one status; none: every open status")] = None,
+    overdue: Annotated[bool, Query(description="only refunds past their SLA")] = False,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> RefundsPage:
+    """Refunds by status (oldest first within each index shard), or the overdue ones."""
+    items, nxt = support.list_refunds(status, overdue, cursor, limit)
+    return RefundsPage(refunds=[view(r) for r in items], cursor=nxt)
+
+
+@api.post(
+    "/v1/refunds/{refund_id}/retry",
+    roles=SUPPORT,
+    model=RefundOut,
+    errors=("REFUND_NOT_FOUND", "REFUND_NOT_RETRYABLE", "CONFLICT"),
+)
+def retry(refund_id: IdPath) -> RefundOut:
+    """Hand a refund that needs attention (or the customer's action, or failed) back to the worker."""
+    r = support.retry(refund_id, context.caller().sub, clock.now())
+    dispatch.send_refund(refund_id)
+    return view(r)
+
+
+@api.post(
+    "/v1/platform/refunds/{refund_id}/notify",
+    roles=PLATFORM,
+    model=NotifyOut,
+    errors=("REFUND_NOT_FOUND", "NOTIFICATION_INVALID", "CONFLICT"),
+)
+def notify(refund_id: IdPath) -> NotifyOut:
+    """A payment provider's refund callback, forwarded as received (headers and body): verified
+    against the provider's signature, then applied once whatever the order of callbacks."""
+    event = api.app.current_event.raw_event
+    raw = event.get("body") or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except ValueError as e:
+        raise DomainError("NOTIFICATION_INVALID", {"reason": "body"}) from e
+    headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items()}
+    try:
+        r, applied = notify_uc.handle(refund_id, headers, body, clock.now())
+    except StaleRefund as e:
+        raise DomainError("CONFLICT", {"refund_id": refund_id}) from e
+    return NotifyOut(refund_id=r.refund_id, status=r.status, applied=applied)
+
+
+handler = api.handler

@@ -1,0 +1,46 @@
+"""A refund as support and the platform see it over HTTP (never the provider credentials,
+never the refund number's provider-side secrets: only ids, amounts, states and times)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from cancelflow.domain.products import Channel
+from cancelflow.refunds.model import Refund, RefundStatus
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    order_id: str
+    customer_id: str
+    amount: int = Field(description="fen")
+    currency: str
+    channel: Channel
+    status: RefundStatus
+    attempts: int
+    failures: int
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime
+    sla_due_at: datetime
+    succeeded_at: datetime | None = None
+    provider_status: str | None = None
+    last_error: str | None = None
+
+
+class RefundsPage(BaseModel):
+    refunds: list[RefundOut]
+    cursor: str | None = Field(default=None, description="pass back for the next page; none: the last")
+
+
+class NotifyOut(BaseModel):
+    refund_id: str
+    status: RefundStatus
+    applied: bool = Field(description="false: already known (a duplicate or late callback)")
+
+
+def view(r: Refund) -> RefundOut:
+    return RefundOut.model_validate(r.model_dump())
