@@ -13,6 +13,7 @@ import importlib
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,12 +65,39 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class FifoLock:
+    """A lock granted in arrival order. ``threading.Lock`` is not fair: under a load of many
+    waiting requests one of them could wait indefinitely (seen as 60 s timeouts in the bench),
+    whereas Lambda queues nothing and API Gateway would have answered long before."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._held = False
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # the releasing thread hands the lock over: still held, now ours
+
+    def __exit__(self, *exc: object) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._held = False
+
+
 class Functions:
     """The handlers of infra.topology.FUNCTIONS, loaded lazily and invoked one at a time each."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
-        self._locks = {name: threading.Lock() for name in FUNCTIONS}
+        self._locks = {name: FifoLock() for name in FUNCTIONS}
         self._load_lock = threading.Lock()
 
     def exists(self, name: str) -> bool:

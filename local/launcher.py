@@ -52,7 +52,19 @@ def _drain(stream: Any, sink: list[str], ready: list[dict[str, Any]], echo: bool
 
 def start(*args: str, env: dict[str, str] | None = None, timeout: float = 120, echo: bool = False) -> Running:
     """Start the runtime (free ports unless ``args`` say otherwise) and wait until it is ready."""
-    argv = [sys.executable, "-m", "local", "--port", "0", "--aws-port", "0", "--provider-port", "0", *args]
+    argv = [
+        sys.executable,
+        "-m",
+        "local",
+        "--port",
+        "0",
+        "--aws-port",
+        "0",
+        "--provider-port",
+        "0",
+        "--exit-with-parent",
+        *args,
+    ]
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,

@@ -53,6 +53,7 @@ class Options:
     tick_seconds: float | None = None
     verbose: bool = False
     access_log: bool = False
+    exit_with_parent: bool = False
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -84,14 +85,27 @@ def parse_args(argv: list[str]) -> Options:
     )
     p.add_argument("--verbose", action="store_true", help="handler logs at INFO")
     p.add_argument("--access-log", action="store_true", help="one line per HTTP request")
+    p.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the process that started it ends (tests)"
+    )
     a = p.parse_args(argv)
     return Options(
-        a.host, a.port, a.aws_port, a.provider_port, not a.no_demo, a.tick_seconds, a.verbose, a.access_log
+        a.host,
+        a.port,
+        a.aws_port,
+        a.provider_port,
+        not a.no_demo,
+        a.tick_seconds,
+        a.verbose,
+        a.access_log,
+        a.exit_with_parent,
     )
 
 
 def say(text: str) -> None:
-    print(text, flush=True)
+    # a closed stdout (the terminal or the parent went away) must not stop a clean shutdown
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(text, flush=True)
 
 
 @contextlib.contextmanager
@@ -193,7 +207,7 @@ class Runtime:
         provider = None
         with step("simulated payment provider"):
             provider = self._start_provider(
-                notify_url=f"{base}/v1/platform/refunds/{{refund_no}}/notify",
+                notify_url=f"{base}/local/provider-notify/{{refund_no}}",
                 notify_headers={"Authorization": f"Bearer {platform_token}"},
             )
         if provider:
@@ -332,7 +346,7 @@ class Runtime:
 
         from local import gateway, local_routes
 
-        app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status), base)
+        app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status, base), base)
         config = uvicorn.Config(
             app,
             log_level="info" if self.opts.verbose else "warning",
@@ -419,6 +433,14 @@ def banner(urls: dict[str, Any], demo_orders: dict[str, str] | None) -> str:
     return "\n".join(lines)
 
 
+def _watch_parent(stop: threading.Event) -> None:
+    """A test run that dies without stopping its runtime must not leave it running."""
+    parent = os.getppid()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
@@ -450,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         raise
     say(banner(rt.urls, rt.demo_orders))
     say(READY_PREFIX + json.dumps(rt.urls))
+    if opts.exit_with_parent:
+        threading.Thread(target=_watch_parent, args=(rt.stop,), name="parent-watch", daemon=True).start()
     rt.stop.wait()
     say("\n==> stopping (gateway, pollers, schedules, provider, embedded AWS) ...")
     rt.shutdown()

@@ -128,3 +128,31 @@ def test_jwks_verifies_minted_tokens(client: TestClient, issuer: Issuer) -> None
     token, _ = issuer.mint("s", ["customer"])
     assert jwt.decode(token, key.key, algorithms=["RS256"], audience="cancelflow-local")["sub"] == "s"
     assert client.get("/.well-known/openid-configuration").json()["issuer"] == ISS
+
+
+def test_the_function_lock_is_granted_in_arrival_order() -> None:
+    """GIVEN a held FifoLock and five threads queueing one after another WHEN it is released
+    THEN they get it in the order they asked."""
+    import threading
+
+    from local.lambdas import FifoLock
+
+    lock, order, started = FifoLock(), [], []
+    lock.__enter__()
+
+    def worker(i: int) -> None:
+        started.append(i)
+        with lock:
+            order.append(i)
+
+    threads = []
+    for i in range(5):
+        t = threading.Thread(target=worker, args=(i,))
+        t.start()
+        threads.append(t)
+        while len(lock._waiters) < i + 1:  # wait until it is queued before starting the next
+            threading.Event().wait(0.001)
+    lock.__exit__(None, None, None)
+    for t in threads:
+        t.join(5)
+    assert order == [0, 1, 2, 3, 4]
