@@ -940,7 +940,7 @@ function taskView() {
                     h("time", { datetime: e.at }, time(e.at)),
                     " ",
                     h("strong", {}, tCode("event", e.event)),
-                    e.from || e.to ? ` ${tCode("order_status", e.from)} → ${tCode("order_status", e.to)}` : "",
+                    e.to ? ` ${e.from ? `${tCode("order_status", e.from)} → ` : "→ "}${tCode("order_status", e.to)}` : "",
                     h("span", { class: "muted" }, ` · ${tCode("actor", e.actor)}${e.actorId ? ` ${e.actorId}` : ""}`),
                     e.reason ? h("span", { class: "muted" }, ` · ${tCode("reason", e.reason)}`) : null,
                   ),

@@ -200,9 +200,12 @@ function adaptEntry(e) {
   };
 }
 
+// Only web links become <img src>/<a href>: never a javascript: or data: URL from a response.
+const safeUrl = (u) => (typeof u === "string" && /^https?:\/\//i.test(u) ? u : null);
+
 function adaptEvidence(e) {
   if (typeof e === "string") return { key: e, url: null };
-  return { key: e.key || e.object_key || "", url: e.url || e.download_url || null };
+  return { key: e.key || e.object_key || "", url: safeUrl(e.url || e.download_url) };
 }
 
 function adaptRecent(o) {

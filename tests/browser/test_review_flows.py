@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Console, publish_readme_shot
+from tests.browser.conftest import TABLET, Console, publish_readme_shot
+from tests.browser.test_console_basics import UNLABELLED_CONTROLS, overflow
 from tests.e2e.conftest import Api, cancel, customer, eventually, fulfil, new_order, pay
 
 pytestmark = pytest.mark.browser
@@ -88,6 +89,9 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     assert task_id == top["task_id"]
     assert task(api, task_id)["lease_holder"] == "rev-wang"
     page.wait_for_selector("text=此任务由你处理")
+    page.locator(".evidence img").first.wait_for()  # the demo appeal's screenshot, by its download link
+    assert page.evaluate("document.querySelector('.evidence img').naturalWidth") > 0
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
     console.shot("task")
 
     page.get_by_role("button", name="批准", exact=True).click()
@@ -150,6 +154,38 @@ def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
         e["event"] == "review.decided" and e["detail"].get("outcome") == "rejected"
         for e in timeline["entries"]
     )
+
+
+def test_asking_for_more_information_on_a_tablet(
+    browser: Any, runtime: Any, api: Api, fresh_task: dict[str, Any]
+) -> None:
+    """GIVEN a reviewer on a tablet (768 px) holding a task WHEN they press I with no note THEN the
+    cursor goes to the note; WHEN they write the question and press Ctrl+Enter THEN the task waits
+    for the customer with the SLA clock paused; the task page fits the width and is labelled."""
+    c = Console(browser, runtime, TABLET)
+    try:
+        page = c.open()
+        c.sign_in("rev-wang")
+        task_id = claim_in_page(c)
+        assert overflow(page) <= 0
+        assert page.evaluate(UNLABELLED_CONTROLS) == []
+        c.shot("task-768")
+        page.keyboard.press("i")
+        assert page.evaluate("document.activeElement.id") == "note"
+        page.locator("#note").fill("请上传支付成功页面的截图")
+        with page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
+            page.keyboard.press("Control+Enter")
+        assert answer.value.status == 200, answer.value.text()
+        assert answer.value.request.post_data_json["outcome"] == "need_info"
+        page.wait_for_url(re.compile(r"#/queue$"))
+        assert "SLA 计时暂停" in c.status()
+        waiting = task(api, task_id)
+        assert (
+            waiting["status"] == "waiting_customer" and waiting["info_request"] == "请上传支付成功页面的截图"
+        )
+    finally:
+        c.close()
+    assert not c.errors, c.errors
 
 
 def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
