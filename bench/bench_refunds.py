@@ -1,0 +1,133 @@
+"""Refund worker: AWS requests per attempt next to the floor, and refunds per second through
+the worker against the simulated provider over HTTP (embedded AWS: moto in-process, with the
+test-only item-level transaction rollback so moto's whole-table copy does not dominate).
+
+The floor for one attempt is 3 DynamoDB requests: read the refund, claim it (transaction:
+update + history entry), record the result (transaction). A balance refund adds the ledger
+transaction; an accepted asynchronous refund adds one SQS send (its delayed poll) and its
+completion by callback costs a read and a transaction.
+
+refunds/s is wall time, "per cpu-s" the same work per second of this process's CPU (worker,
+moto and the simulator share one process): on a shared machine the second is the steadier.
+Almost all of it is moto's request handling, not the worker's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from typing import Any
+
+N = {"alipay": 150, "wechat_pay": 100, "bank_card": 50, "balance": 100}
+FLOOR = {"alipay": 3, "wechat_pay": 3, "bank_card": 3, "balance": 4}
+
+
+class Counting:
+    """Counts the AWS requests the code makes, by service and operation."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, event_name: str, **kw: Any) -> None:
+        _, service, op = event_name.split(".", 2)
+        self.calls[f"{service}.{op}"] += 1
+
+    def take(self) -> Counter[str]:
+        out, self.calls = self.calls, Counter()
+        return out
+
+
+def _run(faults: dict[str, float], label: str) -> None:
+    from cancelflow import aws
+    from cancelflow.messages import RefundMessage
+    from cancelflow.refunds import worker
+    from cancelflow.refunds.model import Refund
+
+    from tests.conftest import NOW
+    from tests.refunds.conftest import SimAdmin, deliver, paid_order_owing
+
+    sim = SimAdmin(os.environ["CANCELFLOW_PROVIDER_BASE_URL"])
+    sim.reset(seed=11, timeout_seconds=0.4, **faults)
+    counter = Counting()
+    for client in (aws.dynamodb(), aws.client("sqs")):
+        client.meta.events.register("before-call.*.*", counter)
+    made: dict[str, list[Refund]] = {}
+    for channel, n in N.items():
+        paid_with = "alipay" if channel == "balance" else channel
+        to = "balance" if channel == "balance" else "original"
+        made[channel] = [
+            paid_order_owing(f"b{i}", 1000 + i, paid_with, [1000 + i], to)[1][0] for i in range(n)
+        ]
+    counter.take()
+    print(f"  {label}")
+    print(
+        f"  {'channel':<11}{'attempts':>9}{'ddb/attempt':>13}{'floor':>7}{'sqs/attempt':>13}"
+        f"{'http/attempt':>14}{'refunds/s':>11}{'per cpu-s':>11}   after callbacks"
+    )
+    for channel, refunds in made.items():
+        before = sum(len(v) for v in sim.refunds()["calls"].values())
+        t0, c0 = time.perf_counter(), time.process_time()
+        attempts = 0
+        for r in refunds:
+            worker.handle_message(RefundMessage(refund_id=r.refund_id).model_dump_json(), NOW)
+            attempts += 1
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        calls = counter.take()
+        http = sum(len(v) for v in sim.refunds()["calls"].values()) - before
+        ddb = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+        sqs = sum(v for k, v in calls.items() if k.startswith("sqs."))
+        settled = deliver(sim, NOW) if channel in ("wechat_pay", "bank_card") else []
+        cb_calls = counter.take()
+        cb = (
+            f"{len(settled)} callbacks, {sum(cb_calls.values()) / max(1, len(settled)):.1f} ddb/callback"
+            if settled
+            else "-"
+        )
+        print(
+            f"  {channel:<11}{attempts:>9}{ddb / attempts:>13.2f}{FLOOR[channel]:>7}{sqs / attempts:>13.2f}"
+            f"{http / attempts:>14.2f}{len(refunds) / elapsed:>11.1f}{len(refunds) / max(cpu, 1e-9):>11.1f}   {cb}"
+        )
+    for client in (aws.dynamodb(), aws.client("sqs")):
+        client.meta.events.unregister("before-call.*.*", counter)
+
+
+def main() -> None:
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "ap-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "CANCELFLOW_PROVIDER_TIMEOUT_SECONDS": "0.3",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    from local import provider_sim
+    from local.provision import apply, provision
+    from tests.refunds.moto_tx import item_level_rollback
+
+    url, stop = provider_sim.start(0)
+    os.environ["CANCELFLOW_PROVIDER_BASE_URL"] = url
+    os.environ["CANCELFLOW_PROVIDER_CREDENTIALS"] = json.dumps(provider_sim.DEFAULT_CREDENTIALS)
+    try:
+        with mock_aws(), item_level_rollback():
+            apply(provision())
+            _run({}, "no faults (first attempt each; async ones complete by callback)")
+        with mock_aws(), item_level_rollback():
+            apply(provision())
+            _run(
+                {"unknown_result": 0.1, "error_5xx": 0.1, "insufficient_balance": 0.05},
+                "faults: 10% unknown results, 10% 5xx, 5% refused (each fault costs a query, then backoff)",
+            )
+    finally:
+        stop()
+        from cancelflow.settings import reset_settings
+
+        reset_settings()
+
+
+if __name__ == "__main__":
+    main()
