@@ -87,7 +87,8 @@ def _run(faults: dict[str, float], label: str) -> None:
         )
         print(
             f"  {channel:<11}{attempts:>9}{ddb / attempts:>13.2f}{FLOOR[channel]:>7}{sqs / attempts:>13.2f}"
-            f"{http / attempts:>14.2f}{len(refunds) / elapsed:>11.1f}{len(refunds) / max(cpu, 1e-9):>11.1f}   {cb}"
+            f"{http / attempts:>14.2f}{len(refunds) / elapsed:>11.1f}{len(refunds) / max(cpu, 1e-9):>11.1f}"
+            f"   {cb}"
         )
     for client in (aws.dynamodb(), aws.client("sqs")):
         client.meta.events.unregister("before-call.*.*", counter)
