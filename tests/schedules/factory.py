@@ -62,9 +62,9 @@ def _chunks(items: Iterable[dict[str, Any]], n: int = 25) -> Iterator[list[dict[
         yield chunk
 
 
-def write_all(items: Iterable[dict[str, Any]]) -> int:
+def write_all(items: Iterable[dict[str, Any]], client: Any = None) -> int:
     """BatchWriteItem, 25 a request, retrying what is left unprocessed; returns items written."""
-    client, table, n = aws.dynamodb(), ddb.table(), 0
+    client, table, n = client or aws.dynamodb(), ddb.table(), 0
     for chunk in _chunks(items):
         request: dict[str, Any] = {table: [{"PutRequest": {"Item": ddb.to_item(i)}} for i in chunk]}
         while request:
@@ -73,7 +73,7 @@ def write_all(items: Iterable[dict[str, Any]]) -> int:
     return n
 
 
-def unpaid_orders(prefix: str, count: int, created: datetime) -> list[str]:
+def unpaid_orders(prefix: str, count: int, created: datetime, client: Any = None) -> list[str]:
     ids = [f"o_{prefix}{i:06d}" for i in range(count)]
-    write_all(unpaid_order_item(i, created) for i in ids)
+    write_all((unpaid_order_item(i, created) for i in ids), client)
     return ids
