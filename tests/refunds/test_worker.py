@@ -230,3 +230,22 @@ def test_closed_account_needs_the_customer_then_retry_pays(sim: SimAdmin) -> Non
     support.retry(rid, "support-1", later(30))
     assert worker.process(rid, later(31)).result == "succeeded"
     assert _payouts(sim, rid) == 1
+
+
+def test_missing_credentials_back_off_instead_of_looping(
+    sim: SimAdmin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a worker without provider credentials WHEN it runs a refund THEN the attempt is a
+    failure with an unknown outcome (backoff, later a person), not an endless redelivery, and the
+    error names no secret."""
+    from cancelflow.refunds import credentials
+    from cancelflow.settings import reset_settings
+
+    monkeypatch.delenv("CANCELFLOW_PROVIDER_CREDENTIALS")
+    reset_settings()
+    credentials.forget()
+    rid = owe_refund(paid_order("c1", 5000, "wechat_pay"), 5000)
+    a = worker.process(rid, later(1))
+    assert a.result == "failed" and a.refund is not None
+    assert a.refund.last_error == "CredentialsMissing" and a.requeue_in is not None
+    assert sim.payouts()["payouts"] == []

@@ -12,6 +12,7 @@ in-progress record can expire after a Lambda timeout and the work run twice).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from cancelflow.refunds.providers import for_channel
 from cancelflow.refunds.providers.base import Provider, RefundRequest
 from cancelflow.settings import get_settings
 
+log = logging.getLogger(__name__)
 S = RefundStatus
 MAX_QUEUE_DELAY = timedelta(seconds=900)  # SQS DelaySeconds limit; longer waits are the sweep's
 
@@ -126,7 +128,11 @@ def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> 
         return Attempt(refund_id, "skipped:lost_race")
     provider = for_channel(claimed.channel)
     req = request_for(claimed)
-    result = execute(provider, req, first, now, after_fix)
+    try:
+        result = execute(provider, req, first, now, after_fix)
+    except Exception as e:  # a bug or missing configuration: acted or not, nobody knows
+        log.exception("provider call failed for refund %s", refund_id)
+        result = ProviderResult(Outcome.UNKNOWN, error=type(e).__name__)
     poll = provider.poll_at(req, result, now) if result.outcome is Outcome.PENDING else None
     after, _ = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
     return Attempt(refund_id, after.status.value, after, _requeue(after, now))
