@@ -76,7 +76,7 @@ def _call(
     method: str, path: str, route: str, params: dict[str, str], body: Any = None, key: str | None = None
 ) -> int:
     import functions.cancel.api as cancel
-    from local.apigw import build_event, customer_claims, parse_result
+    from local.apigw import LambdaContext, build_event, customer_claims, parse_result
 
     headers = {"content-type": "application/json"} if body is not None else {}
     if key:
@@ -85,7 +85,7 @@ def _call(
     event = build_event(
         method, path, f"{method} {route}", params or None, headers, None, raw, customer_claims(CUSTOMER)
     )
-    status, _, out = parse_result(cancel.handler(event, None))
+    status, _, out = parse_result(cancel.handler(event, LambdaContext("cancel_api")))
     if status >= 300:
         raise RuntimeError(f"{method} {path}: {status} {out[:300]!r}")
     return status

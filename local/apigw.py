@@ -217,3 +217,21 @@ def match_route(routes: Iterable[R], method: str, raw_path: str) -> tuple[R, dic
             if best is None or literal > best[0]:
                 best = (literal, route, params)
     return (best[1], best[2]) if best else None
+
+
+class LambdaContext:
+    """The context object Lambda passes a handler: the parts handlers read (Powertools
+    idempotency reads the remaining time so an in-progress record expires with the invocation)."""
+
+    def __init__(self, function_name: str, timeout_seconds: float = 29.0, memory_mb: int = 512) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:ap-east-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

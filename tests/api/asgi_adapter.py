@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.topology import FUNCTIONS, ROUTES
-from local.apigw import build_event, match_route, parse_result
+from local.apigw import LambdaContext, build_event, match_route, parse_result
 
 SEEN: Counter[tuple[str, int]] = Counter()  # (route key, status) of every answer, for tests
 
@@ -42,7 +42,7 @@ def make_app(claims: Mapping[str, Any] | None) -> Starlette:
             # signature is the local issuer's business, local/auth.py; here any token will do).
             claims if request.headers.get("authorization", "").startswith("Bearer ") else None,
         )
-        status, headers, body = parse_result(handler(event, None))
+        status, headers, body = parse_result(handler(event, LambdaContext(function.name)))
         SEEN[(route_key, status)] += 1
         return Response(body, status_code=status, headers=headers)
 

@@ -16,7 +16,7 @@ from cancelflow.domain.products import Channel
 from cancelflow.store import ddb, orders
 
 from infra.topology import FUNCTIONS, ROUTES, Route
-from local.apigw import build_event, match_route, parse_result
+from local.apigw import LambdaContext, build_event, match_route, parse_result
 from tests.api.world import claims_for
 from tests.conftest import NOW
 
@@ -46,7 +46,9 @@ class Resp:
 def invoke(event: dict[str, Any]) -> Resp:
     route = match_route(ROUTES, event["requestContext"]["http"]["method"], event["rawPath"])
     assert route is not None, f"no route for {event['rawPath']}"
-    status, headers, raw = parse_result(handler_for(route[0].function)(event, None))
+    status, headers, raw = parse_result(
+        handler_for(route[0].function)(event, LambdaContext(route[0].function))
+    )
     return Resp(status, headers, raw)
 
 
@@ -75,9 +77,8 @@ def call(
         raw,
         claims if claims is not None else claims_for(who),
     )
-    status, out_headers, out = parse_result(
-        handler_for(route.function if route else "cancel_api")(event, None)
-    )
+    function = route.function if route else "cancel_api"
+    status, out_headers, out = parse_result(handler_for(function)(event, LambdaContext(function)))
     return Resp(status, out_headers, out)
 
 

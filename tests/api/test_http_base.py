@@ -13,7 +13,7 @@ from cancelflow.http.identity import CUSTOMER, parse_groups
 from cancelflow.http.params import IdPath
 from pydantic import BaseModel, ConfigDict
 
-from local.apigw import build_event, customer_claims, parse_result
+from local.apigw import LambdaContext, build_event, customer_claims, parse_result
 
 api = Api("probe")
 CALLS: list[int] = []
@@ -60,7 +60,7 @@ def call(
 ) -> tuple[int, dict[str, str], Any]:
     hdrs = {"content-type": "application/json", **(headers or {})}
     event = build_event(method, path, route_key, None, hdrs, None, body, claims)
-    status, out_headers, raw = parse_result(api.handler(event, None))
+    status, out_headers, raw = parse_result(api.handler(event, LambdaContext("probe")))
     return status, out_headers, json.loads(raw)
 
 
@@ -112,7 +112,7 @@ def test_error_format_and_language() -> None:
         customer_claims("c1"),
         request_id="req-123",
     )
-    status, headers, raw = parse_result(api.handler(event, None))
+    status, headers, raw = parse_result(api.handler(event, LambdaContext("probe")))
     body = json.loads(raw)
     assert status == 422
     assert body == {
@@ -201,7 +201,7 @@ def test_requests_resolved_on_threads_do_not_mix() -> None:
             None,
             customer_claims(f"c{i}"),
         )
-        status, _, raw = parse_result(api.handler(event, None))
+        status, _, raw = parse_result(api.handler(event, LambdaContext("probe")))
         return status == 200 and json.loads(raw)["probe_id"] == pid
 
     with ThreadPoolExecutor(8) as pool:
