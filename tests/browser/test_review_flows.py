@@ -37,8 +37,12 @@ def top_task(api: Api) -> dict[str, Any]:
 
 @pytest.fixture
 def fresh_task(api: Api) -> dict[str, Any]:
-    """One more open task, made through the customer and platform APIs (a stop-delivery request
-    of a new customer), so every test finds work whatever the tests before it decided."""
+    """One more open task, so every test finds work whatever the tests before it decided."""
+    return make_task(api)
+
+
+def make_task(api: Api) -> dict[str, Any]:
+    """An open task made through the customer and platform APIs: a new customer's stop-delivery."""
     cust = customer()
     order = new_order(api, cust, api.product("game_card", price=12345, keys=2))
     pay(api, order, "alipay")
@@ -227,6 +231,23 @@ def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
     assert final["decided_by"] == "rev-zhao" and final["outcome"] == "approved"
 
 
+def test_the_queue_refreshes_and_counts_down_by_itself(console: Console, api: Api) -> None:
+    """GIVEN a reviewer looking at the queue WHEN a new task arrives THEN its row appears without
+    reloading the page; and the SLA countdowns tick."""
+    page = console.open()
+    console.sign_in("rev-zhao")
+    page.locator("table.tasks tbody tr").first.wait_for()
+    first_sla = page.locator("table.tasks tbody tr .countdown").first
+    before = first_sla.inner_text()
+    page.wait_for_function(
+        "(before) => document.querySelector('table.tasks tbody tr .countdown').textContent !== before",
+        arg=before,
+    )
+    new = make_task(api)
+    page.locator(f"tr[data-task-id='{new['task_id']}']").wait_for()
+    assert "¥123.45" in page.locator(f"tr[data-task-id='{new['task_id']}']").inner_text()
+
+
 def test_a_lease_that_ran_out_is_explained_in_english(
     console: Console, api: Api, fresh_task: dict[str, Any]
 ) -> None:
@@ -240,6 +261,8 @@ def test_a_lease_that_ran_out_is_explained_in_english(
     with page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
         page.get_by_role("button", name="Reject", exact=True).click()
     assert answer.value.status == 409
+    assert answer.value.request.headers["accept-language"] == "en"
+    assert answer.value.json()["error"]["message"] == "You do not hold this task, or your claim expired"
     problem = page.locator("#problem .problem")
     problem.wait_for()
     assert problem.get_attribute("data-code") == "LEASE_NOT_HELD"
