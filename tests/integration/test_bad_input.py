@@ -21,7 +21,7 @@ from cancelflow.store import customers, orders, stock
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import snapshot
+from tests.integration.lifecycle_world import snapshot, touched_item_rollback
 
 T = NOW + timedelta(minutes=5)  # every bad call happens here: pending orders are still in time
 World = dict[str, Any]
@@ -36,7 +36,7 @@ def world() -> Iterator[World]:
 
     from local.provision import apply, provision
 
-    with mock_aws():
+    with mock_aws(), touched_item_rollback():
         apply(provision())
         yield _build()
     reset_settings()

@@ -6,6 +6,7 @@ and late payments and lost races) THEN state, stock, money and history are what 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,9 +19,15 @@ from cancelflow.store import ddb, history, keys, orders
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
+from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts, touched_item_rollback
 
 M = timedelta(minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def _lean_transactions() -> Iterator[None]:
+    with touched_item_rollback():
+        yield
 
 
 def _refund(refund_id: str) -> dict[str, Any]:
@@ -186,3 +193,33 @@ def test_a_concurrent_transaction_is_a_conflict_not_a_crash(
     with pytest.raises(DomainError) as e:
         orders.self_cancel(o, NOW + M)
     assert e.value.code == "CONFLICT" and e.value.details["status"] == "pending_payment"
+
+
+def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str]) -> None:
+    """GIVEN operations that return the order without reading it back WHEN compared with a read
+    THEN they are equal (the version condition makes the local result exact)."""
+    o = orders.create_order("c1", catalog["game_card"], 2, NOW)
+    steps = [
+        lambda: orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.BANK_CARD, NOW + M).order,
+        lambda: (
+            submit_cancellation.submit(
+                "c1", o.order_id, Submission(action=Action.REQUEST), NOW + 30 * M
+            ).order
+        ),  # held for review: open_request_id set
+    ]
+    for step in steps:
+        assert step() == orders.require_order(o.order_id)
+    d = orders.create_order("c2", catalog["mobile_topup"], 1, NOW)
+    orders.confirm_payment(d.order_id, "pay-2", d.amount, Channel.ALIPAY, NOW + M)
+    for step in (
+        lambda: orders.start_delivery(d.order_id, NOW + 2 * M),
+        lambda: orders.fail_delivery(d.order_id, NOW + 3 * M),
+        lambda: orders.start_delivery(d.order_id, NOW + 4 * M),
+        lambda: orders.complete_delivery(d.order_id, NOW + 5 * M),
+        lambda: orders.complete_order(d.order_id, NOW + 6 * M),
+    ):
+        assert step() == orders.require_order(d.order_id)
+    e = orders.create_order("c3", catalog["software_license"], 1, NOW)
+    assert orders.expire_order(e, NOW + 16 * M) == orders.require_order(e.order_id)
+    f = orders.create_order("c3", catalog["software_license"], 1, NOW)
+    assert orders.self_cancel(f, NOW + M) == orders.require_order(f.order_id)
