@@ -6,6 +6,7 @@ Cold start: no Tracer, and boto3 is imported on the first AWS call, not here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -95,7 +96,7 @@ class EvidenceUploadOut(BaseModel):
     fields: dict[str, str]
     content_type: str
     max_bytes: int
-    expires_at: str
+    expires_at: datetime = Field(description="S3 refuses the upload after this")
 
 
 @api.get("/v1/policies", roles=ANY_SIGNED_IN, model=PoliciesOut, aws=False)
@@ -228,7 +229,7 @@ def evidence_uploads(order_id: IdPath, body: EvidenceUploadIn) -> EvidenceUpload
         fields=up.fields,
         content_type=up.content_type,
         max_bytes=up.max_bytes,
-        expires_at=clock.iso(up.expires_at),
+        expires_at=up.expires_at,
     )
 
 
