@@ -9,6 +9,7 @@ copied to ``docs/console.png`` for the README.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,8 @@ def second_console(browser: Any, runtime: Any) -> Iterator[Console]:
 
 
 def publish_readme_shot(path: Path) -> None:
-    """docs/console.png: the screenshot the README shows (kept small)."""
+    """docs/console.png, the screenshot the README shows: written when missing, or renewed with
+    ``CANCELFLOW_UPDATE_DOCS_SHOT=1`` (so an ordinary test run leaves the working tree clean)."""
     target = ROOT / "docs" / "console.png"
-    shutil.copyfile(path, target)
+    if not target.exists() or os.environ.get("CANCELFLOW_UPDATE_DOCS_SHOT") == "1":
+        shutil.copyfile(path, target)
