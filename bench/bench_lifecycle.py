@@ -1,0 +1,210 @@
+"""Lifecycle operations: AWS requests per operation against the floor, and the import cost of
+the shared package over boto3 (cold start). ``make bench ONLY=lifecycle``.
+
+Requests are counted with botocore's ``before-call`` event on the cached clients, under moto
+in-process, so the count is exactly what the code sends (retries aside). The floor is the
+fewest requests the operation could make with this data model; the comment on each row says
+why we make what we make.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+IMPORT_BUDGET_MS = 60.0
+IMPORT_RUNS = 7
+SHARED = "cancelflow.usecases.submit_cancellation"  # what the cancel Lambda imports
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+M = timedelta(minutes=1)
+
+# operation -> (floor, why we make what we make)
+FLOORS: dict[str, tuple[int, str]] = {
+    "create order (1 key)": (
+        2,
+        "product read (price, type) + stock Query + 1 transaction; the product could be cached: floor 2",
+    ),
+    "confirm payment": (
+        1,
+        "payment-id read (idempotency: a replay must answer without writing) + order read (amount, "
+        "deadline) + 1 transaction; one conditional transaction could do it all: floor 1",
+    ),
+    "start delivery": (1, "order read (status, hold, to give a precise refusal) + 1 transaction"),
+    "complete delivery": (2, "order read (its key ids) + 1 transaction moving the keys"),
+    "complete order": (1, "order read + 1 transaction"),
+    "self-cancel (unpaid)": (
+        1,
+        "we make 2: one read for the reserved key ids (and the customer's risk, same BatchGetItem) "
+        "+ one transaction releasing them; a single request cannot release keys it cannot name",
+    ),
+    "expire (sweep hands the order)": (1, "the due index projects the whole order: 1 transaction"),
+    "late payment (after expiry)": (
+        2,
+        "payment-id read + order read + 1 transaction (refund record, payment record, history); "
+        "floor: read the order + 1 transaction",
+    ),
+}
+
+
+def _count_requests() -> tuple[Counter[str], Callable[[], None]]:
+    from cancelflow import aws
+
+    seen: Counter[str] = Counter()
+
+    def hook(model: Any, **_: Any) -> None:
+        seen[model.name] += 1
+
+    for service in ("dynamodb", "sqs"):
+        aws.client(service).meta.events.register("before-call", hook)
+    return seen, seen.clear
+
+
+def _measure_requests() -> list[tuple[str, int, int, str, str]]:
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "ap-east-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    with mock_aws():
+        from cancelflow.domain.options import Action, Submission
+        from cancelflow.domain.products import Channel, ProductType
+        from cancelflow.store import orders, stock
+        from cancelflow.usecases import submit_cancellation
+
+        from local.provision import apply, provision
+
+        apply(provision())
+        stock.put_product("p-bench", ProductType.GAME_CARD, 1000, "基准", "bench")
+        stock.add_keys("p-bench", ((f"bk{i}", f"CODE{i}") for i in range(20)))
+        seen, clear = _count_requests()
+        rows: list[tuple[str, int, int, str, str]] = []
+
+        def measure(name: str, call: Callable[[], Any]) -> Any:
+            clear()
+            result = call()
+            floor, why = FLOORS[name]
+            ops = ", ".join(f"{op} {n}" for op, n in sorted(seen.items()))
+            rows.append((name, sum(seen.values()), floor, ops, why))
+            return result
+
+        o = measure("create order (1 key)", lambda: orders.create_order("c1", "p-bench", 1, NOW))
+        measure(
+            "confirm payment",
+            lambda: orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M),
+        )
+        measure("start delivery", lambda: orders.start_delivery(o.order_id, NOW + 2 * M))
+        measure("complete delivery", lambda: orders.complete_delivery(o.order_id, NOW + 3 * M))
+        measure("complete order", lambda: orders.complete_order(o.order_id, NOW + 4 * M))
+
+        u = orders.create_order("c2", "p-bench", 1, NOW)
+        measure(
+            "self-cancel (unpaid)",
+            lambda: submit_cancellation.submit(
+                "c2", u.order_id, Submission(action=Action.SELF_CANCEL), NOW + M
+            ),
+        )
+        e = orders.create_order("c3", "p-bench", 1, NOW)
+        measure("expire (sweep hands the order)", lambda: orders.expire_order(e, NOW + 16 * M))
+        late = orders.create_order("c4", "p-bench", 1, NOW)
+        orders.expire_order(late, NOW + 16 * M)
+        measure(
+            "late payment (after expiry)",
+            lambda: orders.confirm_payment(
+                late.order_id, "pay-late", late.amount, Channel.WECHAT_PAY, NOW + 20 * M
+            ),
+        )
+    return rows
+
+
+_PROBE = """
+import time
+t0 = time.perf_counter()
+import boto3
+t1 = time.perf_counter()
+{extra}
+t2 = time.perf_counter()
+print((t1 - t0) * 1000, (t2 - t1) * 1000)
+"""
+
+
+def _import_ms(extra: str) -> tuple[float, float]:
+    """(boto3 ms, extra ms) in a fresh interpreter; bytecode caches are warm, as on Lambda."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(extra=extra)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def _measure_imports() -> tuple[float, float]:
+    """Medians of (import boto3, import the shared package on top of boto3), interleaved runs."""
+    _import_ms(f"import {SHARED}")  # compile .pyc once
+    boto, extra = [], []
+    for _ in range(IMPORT_RUNS):
+        b, x = _import_ms(f"import {SHARED}")
+        boto.append(b)
+        extra.append(x)
+    return statistics.median(boto), statistics.median(extra)
+
+
+def _heaviest_imports(n: int = 6) -> list[tuple[int, str]]:
+    """Self time (us) of the costliest modules the shared package adds (python -X importtime)."""
+    err = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import boto3; import cancelflow.usecases.submit_cancellation",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    before_boto3_done, rows = True, []
+    for line in err.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[0].split(":")[-1].strip().isdigit():
+            continue
+        name = parts[2].strip()
+        if before_boto3_done:
+            before_boto3_done = name != "boto3"
+            continue
+        rows.append((int(parts[0].split(":")[-1]), name))
+    return sorted(rows, reverse=True)[:n]
+
+
+def main() -> None:
+    rows = _measure_requests()
+    print(f"  {'operation':32} {'requests':>8} {'floor':>5}  by API call / why")
+    for name, n, floor, ops, why in rows:
+        print(f"  {name:32} {n:8d} {floor:5d}  {ops}")
+        print(f"  {'':32} {'':8} {'':5}  ({why})")
+    boto_ms, extra_ms = _measure_imports()
+    verdict = "within" if extra_ms <= IMPORT_BUDGET_MS else "OVER"
+    print(
+        f"  import boto3: {boto_ms:.0f} ms; {SHARED} on top: {extra_ms:.0f} ms "
+        f"(median of {IMPORT_RUNS} fresh interpreters; {verdict} the {IMPORT_BUDGET_MS:.0f} ms budget, "
+        f"{extra_ms / boto_ms:.2f} x boto3)"
+    )
+    heavy = ", ".join(f"{name} {us / 1000:.0f}" for us, name in _heaviest_imports())
+    print(f"  heaviest modules on top of boto3 (self ms): {heavy}")
+    try:
+        load = os.getloadavg()[0]
+        print(f"  machine load (1 min): {load:.1f} on {os.cpu_count()} cores: timings scale with it")
+    except OSError:
+        pass
