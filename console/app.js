@@ -251,7 +251,28 @@ function startPolling() {
   pollTimer = setInterval(() => {
     if (document.hidden || !state.session || state.busy) return;
     if (["queue", "appeals", "refunds"].includes(state.route.view)) refresh();
+    else if (state.route.view === "task") watchTask();
   }, cfg.pollMs || 5000);
+}
+
+// On a task page: re-read the task and update only the banner that says who holds it, so a
+// reviewer sees at once that their lease ran out or someone else decided, without losing what
+// they typed. The buttons stay: the API is the judge, and its answer is explained if they act.
+async function watchTask() {
+  const shown = state.detail;
+  if (!shown) return;
+  try {
+    const fresh = await api.getTask(shown.task.id);
+    const banner = document.querySelector(".lease");
+    if (state.detail !== shown || !banner) return;
+    const a = shown.task;
+    const b = fresh.task;
+    if (a.status !== b.status || a.leaseHolder !== b.leaseHolder || a.leaseUntil !== b.leaseUntil) {
+      banner.replaceWith(leaseBanner(b));
+    }
+  } catch {
+    /* a failed background check changes nothing on the page */
+  }
 }
 
 document.addEventListener("visibilitychange", () => {

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import TABLET, Console, publish_readme_shot
 from tests.browser.test_console_basics import UNLABELLED_CONTROLS, overflow
@@ -196,9 +197,9 @@ def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
     console: Console, second_console: Console, api: Api, fresh_task: dict[str, Any]
 ) -> None:
     """GIVEN reviewer A holding a task in one browser WHEN A's lease runs out, reviewer B (another
-    browser context) claims the same task and approves it THEN A, approving from the page still
-    open, is told in plain words that someone else decided it and that nothing was saved, with
-    the way on; and the task keeps B's decision."""
+    browser context) claims the same task and approves it THEN A's open page shows by itself who
+    decided it; WHEN A approves anyway from that page THEN A is told in plain words that someone
+    else decided it and that nothing was saved, with the way on; and the task keeps B's decision."""
     a, b = console, second_console
     a.open()
     a.sign_in("rev-wang")
@@ -213,6 +214,8 @@ def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
     with b.page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
         b.page.get_by_role("button", name="批准", exact=True).click()
     assert answer.value.status == 200, answer.value.text()
+    # A's open page notices by itself (background check of the task), before A does anything
+    expect(a.page.locator(".lease")).to_contain_text("此任务已处理:已批准(rev-zhao")
 
     tick_checklist(a.page)
     with a.page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
@@ -223,8 +226,7 @@ def test_two_reviewers_cannot_both_decide_one_task_and_the_second_sees_why(
     assert problem.get_attribute("data-code") == "TASK_ALREADY_DECIDED"
     text = problem.inner_text()
     assert "此任务已被处理" in text and "你的决定没有保存" in text and "领取下一个" in text
-    a.page.wait_for_selector("text=此任务已处理")  # the page now shows the task as it is
-    assert a.page.locator("#approve").is_disabled()
+    expect(a.page.locator("#approve")).to_be_disabled()  # the page now shows the task as it is
     a.shot("conflict-already-decided")
 
     final = task(api, task_id)
