@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cancelflow import aws
+from cancelflow.settings import get_settings
 from cancelflow.store import history, orders
 
 from tests.api.conftest import call
-from tests.api.world import PENDING, build_world
+from tests.api.world import PAID_FOR_DELIVERY, PENDING, build_world
 
 BODY = {"action": "self_cancel", "reason_code": "duplicate_order"}
 PATH = f"/v1/orders/{PENDING}/cancellations"
@@ -115,24 +117,26 @@ def _served_world() -> None:
     build_world({"game_card": "p-game_card"})
 
 
-def _child(barrier: Any, results: Any, key: str) -> None:
+def _child(barrier: Any, results: Any, key: str, order_id: str, body: dict[str, Any]) -> None:
     from cancelflow.settings import reset_settings
 
     reset_settings()  # own clients and connections in this process
     try:
         barrier.wait(timeout=60)
-        r = call("POST", PATH, BODY, headers={"idempotency-key": key})
+        r = call("POST", f"/v1/orders/{order_id}/cancellations", body, headers={"idempotency-key": key})
         results.put((r.status, r.code, r.json.get("request_id"), r.headers.get("idempotency-replayed")))
     except Exception as e:  # reported, never hangs the parent
         results.put((0, repr(e), None, None))
 
 
-def _at_once(keys: list[str]) -> list[tuple[int, str | None, str | None, str | None]]:
+def _at_once(
+    keys: list[str], order_id: str = PENDING, body: dict[str, Any] = BODY
+) -> list[tuple[int, str | None, str | None, str | None]]:
     import aws_lambda_powertools.utilities.idempotency  # noqa: F401  imported once, before forking
 
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(len(keys)), ctx.Queue()
-    procs = [ctx.Process(target=_child, args=(barrier, results, k)) for k in keys]
+    procs = [ctx.Process(target=_child, args=(barrier, results, k, order_id, body)) for k in keys]
     for p in procs:
         p.start()
     out = [results.get(timeout=120) for _ in procs]
@@ -157,13 +161,34 @@ def test_twenty_at_once_with_one_key_act_once(served_aws: str) -> None:
 
 
 @pytest.mark.slow
-def test_twenty_at_once_with_different_keys_one_wins(served_aws: str) -> None:
-    """GIVEN a pending order WHEN 20 self-cancels with 20 keys arrive at once THEN exactly one
-    succeeds; the others are 409 (the state they found, or a lost race)."""
+@pytest.mark.parametrize(
+    ("order_id", "body", "event", "losers"),
+    [
+        (PENDING, BODY, "order.cancelled", {"ORDER_CANCELLED", "CONFLICT"}),
+        (
+            PAID_FOR_DELIVERY,
+            {"action": "request"},
+            "cancellation.requested",
+            {"CANCELLATION_IN_PROGRESS", "CONFLICT"},
+        ),
+    ],
+    ids=["self-cancel", "reviewed-request"],
+)
+def test_twenty_at_once_with_different_keys_one_wins(
+    served_aws: str, order_id: str, body: dict[str, Any], event: str, losers: set[str]
+) -> None:
+    """GIVEN an order WHEN 20 cancellations with 20 keys arrive at once THEN exactly one
+    succeeds (one history entry, one queue message for a review); the others are 409 with the
+    state they found or a lost race."""
     _served_world()
-    results = _at_once([f"key-{i:02d}" for i in range(20)])
-    assert _cancellations(PENDING) == ["order.cancelled"]
+    results = _at_once([f"key-{i:02d}" for i in range(20)], order_id, body)
+    assert [h["event"] for h in history.timeline(order_id) if h["event"] == event] == [event]
     by_status = Counter(r[0] for r in results)
     assert by_status == {201: 1, 409: 19}, results
+    assert {r[1] for r in results if r[0] == 409} <= losers, results
+    if event == "cancellation.requested":
+        r = aws.client("sqs").receive_message(
+            QueueUrl=get_settings().review_queue_url, MaxNumberOfMessages=10
+        )
+        assert len(r.get("Messages", [])) == 1
     print("20 keys at once:", Counter((r[0], r[1]) for r in results))
-    assert {r[1] for r in results if r[0] == 409} <= {"ORDER_CANCELLED", "CONFLICT"}, results
