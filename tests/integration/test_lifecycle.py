@@ -223,3 +223,21 @@ def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str])
     assert orders.expire_order(e, NOW + 16 * M) == orders.require_order(e.order_id)
     f = orders.create_order("c3", catalog["software_license"], 1, NOW)
     assert orders.self_cancel(f, NOW + M) == orders.require_order(f.order_id)
+
+
+def test_auto_approved_requests_count_towards_the_customers_risk(catalog: dict[str, str]) -> None:
+    """GIVEN a customer who cancels every paid order inside the auto window WHEN they reach five
+    orders (4 requests of 5 = 80 % > 30 %) THEN the fifth request needs review (high risk)
+    instead of auto-approval forever, and the statistics count every request.
+
+    Regression: auto-approved requests were not counted, so the risk rule never applied to them."""
+    from cancelflow.domain.options import Outcome
+    from cancelflow.store import customers
+
+    for i in range(5):
+        o = orders.create_order("c9", catalog["game_card"], 1, NOW)
+        orders.confirm_payment(o.order_id, f"pay-{i}", o.amount, Channel.ALIPAY, NOW + M)
+        r = submit_cancellation.submit("c9", o.order_id, Submission(action=Action.REQUEST), NOW + 2 * M)
+        assert r.outcome is (Outcome.REFUND_STARTED if i < 4 else Outcome.UNDER_REVIEW), i
+    risk = customers.load_risk("c9", NOW + 3 * M, 30)
+    assert (risk.orders, risk.cancellation_requests) == (5, 5)

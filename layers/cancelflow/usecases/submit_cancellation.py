@@ -17,7 +17,7 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission, check_submission
 from cancelflow.domain.states import Actor
 from cancelflow.messages import ReviewMessage
-from cancelflow.store import orders, requests
+from cancelflow.store import customers, orders, requests
 from cancelflow.store.codec import new_id
 from cancelflow.usecases import order_view
 
@@ -62,7 +62,9 @@ def submit(
             reason=sub.reason_code.value,
             refund_to=sub.refund_to,
             request_id=request_id,
-            extra=[requests.put_op(item)],
+            # counted like a reviewed request: otherwise a customer who always cancels inside the
+            # window would never reach the risk threshold that ends auto-approval
+            extra=[requests.put_op(item), customers.count_op(customer_id, now, "cancellation_requests")],
             condition="stock_locked = :f AND attribute_not_exists(open_request_id)",
             cond_values={":f": False},
         )
