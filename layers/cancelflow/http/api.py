@@ -69,9 +69,19 @@ def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[
     return codes
 
 
+_REQUEST_ID = {"X-Request-Id": {"description": "API Gateway's request id", "schema": {"type": "string"}}}
+_REPLAYED = {
+    "Idempotency-Replayed": {
+        "description": "true when this is the stored first answer to the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
 def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
     content = {http_errors.JSON: {"model": spec.model}} if spec.model else {}
-    out: dict[int, Any] = {spec.status: {"description": "success", "content": content}}
+    headers = {**_REQUEST_ID, **(_REPLAYED if spec.method == "POST" else {})}
+    out: dict[int, Any] = {spec.status: {"description": "success", "content": content, "headers": headers}}
     by_status: dict[int, list[str]] = {}
     for code in dict.fromkeys(codes):
         by_status.setdefault(CATALOGUE[code][0], []).append(code)
@@ -79,6 +89,7 @@ def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
         out[status] = {
             "description": "error: " + ", ".join(group),
             "content": {http_errors.JSON: {"model": http_errors.ErrorBody}},
+            "headers": _REQUEST_ID,
         }
     return out
 
