@@ -9,6 +9,7 @@ import { h, keepFocus, replace } from "./lib/dom.js";
 import { LANGS, clockText, currentLang, has, initialLang, money, parseYuan, setLang, t, tCode, time } from "./lib/i18n.js";
 
 const cfg = window.CANCELFLOW_CONFIG || {};
+const apiBase = (cfg.apiBase || "").replace(/\/$/, "");
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -25,10 +26,11 @@ const state = {
   busy: false,
   problem: null, // {error}: the last failure, explained in the page
   demoUsers: [],
+  pending: null, // "reject" or "need_info" started by a key with an empty note (Ctrl+Enter sends it)
 };
 
 const api = createClient({
-  base: (cfg.apiBase || "").replace(/\/$/, ""),
+  base: apiBase,
   token: () => state.session?.token || "",
   lang: () => currentLang(),
   onUnauthenticated: () => {
@@ -63,7 +65,7 @@ function syncClock(now) {
 async function syncLocalClock() {
   if (cfg.auth === "cognito") return;
   try {
-    const res = await fetch(`${(cfg.apiBase || "").replace(/\/$/, "")}/local/clock`);
+    const res = await fetch(`${apiBase}/local/clock`);
     const ms = res.ok ? Date.parse((await res.json()).now) : NaN;
     if (!Number.isNaN(ms)) {
       state.offsetMs = ms - Date.now();
@@ -414,7 +416,7 @@ function retryRefund(refund) {
 
 async function signInAs(user) {
   try {
-    const session = await auth.localSignIn((cfg.apiBase || "").replace(/\/$/, ""), user);
+    const session = await auth.localSignIn(apiBase, user);
     state.session = auth.saveSession({ ...session, display: user.name });
     announce(t("msg.signed_in", { name: userName(user) }));
     afterSignIn();
@@ -465,7 +467,7 @@ function userName(user) {
 async function loadDemoUsers() {
   const configured = cfg.demoUsers || [];
   try {
-    const res = await fetch(`${(cfg.apiBase || "").replace(/\/$/, "")}/local/users`);
+    const res = await fetch(`${apiBase}/local/users`);
     if (!res.ok) return configured;
     const staff = ["reviewer", "senior_reviewer", "support"];
     const users = ((await res.json()).users || []).filter((u) => u.groups.some((g) => staff.includes(g)));

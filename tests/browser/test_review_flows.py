@@ -291,8 +291,8 @@ def test_a_senior_reviewer_sees_the_appeal_against_a_rejection(
     console: Console, api: Api, fresh_task: dict[str, Any]
 ) -> None:
     """GIVEN a request rejected by a reviewer and appealed by its customer WHEN a senior reviewer
-    opens the appeals view THEN the appeal is listed with who rejected it; the task page shows it
-    is for senior reviewers."""
+    opens the appeals view THEN the appeal is listed with who rejected it; the task page shows who
+    rejected it, read-only until claimed; Esc goes back to the queue."""
     rejecter = ("rev-zhao", "reviewer")
     claim_until(api, rejecter, fresh_task["task_id"])
     body = {"outcome": "reject", "note": "卡密已锁定,不能取消"}
@@ -320,3 +320,5 @@ def test_a_senior_reviewer_sees_the_appeal_against_a_rejection(
     page.wait_for_selector("#task-title")
     assert "rev-zhao" in page.locator(".facts-col").inner_text()
     assert page.locator("#approve").is_disabled()  # not claimed yet: read-only
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"#/queue$"))
