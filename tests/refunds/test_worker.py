@@ -249,3 +249,32 @@ def test_missing_credentials_back_off_instead_of_looping(
     assert a.result == "failed" and a.refund is not None
     assert a.refund.last_error == "CredentialsMissing" and a.requeue_in is not None
     assert sim.payouts()["payouts"] == []
+
+
+def test_alipay_repeat_request_is_confirmed_by_query(sim: SimAdmin) -> None:
+    """GIVEN an Alipay refund already paid WHEN the same out_request_no is submitted again THEN
+    Alipay answers success without moving money (fund_change=N), which the client treats as
+    "ask the query API", and the query confirms REFUND_SUCCESS: still one payout."""
+    rid = owe_refund(paid_order("c1", 5000, "alipay"), 5000)
+    assert worker.process(rid, later(1)).result == "succeeded"
+    r = lifecycle.get_refund(rid)
+    assert r is not None
+    alipay, req = for_channel(r.channel), worker.request_for(r)
+    again = alipay.submit(req, later(2))
+    assert again.outcome is Outcome.UNKNOWN and again.provider_status == "fund_change=N"
+    assert alipay.query(req, later(2)).outcome is Outcome.SUCCEEDED
+    assert _payouts(sim, rid) == 1
+
+
+def test_bank_account_returned_needs_the_customer(sim: SimAdmin) -> None:
+    """GIVEN a bank-card refund to a closed account WHEN the bank settles it THEN it is RETURNED
+    and the refund needs the customer; nothing was paid."""
+    oid = paid_order("c1", 8000, "bank_card")
+    rid = owe_refund(oid, 8000)
+    sim.set_account(f"pay-{oid}", closed=True)
+    assert worker.process(rid, NOW).result == "processing"
+    r = lifecycle.get_refund(rid)
+    assert r is not None and r.lease_until is not None
+    SIM_CLOCK.t = r.lease_until
+    assert worker.process(rid, r.lease_until).result == "needs_customer_action"
+    assert _payouts(sim, rid) == 0

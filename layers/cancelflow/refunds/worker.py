@@ -104,13 +104,12 @@ def execute(
 
 
 def _requeue(r: Refund, now: datetime) -> timedelta | None:
-    if r.status is S.FAILED or (r.status is S.PROCESSING and r.lease_until is not None):
-        wait = max(
-            timedelta(0),
-            (r.lease_until if r.status is S.PROCESSING and r.lease_until else r.next_attempt_at) - now,
-        )
-        return wait if wait <= MAX_QUEUE_DELAY else None
-    return None
+    """When to look at the refund again (its retry, or the poll of an accepted one: both are
+    ``next_attempt_at``), if SQS can delay a message that long."""
+    if r.status not in (S.FAILED, S.PROCESSING):
+        return None
+    wait = max(timedelta(0), r.next_attempt_at - now)
+    return wait if wait <= MAX_QUEUE_DELAY else None
 
 
 def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> Attempt:
