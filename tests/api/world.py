@@ -35,11 +35,18 @@ REJECTED_REQUEST = "rq_00112233445566778899"
 UNPAID_FOR_PAYMENT = "o_b1b2b3b4b5b6b7b8b9b0"  # the platform's payment sample pays this one
 PAID_FOR_DELIVERY = "o_c1c2c3c4c5c6c7c8c9c0"  # the fulfilment sample starts this one
 NEW_ORDER = "o_a1a2a3a4a5a6a7a8a9a0"  # the platform's create sample creates this one
+API_ID = "k7x2m9q4ab"  # what an HTTP API's id looks like
 
 
 def claims_for(who: str) -> dict[str, Any] | None:
     t = int(NOW.timestamp())
-    fixed = {"auth_time": t, "iat": t, "exp": t + 3600}
+    fixed = {
+        "auth_time": t,
+        "iat": t,
+        "exp": t + 3600,
+        "iss": "https://cognito-idp.ap-east-1.amazonaws.com/ap-east-1_Xk3Pq9LmZ",
+        "aud": "4m2k8v0c1q7r5t3y6u9i0o1p2a",
+    }
     return {
         "owner": customer_claims(OWNER, **fixed),
         "other": customer_claims(OTHER, **fixed),
@@ -155,7 +162,12 @@ SAMPLES: tuple[Sample, ...] = (
 
 def sample_event(s: Sample) -> dict[str, Any]:
     body = json.dumps(s.body, ensure_ascii=False).encode() if s.body is not None else None
-    headers = {"accept": "application/json", "accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    headers = {
+        "accept": "application/json",
+        "accept-language": "zh-CN,zh;q=0.9,en;q=0.8",
+        "host": f"{API_ID}.execute-api.ap-east-1.amazonaws.com",
+        "user-agent": "cancelflow-app/3.2.0 (iPhone; iOS 18.1)",
+    }
     if body is not None:
         headers["content-type"] = "application/json"
     if s.method == "POST":
@@ -172,6 +184,8 @@ def sample_event(s: Sample) -> dict[str, Any]:
         # API Gateway's request ids look like "Jq3RbhJKIAMEVfQ="; stable per sample here
         request_id=base64.b64encode(hashlib.sha1(s.name.encode()).digest()[:10]).decode(),
         now=NOW,
+        api_id=API_ID,
+        source_ip="203.0.113.24",
     )
     event["headers"]["x-amzn-trace-id"] = "Root=1-69278f20-0123456789abcdef01234567"
     return event
