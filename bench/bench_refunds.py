@@ -94,6 +94,56 @@ def _run(faults: dict[str, float], label: str) -> None:
         client.meta.events.unregister("before-call.*.*", counter)
 
 
+def _through_sqs(n: int = 100) -> None:
+    """The Lambda handler as the event source mapping drives it: receive a batch (the queue's
+    batch size), call functions/refund/worker.handler, delete what did not fail."""
+    from cancelflow import aws, dispatch
+    from cancelflow.settings import get_settings
+    from cancelflow.store.schema import QUEUES
+
+    from functions.refund.worker import handler
+    from tests.refunds.conftest import paid_order_owing
+
+    sqs, url = aws.client("sqs"), get_settings().refund_queue_url
+    for i in range(n):
+        dispatch.send_refund(paid_order_owing(f"q{i}", 2000 + i, "alipay", [2000 + i])[1][0].refund_id)
+    counter = Counting()
+    aws.dynamodb().meta.events.register("before-call.*.*", counter)
+    batch, done = QUEUES["refund"]["batch_size"], 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    while done < n:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch).get("Messages", [])
+        if not msgs:
+            break
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-east-1:123456789012:cancelflow-refund",
+                "awsRegion": "ap-east-1",
+            }
+            for m in msgs
+        ]
+        failed = {f["itemIdentifier"] for f in handler({"Records": records}, None)["batchItemFailures"]}
+        ok = [m for m in msgs if m["MessageId"] not in failed]
+        if ok:
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(ok)]
+            sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        done += len(ok)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    aws.dynamodb().meta.events.unregister("before-call.*.*", counter)
+    per = sum(counter.calls.values()) / max(done, 1)
+    print(
+        f"  through the SQS handler (batches of {batch}, alipay): {done} refunds, {per:.2f} ddb/refund, "
+        f"{done / elapsed:.1f} refunds/s wall, {done / max(cpu, 1e-9):.1f} per cpu-s"
+    )
+
+
 def main() -> None:
     os.environ.update(
         {
@@ -104,6 +154,7 @@ def main() -> None:
         }
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one log line per attempt is not a figure
     from moto import mock_aws
 
     from local import provider_sim
@@ -123,6 +174,9 @@ def main() -> None:
                 {"unknown_result": 0.1, "error_5xx": 0.1, "insufficient_balance": 0.05},
                 "faults: 10% unknown results, 10% 5xx, 5% refused (each fault costs a query, then backoff)",
             )
+        with mock_aws(), item_level_rollback():
+            apply(provision())
+            _through_sqs()
     finally:
         stop()
         from cancelflow.settings import reset_settings
