@@ -278,3 +278,29 @@ def test_bank_account_returned_needs_the_customer(sim: SimAdmin) -> None:
     SIM_CLOCK.t = r.lease_until
     assert worker.process(rid, r.lease_until).result == "needs_customer_action"
     assert _payouts(sim, rid) == 0
+
+
+def test_polls_of_an_accepted_refund_query_only_and_keep_the_timeline_short(sim: SimAdmin) -> None:
+    """GIVEN a WeChat refund the provider accepted but settles only after an hour WHEN it is polled
+    again and again THEN each poll only queries (no claim, no submit), waits longer each time, and
+    adds nothing to the customer's timeline until the result: processing, accepted, succeeded."""
+    sim.config(wechat_settle_seconds=3600)
+    oid = paid_order("c1", 5000, "wechat_pay")
+    rid = owe_refund(oid, 5000)
+    a = worker.process(rid, later(1))
+    waits = []
+    for _ in range(10):
+        assert a.refund is not None and a.refund.lease_until is not None
+        t = a.refund.lease_until
+        SIM_CLOCK.t = t
+        a = worker.process(rid, t)
+        if a.result != "processing":
+            break
+        assert a.refund is not None and a.refund.lease_until is not None
+        waits.append(a.refund.lease_until - t)
+    assert a.result == "succeeded"
+    assert len(waits) >= 2 and waits == sorted(waits)
+    calls = sim.refunds()["calls"][rid.replace("_", "")]
+    assert calls[0].startswith("submit") and all(c.startswith("query") for c in calls[1:])
+    events = [h["event"] for h in history.timeline(oid) if h["event"].startswith("refund.")]
+    assert events == ["refund.processing", "refund.accepted", "refund.succeeded"]

@@ -152,3 +152,34 @@ def transition(refund: Refund, to: RefundStatus, **kw: Any) -> Refund:
             raise StaleRefund(refund.refund_id) from e
         raise
     return after
+
+
+def touch(refund: Refund, now: datetime, **sets: Any) -> Refund:
+    """Not a transition: bookkeeping of a refund waiting on its provider (the next poll time),
+    conditional on the version read like any write, without a history entry (a timeline that
+    grew by one line per poll would bury what happened)."""
+    from cancelflow import aws
+
+    version = refund.version + 1
+    changes: dict[str, Any] = {"version": version, "updated_at": now, **sets}
+    stored = {k: plain(v) for k, v in changes.items()}
+    if "next_attempt_at" in changes:
+        stored |= status_key(refund, refund.status, changes["next_attempt_at"], now)
+    try:
+        aws.dynamodb().update_item(
+            TableName=ddb.table(),
+            Key=ddb.key(keys.refund_pk(refund.refund_id), "REFUND"),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(stored))),
+            ConditionExpression="#cs = :cs AND #cv = :cv",
+            ExpressionAttributeNames={f"#a{i}": k for i, k in enumerate(stored)}
+            | {"#cs": "status", "#cv": "version"},
+            ExpressionAttributeValues=ddb.values(
+                {f":a{i}": v for i, v in enumerate(stored.values())}
+                | {":cs": refund.status.value, ":cv": refund.version}
+            ),
+        )
+    except Exception as e:
+        if ddb.is_conditional_failure(e):
+            raise StaleRefund(refund.refund_id) from e
+        raise
+    return refund.model_copy(update={k: v for k, v in changes.items() if k in Refund.model_fields})

@@ -51,6 +51,9 @@ class Refund(BaseModel):
     sla_due_at: datetime
     overdue: bool = False
     provider_status: str | None = None  # last word of the provider ("accepted", "SUCCESS", ...)
+    # The provider accepted it and the result is to come: polls only query, so they need no claim.
+    awaiting_provider: bool = False
+    polls: int = 0  # queries while awaiting (the poll interval grows with them)
     provider_ref: str | None = None
     last_error: str | None = None
     succeeded_at: datetime | None = None

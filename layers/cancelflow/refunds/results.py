@@ -44,7 +44,14 @@ def plan(
     if o is Outcome.PENDING:
         if poll_at is None:
             return None  # a callback saying "still processing" changes nothing
-        sets = {"lease_until": poll_at, "next_attempt_at": poll_at, "failures": 0, **_provider_fields(result)}
+        sets = {
+            "lease_until": poll_at,
+            "next_attempt_at": poll_at,
+            "failures": 0,
+            "awaiting_provider": True,
+            "polls": 0,
+            **_provider_fields(result),
+        }
         if result.settle_at:
             sets["expected_settle_at"] = result.settle_at
         return S.PROCESSING, sets, (), "refund.accepted"
@@ -86,6 +93,8 @@ def record(
         if step is None:
             return refund, False
         to, sets, removes, event = step
+        if to is not S.PROCESSING:
+            sets = {"awaiting_provider": False, **sets}
         try:
             after = lifecycle.transition(
                 refund,

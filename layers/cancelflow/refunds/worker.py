@@ -69,7 +69,12 @@ def claim(r: Refund, now: datetime, worker_id: str) -> Refund:
         actor="system",
         actor_id=worker_id,
         # next_attempt_at = lease end: if this worker dies, the sweep finds the refund due then
-        set_={"attempts": r.attempts + 1, "lease_until": lease, "next_attempt_at": lease},
+        set_={
+            "attempts": r.attempts + 1,
+            "lease_until": lease,
+            "next_attempt_at": lease,
+            "awaiting_provider": False,
+        },
     )
 
 
@@ -119,6 +124,8 @@ def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> 
     why = _why_not(r, now)
     if why:
         return Attempt(refund_id, f"skipped:{why}", r)
+    if r.status is S.PROCESSING and r.awaiting_provider:
+        return poll_accepted(r, now, worker_id)
     first = r.attempts == 0
     after_fix = r.status is S.PENDING and not first  # pending again: support retried it
     try:
@@ -135,6 +142,27 @@ def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> 
     poll = provider.poll_at(req, result, now) if result.outcome is Outcome.PENDING else None
     after, _ = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
     return Attempt(refund_id, after.status.value, after, _requeue(after, now))
+
+
+def poll_accepted(r: Refund, now: datetime, worker_id: str) -> Attempt:
+    """A refund the provider accepted: only ask how it went (a query pays nothing, so no claim
+    is needed and two pollers are harmless). Still processing: the next poll, later each time."""
+    provider = for_channel(r.channel)
+    req = request_for(r)
+    try:
+        result = provider.query(req, now)
+    except Exception as e:
+        log.exception("provider query failed for refund %s", r.refund_id)
+        result = ProviderResult(Outcome.UNKNOWN, error=type(e).__name__)
+    if result.outcome in (Outcome.PENDING, Outcome.UNKNOWN):
+        nxt = max(provider.poll_at(req, result, now), now + lifecycle.backoff(r.refund_id, r.polls + 1))
+        try:
+            after = lifecycle.touch(r, now, next_attempt_at=nxt, lease_until=nxt, polls=r.polls + 1)
+        except StaleRefund:
+            return Attempt(r.refund_id, "skipped:lost_race")
+        return Attempt(r.refund_id, after.status.value, after, _requeue(after, now))
+    after, _ = results.record(r, result, now, actor_id=worker_id)
+    return Attempt(r.refund_id, after.status.value, after, _requeue(after, now))
 
 
 def handle_message(body: str, now: datetime) -> Attempt:
