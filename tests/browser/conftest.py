@@ -83,6 +83,14 @@ class Console:
     def status(self) -> str:
         return str(self.page.locator("#status").get_attribute("data-message") or "")
 
+    def wait_status(self, text: str) -> str:
+        """Wait until the status line (the aria-live region) says ``text``; the page answers a
+        response a moment after the browser received it."""
+        self.page.wait_for_function(
+            "(t) => (document.querySelector('#status').dataset.message || '').includes(t)", arg=text
+        )
+        return self.status()
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"

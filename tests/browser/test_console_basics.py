@@ -46,7 +46,7 @@ def test_sign_in_page_is_chinese_first_and_switches_to_english(console: Console)
     assert (
         page.locator("button.user-choice[data-sub='rev-wang']").inner_text() == "Sign in as Wang (reviewer)"
     )
-    assert "Switched to English" in console.status()
+    console.wait_status("Switched to English")
 
     page.reload()
     page.wait_for_selector("body[data-ready=true]")

@@ -112,7 +112,7 @@ def test_reviewer_claims_the_top_task_checks_approves_and_the_customer_sees_the_
     assert answer.value.status == 200, decision
     assert decision["outcome"] == "approved" and decision["refund_id"]
     page.wait_for_url(re.compile(r"#/queue$"))
-    assert "已批准" in console.status()
+    console.wait_status("已批准")
 
     customer = (top["customer_id"], "customer")
     order = api.ok("GET", f"/v1/orders/{top['order_id']}", customer)
@@ -148,7 +148,7 @@ def test_a_rejection_needs_a_reason_and_the_customer_sees_it(
         page.keyboard.press("Control+Enter")
     assert answer.value.status == 200, answer.value.text()
     page.wait_for_url(re.compile(r"#/queue$"))
-    assert "已驳回" in console.status()
+    console.wait_status("已驳回")
 
     decided = task(api, task_id)
     assert decided["status"] == "decided" and decided["outcome"] == "rejected"
@@ -183,7 +183,7 @@ def test_asking_for_more_information_on_a_tablet(
         assert answer.value.status == 200, answer.value.text()
         assert answer.value.request.post_data_json["outcome"] == "need_info"
         page.wait_for_url(re.compile(r"#/queue$"))
-        assert "SLA 计时暂停" in c.status()
+        c.wait_status("SLA 计时暂停")
         waiting = task(api, task_id)
         assert (
             waiting["status"] == "waiting_customer" and waiting["info_request"] == "请上传支付成功页面的截图"

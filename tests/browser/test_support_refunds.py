@@ -63,6 +63,6 @@ def test_support_retries_an_overdue_refund_after_the_customer_fixed_the_account(
     with page.expect_response(lambda r: r.url.endswith(f"/v1/refunds/{refund['refund_id']}/retry")) as answer:
         row.get_by_role("button", name=f"重试退款 {refund['refund_id']}").click()
     assert answer.value.status == 200, answer.value.text()
-    assert f"已重试退款 {refund['refund_id']}" in console.status()
+    console.wait_status(f"已重试退款 {refund['refund_id']}")
     eventually(lambda: refund_of(api, cust, order["order_id"])["status"] == "succeeded")
     provider.close()
