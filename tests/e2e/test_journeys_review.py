@@ -147,3 +147,24 @@ def test_an_appeal_of_a_delivered_order_ends_in_a_partial_refund(api: Api) -> No
     assert d["order"]["status"] == "delivered"
     assert d["order"]["refunded_amount"] == 4000 < d["order"]["paid_amount"]
     assert api.stock(pid)["delivered"] == 1
+
+
+def test_need_info_waits_for_the_customers_answer_then_the_task_comes_back(api: Api) -> None:
+    """GIVEN a request under review WHEN the reviewer asks for more information THEN the task
+    waits for the customer (not claimable); the customer's answer returns it to the pool and a
+    reviewer can then approve it."""
+    _, cust, order, request_id = _reviewed_order(api)
+    task = open_task(api, order["order_id"])
+    claim(api, REVIEWER, task["task_id"])
+    r = decide(api, REVIEWER, task["task_id"], "need_info", note="which account did you mean to top up?")
+    assert r.status_code == 200 and r.json()["outcome"] == "need_info", r.text
+    assert r.json()["task"]["status"] == "waiting_customer"
+    assert try_claim(api, REVIEWER_2, task["task_id"]) is None
+    path = f"/v1/orders/{order['order_id']}/cancellations/{request_id}/appeal"
+    api.ok("POST", path, cust, {"text": "account 12345678, I typed 12345687 by mistake"})
+    back = open_task(api, order["order_id"])
+    assert back["task_id"] == task["task_id"]
+    claim(api, REVIEWER_2, task["task_id"])
+    r = decide(api, REVIEWER_2, task["task_id"], "approve", checklist=CHECKED, note="answer checks out")
+    assert r.status_code == 200 and r.json()["outcome"] == "approved", r.text
+    assert detail(api, cust, order["order_id"])["order"]["status"] == "cancelled"
