@@ -223,6 +223,7 @@ def _approve(
             "outcome": APPROVED,
             "amount": amount,
             "refund_id": refund_id,
+            "order_cancelled": False,
         },
         **_hold(rid),
     )

@@ -135,6 +135,8 @@ def escalate_overdue(request_or_task_item: dict[str, Any], now: datetime) -> boo
     task_id = tasks.task_id_for(request_id, "rejection_appeal" if item.get("appeal_used") else "cancellation")
     task_key = (keys.task_pk(task_id), tasks.TASK_SK)
     found = ddb.batch_get([order_key, task_key])
+    if order_key not in found:
+        return False  # nothing to review without its order (never expected)
     order = Order.model_validate(found[order_key])
     next_due = now + timedelta(minutes=book.for_type(order.product_type).review_decision_minutes)
     rearm = _rearm_op(item, next_due, now)
