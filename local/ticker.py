@@ -1,6 +1,7 @@
 """EventBridge schedules, locally: moto stores schedules but never fires them, so this does.
 
-Each ``infra.topology.SCHEDULES`` handler is invoked every ``rate_minutes`` of wall-clock time
+Each ``infra.topology.SCHEDULES`` handler is invoked at the rate the CDK declares for the dev
+environment (``rate_minutes``, or cdk.json's ``schedule_rates``) of wall-clock time
 with an event shaped like an EventBridge scheduled event. ``tick_now`` runs every schedule at
 once: ``POST /local/clock`` calls it after moving business time, so a deadline that has just
 passed is acted on before the clock call answers.
@@ -41,6 +42,18 @@ def scheduled_event(function: str) -> dict[str, Any]:
     }
 
 
+def declared_rates(env: str = "dev") -> dict[str, int]:
+    """Minutes per schedule as the CDK deploys them for ``env`` (topology, then cdk.json's
+    ``schedule_rates``); the topology's alone when cdk.json cannot be read."""
+    try:
+        from infra.config import cdk_json_context, from_context
+
+        cfg = from_context(env, cdk_json_context())
+        return {s.function: cfg.rate_minutes(s) for s in SCHEDULES}
+    except (OSError, ValueError, TypeError):
+        return {s.function: s.rate_minutes for s in SCHEDULES}
+
+
 @dataclass
 class TickStats:
     runs: dict[str, int] = field(default_factory=dict)
@@ -56,8 +69,10 @@ class Ticker:
     rate_seconds: float | None = None  # override every schedule's rate (local convenience)
     stats: TickStats = field(default_factory=TickStats)
 
+    rates: dict[str, int] = field(default_factory=lambda: declared_rates())
+
     def period(self, s: Schedule) -> float:
-        return self.rate_seconds if self.rate_seconds else s.rate_minutes * 60.0
+        return self.rate_seconds if self.rate_seconds else self.rates.get(s.function, s.rate_minutes) * 60.0
 
     def start(self) -> threading.Thread:
         t = threading.Thread(target=self._run, name="ticker", daemon=True)

@@ -98,3 +98,15 @@ def test_ticker_sends_scheduled_events_to_existing_schedules_only() -> None:
     assert ev.detail_type == "Scheduled Event" and ev.source == "aws.events"
     assert ev.resources[0].endswith(f"rule/cancelflow-{first}")
     assert t.stats.runs == {first: 1}
+
+
+def test_ticker_runs_schedules_at_the_rates_the_cdk_deploys_for_dev() -> None:
+    """GIVEN cdk.json's dev environment WHEN the ticker's periods are read THEN they are the CDK's."""
+    from infra.config import cdk_json_context, from_context
+
+    cfg = from_context("dev", cdk_json_context())
+    t = Ticker(FakeFunctions(), threading.Event())
+    assert {s.function: t.period(s) for s in SCHEDULES} == {
+        s.function: cfg.rate_minutes(s) * 60.0 for s in SCHEDULES
+    }
+    assert Ticker(FakeFunctions(), threading.Event(), rate_seconds=2).period(SCHEDULES[0]) == 2
