@@ -6,11 +6,12 @@ and late payments and lost races) THEN state, stock, money and history are what 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.states import Actor, OrderStatus
@@ -199,7 +200,7 @@ def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str])
     """GIVEN operations that return the order without reading it back WHEN compared with a read
     THEN they are equal (the version condition makes the local result exact)."""
     o = orders.create_order("c1", catalog["game_card"], 2, NOW)
-    steps = [
+    steps: list[Callable[[], Order]] = [
         lambda: orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.BANK_CARD, NOW + M).order,
         lambda: (
             submit_cancellation.submit(
