@@ -8,7 +8,9 @@ a domain error (CONFLICT / ORDER_HELD / ...), stock is conserved and refunded <=
 About moto and threads (verified in moto 5.2.5): a request is not atomic in-process. A
 transaction checks its conditions and writes without a lock, and on failure restores a deep
 copy of the whole table taken before it started, which erases writes other threads made
-meanwhile. Real DynamoDB executes each request atomically (transactions are serialisable), so
+meanwhile (two threads, one making failing transactions, one 300 committed writes: 1 committed
+write lost, and a transaction crashed with "dictionary changed size during iteration" while
+copying the table). Real DynamoDB executes each request atomically (transactions are serialisable), so
 the harness gives moto that guarantee with one lock around each request. What races here is
 what races in production: requests interleave between one call's read and its conditional
 write, and only the conditions decide.
