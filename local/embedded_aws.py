@@ -14,6 +14,8 @@ Two things about moto 5 matter once handlers, pollers and schedules call it conc
    does); if any fails nothing is written and the reasons are reported per item; otherwise
    the writes are applied, with a copy of just the touched items to undo a write that fails
    validation half-way (and the stream records it produced).
+3. Every query (by partition key or on an index) sorts the whole table first (``all_items``):
+   queries get the candidate items instead (``_fast_query``), same results, same order.
 
 Only the local runtime's process is patched; the in-process ``mock_aws`` tests keep moto as is.
 """
@@ -167,14 +169,49 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         raise
 
 
+def _fast_query(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Table.query that hands moto only the candidate items instead of ``all_items()``.
+
+    moto's query filters ``all_items()``, which sorts every item of the table, on every query
+    (the table's own partition key included). The candidates are the same items, in the same
+    order: for a table query, the partition's items; for an index query on one partition-key
+    value, the items with that value; moto then filters, sorts and pages them as before.
+    """
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        conditions = kwargs.get("hash_key_conditions") or []
+        candidates: list[Any] | None = None
+        if not index_name and hash_key is not None:
+            bucket = self.items.get(hash_key)  # a defaultdict: .get does not create
+            candidates = [] if bucket is None else list(bucket.values()) if self.range_key_attr else [bucket]
+        elif index_name and len(conditions) == 1:
+            attr, value = conditions[0]
+            every = (i for b in self.items.values() for i in (b.values() if self.range_key_attr else [b]))
+            candidates = [i for i in every if (v := i.attrs.get(attr)) is not None and v == value]
+        if candidates is None:
+            return original(self, hash_key, *args, **kwargs)
+        candidates.sort(key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+        self.all_items = lambda: candidates  # shadows the method for this call (under the lock)
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    return query
+
+
 _patched = False
 
 
 def patch_transactions() -> None:
+    """Both replacements (module doc); only in the local runtime's process."""
     global _patched
     if _patched:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
 
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    Table.query = _fast_query(Table.query)  # type: ignore[method-assign]
     _patched = True
