@@ -19,19 +19,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cancelflow import dispatch
-from cancelflow.clock import iso, parse
+from cancelflow.clock import parse
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.review import tasks
-from cancelflow.review.claims import holder_condition, require_lease
+from cancelflow.review import tasks, writes
+from cancelflow.review.claims import require_lease
 from cancelflow.review.intake import VALUE_MOVED
 from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, history, keys, orders, refund_records, requests
+from cancelflow.store import ddb, keys, orders, refund_records, requests
 from cancelflow.store.codec import plain
 
 APPROVED, REJECTED, NEED_INFO, CONVERTED = "approved", "rejected", "need_info", "converted_to_appeal"
@@ -74,64 +74,6 @@ def _check(task: ddb.Item, reviewer: Reviewer, d: Decision, now: datetime) -> No
         )
 
 
-def _task_op(
-    task: ddb.Item, reviewer: Reviewer, now: datetime, sets: dict[str, Any], park: str | None
-) -> dict[str, Any]:
-    """The task update, only while the caller's lease on the version read lasts."""
-    cond, vals = holder_condition(reviewer, task, now)
-    sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
-    if park is not None:
-        sets |= {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}
-    names = {f"#a{i}": k for i, k in enumerate(sets)} | {"#s": "status"}
-    vals |= {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
-    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
-    if park is not None:
-        expr += " REMOVE lease_holder, lease_until"
-    return {
-        "Update": {
-            "Key": tasks.task_key(task["task_id"]),
-            "UpdateExpression": expr,
-            "ConditionExpression": cond,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": ddb.values(vals),
-        }
-    }
-
-
-def _request_op(request: ddb.Item, sets: dict[str, Any], decided: bool) -> dict[str, Any]:
-    """The request update, only while it is under review; a decided request leaves the due index."""
-    names = {f"#a{i}": k for i, k in enumerate(sets)} | {"#s": "status"}
-    vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())} | {":ur": requests.UNDER_REVIEW}
-    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
-    if decided:
-        expr += " REMOVE due_pk, due_at"
-    return {
-        "Update": {
-            "Key": ddb.key(keys.order_pk(request["order_id"]), keys.request_sk(request["request_id"])),
-            "UpdateExpression": expr,
-            "ConditionExpression": "#s = :ur",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": ddb.values(vals),
-        }
-    }
-
-
-def _entry(
-    task: ddb.Item, reviewer: Reviewer, now: datetime, event: str, detail: dict[str, Any]
-) -> dict[str, Any]:
-    version = int(task["version"]) + 1
-    return history.entry_put(
-        task["order_id"],
-        at=now,
-        suffix=f"{task['task_id']}#v{version:06d}",
-        event=event,
-        actor=Actor.REVIEWER.value,
-        actor_id=reviewer.id,
-        reason=task.get("reason_code"),
-        detail={"task_id": task["task_id"], "request_id": task["request_id"], **detail},
-    )
-
-
 def _decided_sets(
     reviewer: Reviewer, d: Decision, now: datetime, outcome: str, **more: Any
 ) -> dict[str, Any]:
@@ -170,11 +112,12 @@ def _approve(
             refund_to=refund_to,
             request_id=rid,
             extra=[
-                _task_op(task, reviewer, now, sets, tasks.DECIDED),
-                _request_op(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
-                _entry(
+                writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
+                writes.request_update(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+                writes.review_entry(
                     task,
-                    reviewer,
+                    Actor.REVIEWER,
+                    reviewer.id,
                     now,
                     "review.decided",
                     {"outcome": APPROVED, "amount": amount, "order_cancelled": True},
@@ -231,8 +174,8 @@ def _approve(
         change,
         [
             put,
-            _task_op(task, reviewer, now, sets, tasks.DECIDED),
-            _request_op(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+            writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
+            writes.request_update(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
         ],
     )
     return {"outcome": APPROVED, "refund_id": refund_id, "refund_amount": amount, "order": done, "sets": sets}
@@ -258,11 +201,12 @@ def _convert(
     sets = {"action": Action.APPEAL.value, "converted_from": task["action"]}
     ddb.transact(
         [
-            _task_op(task, reviewer, now, sets, None),
-            _request_op(request, {"converted_to_appeal": True, "updated_at": now}, decided=False),
-            _entry(
+            writes.task_update(task, reviewer, now, sets, None),
+            writes.request_update(request, {"converted_to_appeal": True, "updated_at": now}, decided=False),
+            writes.review_entry(
                 task,
-                reviewer,
+                Actor.REVIEWER,
+                reviewer.id,
                 now,
                 "review.converted_to_appeal",
                 {"from_action": task["action"], "order_status": order.status.value},
@@ -297,8 +241,8 @@ def _reject(
     done = orders.run(
         change,
         [
-            _task_op(task, reviewer, now, sets, tasks.DECIDED),
-            _request_op(request, _request_decided(reviewer, d, now, REJECTED), decided=True),
+            writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
+            writes.request_update(request, _request_decided(reviewer, d, now, REJECTED), decided=True),
         ],
     )
     return {"outcome": REJECTED, "refund_id": None, "order": done, "sets": sets}
@@ -329,9 +273,16 @@ def _need_info(
     }
     ddb.transact(
         [
-            _task_op(task, reviewer, now, sets, tasks.WAITING),
-            _request_op(request, req_sets, decided=False),
-            _entry(task, reviewer, now, "review.need_info", {"question": d.note, "answer_by": wait_until}),
+            writes.task_update(task, reviewer, now, sets, tasks.WAITING),
+            writes.request_update(request, req_sets, decided=False),
+            writes.review_entry(
+                task,
+                Actor.REVIEWER,
+                reviewer.id,
+                now,
+                "review.need_info",
+                {"question": d.note, "answer_by": wait_until},
+            ),
         ]
     )
     return {

@@ -22,7 +22,7 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
 from cancelflow.messages import ReviewMessage
-from cancelflow.review import tasks
+from cancelflow.review import tasks, writes
 from cancelflow.review.supplement import NEED_INFO
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, requests
@@ -89,19 +89,17 @@ def _escalate_ops(task: ddb.Item, now: datetime) -> list[dict[str, Any]]:
         "version": version,
         **tasks.open_attrs(task["task_id"], URGENT, due, amount),
     }
-    names = {f"#a{i}": k for i, k in enumerate(sets)} | {"#s": "status"}
-    vals = {f":a{i}": v for i, v in enumerate(sets.values())} | {
-        ":v": int(task["version"]),
-        ":d": tasks.DECIDED,
-    }
+    expr, names, vals = writes.set_clause(sets)
     return [
         {
             "Update": {
                 "Key": tasks.task_key(task["task_id"]),
-                "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+                "UpdateExpression": expr,
                 "ConditionExpression": "version = :v AND #s <> :d",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": ddb.values(vals),
+                "ExpressionAttributeNames": names | {"#s": "status"},
+                "ExpressionAttributeValues": ddb.values(
+                    vals | {":v": int(task["version"]), ":d": tasks.DECIDED}
+                ),
             }
         },
         history.entry_put(

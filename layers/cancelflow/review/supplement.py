@@ -18,8 +18,8 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
-from cancelflow.review import tasks
-from cancelflow.store import ddb, history, keys, requests
+from cancelflow.review import tasks, writes
+from cancelflow.store import ddb, keys, requests
 from cancelflow.store.codec import plain
 
 NEED_INFO = "need_info"
@@ -56,22 +56,17 @@ def answer(
         "updated_at": iso(now),
         **tasks.open_attrs(task_id, int(task["priority_class"]), decision_due, amount),
     }
-    names = {f"#a{i}": k for i, k in enumerate(task_sets)} | {"#s": "status"}
-    vals = {f":a{i}": v for i, v in enumerate(task_sets.values())} | {
-        ":w": tasks.WAITING,
-        ":v": int(task["version"]),
-        ":ans": [answer_item],
-        ":empty": [],
-    }
+    expr, names, vals = writes.set_clause(task_sets)
     task_op = {
         "Update": {
             "Key": tasks.task_key(task_id),
-            "UpdateExpression": "SET "
-            + ", ".join(f"#a{i} = :a{i}" for i in range(len(task_sets)))
+            "UpdateExpression": expr
             + ", answers = list_append(if_not_exists(answers, :empty), :ans) REMOVE sla_remaining_ms",
             "ConditionExpression": "#s = :w AND version = :v",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": ddb.values(vals),
+            "ExpressionAttributeNames": names | {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                vals | {":w": tasks.WAITING, ":v": int(task["version"]), ":ans": [answer_item], ":empty": []}
+            ),
         }
     }
     request_op = {
@@ -94,21 +89,13 @@ def answer(
             ),
         }
     }
-    entry = history.entry_put(
-        order.order_id,
-        at=now,
-        suffix=f"{task_id}#v{version:06d}",
-        event="review.info_supplied",
-        actor=Actor.CUSTOMER.value,
-        actor_id=order.customer_id,
-        detail=plain(
-            {
-                "task_id": task_id,
-                "request_id": request["request_id"],
-                "evidence": len(evidence),
-                "decision_due": decision_due,
-            }
-        ),
+    entry = writes.review_entry(
+        task,
+        Actor.CUSTOMER,
+        order.customer_id,
+        now,
+        "review.info_supplied",
+        plain({"evidence": len(evidence), "decision_due": decision_due}),
     )
     try:
         ddb.transact([task_op, request_op, entry])

@@ -1,0 +1,79 @@
+"""The conditional writes every review step is made of: the task (under the caller's lease),
+the request (while under review) and the history entry of a review step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cancelflow.clock import iso
+from cancelflow.domain.states import Actor
+from cancelflow.review import tasks
+from cancelflow.review.claims import holder_condition
+from cancelflow.review.tasks import Reviewer
+from cancelflow.store import ddb, history, keys, requests
+from cancelflow.store.codec import plain
+
+
+def set_clause(sets: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``SET #a0 = :a0, …`` with its names and (plain) values."""
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
+    return "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))), names, vals
+
+
+def task_update(
+    task: ddb.Item, reviewer: Reviewer, now: datetime, sets: dict[str, Any], park: str | None
+) -> dict[str, Any]:
+    """The task update, only while the caller's lease on the version read lasts. ``park``
+    (decided, waiting) moves the task out of the open pool and ends the lease."""
+    cond, vals = holder_condition(reviewer, task, now)
+    sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
+    if park is not None:
+        sets |= {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}
+    expr, names, set_vals = set_clause(sets)
+    if park is not None:
+        expr += " REMOVE lease_holder, lease_until"
+    return {
+        "Update": {
+            "Key": tasks.task_key(task["task_id"]),
+            "UpdateExpression": expr,
+            "ConditionExpression": cond,
+            "ExpressionAttributeNames": names | {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(vals | set_vals),
+        }
+    }
+
+
+def request_update(request: ddb.Item, sets: dict[str, Any], decided: bool) -> dict[str, Any]:
+    """The request update, only while it is under review; a decided request leaves the due index."""
+    expr, names, vals = set_clause(sets)
+    if decided:
+        expr += " REMOVE due_pk, due_at"
+    return {
+        "Update": {
+            "Key": ddb.key(keys.order_pk(request["order_id"]), keys.request_sk(request["request_id"])),
+            "UpdateExpression": expr,
+            "ConditionExpression": "#s = :ur",
+            "ExpressionAttributeNames": names | {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(vals | {":ur": requests.UNDER_REVIEW}),
+        }
+    }
+
+
+def review_entry(
+    task: ddb.Item, actor: Actor, actor_id: str, at: datetime, event: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The timeline entry of one review step, keyed by the task version it makes (so a replay
+    of the same step cannot append twice)."""
+    version = int(task["version"]) + 1
+    return history.entry_put(
+        task["order_id"],
+        at=at,
+        suffix=f"{task['task_id']}#v{version:06d}",
+        event=event,
+        actor=actor.value,
+        actor_id=actor_id,
+        reason=task.get("reason_code"),
+        detail={"task_id": task["task_id"], "request_id": task["request_id"], **detail},
+    )
