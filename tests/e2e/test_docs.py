@@ -1,4 +1,4 @@
-"""The newcomer's journey in docs/local-runtime.md works as written."""
+"""The newcomer's journey in README.md works as written."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from tests.e2e.conftest import Api
 def test_the_documented_curl_journey_gives_the_stock_back(api: Api) -> None:
     """GIVEN the shell block of the docs WHEN run against the runtime with bash and curl
     THEN the order is cancelled and the product's stock is as it was before."""
-    doc = (ROOT / "docs" / "local-runtime.md").read_text("utf-8")
+    doc = (ROOT / "README.md").read_text("utf-8")
     block = re.search(r"<!-- journey.*?-->\s*```sh\n(.*?)```", doc, re.S)
-    assert block, "the journey block is missing from docs/local-runtime.md"
+    assert block, "the journey block is missing from README.md"
     run = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", block.group(1)],
         # its own product: the demo's stock may change meanwhile (expiry sweeps)
