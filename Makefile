@@ -44,7 +44,7 @@ test: setup browser lint types
 test-fast: setup
 	pytest -q -x -m "not e2e and not browser and not slow"
 
-dev: setup browser
+dev: setup
 	$(PY) -m local
 
 bench: setup
