@@ -158,23 +158,23 @@ def main() -> None:
     from moto import mock_aws
 
     from local import provider_sim
+    from local.embedded_aws import faithful_dynamodb
     from local.provision import apply, provision
-    from tests.refunds.moto_tx import item_level_rollback
 
     url, stop = provider_sim.start(0)
     os.environ["CANCELFLOW_PROVIDER_BASE_URL"] = url
     os.environ["CANCELFLOW_PROVIDER_CREDENTIALS"] = json.dumps(provider_sim.DEFAULT_CREDENTIALS)
     try:
-        with mock_aws(), item_level_rollback():
+        with mock_aws(), faithful_dynamodb():
             apply(provision())
             _run({}, "no faults (first attempt each; async ones complete by callback)")
-        with mock_aws(), item_level_rollback():
+        with mock_aws(), faithful_dynamodb():
             apply(provision())
             _run(
                 {"unknown_result": 0.1, "error_5xx": 0.1, "insufficient_balance": 0.05},
                 "faults: 10% unknown results, 10% 5xx, 5% refused (each fault costs a query, then backoff)",
             )
-        with mock_aws(), item_level_rollback():
+        with mock_aws(), faithful_dynamodb():
             apply(provision())
             _through_sqs()
     finally:

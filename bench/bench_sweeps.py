@@ -92,9 +92,9 @@ def _cheap_item_writes() -> Iterator[None]:
 def main() -> None:
     from moto import mock_aws
 
-    from tests.schedules.moto_tx import faithful_moto
+    from local.embedded_aws import faithful_dynamodb
 
-    with mock_aws(), faithful_moto():
+    with mock_aws(), faithful_dynamodb():
         from cancelflow import aws
         from cancelflow.settings import get_settings
         from cancelflow.sweeps.expiry import expire_due

@@ -1,6 +1,6 @@
 """moto's server mode, made safe for a runtime that serves many requests at once.
 
-Two things about moto 5 matter once handlers, pollers and schedules call it concurrently:
+Three things about moto 5 matter once handlers, pollers and schedules call it concurrently:
 
 1. Its DynamoDB backend is not thread-safe (a query iterating a table while another request
    writes it can fail), and ``TransactWriteItems`` rolls back by restoring a copy of the whole
@@ -17,14 +17,17 @@ Two things about moto 5 matter once handlers, pollers and schedules call it conc
 3. Every query (by partition key or on an index) sorts the whole table first (``all_items``):
    queries get the candidate items instead (``_fast_query``), same results, same order.
 
-Only the local runtime's process is patched; the in-process ``mock_aws`` tests keep moto as is.
+The local runtime's process takes the replacements for good (``patch_transactions``); tests
+and benches running moto in-process (``mock_aws``) take all three for a block with
+``faithful_dynamodb()``, where a lock around the backend's entry points does the middleware's job.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -198,20 +201,73 @@ def _fast_query(original: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             del self.all_items
 
+    query.candidates_first = True  # type: ignore[attr-defined]  # (so it is never wrapped twice)
     return query
+
+
+def _replacements() -> list[tuple[type, str, Any]]:
+    """(owner, attribute, replacement) for the lean transaction and the candidate query."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    out: list[tuple[type, str, Any]] = [(DynamoDBBackend, "transact_write_items", _transact_write_items)]
+    if not getattr(Table.query, "candidates_first", False):
+        out.append((Table, "query", _fast_query(Table.query)))
+    return out
 
 
 _patched = False
 
 
 def patch_transactions() -> None:
-    """Both replacements (module doc); only in the local runtime's process."""
+    """Both replacements (module doc), for good: the local runtime's process."""
     global _patched
     if _patched:
         return
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    Table.query = _fast_query(Table.query)  # type: ignore[method-assign]
+    for owner, name, replacement in _replacements():
+        setattr(owner, name, replacement)
     _patched = True
+
+
+# In-process moto has no WSGI app to put the lock in: the backend's entry points take it instead
+# (re-entrant: the lean transaction calls get_item/put_item/... itself).
+_LOCK = threading.RLock()
+_ENTRY_POINTS = (
+    "get_item",
+    "batch_get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "transact_get_items",
+    "transact_write_items",
+)
+
+
+def _serialised(f: Callable[..., Any]) -> Callable[..., Any]:
+    def run(self: Any, *a: Any, **kw: Any) -> Any:
+        with _LOCK:
+            return f(self, *a, **kw)
+
+    return run
+
+
+@contextmanager
+def faithful_dynamodb() -> Iterator[None]:
+    """moto in-process (``mock_aws``) as the service behaves, for the block: DynamoDB requests one
+    at a time, lean transactions and candidate queries (module doc). Tests and benches use it."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    changes = _replacements()
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in changes]
+    saved += [(DynamoDBBackend, n, getattr(DynamoDBBackend, n)) for n in _ENTRY_POINTS]
+    try:
+        for owner, name, replacement in changes:
+            setattr(owner, name, replacement)
+        for n in _ENTRY_POINTS:
+            setattr(DynamoDBBackend, n, _serialised(getattr(DynamoDBBackend, n)))
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -26,20 +27,29 @@ os.environ.pop("AWS_PROFILE", None)
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Friday
 
 
-@pytest.fixture
-def aws() -> Iterator[dict[str, str]]:
-    """moto in-process with every table, queue, bucket and bus of the stack."""
+@contextmanager
+def moto_stack(faithful: bool = True) -> Iterator[dict[str, str]]:
+    """moto in-process with every table, queue, bucket and bus of the stack. ``faithful``:
+    DynamoDB as the service behaves (atomic requests, cheap transactions; local/embedded_aws.py)."""
     from moto import mock_aws
 
+    from local.embedded_aws import faithful_dynamodb
     from local.provision import apply, provision
 
-    with mock_aws():
+    with mock_aws(), faithful_dynamodb() if faithful else nullcontext():
         env = provision()
         apply(env)
         yield env
     from cancelflow.settings import reset_settings
 
     reset_settings()
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    """moto in-process with every table, queue, bucket and bus of the stack, DynamoDB faithful."""
+    with moto_stack() as env:
+        yield env
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from cancelflow.store import ddb, orders
 from infra.topology import FUNCTIONS, ROUTES, Route
 from local.apigw import LambdaContext, build_event, match_route, parse_result
 from tests.api.world import claims_for
-from tests.conftest import NOW
+from tests.conftest import NOW, moto_stack
 
 
 def handler_for(function: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -131,18 +131,12 @@ def world() -> Iterator[dict[str, str]]:
     """moto with the world of tests/api/world.py, built once per module (for tests that only
     read it, or that each change a different order of it)."""
     from cancelflow.domain.products import ProductType
-    from cancelflow.settings import reset_settings
     from cancelflow.store import stock
-    from moto import mock_aws
 
-    from local.provision import apply, provision
     from tests.api.world import build_world
 
-    with mock_aws():
-        env = provision()
-        apply(env)
+    with moto_stack() as env:
         stock.put_product("p-game_card", ProductType.GAME_CARD, 10000, "游戏点卡", "Game card")
         stock.add_keys("p-game_card", ((f"p-game_card-k{i:03d}", f"CODE-{i:04d}") for i in range(20)))
         build_world({"game_card": "p-game_card"})
         yield env
-    reset_settings()

@@ -4,20 +4,13 @@ on the bus delivering to an SQS queue, and a scenario that writes every kind of 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.conftest import NOW
-from tests.schedules.moto_tx import faithful_moto
-
-
-@pytest.fixture(autouse=True)
-def _faithful_moto() -> Iterator[None]:
-    with faithful_moto():
-        yield
 
 
 def _plain(v: Any) -> Any:

@@ -3,11 +3,8 @@ never scans) and the stock/money invariants of DOMAIN.md."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from cancelflow import aws
@@ -62,46 +59,3 @@ def check_invariants(items: list[dict[str, Any]]) -> None:
         held.update(o.get("key_ids", []) if o["status"] != "cancelled" else [])
     assert all(n == 1 for n in held.values()), "a key belongs to two live orders"
     assert sum(held.values()) == sum(1 for k in keys if k["status"] != "available")
-
-
-@contextmanager
-def touched_item_rollback() -> Iterator[None]:
-    """Make moto's TransactWriteItems cost what the transaction touches, not the table size.
-
-    moto 5.2 snapshots every table of a transaction with ``copy.deepcopy`` (streams included)
-    before executing it, to restore on failure: with a thousand items that is most of a test's
-    time and gigabytes of memory. Here the whole-table copy becomes a no-op and the items the
-    transaction names are saved and restored instead, which is the same all-or-nothing result.
-    """
-    from moto.dynamodb.exceptions import TransactionCanceledException
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-
-    real = DynamoDBBackend.transact_write_items
-
-    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved = []
-        for it in transact_items:
-            op = next(iter(it.values()))
-            table = self.get_table(op["TableName"])
-            src = op.get("Key") or op.get("Item") or {}
-            key = {a: src[a] for a in (table.hash_key_attr, table.range_key_attr) if a and a in src}
-            cur = self.get_item(op["TableName"], key)
-            saved.append((op["TableName"], key, copy.deepcopy(cur.to_json()["Attributes"]) if cur else None))
-        try:
-            real(self, transact_items)
-        except TransactionCanceledException:
-            for name, key, attrs in reversed(saved):
-                if attrs is None:
-                    self.delete_item(name, key)
-                else:
-                    self.put_item(name, attrs)
-            raise
-
-    Table.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        DynamoDBBackend.transact_write_items = real  # type: ignore[method-assign]
-        del Table.__deepcopy__  # type: ignore[attr-defined]

@@ -16,12 +16,11 @@ from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.settings import reset_settings
 from cancelflow.store import customers, orders, stock
 from cancelflow.usecases import submit_cancellation
 
-from tests.conftest import NOW
-from tests.integration.lifecycle_world import snapshot, touched_item_rollback
+from tests.conftest import NOW, moto_stack
+from tests.integration.lifecycle_world import snapshot
 
 T = NOW + timedelta(minutes=5)  # every bad call happens here: pending orders are still in time
 World = dict[str, Any]
@@ -32,14 +31,8 @@ def world() -> Iterator[World]:
     """Orders of c1 in each state (the held one belongs to a flagged, high-risk customer).
 
     Built once for the module: every case must leave the table unchanged, which each asserts."""
-    from moto import mock_aws
-
-    from local.provision import apply, provision
-
-    with mock_aws(), touched_item_rollback():
-        apply(provision())
+    with moto_stack():
         yield _build()
-    reset_settings()
 
 
 def _build() -> World:

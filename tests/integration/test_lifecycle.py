@@ -6,7 +6,7 @@ and late payments and lost races) THEN state, stock, money and history are what 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,15 +20,9 @@ from cancelflow.store import ddb, history, keys, orders
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts, touched_item_rollback
+from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
 
 M = timedelta(minutes=1)
-
-
-@pytest.fixture(autouse=True)
-def _lean_transactions() -> Iterator[None]:
-    with touched_item_rollback():
-        yield
 
 
 def _refund(refund_id: str) -> dict[str, Any]:

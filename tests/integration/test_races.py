@@ -11,7 +11,8 @@ copy of the whole table taken before it started, which erases writes other threa
 meanwhile (two threads, one making failing transactions, one 300 committed writes: 1 committed
 write lost, and a transaction crashed with "dictionary changed size during iteration" while
 copying the table). Real DynamoDB executes each request atomically (transactions are serialisable), so
-the harness gives moto that guarantee with one lock around each request. What races here is
+the ``aws`` fixture gives moto that guarantee: one lock around each DynamoDB request, and
+transactions that never restore a table copy (local/embedded_aws.py). What races here is
 what races in production: requests interleave between one call's read and its conditional
 write, and only the conditions decide.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from cancelflow.store import orders, stock
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts, touched_item_rollback
+from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
 
 GROUPS = (67, 67, 66)  # unpaid, paid inside the auto window, paid after it: 200 orders
 KEYS = sum(GROUPS) + 20
@@ -43,23 +44,6 @@ PAID_AT = NOW + timedelta(minutes=1)
 IN_WINDOW = PAID_AT + timedelta(minutes=5)
 AFTER_WINDOW = PAID_AT + timedelta(minutes=30)
 PID = "p-race"
-
-
-@pytest.fixture
-def atomic_requests(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each AWS request executes atomically, as in real DynamoDB (see the module docstring)."""
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    lock = threading.Lock()
-    real = BotocoreStubber.process_request
-
-    def atomic(self: Any, request: Any) -> Any:
-        with lock:
-            return real(self, request)
-
-    monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
-    with touched_item_rollback():
-        yield
 
 
 def _race(pairs: list[tuple[Callable[[], object], Callable[[], object]]]) -> list[tuple[object, object]]:
@@ -101,7 +85,8 @@ def _code(r: object) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # ~3,000 requests to moto; minutes on a loaded 2-core machine
-def test_cancel_and_delivery_race_to_exactly_one_outcome(atomic_requests: None) -> None:
+@pytest.mark.usefixtures("aws")  # (by name only: ``aws`` here is cancelflow's client module)
+def test_cancel_and_delivery_race_to_exactly_one_outcome() -> None:
     stock.put_product(PID, ProductType.GAME_CARD, 1000, "竞速", "race")
     stock.add_keys(PID, ((f"rk{i:04d}", f"CODE{i:04d}") for i in range(KEYS)))
     aws.dynamodb()  # one client, created before the threads (boto3 clients are thread-safe)

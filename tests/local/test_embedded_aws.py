@@ -11,9 +11,18 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 
-from local.embedded_aws import _transact_write_items
+from local.embedded_aws import _transact_write_items, faithful_dynamodb
+from tests.conftest import moto_stack
 
 T = "cancelflow"
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, str]]:
+    """moto as it is (the other tests' ``aws`` is already patched): the replacements are
+    compared with moto's own behaviour here."""
+    with moto_stack(faithful=False) as env:
+        yield env
 
 
 @pytest.fixture
@@ -167,3 +176,20 @@ def test_queries_answer_the_same_with_candidate_items(
     monkeypatch.setattr(Table, "query", _fast_query(Table.query))
     assert _queries(ddb) == before
     assert sum(len(p) for p in before[0]) == 13 and before[-1] == [[]]
+
+
+def test_the_in_process_patch_is_undone_after_its_block() -> None:
+    """GIVEN moto's DynamoDB backend WHEN a block runs under faithful_dynamodb (twice nested)
+    THEN inside, transactions are the lean ones and queries take candidates; after it, moto's own."""
+    from moto.dynamodb.models.table import Table
+
+    own_tx, own_query, own_put = DynamoDBBackend.transact_write_items, Table.query, DynamoDBBackend.put_item
+    with faithful_dynamodb(), faithful_dynamodb():
+        assert getattr(Table.query, "candidates_first", False)
+        assert Table.query is not own_query and DynamoDBBackend.put_item is not own_put
+        assert DynamoDBBackend.transact_write_items is not own_tx
+    assert (DynamoDBBackend.transact_write_items, Table.query, DynamoDBBackend.put_item) == (
+        own_tx,
+        own_query,
+        own_put,
+    )

@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all, touched_item_rollback
+from tests.integration.lifecycle_world import check_invariants, scan_all
 
 S = OrderStatus
 CARD, TOPUP = "p-card", "p-topup"
@@ -249,13 +249,12 @@ class Lifecycle(RuleBasedStateMachine):
 @pytest.mark.timeout(1200)  # a pytest-timeout firing inside hypothesis reads as a flaky failure
 def test_lifecycle_state_machine(aws: dict[str, str]) -> None:
     """12 random sequences of 25 steps by default (LIFECYCLE_EXAMPLES=200 for a long soak)."""
-    with touched_item_rollback():
-        run_state_machine_as_test(
-            Lifecycle,
-            settings=settings(
-                max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "12")),
-                stateful_step_count=25,
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            ),
-        )
+    run_state_machine_as_test(
+        Lifecycle,
+        settings=settings(
+            max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "12")),
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

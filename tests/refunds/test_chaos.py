@@ -17,7 +17,6 @@ from cancelflow.store import ddb
 
 from tests.conftest import NOW
 from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, paid_order_owing
-from tests.refunds.moto_tx import item_level_rollback
 
 S = RefundStatus
 ORDERS = 800
@@ -87,8 +86,7 @@ def test_thousand_refunds_under_faults_pay_at_most_once(
     reset_settings()
     sim.reset(seed=2026, timeout_seconds=0.4, **FAULTS)
     rng = random.Random(2026)
-    with item_level_rollback():
-        _run(sim, rng)
+    _run(sim, rng)
 
 
 def _run(sim: SimAdmin, rng: random.Random) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -16,36 +15,6 @@ from cancelflow.store import orders
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
-
-_moto_lock = threading.RLock()
-
-
-@pytest.fixture(autouse=True)
-def atomic_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies a conditional write atomically per item; moto in-process checks the
-    condition and writes in Python without a lock, so threads could interleave between the two,
-    and a query iterating the table while another thread inserts fails. Serialising moto's
-    DynamoDB entry points (as local/embedded_aws.py does for the local runtime) restores the
-    service's guarantees; it says nothing about our code's, which the tests then check."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in (
-        "put_item",
-        "update_item",
-        "delete_item",
-        "transact_write_items",
-        "get_item",
-        "batch_get_item",
-        "query",
-        "scan",
-    ):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *a: Any, __f: Callable[..., Any] = original, **kw: Any) -> Any:
-            with _moto_lock:
-                return __f(self, *a, **kw)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Sweep fixtures: moto with atomic, cheap transactions (moto_tx), and request counting."""
+"""Sweep fixtures: request counting (moto is faithful in every ``aws`` fixture)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from tests.schedules.moto_tx import faithful_moto
-
-
-@pytest.fixture(autouse=True)
-def _faithful_moto() -> Iterator[None]:
-    with faithful_moto():
-        yield
 
 
 class Requests:
