@@ -115,8 +115,6 @@ function adaptPage(json, date, adapt) {
   return { items: raw.map(adapt), cursor: json.next_cursor || json.cursor || null, now: serverNow(json, date) };
 }
 
-const PARTIAL_ACTIONS = ["appeal", "after_sales"];
-
 export function adaptTask(r) {
   const risk = r.risk || {};
   const action = r.action || "request";
@@ -162,8 +160,8 @@ export function adaptTask(r) {
     refundAmount: r.refund_amount ?? null,
     answers: (r.answers || []).map((a) => ({ at: a.at, text: a.text || "", evidence: a.evidence || [] })),
     refundId: r.refund_id || null,
-    // Partial amounts: appeals and after-sales only (API.md, decision; DOMAIN.md, "Refunds").
-    partialAllowed: PARTIAL_ACTIONS.includes(action),
+    // Whether a partial amount may be refunded is the API's rule (domain/options.py), not ours.
+    partialAllowed: !!r.partial_amount_allowed,
   };
 }
 

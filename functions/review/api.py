@@ -42,6 +42,7 @@ class TaskOut(BaseModel):
     lease_holder: str | None = None
     lease_until: str | None = None
     version: int
+    partial_amount_allowed: bool = Field(description="a decision may refund part of the amount")
 
 
 class TasksPage(BaseModel):

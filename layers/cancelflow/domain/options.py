@@ -45,7 +45,8 @@ _REASONS: dict[Action, tuple[Reason, ...]] = {
     Action.APPEAL: (*PLATFORM_FAULT_REASONS, Reason.OTHER),
     Action.AFTER_SALES: ALL_REASONS,
 }
-_PARTIAL = frozenset({Action.APPEAL, Action.AFTER_SALES})
+# Remedies for goods whose value moved: refunds only, and they may be partial.
+PARTIAL_REFUND_ACTIONS = frozenset({Action.APPEAL, Action.AFTER_SALES})
 
 
 class Outcome(StrEnum):
@@ -233,7 +234,7 @@ def _evaluate(
         description_hint=DESCRIPTION_HINT[1 if lang.lower().startswith("en") else 0],
         evidence_required=action is Action.APPEAL and evidence_rules.required_for_appeal,
         max_evidence=evidence_rules.max_files,
-        partial_amount_allowed=action in _PARTIAL,
+        partial_amount_allowed=action in PARTIAL_REFUND_ACTIONS,
         max_amount=order.refundable,
         deadline=deadline,
         deadline_cst=cst_display(deadline) if deadline else None,

@@ -36,5 +36,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+# Value has moved (key shown, top-up succeeded): remedies are refunds, never cancellation.
+VALUE_MOVED = frozenset({S.DELIVERED, S.COMPLETED})
+
+
 def can_transition(src: OrderStatus, dst: OrderStatus) -> bool:
     return dst in TRANSITIONS[src]

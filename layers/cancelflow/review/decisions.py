@@ -21,21 +21,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from cancelflow import dispatch
 from cancelflow.clock import parse
 from cancelflow.domain.models import Order
-from cancelflow.domain.options import Action
+from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS, Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION
-from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.domain.states import VALUE_MOVED, Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.review import tasks, writes
 from cancelflow.review.claims import require_lease
-from cancelflow.review.intake import VALUE_MOVED
 from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, refund_records, requests
 from cancelflow.store.codec import plain
 
 APPROVED, REJECTED, NEED_INFO, CONVERTED = "approved", "rejected", "need_info", "converted_to_appeal"
-REFUND_ONLY = (Action.APPEAL.value, Action.AFTER_SALES.value)
+REFUND_ONLY = frozenset(a.value for a in PARTIAL_REFUND_ACTIONS)
 
 
 class Checklist(BaseModel):

@@ -14,7 +14,7 @@ from cancelflow.clock import iso, parse
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action
 from cancelflow.domain.priority import URGENT, priority_class
-from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.domain.states import VALUE_MOVED, Actor
 from cancelflow.messages import ReviewMessage
 from cancelflow.review import tasks
 from cancelflow.settings import get_settings
@@ -22,7 +22,6 @@ from cancelflow.store import customers, ddb, history, keys, requests
 from cancelflow.store.codec import plain
 
 PENDING_REQUEST = (requests.UNDER_REVIEW, "need_info")
-VALUE_MOVED = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 
 
 class UnprocessableMessage(Exception):

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import iso, parse
+from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS
 from cancelflow.domain.priority import priority_key
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, keys
@@ -89,6 +90,7 @@ def view(task: ddb.Item, now: datetime) -> dict[str, Any]:
     """What reviewers see of a task (index plumbing left out, live status derived)."""
     out = {k: v for k, v in task.items() if k not in _HIDDEN}
     out["status"] = shown_status(task, now)
+    out["partial_amount_allowed"] = task.get("action") in {a.value for a in PARTIAL_REFUND_ACTIONS}
     if not lease_live(task, now):
         out.pop("lease_holder", None)
         out.pop("lease_until", None)
