@@ -66,10 +66,11 @@ def create_order(body: OrderIn) -> PlatformOrderOut:
     roles=PLATFORM,
     status=200,
     model=PaymentOut,
-    errors=("ORDER_NOT_FOUND", "PAYMENT_AMOUNT_MISMATCH", "PAYMENT_CONFLICT", "CONFLICT"),
+    errors=("ORDER_NOT_FOUND", "PAYMENT_CONFLICT", "CONFLICT"),
 )
 def payment(body: PaymentIn) -> PaymentOut:
-    """A payment notification; may arrive late, twice, or for a cancelled order (refunded)."""
+    """A payment notification; may arrive late, twice, for a cancelled order or with the wrong
+    amount (then it is recorded and refunded in full: ``applied`` false, with the refund id)."""
     return record_payment.record(body.order_id, body.payment_id, body.amount, body.channel, clock.now())
 
 

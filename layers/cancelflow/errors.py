@@ -28,7 +28,6 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "AMOUNT_INVALID": (422, "退款金额无效", "The refund amount is not valid"),
     "AMOUNT_NOT_ALLOWED": (422, "此操作不能指定部分金额", "This action does not take a partial amount"),
-    "PAYMENT_AMOUNT_MISMATCH": (422, "支付金额与订单金额不符", "The payment amount does not match the order"),
     "CHECKLIST_INCOMPLETE": (
         422,
         "批准前须完成三项核查:订单状态、凭证、退款路径",

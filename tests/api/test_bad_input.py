@@ -320,15 +320,6 @@ CASES: list[tuple[str, str, str, Any, int, str, str | None]] = [
         "body.channel",
     ),
     (
-        "platform-payment-mismatch",
-        "platform",
-        "/v1/platform/payments",
-        {"order_id": UNPAID_FOR_PAYMENT, "payment_id": "p1", "amount": 9999, "channel": "alipay"},
-        422,
-        "PAYMENT_AMOUNT_MISMATCH",
-        "amount",
-    ),
-    (
         "platform-payment-not-utf8",
         "platform",
         "/v1/platform/payments",

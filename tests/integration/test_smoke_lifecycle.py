@@ -67,3 +67,23 @@ def test_late_payment_refunded_once(catalog: dict[str, str]) -> None:
     final = orders.require_order(o.order_id)
     assert final.status is OrderStatus.CANCELLED and final.cancel_reason == "payment_timeout"
     assert final.paid_amount == final.refunded_amount == o.amount
+
+
+def test_wrong_amount_payment_is_refunded_and_the_right_one_still_applies(catalog: dict[str, str]) -> None:
+    """GIVEN an unpaid order WHEN a payment of the wrong amount arrives, then the right one
+    THEN the first is recorded and refunded in full (never refused into silence), the order
+    stays unpaid until the second, and what may still be refunded is exactly the order's price."""
+    o = orders.create_order("c1", catalog["game_card"], 1, NOW)
+    wrong = orders.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
+    assert not wrong.applied and wrong.refund_id
+    assert wrong.order.status is OrderStatus.PENDING_PAYMENT
+    again = orders.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
+    assert again.replayed and again.refund_id == wrong.refund_id
+    right = orders.confirm_payment(o.order_id, "pay-right", o.amount, Channel.WECHAT_PAY, NOW)
+    assert right.applied and right.order.status is OrderStatus.PAID
+    assert right.order.paid_amount == 2 * o.amount - 1
+    assert right.order.refunded_amount == o.amount - 1
+    assert right.order.refundable == o.amount
+    events = [h["event"] for h in history.timeline(o.order_id)]
+    assert events == ["order.created", "payment.late_refunded", "order.paid"]
+    assert history.timeline(o.order_id)[1]["reason"] == "amount_mismatch"

@@ -303,8 +303,9 @@ def confirm_payment(
     order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime
 ) -> PaymentResult:
     """Apply a payment notification. Idempotent per payment id. A payment that cannot be
-    applied (order cancelled, expired, or already paid by another payment) is recorded and
-    refunded in full, automatically."""
+    applied (order cancelled, expired, already paid by another payment, or not the order's
+    amount) is recorded and refunded in full, automatically: money that arrived is never
+    refused or lost in silence."""
     for _attempt in range(3):
         seen = ddb.get(keys.payment_pk(payment_id), "PAYMENT")
         if seen is not None:
@@ -314,13 +315,11 @@ def confirm_payment(
                 require_order(order_id), seen["outcome"] == "applied", seen.get("refund_id"), True
             )
         order = require_order(order_id)
-        if amount != order.amount:
-            raise DomainError("PAYMENT_AMOUNT_MISMATCH", {"field": "amount", "expected": order.amount})
         try:
             if order.is_overdue_unpaid(now):
                 expire_order(order, now)  # expired on every path, even before the sweep
                 continue
-            if order.status is OrderStatus.PENDING_PAYMENT:
+            if order.status is OrderStatus.PENDING_PAYMENT and amount == order.amount:
                 change = Change(
                     order,
                     OrderStatus.PAID,
@@ -332,7 +331,8 @@ def confirm_payment(
                         "paid_at": now,
                         "payment_id": payment_id,
                         "payment_channel": channel.value,
-                        "paid_amount": amount,
+                        # added, not set: a refunded wrong-amount payment may have come first
+                        "paid_amount": order.paid_amount + amount,
                     },
                     remove=_not_due(),
                     condition="payment_deadline > :now",
@@ -343,7 +343,8 @@ def confirm_payment(
                     change, [_payment_item(payment_id, order_id, amount, channel, now, "applied", None)]
                 )
                 return PaymentResult(paid, True, None)
-            # Late or duplicate payment: take the money in and give it all back.
+            # Late, duplicate or wrong-amount payment: take the money in and give it all back.
+            reason = "late_payment" if order.status is not OrderStatus.PENDING_PAYMENT else "amount_mismatch"
             late = order.model_copy(
                 update={
                     "paid_amount": order.paid_amount + amount,
@@ -365,7 +366,7 @@ def confirm_payment(
                 trade,
                 amount=amount,
                 refund_to=RefundTo.ORIGINAL,
-                reason="late_payment",
+                reason=reason,
                 source="payment",
                 now=now,
             )
@@ -376,7 +377,7 @@ def confirm_payment(
                 Actor.SYSTEM,
                 "payment-service",
                 now,
-                reason="late_payment",
+                reason=reason,
                 set_={
                     "paid_amount": late.paid_amount,
                     "refunded_amount": order.refunded_amount + amount,
