@@ -8,51 +8,17 @@ Run: ``make bench ONLY=review`` (or ``python -m bench review``).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from bench.common import Counter, moto_env
+
 N_TASKS = 20  # open tasks in the pool while claiming
 N_INTAKE = 100  # messages through the poller
 _IN_MOTO_TX = [0.0]  # seconds spent inside moto's TransactWriteItems (it deep-copies the table)
-
-
-def _env() -> None:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "ap-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-
-
-class Counter:
-    """Every AWS API call made through the shared clients (``before-call`` per operation)."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def on_call(self, model: Any = None, **_: Any) -> None:
-        self.calls.append(model.name)
-
-    def attach(self) -> None:
-        from cancelflow import aws
-
-        for service in ("dynamodb", "sqs", "s3"):
-            aws.client(service).meta.events.register(
-                "before-call", self.on_call, unique_id=f"bench-rv-{service}"
-            )
-
-    def measure(self, fn: Callable[[], Any]) -> tuple[Any, list[str]]:
-        self.calls = []
-        out = fn()
-        return out, list(self.calls)
 
 
 def _requests(fill: Callable[[int], None]) -> list[tuple[str, str, str]]:
@@ -65,12 +31,12 @@ def _requests(fill: Callable[[int], None]) -> list[tuple[str, str, str]]:
     counter = Counter()
     counter.attach()
     now = clock.now()
-    task, first = counter.measure(lambda: claims.claim_next(Reviewer("r0"), now))
+    task, first, _ = counter.measure(lambda: claims.claim_next(Reviewer("r0"), now))
     claims.release(task["task_id"], Reviewer("r0"), now)
     # the same task again: its first response is on the timeline already
-    task, again = counter.measure(lambda: claims.claim_next(Reviewer("r1"), now))
+    task, again, _ = counter.measure(lambda: claims.claim_next(Reviewer("r1"), now))
     full = Checklist(order_status_verified=True, evidence_judged=True, refund_path_confirmed=True)
-    out, approve = counter.measure(
+    out, approve, _ = counter.measure(
         lambda: decide(task["task_id"], Reviewer("r1"), Decision(outcome="approve", checklist=full), now)
     )
     assert out["outcome"] == "approved"
@@ -209,7 +175,7 @@ def _direct_fill(n: int) -> None:
 
 
 def main() -> None:
-    _env()
+    moto_env()
     from moto import mock_aws
 
     with mock_aws():

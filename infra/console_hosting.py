@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.buckets import private_bucket
 from infra.config import ROOT, EnvConfig
 
 CONSOLE_DIR = ROOT / "console"
@@ -40,13 +41,8 @@ def console_files_exist() -> bool:
 class ConsoleHosting(Construct):
     def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig, access_logs: s3.IBucket) -> None:
         super().__init__(scope, cid)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
-            "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="console/",
             removal_policy=RemovalPolicy.DESTROY,  # rebuilt from console/ on every deploy

@@ -8,19 +8,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.access import EVIDENCE_PREFIX
+from infra.buckets import private_bucket
 from infra.config import EnvConfig
 
 
 class EvidenceBucket(Construct):
     def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig, access_logs: s3.IBucket) -> None:
         super().__init__(scope, cid)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
-            "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=False,  # evidence is write-once under a fresh key; expiry is the policy
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="evidence/",

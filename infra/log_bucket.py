@@ -7,19 +7,15 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.buckets import private_bucket
 from infra.config import EnvConfig
 
 
 class AccessLogs(Construct):
     def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig) -> None:
         super().__init__(scope, cid)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self,
-            "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # Log delivery (S3 server access logs, CloudFront) supports SSE-S3 only, not SSE-KMS.
-            encryption=s3.BucketEncryption.S3_MANAGED,
             # CloudFront standard logging still writes through the log-delivery ACL.
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(cfg.access_log_expiry_days))],

@@ -18,12 +18,11 @@ from cancelflow.clock import parse
 from cancelflow.domain.calendar import add_business_days
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.refunds.providers import http
+from cancelflow.refunds.providers import answers, http
 from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
 from cancelflow.settings import get_settings
 
 PATH = "/bank/v1/refunds"
-NOTIFY_MAX_SKEW_SECONDS = 300
 STATUSES: dict[str, Outcome] = {
     "ACCEPTED": Outcome.PENDING,
     "SETTLED": Outcome.SUCCEEDED,
@@ -78,27 +77,14 @@ class BankCard:
             "amount": req.amount,
             "currency": req.currency,
         }
-        try:
-            status, body = self._call("POST", PATH, payload)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if status in (200, 202) and isinstance(body, dict):
-            return _result(body)
-        code = str(body.get("code")) if isinstance(body, dict) else f"http_{status}"
-        if status >= 500:
-            return ProviderResult(Outcome.UNKNOWN, error=code)
-        return ProviderResult(_ERRORS.get(code, Outcome.FINAL_FAILURE), error=code)
+        return answers.submitted(lambda: self._call("POST", PATH, payload), (200, 202), _result, _ERRORS)
 
     def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        try:
-            status, body = self._call("GET", f"{PATH}/{req.refund_no}", None)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if status == 200 and isinstance(body, dict):
-            return _result(body)
-        if status == 404:
-            return ProviderResult(Outcome.NOT_FOUND)
-        return ProviderResult(Outcome.UNKNOWN, error=f"http_{status}")
+        return answers.queried(
+            lambda: self._call("GET", f"{PATH}/{req.refund_no}", None),
+            _result,
+            ProviderResult(Outcome.NOT_FOUND),
+        )
 
     def poll_at(self, req: RefundRequest, result: ProviderResult, now: datetime) -> datetime:
         """At the bank's expected settlement, else one business day on (China time, holidays)."""
@@ -109,11 +95,7 @@ class BankCard:
     def verify_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
         h = {k.lower(): v for k, v in headers.items()}
         ts, sig = h.get("x-timestamp", ""), h.get("x-signature", "")
-        if not ts.isdigit() or abs(time.time() - int(ts)) > NOTIFY_MAX_SKEW_SECONDS:
-            raise InvalidNotification("timestamp")
-        key = credentials.credentials(self.name).key.get_secret_value()
-        if not signing.verify(key, signing.wechat_message(ts, body.decode("utf-8", "replace")), sig):
-            raise InvalidNotification("signature")
+        answers.authenticate(self.name, ts, signing.wechat_message(ts, body.decode("utf-8", "replace")), sig)
         try:
             doc = json.loads(body)
             refund_no = str(doc["refund_no"])

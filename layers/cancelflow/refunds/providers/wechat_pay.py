@@ -21,13 +21,12 @@ from typing import Any
 
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.refunds.providers import http
+from cancelflow.refunds.providers import answers, http
 from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
 from cancelflow.settings import get_settings
 
 PATH = "/v3/refund/domestic/refunds"
 SCHEME = "WECHATPAY2-SHA256-HMAC"  # the real scheme is WECHATPAY2-SHA256-RSA2048
-NOTIFY_MAX_SKEW_SECONDS = 300  # WeChat's guidance: reject callbacks older than 5 minutes
 
 STATUSES: dict[str, Outcome] = {
     "SUCCESS": Outcome.SUCCEEDED,
@@ -79,27 +78,14 @@ class WechatPay:
             "reason": req.reason,
             "amount": {"refund": req.amount, "total": req.paid_amount, "currency": req.currency},
         }
-        try:
-            status, body = self._call("POST", PATH, payload)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if status == 200 and isinstance(body, dict):
-            return _result(body)
-        code = str(body.get("code")) if isinstance(body, dict) else f"http_{status}"
-        if status >= 500:
-            return ProviderResult(Outcome.UNKNOWN, error=code)
-        return ProviderResult(_ERRORS.get(code, Outcome.FINAL_FAILURE), error=code)
+        return answers.submitted(lambda: self._call("POST", PATH, payload), (200,), _result, _ERRORS)
 
     def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        try:
-            status, body = self._call("GET", f"{PATH}/{req.refund_no}", None)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if status == 200 and isinstance(body, dict):
-            return _result(body)
-        if status == 404:
-            return ProviderResult(Outcome.NOT_FOUND, provider_status="RESOURCE_NOT_EXISTS")
-        return ProviderResult(Outcome.UNKNOWN, error=f"http_{status}")
+        return answers.queried(
+            lambda: self._call("GET", f"{PATH}/{req.refund_no}", None),
+            _result,
+            ProviderResult(Outcome.NOT_FOUND, provider_status="RESOURCE_NOT_EXISTS"),
+        )
 
     def poll_at(self, req: RefundRequest, result: ProviderResult, now: datetime) -> datetime:
         return now + timedelta(minutes=1)
@@ -111,12 +97,9 @@ class WechatPay:
             h.get("wechatpay-nonce", ""),
             h.get("wechatpay-signature", ""),
         )
-        # Transport freshness is wall time (the sender's clock), not business time.
-        if not ts.isdigit() or abs(time.time() - int(ts)) > NOTIFY_MAX_SKEW_SECONDS:
-            raise InvalidNotification("timestamp")
-        key = credentials.credentials(self.name).key.get_secret_value()
-        if not signing.verify(key, signing.wechat_message(ts, nonce, body.decode("utf-8", "replace")), sig):
-            raise InvalidNotification("signature")
+        answers.authenticate(
+            self.name, ts, signing.wechat_message(ts, nonce, body.decode("utf-8", "replace")), sig
+        )
         try:
             doc = json.loads(body)
             resource = doc["resource"]
