@@ -10,6 +10,10 @@ completion by callback costs a read and a transaction.
 refunds/s is wall time, "per cpu-s" the same work per second of this process's CPU (worker,
 moto and the simulator share one process): on a shared machine the second is the steadier.
 Almost all of it is moto's request handling, not the worker's.
+
+The last row is the whole local runtime (``python -m local`` in a subprocess, its queue poller
+driving the worker over the embedded AWS and the simulator over HTTP): wall time from the first
+customer cancel until support's refund list shows every refund succeeded.
 """
 
 from __future__ import annotations
@@ -144,7 +148,102 @@ def _through_sqs(n: int = 100) -> None:
     )
 
 
+RUNTIME_N = int(os.environ.get("BENCH_RUNTIME_REFUNDS", "100"))
+RUNTIME_WAIT_S = 120.0  # polling stops here; the row then says how far it got
+SUPPORT = ("support-bench", "support")
+
+
+def _mine_by_status(api: Any, mine: set[str], status: str) -> set[str]:
+    """Of ``mine``, the refunds support's list shows in ``status`` (every page)."""
+    found: set[str] = set()
+    cursor: str | None = None
+    while True:
+        q = f"/v1/refunds?status={status}&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = api.ok("GET", q, SUPPORT)
+        found |= {r["refund_id"] for r in page["refunds"]} & mine
+        cursor = page.get("cursor")
+        if not cursor:
+            return found
+
+
+def _on_runtime(n: int = RUNTIME_N, threads: int = 8) -> None:
+    """Refunds per second through the worker on the local runtime (``python -m local`` as a
+    subprocess: gateway, embedded AWS, queue pollers, simulated provider): ``n`` paid Alipay
+    orders, each cancelled by its own customer inside the auto-approval window, then the wall
+    time from the first cancel until support's list shows every refund ``succeeded``.
+
+    Cancels go in from ``threads`` callers at once; the cancel phase's own time and how long the
+    worker needed after the last cancel are printed too, since the same two cores serve the
+    cancel API and the worker, and a slow cancel phase bounds the figure."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cancelflow.refunds.model import RefundStatus
+
+    from local import launcher
+    from tests.e2e.conftest import Api, cancel, customer, new_order, pay
+
+    with launcher.running("--no-demo") as rt:
+        api = Api(rt.api)
+        try:
+            pid = api.product(price=1990, keys=n)
+            custs = [customer() for _ in range(n)]
+            for c in custs:  # tokens first: the timed part makes no token requests
+                api.token(*c)
+            api.token(*SUPPORT)
+
+            def paid(c: tuple[str, str]) -> str:
+                order = new_order(api, c, pid)
+                pay(api, order, "alipay")
+                return str(order["order_id"])
+
+            with ThreadPoolExecutor(threads) as pool:
+                orders = list(pool.map(paid, custs))
+
+            def cancelled(job: tuple[tuple[str, str], str]) -> str | None:
+                r = cancel(api, job[0], job[1], action="request", reason_code="changed_mind")
+                body = r.json()
+                if r.status_code != 201 or body.get("outcome") != "refund_started":
+                    return None
+                return str(body["refund_id"])
+
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                started = list(pool.map(cancelled, zip(custs, orders, strict=True)))
+            submitted = time.perf_counter() - t0
+            mine = {r for r in started if r}
+            done: set[str] = set()
+            while len(done) < len(mine) and time.perf_counter() - t0 < RUNTIME_WAIT_S:
+                done = _mine_by_status(api, mine, RefundStatus.SUCCEEDED)
+                if len(done) < len(mine):
+                    time.sleep(0.25)
+            elapsed = time.perf_counter() - t0
+            tally = {s.value: len(_mine_by_status(api, mine, s)) for s in RefundStatus}
+            queue = api.status()["queues"].get("refund", {})
+        finally:
+            api.http.close()
+    if len(done) < len(mine):
+        verdict = f"STOPPED waiting after {RUNTIME_WAIT_S:.0f} s"
+    else:
+        verdict = (
+            "all succeeded" if len(mine) == n else f"all succeeded, but {n - len(mine)} cancels started none"
+        )
+    print(
+        f"  local runtime (subprocess, alipay, {threads} callers): {n} paid orders,"
+        f" {len(mine)} refunds started"
+        f" (cancels took {submitted:.1f} s), {len(done)} succeeded in {elapsed:.1f} s from the first cancel:"
+        f" {len(done) / elapsed:.1f} refunds/s wall ({elapsed - submitted:.1f} s after the last cancel),"
+        f" {verdict}"
+    )
+    print(
+        f"    refunds by status: {', '.join(f'{k} {v}' for k, v in tally.items() if v) or 'none'};"
+        f" refund queue afterwards: visible {queue.get('visible')}, in flight {queue.get('in_flight')},"
+        f" dlq {queue.get('dlq')}"
+    )
+
+
 def main() -> None:
+    # First, while this process's environment is still untouched: the runtime inherits it.
+    _on_runtime()
     os.environ.update(
         {
             "AWS_DEFAULT_REGION": "ap-east-1",
