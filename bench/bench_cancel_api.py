@@ -60,7 +60,7 @@ def _requests_per_route() -> list[tuple[str, int, int, int, str]]:
     with mock_aws():
         from cancelflow import clock
         from cancelflow.domain.products import Channel, ProductType
-        from cancelflow.store import orders, stock
+        from cancelflow.store import orders, payments, stock
 
         from local.provision import apply, provision
 
@@ -71,9 +71,9 @@ def _requests_per_route() -> list[tuple[str, int, int, int, str]]:
         pending = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
         pending2 = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
         late = orders.create_order(CUSTOMER, "p-card", 1, t - timedelta(minutes=14)).order_id
-        orders.confirm_payment(late, "pay-late", 10000, Channel.ALIPAY, t - timedelta(minutes=13))
+        payments.confirm_payment(late, "pay-late", 10000, Channel.ALIPAY, t - timedelta(minutes=13))
         fresh = orders.create_order(CUSTOMER, "p-card", 1, t).order_id
-        orders.confirm_payment(fresh, "pay-fresh", 10000, Channel.ALIPAY, t)
+        payments.confirm_payment(fresh, "pay-fresh", 10000, Channel.ALIPAY, t)
         counter = Counter()
         counter.attach()
         o = "/v1/orders/{order_id}"

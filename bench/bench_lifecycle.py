@@ -79,7 +79,7 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
     with mock_aws():
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
-        from cancelflow.store import orders, stock
+        from cancelflow.store import orders, payments, stock
         from cancelflow.usecases import submit_cancellation
 
         from local.provision import apply, provision
@@ -101,7 +101,7 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         o = measure("create order (1 key)", lambda: orders.create_order("c1", "p-bench", 1, NOW))
         measure(
             "confirm payment",
-            lambda: orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M),
+            lambda: payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M),
         )
         measure("start delivery", lambda: orders.start_delivery(o.order_id, NOW + 2 * M))
         measure("complete delivery", lambda: orders.complete_delivery(o.order_id, NOW + 3 * M))
@@ -120,7 +120,7 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         orders.expire_order(late, NOW + 16 * M)
         measure(
             "late payment (after expiry)",
-            lambda: orders.confirm_payment(
+            lambda: payments.confirm_payment(
                 late.order_id, "pay-late", late.amount, Channel.WECHAT_PAY, NOW + 20 * M
             ),
         )

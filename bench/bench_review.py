@@ -182,7 +182,7 @@ def main() -> None:
         from cancelflow import clock
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
-        from cancelflow.store import orders, stock
+        from cancelflow.store import orders, payments, stock
         from cancelflow.usecases import submit_cancellation
 
         from local.provision import apply, provision
@@ -197,7 +197,7 @@ def main() -> None:
             t = clock.now()
             for i in range(n):
                 o = orders.create_order(f"c{i % 7}", "p-card", 1, t - timedelta(hours=1))
-                orders.confirm_payment(
+                payments.confirm_payment(
                     o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, t - timedelta(minutes=59)
                 )
                 submit_cancellation.submit(f"c{i % 7}", o.order_id, Submission(action=Action.REQUEST), t)

@@ -17,7 +17,7 @@ from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.reasons import Reason
 from cancelflow.errors import DomainError
-from cancelflow.store import customers, orders, stock
+from cancelflow.store import customers, orders, payments, stock
 from cancelflow.usecases import submit_cancellation
 
 log = logging.getLogger("cancelflow.local.demo")
@@ -64,7 +64,7 @@ def add_stock(product_id: str, n: int, start: int = 0) -> int:
 
 def _paid(customer: str, product: str, at: datetime, channel: Channel, pay_after: int = 2) -> str:
     o = orders.create_order(customer, product, 1, at)
-    orders.confirm_payment(
+    payments.confirm_payment(
         o.order_id, f"pay-{o.order_id}", o.amount, channel, at + timedelta(minutes=pay_after)
     )
     return o.order_id

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cancelflow import clock
 from cancelflow.domain.products import Channel
-from cancelflow.store import ddb, orders
+from cancelflow.store import ddb, orders, payments
 
 from infra.topology import FUNCTIONS, ROUTES, Route
 from local.apigw import LambdaContext, build_event, match_route, parse_result
@@ -106,7 +106,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
 
 def pay(order_id: str, minutes_after: int = 1, channel: Channel = Channel.ALIPAY) -> None:
     o = orders.require_order(order_id)
-    orders.confirm_payment(
+    payments.confirm_payment(
         order_id, f"pay-{order_id}", o.amount, channel, clock.now() + timedelta(minutes=minutes_after)
     )
 

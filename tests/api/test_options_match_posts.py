@@ -12,7 +12,7 @@ from cancelflow.domain.options import Action
 from cancelflow.domain.products import Channel
 from cancelflow.errors import CATALOGUE
 from cancelflow.settings import get_settings
-from cancelflow.store import orders
+from cancelflow.store import orders, payments
 
 from tests.api.conftest import call
 from tests.api.world import OWNER
@@ -28,7 +28,9 @@ def _paid(minutes_ago: int) -> Callable[[str], str]:
         oid = orders.create_order(
             OWNER, pid, 1, NOW - timedelta(minutes=minutes_ago + 1), target="13800000000"
         ).order_id
-        orders.confirm_payment(oid, f"pay-{oid}", 5000, Channel.ALIPAY, NOW - timedelta(minutes=minutes_ago))
+        payments.confirm_payment(
+            oid, f"pay-{oid}", 5000, Channel.ALIPAY, NOW - timedelta(minutes=minutes_ago)
+        )
         return oid
 
     return make

@@ -17,7 +17,7 @@ from typing import Any
 
 from cancelflow.clock import iso
 from cancelflow.domain.products import Channel
-from cancelflow.store import ddb, orders, requests
+from cancelflow.store import ddb, orders, payments, requests
 
 from local.apigw import build_event, customer_claims
 from tests.conftest import NOW
@@ -210,7 +210,7 @@ def load_event(name: str) -> dict[str, Any]:
 def _delivered_with_rejected_request(product_id: str) -> None:
     t = NOW - timedelta(hours=3)
     o = orders.create_order(OWNER, product_id, 1, t, order_id=DELIVERED)
-    orders.confirm_payment(
+    payments.confirm_payment(
         o.order_id, "pay-delivered", o.amount, Channel.WECHAT_PAY, t + timedelta(minutes=1)
     )
     orders.start_delivery(o.order_id, t + timedelta(minutes=20))
@@ -230,7 +230,7 @@ def build_world(catalog: dict[str, str]) -> None:
     orders.create_order(OWNER, card, 1, NOW - timedelta(minutes=2), order_id=PENDING)
     orders.create_order(OWNER, card, 1, NOW - timedelta(minutes=2), order_id=UNPAID_FOR_PAYMENT)
     paid = orders.create_order(OWNER, card, 1, NOW - timedelta(minutes=30), order_id=PAID_FOR_DELIVERY)
-    orders.confirm_payment(
+    payments.confirm_payment(
         paid.order_id, "pay-for-delivery", paid.amount, Channel.ALIPAY, NOW - timedelta(minutes=29)
     )
     _delivered_with_rejected_request(card)

@@ -151,7 +151,7 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     from cancelflow.domain.reasons import Reason
     from cancelflow.refunds import lifecycle, results
     from cancelflow.refunds.model import Outcome, ProviderResult
-    from cancelflow.store import orders
+    from cancelflow.store import orders, payments
     from cancelflow.sweeps.expiry import expire_due
     from cancelflow.sweeps.refunds import flag_overdue
     from cancelflow.sweeps.reviews import escalate_due
@@ -162,7 +162,7 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     orders.self_cancel(a, t + timedelta(minutes=1))
     b = orders.create_order("c2", catalog["mobile_topup"], 1, t, target="13800000000")
     c = orders.create_order("c3", catalog["software_license"], 1, t)
-    orders.confirm_payment(c.order_id, "pay-c", c.amount, Channel.ALIPAY, t + timedelta(minutes=1))
+    payments.confirm_payment(c.order_id, "pay-c", c.amount, Channel.ALIPAY, t + timedelta(minutes=1))
     done = submit_cancellation.submit(
         "c3",
         c.order_id,
@@ -171,7 +171,7 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     )
     d = orders.create_order("c4", catalog["game_card"], 1, t)
     e = orders.create_order("c5", catalog["game_card"], 1, t)
-    orders.confirm_payment(e.order_id, "pay-e", e.amount, Channel.WECHAT_PAY, t + timedelta(minutes=1))
+    payments.confirm_payment(e.order_id, "pay-e", e.amount, Channel.WECHAT_PAY, t + timedelta(minutes=1))
     submit_cancellation.submit(
         "c5",
         e.order_id,
@@ -180,7 +180,7 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     )
     _intake(t + timedelta(minutes=31))  # e's review task
     expire_due(t + timedelta(minutes=20))  # b and d
-    orders.confirm_payment(d.order_id, "pay-d", d.amount, Channel.ALIPAY, t + timedelta(minutes=25))  # late
+    payments.confirm_payment(d.order_id, "pay-d", d.amount, Channel.ALIPAY, t + timedelta(minutes=25))  # late
     flag_overdue(t + timedelta(hours=2))  # c's refund (alipay: 1 h SLA)
     refund = lifecycle.get_refund(str(done.refund_id))
     assert refund is not None

@@ -16,7 +16,7 @@ from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import customers, orders, stock
+from cancelflow.store import customers, orders, payments, stock
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW, moto_stack
@@ -46,7 +46,7 @@ def _build() -> World:
 
     def paid(customer: str, pay: str) -> str:
         o = orders.create_order(customer, card, 1, NOW)
-        orders.confirm_payment(o.order_id, pay, o.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
+        payments.confirm_payment(o.order_id, pay, o.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
         return o.order_id
 
     w: World = {"card": card, "topup": "p-mobile_topup"}
@@ -90,12 +90,12 @@ CASES: list[Case] = [
     # confirm_payment
     (
         "pay: unknown order",
-        lambda w: orders.confirm_payment("o_nope", "pay-x", 10000, Channel.ALIPAY, T),
+        lambda w: payments.confirm_payment("o_nope", "pay-x", 10000, Channel.ALIPAY, T),
         "ORDER_NOT_FOUND",
     ),
     (
         "pay: id of another order",
-        lambda w: orders.confirm_payment(w["pending"], "pay-paid", 10000, Channel.ALIPAY, T),
+        lambda w: payments.confirm_payment(w["pending"], "pay-paid", 10000, Channel.ALIPAY, T),
         "PAYMENT_CONFLICT",
     ),
     # start_delivery

@@ -16,7 +16,7 @@ from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import ddb, history, keys, orders
+from cancelflow.store import ddb, history, keys, orders, payments
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
@@ -38,7 +38,7 @@ def test_happy_path_moves_keys_and_records_every_change(catalog: dict[str, str])
     o = orders.create_order("c1", pid, 3, NOW)
     assert len(set(o.key_ids)) == 3
     assert stock_counts(scan_all(), pid) == {"available": 17, "reserved": 3}
-    paid = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    paid = payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
     assert paid.applied and paid.order.status is OrderStatus.PAID and paid.order.paid_amount == 30000
     orders.start_delivery(o.order_id, NOW + 2 * M)
     orders.complete_delivery(o.order_id, NOW + 3 * M)
@@ -61,7 +61,7 @@ def test_happy_path_moves_keys_and_records_every_change(catalog: dict[str, str])
 def test_failed_delivery_returns_to_paid_with_keys_still_reserved(catalog: dict[str, str]) -> None:
     pid = catalog["game_card"]
     o = orders.create_order("c1", pid, 1, NOW)
-    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
     orders.start_delivery(o.order_id, NOW + 2 * M)
     back = orders.fail_delivery(o.order_id, NOW + 3 * M, reason="upstream_timeout")
     assert back.status is OrderStatus.PAID and not back.stock_locked
@@ -73,8 +73,8 @@ def test_payment_is_idempotent_per_payment_id(catalog: dict[str, str]) -> None:
     """GIVEN a payment applied WHEN the same notification arrives again THEN it is a replay:
     same result, no new version, no new history entry."""
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    first = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
-    again = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 2 * M)
+    first = payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    again = payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 2 * M)
     assert again.replayed and again.applied and again.order.version == first.order.version == 2
     assert len(history.timeline(o.order_id)) == 2
 
@@ -86,8 +86,8 @@ def test_a_second_payment_is_refunded_on_its_own_trade(catalog: dict[str, str]) 
     Regression: the refund used to name the first payment's id and channel, refunding a trade
     that was already fully used (or refunded) instead of the duplicate."""
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
-    dup = orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + 2 * M)
+    payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    dup = payments.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + 2 * M)
     assert not dup.applied and dup.refund_id
     assert dup.order.status is OrderStatus.PAID
     assert (dup.order.paid_amount, dup.order.refunded_amount) == (20000, 10000)
@@ -109,10 +109,10 @@ def test_late_payment_after_an_auto_approved_cancel_is_refunded_on_the_late_trad
     """GIVEN an order paid, then cancelled inside the window (refund 1 on pay-1) WHEN a second
     payment arrives THEN refund 2 is on pay-2 and refunded == paid == 2 x amount."""
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
+    payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + M)
     sub = submit_cancellation.submit("c1", o.order_id, Submission(action=Action.REQUEST), NOW + 2 * M)
     assert sub.refund_id and _refund(sub.refund_id)["payment_id"] == "pay-1"
-    late = orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.BANK_CARD, NOW + 3 * M)
+    late = payments.confirm_payment(o.order_id, "pay-2", o.amount, Channel.BANK_CARD, NOW + 3 * M)
     assert late.refund_id and _refund(late.refund_id)["payment_id"] == "pay-2"
     assert _refund(late.refund_id)["channel"] == "bank_card"
     final = orders.require_order(o.order_id)
@@ -124,7 +124,7 @@ def test_payment_after_the_deadline_expires_the_order_first(catalog: dict[str, s
     order is expired by the system (payment_timeout, stock released) and the payment refunded."""
     pid = catalog["game_card"]
     o = orders.create_order("c1", pid, 2, NOW)
-    r = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, o.payment_deadline)
+    r = payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, o.payment_deadline)
     assert not r.applied and r.refund_id
     assert (r.order.status, r.order.cancelled_by, r.order.cancel_reason) == (
         OrderStatus.CANCELLED,
@@ -154,7 +154,7 @@ def test_payment_that_loses_the_race_with_the_expiry_sweep_is_still_refunded(
         return real(order, now)  # the payment's own attempt, on its stale read: CONFLICT
 
     monkeypatch.setattr(orders, "expire_order", sweep_wins)
-    r = orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 20 * M)
+    r = payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + 20 * M)
     assert not r.applied and r.refund_id and r.order.status is OrderStatus.CANCELLED
 
 
@@ -195,7 +195,7 @@ def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str])
     THEN they are equal (the version condition makes the local result exact)."""
     o = orders.create_order("c1", catalog["game_card"], 2, NOW)
     steps: list[Callable[[], Order]] = [
-        lambda: orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.BANK_CARD, NOW + M).order,
+        lambda: payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.BANK_CARD, NOW + M).order,
         lambda: (
             submit_cancellation.submit(
                 "c1", o.order_id, Submission(action=Action.REQUEST), NOW + 30 * M
@@ -205,7 +205,7 @@ def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str])
     for step in steps:
         assert step() == orders.require_order(o.order_id)
     d = orders.create_order("c2", catalog["mobile_topup"], 1, NOW)
-    orders.confirm_payment(d.order_id, "pay-2", d.amount, Channel.ALIPAY, NOW + M)
+    payments.confirm_payment(d.order_id, "pay-2", d.amount, Channel.ALIPAY, NOW + M)
     for step in (
         lambda: orders.start_delivery(d.order_id, NOW + 2 * M),
         lambda: orders.fail_delivery(d.order_id, NOW + 3 * M),
@@ -227,11 +227,11 @@ def test_auto_approved_requests_count_towards_the_customers_risk(catalog: dict[s
 
     Regression: auto-approved requests were not counted, so the risk rule never applied to them."""
     from cancelflow.domain.options import Outcome
-    from cancelflow.store import customers
+    from cancelflow.store import customers, payments
 
     for i in range(5):
         o = orders.create_order("c9", catalog["game_card"], 1, NOW)
-        orders.confirm_payment(o.order_id, f"pay-{i}", o.amount, Channel.ALIPAY, NOW + M)
+        payments.confirm_payment(o.order_id, f"pay-{i}", o.amount, Channel.ALIPAY, NOW + M)
         r = submit_cancellation.submit("c9", o.order_id, Submission(action=Action.REQUEST), NOW + 2 * M)
         assert r.outcome is (Outcome.REFUND_STARTED if i < 4 else Outcome.UNDER_REVIEW), i
     risk = customers.load_risk("c9", NOW + 3 * M, 30)

@@ -32,7 +32,7 @@ from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import orders, stock
+from cancelflow.store import orders, payments, stock
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
@@ -98,7 +98,7 @@ def test_cancel_and_delivery_race_to_exactly_one_outcome() -> None:
         for _ in range(n):
             o = orders.create_order(f"c{len(unpaid) + len(auto) + len(review)}", PID, 1, NOW)
             if group is not unpaid:
-                orders.confirm_payment(o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, PAID_AT)
+                payments.confirm_payment(o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, PAID_AT)
             group.append(o)
     assert stock_counts(scan_all(), PID) == {"available": 20, "reserved": sum(GROUPS)}
 
@@ -109,7 +109,7 @@ def test_cancel_and_delivery_race_to_exactly_one_outcome() -> None:
 
     def pay_then_deliver(o: Any) -> Callable[[], object]:
         def go() -> object:
-            pay = orders.confirm_payment(
+            pay = payments.confirm_payment(
                 o.order_id, f"pay-u-{o.order_id}", o.amount, Channel.ALIPAY, IN_WINDOW
             )
             return orders.start_delivery(o.order_id, IN_WINDOW) if pay.applied else pay

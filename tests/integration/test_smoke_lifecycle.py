@@ -9,7 +9,7 @@ from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import history, orders, stock
+from cancelflow.store import history, orders, payments, stock
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
@@ -37,7 +37,7 @@ def test_self_cancel_releases_stock(catalog: dict[str, str]) -> None:
 
 def test_auto_approved_request_refunds(catalog: dict[str, str]) -> None:
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    orders.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
+    payments.confirm_payment(o.order_id, "pay-1", o.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
     r = submit_cancellation.submit(
         "c1", o.order_id, Submission(action=Action.REQUEST), NOW + timedelta(minutes=2)
     )
@@ -47,7 +47,7 @@ def test_auto_approved_request_refunds(catalog: dict[str, str]) -> None:
 
 def test_reviewed_request_holds_and_blocks_delivery(catalog: dict[str, str]) -> None:
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    orders.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + timedelta(minutes=1))
+    payments.confirm_payment(o.order_id, "pay-2", o.amount, Channel.WECHAT_PAY, NOW + timedelta(minutes=1))
     r = submit_cancellation.submit(
         "c1", o.order_id, Submission(action=Action.REQUEST), NOW + timedelta(minutes=30)
     )
@@ -61,7 +61,7 @@ def test_late_payment_refunded_once(catalog: dict[str, str]) -> None:
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
     late = NOW + timedelta(minutes=20)
     results = [
-        orders.confirm_payment(o.order_id, "pay-late", o.amount, Channel.ALIPAY, late) for _ in range(3)
+        payments.confirm_payment(o.order_id, "pay-late", o.amount, Channel.ALIPAY, late) for _ in range(3)
     ]
     assert results[0].refund_id and all(r.refund_id == results[0].refund_id for r in results)
     final = orders.require_order(o.order_id)
@@ -74,12 +74,12 @@ def test_wrong_amount_payment_is_refunded_and_the_right_one_still_applies(catalo
     THEN the first is recorded and refunded in full (never refused into silence), the order
     stays unpaid until the second, and what may still be refunded is exactly the order's price."""
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
-    wrong = orders.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
+    wrong = payments.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
     assert not wrong.applied and wrong.refund_id
     assert wrong.order.status is OrderStatus.PENDING_PAYMENT
-    again = orders.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
+    again = payments.confirm_payment(o.order_id, "pay-short", o.amount - 1, Channel.ALIPAY, NOW)
     assert again.replayed and again.refund_id == wrong.refund_id
-    right = orders.confirm_payment(o.order_id, "pay-right", o.amount, Channel.WECHAT_PAY, NOW)
+    right = payments.confirm_payment(o.order_id, "pay-right", o.amount, Channel.WECHAT_PAY, NOW)
     assert right.applied and right.order.status is OrderStatus.PAID
     assert right.order.paid_amount == 2 * o.amount - 1
     assert right.order.refunded_amount == o.amount - 1

@@ -24,7 +24,7 @@ from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import ddb, orders, stock
+from cancelflow.store import ddb, orders, payments, stock
 from cancelflow.store.schema import table_definition
 from cancelflow.usecases import submit_cancellation
 from hypothesis import HealthCheck, settings
@@ -105,19 +105,21 @@ class Lifecycle(RuleBasedStateMachine):
         used = self.payments[order_id]
         others = [p for o, ps in self.payments.items() if o != order_id for p in ps]
         if kind == "duplicate" and used:
-            r = orders.confirm_payment(order_id, used[0], before.amount, Channel.ALIPAY, self.now)
+            r = payments.confirm_payment(order_id, used[0], before.amount, Channel.ALIPAY, self.now)
             assert r.replayed and self._order(order_id).version == before.version
             return
         if kind == "other_order" and others:
             self._expect(
                 False,
-                lambda: orders.confirm_payment(order_id, others[0], before.amount, Channel.ALIPAY, self.now),
+                lambda: payments.confirm_payment(
+                    order_id, others[0], before.amount, Channel.ALIPAY, self.now
+                ),
                 "PAYMENT_CONFLICT",
             )
             return
         self.n += 1
         pay_id = f"pay-{self.n}"
-        r = orders.confirm_payment(order_id, pay_id, before.amount, Channel.WECHAT_PAY, self.now)
+        r = payments.confirm_payment(order_id, pay_id, before.amount, Channel.WECHAT_PAY, self.now)
         used.append(pay_id)
         in_time = before.status is S.PENDING_PAYMENT and not before.is_overdue_unpaid(self.now)
         assert r.applied is in_time and not r.replayed

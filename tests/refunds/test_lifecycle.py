@@ -11,7 +11,7 @@ from cancelflow.refunds import lifecycle, worker
 from cancelflow.refunds.lifecycle import ALLOWED, StaleRefund
 from cancelflow.refunds.model import Outcome, ProviderResult, RefundStatus
 from cancelflow.refunds.results import plan, record
-from cancelflow.store import ddb, history, keys, orders
+from cancelflow.store import ddb, history, keys, orders, payments
 
 from tests.conftest import NOW
 from tests.refunds.conftest import SimAdmin, deliver, later, owe_refund, paid_order
@@ -138,7 +138,7 @@ def test_late_payment_three_times_is_refunded_once_end_to_end(sim: SimAdmin, cat
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
     late = NOW + timedelta(minutes=20)
     results = [
-        orders.confirm_payment(o.order_id, "pay-late-1", o.amount, Channel.ALIPAY, late) for _ in range(3)
+        payments.confirm_payment(o.order_id, "pay-late-1", o.amount, Channel.ALIPAY, late) for _ in range(3)
     ]
     rids = {r.refund_id for r in results}
     assert len(rids) == 1 and None not in rids

@@ -11,7 +11,7 @@ import pytest
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.reasons import Reason
-from cancelflow.store import orders
+from cancelflow.store import orders, payments
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
@@ -85,7 +85,7 @@ def make_request(catalog: dict[str, str]) -> Maker:
     ) -> tuple[str, str]:
         t0 = at - timedelta(hours=1)
         o = orders.create_order(customer, catalog[product], quantity, t0)
-        orders.confirm_payment(
+        payments.confirm_payment(
             o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, t0 + timedelta(minutes=1)
         )
         if action is not Action.REQUEST:

@@ -127,11 +127,11 @@ def render(event: dict[str, Any]) -> str:
 def build_world(catalog: dict[str, str], monkeypatch: Any) -> None:
     """The paid order and its request under review that the samples name."""
     from cancelflow.domain.products import Channel
-    from cancelflow.store import orders, requests
+    from cancelflow.store import orders, payments, requests
 
     t0 = SUBMITTED - timedelta(hours=1)
     o = orders.create_order(CUSTOMER, catalog["game_card"], 1, t0, order_id=ORDER)
-    orders.confirm_payment(ORDER, "pay-sample", o.amount, Channel.ALIPAY, t0 + timedelta(minutes=1))
+    payments.confirm_payment(ORDER, "pay-sample", o.amount, Channel.ALIPAY, t0 + timedelta(minutes=1))
     monkeypatch.setattr(requests, "new_id", lambda prefix: REQUEST)
     requests.open_for_review(orders.require_order(ORDER), SUBMISSION, SUBMITTED)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from cancelflow import aws as aws_clients
 from cancelflow.domain.states import Actor, OrderStatus
-from cancelflow.store import ddb, history, orders, stock
+from cancelflow.store import ddb, history, orders, payments, stock
 from cancelflow.store.schema import GSI_DUE
 from cancelflow.sweeps.expiry import expire_due, expire_one
 
@@ -42,7 +42,7 @@ def test_expires_due_orders_releases_stock_and_leaves_the_rest(catalog: dict[str
     paid = orders.create_order("c3", catalog["software_license"], 1, NOW)
     from cancelflow.domain.products import Channel
 
-    orders.confirm_payment(paid.order_id, "pay-1", paid.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
+    payments.confirm_payment(paid.order_id, "pay-1", paid.amount, Channel.ALIPAY, NOW + timedelta(minutes=1))
 
     tally = expire_due(LATER)
 
@@ -141,7 +141,7 @@ def test_stale_index_copy_is_decided_on_the_stored_order(catalog: dict[str, str]
     assert tally.done == 1 and orders.get_order(o.order_id).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
 
     p = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
-    orders.confirm_payment(p.order_id, "pay-2", p.amount, Channel.WECHAT_PAY, NOW + timedelta(minutes=1))
+    payments.confirm_payment(p.order_id, "pay-2", p.amount, Channel.WECHAT_PAY, NOW + timedelta(minutes=1))
     tally = Tally()
     expire_one(p, LATER, tally)  # the copy still says pending_payment
     assert (tally.done, tally.lost) == (0, 1)

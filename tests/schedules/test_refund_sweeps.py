@@ -11,7 +11,7 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.refunds import lifecycle, results
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.store import ddb, history, orders
+from cancelflow.store import ddb, history, orders, payments
 from cancelflow.sweeps.due import Tally
 from cancelflow.sweeps.refunds import HAND_BACK_AFTER, flag_one, flag_overdue, hand_back_stuck
 
@@ -23,7 +23,7 @@ SLA = timedelta(hours=1)  # alipay's default refund SLA
 def _refund(catalog: dict[str, str], at: datetime = NOW, channel: Channel = Channel.ALIPAY) -> str:
     """A paid top-up cancelled with a full refund at ``at`` (the refund is pending)."""
     o = orders.create_order("c1", catalog["mobile_topup"], 1, at - timedelta(minutes=2), target="13800000000")
-    paid = orders.confirm_payment(
+    paid = payments.confirm_payment(
         o.order_id, f"pay-{o.order_id}", o.amount, channel, at - timedelta(minutes=1)
     )
     _, refund_id = orders.cancel_with_refund(

@@ -10,7 +10,7 @@ import pytest
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.reasons import Reason
-from cancelflow.store import ddb, history, orders
+from cancelflow.store import ddb, history, orders, payments
 from cancelflow.sweeps.reviews import escalate_due
 from cancelflow.usecases import submit_cancellation
 
@@ -23,7 +23,7 @@ def _under_review(catalog: dict[str, str], customer: str, at: datetime = NOW) ->
     """A paid order with a cancellation request under review since ``at`` (outside the
     auto-approval window)."""
     o = orders.create_order(customer, catalog["game_card"], 1, at - timedelta(hours=1))
-    orders.confirm_payment(
+    payments.confirm_payment(
         o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, at - timedelta(minutes=59)
     )
     r = submit_cancellation.submit(

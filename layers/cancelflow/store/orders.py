@@ -16,7 +16,7 @@ from typing import Any
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
-from cancelflow.domain.products import KEYED_TYPES, Channel, ProductType, RefundTo
+from cancelflow.domain.products import KEYED_TYPES, ProductType, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
@@ -174,7 +174,7 @@ def _release_ops(order: Order) -> list[dict[str, Any]]:
     return [stock.release_op(order.product_id, k, order.order_id) for k in order.key_ids]
 
 
-def _not_due() -> list[str]:
+def not_due() -> list[str]:
     return ["due_pk", "due_at"]
 
 
@@ -259,146 +259,6 @@ def create_order(
             # a racing order took some keys first: try others
             exclude |= {k for k, r in zip(key_ids, e.reasons[3:], strict=False) if r != "None"}
     raise DomainError("OUT_OF_STOCK", {"product_id": product_id, "requested": quantity})
-
-
-@dataclass(frozen=True)
-class PaymentResult:
-    order: Order
-    applied: bool  # True: the order is now paid; False: recorded and refunded in full
-    refund_id: str | None
-    replayed: bool = False
-
-
-def _payment_item(
-    payment_id: str,
-    order_id: str,
-    amount: int,
-    channel: Channel,
-    now: datetime,
-    outcome: str,
-    refund_id: str | None,
-) -> dict[str, Any]:
-    return {
-        "Put": {
-            "Item": ddb.to_item(
-                {
-                    "pk": keys.payment_pk(payment_id),
-                    "sk": "PAYMENT",
-                    "type": "payment",
-                    "payment_id": payment_id,
-                    "order_id": order_id,
-                    "amount": amount,
-                    "channel": channel.value,
-                    "received_at": iso(now),
-                    "outcome": outcome,
-                    "refund_id": refund_id,
-                }
-            ),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
-
-
-def confirm_payment(
-    order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime
-) -> PaymentResult:
-    """Apply a payment notification. Idempotent per payment id. A payment that cannot be
-    applied (order cancelled, expired, already paid by another payment, or not the order's
-    amount) is recorded and refunded in full, automatically: money that arrived is never
-    refused or lost in silence."""
-    for _attempt in range(3):
-        seen = ddb.get(keys.payment_pk(payment_id), "PAYMENT")
-        if seen is not None:
-            if seen["order_id"] != order_id:
-                raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id})
-            return PaymentResult(
-                require_order(order_id), seen["outcome"] == "applied", seen.get("refund_id"), True
-            )
-        order = require_order(order_id)
-        try:
-            if order.is_overdue_unpaid(now):
-                expire_order(order, now)  # expired on every path, even before the sweep
-                continue
-            if order.status is OrderStatus.PENDING_PAYMENT and amount == order.amount:
-                change = Change(
-                    order,
-                    OrderStatus.PAID,
-                    "order.paid",
-                    Actor.PLATFORM,
-                    "payment-service",
-                    now,
-                    set_={
-                        "paid_at": now,
-                        "payment_id": payment_id,
-                        "payment_channel": channel.value,
-                        # added, not set: a refunded wrong-amount payment may have come first
-                        "paid_amount": order.paid_amount + amount,
-                    },
-                    remove=_not_due(),
-                    condition="payment_deadline > :now",
-                    cond_values={":now": iso(now)},
-                    detail={"payment_id": payment_id, "channel": channel.value, "amount": amount},
-                )
-                paid = run(
-                    change, [_payment_item(payment_id, order_id, amount, channel, now, "applied", None)]
-                )
-                return PaymentResult(paid, True, None)
-            # Late, duplicate or wrong-amount payment: take the money in and give it all back.
-            reason = "late_payment" if order.status is not OrderStatus.PENDING_PAYMENT else "amount_mismatch"
-            late = order.model_copy(
-                update={
-                    "paid_amount": order.paid_amount + amount,
-                    "payment_channel": order.payment_channel or channel,
-                    "payment_id": order.payment_id or payment_id,
-                }
-            )
-            # The refund goes back on the trade that brought this money (its own payment id and
-            # channel), not on the order's first payment, which may be refunded already.
-            trade = order.model_copy(
-                update={
-                    "paid_amount": amount,
-                    "refunded_amount": 0,
-                    "payment_channel": channel,
-                    "payment_id": payment_id,
-                }
-            )
-            refund_id, refund_put = refund_records.new_refund_put(
-                trade,
-                amount=amount,
-                refund_to=RefundTo.ORIGINAL,
-                reason=reason,
-                source="payment",
-                now=now,
-            )
-            change = Change(
-                order,
-                None,
-                "payment.late_refunded",
-                Actor.SYSTEM,
-                "payment-service",
-                now,
-                reason=reason,
-                set_={
-                    "paid_amount": late.paid_amount,
-                    "refunded_amount": order.refunded_amount + amount,
-                    "payment_channel": late.payment_channel,
-                    "payment_id": late.payment_id,
-                },
-                detail={"payment_id": payment_id, "amount": amount, "refund_id": refund_id},
-            )
-            done = run(
-                change,
-                [
-                    refund_put,
-                    _payment_item(payment_id, order_id, amount, channel, now, "refunded", refund_id),
-                ],
-            )
-            return PaymentResult(done, False, refund_id)
-        except DomainError as e:
-            if e.code != "CONFLICT":
-                raise
-            # lost a race (the same payment twice at once, or the order changed): look again
-    raise DomainError("CONFLICT", {"order_id": order_id})
 
 
 def start_delivery(order_id: str, now: datetime) -> Order:
@@ -508,7 +368,7 @@ def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Or
         now,
         reason=reason,
         set_=_cancel_sets(now, Actor.CUSTOMER, reason),
-        remove=_not_due(),
+        remove=not_due(),
         condition="payment_deadline > :now",
         cond_values={":now": iso(now)},
     )
@@ -528,7 +388,7 @@ def expire_order(order: Order, now: datetime) -> Order:
         now,
         reason=PAYMENT_TIMEOUT_REASON,
         set_=_cancel_sets(now, Actor.SYSTEM, PAYMENT_TIMEOUT_REASON),
-        remove=_not_due(),
+        remove=not_due(),
         condition="payment_deadline <= :now",
         cond_values={":now": iso(now)},
     )

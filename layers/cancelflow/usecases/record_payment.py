@@ -7,12 +7,12 @@ from datetime import datetime
 
 from cancelflow import dispatch
 from cancelflow.domain.products import Channel
-from cancelflow.store import orders
+from cancelflow.store import payments
 from cancelflow.usecases.views import PaymentOut, PlatformOrderOut
 
 
 def record(order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime) -> PaymentOut:
-    result = orders.confirm_payment(order_id, payment_id, amount, channel, now)
+    result = payments.confirm_payment(order_id, payment_id, amount, channel, now)
     if result.refund_id and not result.replayed:
         dispatch.send_refund(result.refund_id)  # after the commit; the refund sweep covers a loss
     return PaymentOut(
