@@ -87,3 +87,17 @@ def test_wrong_amount_payment_is_refunded_and_the_right_one_still_applies(catalo
     events = [h["event"] for h in history.timeline(o.order_id)]
     assert events == ["order.created", "payment.late_refunded", "order.paid"]
     assert history.timeline(o.order_id)[1]["reason"] == "amount_mismatch"
+
+
+def test_re_adding_a_reserved_key_id_is_refused_and_changes_nothing(catalog: dict[str, str]) -> None:
+    """GIVEN a key reserved by an order WHEN the same key id is added to stock again
+    THEN CONFLICT, and the key is still reserved for that order (stock conserved)."""
+    pid = catalog["game_card"]
+    o = orders.create_order("c1", pid, 1, NOW)
+    taken = o.key_ids[0]
+    with pytest.raises(DomainError) as e:
+        stock.add_keys(pid, [("p-fresh-key", "NEW"), (taken, "AGAIN")])
+    assert e.value.code == "CONFLICT"
+    by_id = {k["key_id"]: k for k in stock.product_keys(pid)}
+    assert by_id[taken]["status"] == "reserved" and by_id[taken]["order_id"] == o.order_id
+    assert "p-fresh-key" not in by_id

@@ -58,14 +58,6 @@ def list_customer_orders(customer_id: str, limit: int, cursor: str | None) -> tu
     return [_order_from(i) for i in items], nxt
 
 
-def decode_cursor_ok(cursor: str) -> bool:
-    try:
-        v = json.loads(base64.urlsafe_b64decode(cursor))
-        return isinstance(v, dict)
-    except ValueError:
-        return False
-
-
 # ---------------------------------------------------------------- building a change
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from cancelflow import aws
 from cancelflow.domain.products import ProductType
+from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys
 from cancelflow.store.schema import GSI_STOCK
@@ -45,16 +46,20 @@ def _available_attrs(product_id: str, key_id: str) -> dict[str, str]:
 
 
 def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
-    """Add (key_id, secret code) pairs as available keys; returns how many were written."""
+    """Add (key_id, secret code) pairs as available keys; returns how many were written.
+
+    Each Put is conditional on the key id being new, so re-adding an id can never turn a
+    reserved or delivered key back into an available one (stock stays conserved); a clash
+    is CONFLICT and that chunk of up to 100 keys is written not at all."""
     n = 0
-    batch: list[dict[str, Any]] = []
+    chunk: list[dict[str, Any]] = []
 
     def flush() -> None:
-        req: dict[str, Any] = {ddb.table(): list(batch)}
-        while req:
-            r = aws.dynamodb().batch_write_item(RequestItems=req)
-            req = r.get("UnprocessedItems") or {}
-        batch.clear()
+        try:
+            ddb.transact(chunk)
+        except ddb.TransactionFailed as e:
+            raise DomainError("CONFLICT", {"product_id": product_id, "reason": "key id exists"}) from e
+        chunk.clear()
 
     for key_id, code in codes:
         item = {
@@ -67,11 +72,11 @@ def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
             "status": AVAILABLE,
             **_available_attrs(product_id, key_id),
         }
-        batch.append({"PutRequest": {"Item": ddb.to_item(item)}})
+        chunk.append({"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}})
         n += 1
-        if len(batch) == 25:
+        if len(chunk) == 100:  # TransactWriteItems' limit
             flush()
-    if batch:
+    if chunk:
         flush()
     return n
 
