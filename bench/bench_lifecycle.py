@@ -40,8 +40,12 @@ FLOORS: dict[str, tuple[int, str]] = {
     "complete order": (1, "order read + 1 transaction"),
     "self-cancel (unpaid)": (
         1,
-        "we make 2: one read for the reserved key ids (and the customer's risk, same BatchGetItem) "
-        "+ one transaction releasing them; a single request cannot release keys it cannot name",
+        "the order in hand: one transaction (status+version condition, keys back, history)",
+    ),
+    "self-cancel, whole cancel route": (
+        1,
+        "we make 2: one BatchGetItem (the order with its reserved key ids, and the customer's risk "
+        "for the options) + the transaction; a single request cannot release keys it cannot name",
     ),
     "expire (sweep hands the order)": (1, "the due index projects the whole order: 1 transaction"),
     "late payment (after expiry)": (
@@ -107,9 +111,11 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         measure("complete delivery", lambda: orders.complete_delivery(o.order_id, NOW + 3 * M))
         measure("complete order", lambda: orders.complete_order(o.order_id, NOW + 4 * M))
 
+        mine = orders.create_order("c2", "p-bench", 1, NOW)
+        measure("self-cancel (unpaid)", lambda: orders.self_cancel(mine, NOW + M))
         u = orders.create_order("c2", "p-bench", 1, NOW)
         measure(
-            "self-cancel (unpaid)",
+            "self-cancel, whole cancel route",
             lambda: submit_cancellation.submit(
                 "c2", u.order_id, Submission(action=Action.SELF_CANCEL), NOW + M
             ),

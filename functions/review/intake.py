@@ -19,7 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> bool:
-    return accept(ReviewMessage.model_validate_json(record.body), clock.now())
+    return accept(ReviewMessage.from_json(record.body), clock.now())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from cancelflow.settings import get_settings
 def send_review(msg: ReviewMessage) -> None:
     aws.client("sqs").send_message(
         QueueUrl=get_settings().review_queue_url,
-        MessageBody=msg.model_dump_json(),
+        MessageBody=msg.to_json(),
         MessageAttributes={"kind": {"DataType": "String", "StringValue": msg.kind}},
     )
 
@@ -23,6 +23,6 @@ def send_refund(refund_id: str | None, delay_seconds: int = 0) -> None:
         return
     aws.client("sqs").send_message(
         QueueUrl=get_settings().refund_queue_url,
-        MessageBody=RefundMessage(refund_id=refund_id).model_dump_json(),
+        MessageBody=RefundMessage(refund_id=refund_id).to_json(),
         DelaySeconds=max(0, min(900, delay_seconds)),
     )

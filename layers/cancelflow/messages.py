@@ -4,19 +4,29 @@ only versions they know and send the rest to the dead-letter queue."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from msgspec import Meta
 
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 
 
-class ReviewMessage(BaseModel):
+class _Message(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    def to_json(self) -> str:
+        return msgspec.json.encode(self).decode()
+
+    @classmethod
+    def from_json(cls, body: str | bytes) -> Self:
+        """Raises ``msgspec.ValidationError`` (a ``ValueError``) for a body that does not fit."""
+        return msgspec.json.decode(body, type=cls)
+
+
+class ReviewMessage(_Message, frozen=True, kw_only=True):
     """Cancel step -> review queue: one request that needs a person."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     schema_version: Literal[1] = 1
     kind: Literal["cancellation", "rejection_appeal"] = "cancellation"
     request_id: str
@@ -27,16 +37,15 @@ class ReviewMessage(BaseModel):
     description: str | None = None
     evidence: tuple[str, ...] = ()
     refund_to: RefundTo = RefundTo.ORIGINAL
-    requested_amount: int | None = Field(default=None, ge=1)  # partial (appeal/after-sales)
-    order_amount: int = Field(ge=0)
-    refundable: int = Field(ge=0)
+    requested_amount: Annotated[int, Meta(ge=1)] | None = None  # partial (appeal/after-sales)
+    order_amount: Annotated[int, Meta(ge=0)]
+    refundable: Annotated[int, Meta(ge=0)]
     submitted_at: datetime
     rejected_by: str | None = None  # for appeals against a rejection: who may not decide
 
 
-class RefundMessage(BaseModel):
+class RefundMessage(_Message, frozen=True, kw_only=True):
     """Anyone who creates a refund -> refund queue: please execute this refund."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     schema_version: Literal[1] = 1
     refund_id: str

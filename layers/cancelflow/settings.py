@@ -1,4 +1,5 @@
-"""All configuration in one model, read once from the environment.
+"""All configuration in one dataclass, read once from the environment (msgspec converts the
+strings and checks the bounds: a bad value fails the cold start, loudly).
 
 Table names, queue URLs, bus and bucket names reach the code only through here (the CDK
 sets them as Lambda environment variables; the local runtime sets them for its process).
@@ -7,16 +8,20 @@ sets them as Lambda environment variables; the local runtime sets them for its p
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+import msgspec
+from msgspec import Meta
 
 from cancelflow.domain.policy import PolicyBook, build_policy_book
 
+Positive = Annotated[int, Meta(ge=1)]
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
+@dataclass(frozen=True)
+class Settings:
     table_name: str = "cancelflow"
     idempotency_table_name: str = "cancelflow-idempotency"
     review_queue_url: str = ""
@@ -25,21 +30,22 @@ class Settings(BaseModel):
     event_bus_name: str = "cancelflow"
     provider_base_url: str = ""  # the payment providers' API (the simulator locally)
     provider_secret_arn: str = ""  # credentials in Secrets Manager (cloud)
-    provider_credentials: SecretStr = SecretStr("")  # local only: the secret's JSON (never logged)
-    provider_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # local only: the secret's JSON (repr=False: never in a log line)
+    provider_credentials: str = field(default="", repr=False)
+    provider_timeout_seconds: Annotated[float, Meta(gt=0, le=30)] = 5.0
     # Refund retries (docs/refunds.md): failed attempts before needs_attention, backoff, lease.
-    refund_max_failures: int = Field(default=6, ge=1, le=50)
-    refund_backoff_seconds: int = Field(default=30, ge=1)
-    refund_backoff_max_seconds: int = Field(default=3600, ge=1)
-    refund_lease_seconds: int = Field(default=90, ge=5)  # below the refund queue's visibility timeout
+    refund_max_failures: Annotated[int, Meta(ge=1, le=50)] = 6
+    refund_backoff_seconds: Positive = 30
+    refund_backoff_max_seconds: Positive = 3600
+    refund_lease_seconds: Annotated[int, Meta(ge=5)] = 90  # below the refund queue's visibility timeout
     aws_endpoint_url: str | None = None  # embedded AWS locally; None in the cloud
     # Sparse due-time indexes are sharded so no index partition takes every write (docs/data-model.md).
-    due_shards: int = Field(default=16, ge=1, le=256)
-    stock_shards: int = Field(default=4, ge=1, le=64)
-    status_shards: int = Field(default=8, ge=1, le=256)
-    sweep_max_items: int = Field(default=500, ge=1)
+    due_shards: Annotated[int, Meta(ge=1, le=256)] = 16
+    stock_shards: Annotated[int, Meta(ge=1, le=64)] = 4
+    status_shards: Annotated[int, Meta(ge=1, le=256)] = 8
+    sweep_max_items: Positive = 500
     # Threads working due-index shards in parallel within one sweep run (docs/events.md).
-    sweep_workers: int = Field(default=8, ge=1, le=64)
+    sweep_workers: Annotated[int, Meta(ge=1, le=64)] = 8
     policy_overrides: str = ""
 
     @property
@@ -74,7 +80,8 @@ _ENV = {
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings.model_validate({k: os.environ[v] for k, v in _ENV.items() if os.environ.get(v)})
+    given = {k: os.environ[v] for k, v in _ENV.items() if os.environ.get(v)}
+    return msgspec.convert(given, Settings, strict=False)  # strict=False: "16" may be an int
 
 
 @lru_cache(maxsize=8)

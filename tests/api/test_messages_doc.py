@@ -32,13 +32,13 @@ def test_review_examples_and_fields_match_the_model() -> None:
     examples = _examples(section)
     assert len(examples) == 2
     for ex in examples:
-        assert json.loads(ReviewMessage.model_validate(ex).model_dump_json()) == ex
-    assert _table_fields(section) == set(ReviewMessage.model_fields)
+        assert json.loads(ReviewMessage.from_json(json.dumps(ex)).to_json()) == ex
+    assert _table_fields(section) == set(ReviewMessage.__struct_fields__)
 
 
 def test_refund_example_and_fields_match_the_model() -> None:
     """GIVEN the refund queue section THEN its example validates and every field is listed."""
     section = _section("## Refund queue")
     (ex,) = _examples(section)
-    assert RefundMessage.model_validate(ex).refund_id == ex["refund_id"]
-    assert _table_fields(section) == set(RefundMessage.model_fields)
+    assert RefundMessage.from_json(json.dumps(ex)).refund_id == ex["refund_id"]
+    assert _table_fields(section) == set(RefundMessage.__struct_fields__)

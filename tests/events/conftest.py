@@ -137,7 +137,7 @@ def _intake(now: datetime) -> None:
     sqs = boto3.client("sqs")
     url = get_settings().review_queue_url
     for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        accept(ReviewMessage.model_validate_json(m["Body"]), now)
+        accept(ReviewMessage.from_json(m["Body"]), now)
         sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 

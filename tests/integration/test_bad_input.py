@@ -8,6 +8,7 @@ DomainError with a stable code and the table is exactly as before (full scan com
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -125,7 +126,7 @@ CASES: list[Case] = [
     ),
     (
         "self-cancel: stale read",
-        lambda w: orders.self_cancel(_o(w, "pending").model_copy(update={"version": 7}), T),
+        lambda w: orders.self_cancel(replace(_o(w, "pending"), version=7), T),
         "CONFLICT",
     ),
     # expire_order

@@ -33,6 +33,7 @@ from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import orders, payments, stock
+from cancelflow.store.codec import decode
 from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
@@ -136,7 +137,7 @@ def test_cancel_and_delivery_race_to_exactly_one_outcome() -> None:
     outcomes: Counter[str] = Counter()
     losers: Counter[str] = Counter()
     for o, (cancel, delivery) in zip(unpaid + auto + review, results, strict=True):
-        final = Order.model_validate(by_id[o.order_id])
+        final = decode(Order, by_id[o.order_id])
         cancelled = final.status is OrderStatus.CANCELLED
         delivering = final.status is OrderStatus.DELIVERING
         if o in unpaid:

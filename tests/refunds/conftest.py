@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from cancelflow.refunds.model import Refund
+from cancelflow.store.codec import decode
 
 from tests.conftest import NOW
 
@@ -179,7 +180,7 @@ def paid_order_owing(
     assert sum(parts) <= amount
     oid = new_id("o")
     item = _order_item(oid, customer_id, amount, channel) | {"refunded_amount": sum(parts)}
-    order = Order.model_validate(item | {"refunded_amount": 0})
+    order = decode(Order, item | {"refunded_amount": 0})
     ops: list[dict[str, Any]] = [{"Put": {"Item": ddb.to_item(item)}}]
     refunds = []
     for part in parts:

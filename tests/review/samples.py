@@ -70,7 +70,7 @@ def _record(i: int, body: str) -> dict[str, Any]:
 
 def intake_batch() -> dict[str, Any]:
     """A batch of the request's message and one of a schema version intake does not know."""
-    good = message().model_dump_json()
+    good = message().to_json()
     future = json.dumps({**json.loads(good), "schema_version": 2})
     return {"Records": [_record(1, good), _record(2, future)]}
 

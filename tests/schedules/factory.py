@@ -15,7 +15,7 @@ from cancelflow.domain.products import ProductType
 from cancelflow.domain.states import OrderStatus
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys
-from cancelflow.store.codec import plain
+from cancelflow.store.codec import dump
 
 TIMEOUT = timedelta(minutes=15)
 
@@ -42,7 +42,7 @@ def unpaid_order_item(
         "pk": keys.order_pk(order_id),
         "sk": keys.ORDER,
         "type": "order",
-        **plain(order.model_dump(exclude_none=True)),
+        **dump(order, exclude_none=True),
         "updated_at": iso(created),
         "gsi_cust_pk": keys.customer_pk(order.customer_id),
         "gsi_cust_sk": f"{iso(created)}#{order_id}",

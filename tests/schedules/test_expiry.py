@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -129,7 +130,7 @@ def test_stale_index_copy_is_decided_on_the_stored_order(catalog: dict[str, str]
     from cancelflow.sweeps.due import Tally
 
     o = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
-    stale = o.model_copy(update={"version": 0 + 1})
+    stale = replace(o, version=0 + 1)
     aws_clients.dynamodb().update_item(  # a change that is not a payment: version moves on
         TableName=ddb.table(),
         Key=ddb.key(f"ORDER#{o.order_id}", "ORDER"),

@@ -75,7 +75,7 @@ def _intake(now: datetime) -> None:
     sqs, url = aws.client("sqs"), get_settings().review_queue_url
     while msgs := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for m in msgs:
-            accept(ReviewMessage.model_validate_json(m["Body"]), now)
+            accept(ReviewMessage.from_json(m["Body"]), now)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 

@@ -9,6 +9,7 @@ from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
 from cancelflow.domain.policy import PolicyBook, build_policy_book
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.store.codec import decode
 
 from tests.conftest import NOW
 
@@ -51,4 +52,4 @@ def make_order(status: OrderStatus = S.PENDING_PAYMENT, **kw: Any) -> Order:
         d |= {"cancelled_at": NOW + timedelta(minutes=2), "cancelled_by": Actor.CUSTOMER}
         d["cancel_reason"] = "changed_mind"
     d.update(kw)
-    return Order.model_validate(d)
+    return decode(Order, d)

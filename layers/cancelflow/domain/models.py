@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from cancelflow.domain.policy import RiskRules
 from cancelflow.domain.products import Channel, ProductType
@@ -13,21 +15,22 @@ from cancelflow.domain.states import Actor, OrderStatus
 PAYMENT_TIMEOUT_REASON = "payment_timeout"
 
 
-class Order(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+@dataclass(frozen=True)
+class Order:
+    """Decoded from a stored item by ``store.codec.decode`` (which checks the bounds)."""
 
     order_id: str
     customer_id: str
     product_id: str
     product_type: ProductType
-    quantity: int = Field(ge=1)
-    amount: int = Field(ge=0)  # fen
-    currency: str = "CNY"
-    target: str | None = None  # phone number or game account for top-ups
+    quantity: Annotated[int, Meta(ge=1)]
+    amount: Annotated[int, Meta(ge=0)]  # fen
     status: OrderStatus
-    version: int = Field(ge=1)
+    version: Annotated[int, Meta(ge=1)]
     created_at: datetime
     payment_deadline: datetime
+    currency: str = "CNY"
+    target: str | None = None  # phone number or game account for top-ups
     paid_at: datetime | None = None
     payment_id: str | None = None
     payment_channel: Channel | None = None
@@ -60,10 +63,10 @@ class Order(BaseModel):
         return self.open_request_id is not None
 
 
-class RiskProfile(BaseModel):
+@dataclass(frozen=True)
+class RiskProfile:
     """A customer's recent cancellation history (DOMAIN.md, "Risk")."""
 
-    model_config = ConfigDict(frozen=True)
     window_days: int = 30
     orders: int = 0
     cancellation_requests: int = 0

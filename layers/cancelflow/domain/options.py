@@ -7,10 +7,9 @@ same ``_evaluate`` so what the options say is allowed is exactly what a POST acc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from cancelflow.domain.calendar import cst_display
 from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order, RiskProfile
@@ -55,16 +54,16 @@ class Outcome(StrEnum):
     UNDER_REVIEW = "under_review"
 
 
-class RefundEta(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class RefundEta:
     channel: Channel
     expected_by: datetime
     due_by: datetime
     expected_by_cst: str
 
 
-class ActionOption(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class ActionOption:
     action: Action
     allowed: bool
     code: str | None = None  # why not, machine-readable
@@ -83,8 +82,8 @@ class ActionOption(BaseModel):
     refund_eta: tuple[RefundEta, ...] = ()
 
 
-class CancellationOptions(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class CancellationOptions:
     order_id: str
     status: OrderStatus
     evaluated_at: datetime
@@ -256,10 +255,10 @@ def cancellation_options(
     )
 
 
-class Submission(BaseModel):
+@dataclass(frozen=True)
+class Submission:
     """What a customer asks for; validated against the options of the moment."""
 
-    model_config = ConfigDict(frozen=True)
     action: Action
     reason_code: Reason = Reason.CHANGED_MIND
     description: str | None = None

@@ -3,34 +3,42 @@
 Defaults come from DOMAIN.md. Each product type may override any value, and each environment
 may override them again with the JSON in ``CANCELFLOW_POLICY_OVERRIDES``, e.g.
 ``{"mobile_topup": {"auto_approve_minutes": 5}}``. Validation rejects nonsense at start-up.
+
+The types are plain frozen dataclasses (the domain is pure Python and cheap to import); the
+bounds are ``msgspec.Meta`` annotations, enforced when ``build_policy_book`` converts the merged
+configuration with msgspec.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import msgspec
+from msgspec import Meta
 
 from cancelflow.domain.calendar import add_business_days
 from cancelflow.domain.products import Channel, ProductType
 
+NonNegative = Annotated[int, Meta(ge=0)]
+Positive = Annotated[int, Meta(ge=1)]
+DayOfMinutes = Annotated[int, Meta(ge=0, le=24 * 60)]
 
-class RefundSla(BaseModel):
+
+@dataclass(frozen=True)
+class RefundSla:
     """How long a refund on one channel takes: expected arrival and the SLA (overdue after)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    expected_minutes: int = Field(default=0, ge=0)
-    sla_minutes: int | None = Field(default=None, ge=1)
-    expected_business_days: int | None = Field(default=None, ge=0)
-    sla_business_days: int | None = Field(default=None, ge=1)
+    expected_minutes: NonNegative = 0
+    sla_minutes: Positive | None = None
+    expected_business_days: NonNegative | None = None
+    sla_business_days: Positive | None = None
 
-    @model_validator(mode="after")
-    def _one_sla(self) -> RefundSla:
+    def __post_init__(self) -> None:
         if (self.sla_minutes is None) == (self.sla_business_days is None):
             raise ValueError("give exactly one of sla_minutes and sla_business_days")
-        return self
 
     def expected_by(self, start: datetime, holidays: tuple[date, ...]) -> datetime:
         if self.expected_business_days is not None:
@@ -44,12 +52,12 @@ class RefundSla(BaseModel):
         return start + timedelta(minutes=self.sla_minutes)
 
 
-class EvidenceRules(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class EvidenceRules:
     content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
-    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
-    max_files: int = Field(default=5, ge=0, le=20)
-    upload_url_seconds: int = Field(default=300, ge=30, le=3600)
+    max_bytes: Positive = 5 * 1024 * 1024
+    max_files: Annotated[int, Meta(ge=0, le=20)] = 5
+    upload_url_seconds: Annotated[int, Meta(ge=30, le=3600)] = 300
     required_for_appeal: bool = True  # an appeal of a delivered order needs at least one image
 
 
@@ -61,23 +69,23 @@ _DEFAULT_REFUND_SLA: dict[Channel, RefundSla] = {
 }
 
 
-class CancellationPolicy(BaseModel):
+@dataclass(frozen=True)
+class CancellationPolicy:
     """The published cancellation policy of one product type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     product_type: ProductType
-    payment_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    auto_approve_minutes: int = Field(default=10, ge=0, le=24 * 60)
-    review_first_response_minutes: int = Field(default=5, ge=1)
-    review_decision_minutes: int = Field(default=60, ge=1)
+    payment_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 15
+    auto_approve_minutes: DayOfMinutes = 10
+    review_first_response_minutes: Positive = 5
+    review_decision_minutes: Positive = 60
     # need_info pauses the review SLA; unanswered after this long, a senior decides without it
-    review_need_info_hours: int = Field(default=72, ge=1)
-    refund_start_minutes: int = Field(default=60, ge=1)  # initiated within 1 h of approval
-    refund_sla: dict[Channel, RefundSla] = Field(default_factory=lambda: dict(_DEFAULT_REFUND_SLA))
+    review_need_info_hours: Positive = 72
+    refund_start_minutes: Positive = 60  # initiated within 1 h of approval
+    refund_sla: dict[Channel, RefundSla] = field(default_factory=lambda: dict(_DEFAULT_REFUND_SLA))
     appeal_after_delivery: bool = True
-    confirmation_window_hours: int = Field(default=72, ge=1)  # delivered -> completed
-    after_sales_days: int = Field(default=7, ge=0)
-    evidence: EvidenceRules = Field(default_factory=EvidenceRules)
+    confirmation_window_hours: Positive = 72  # delivered -> completed
+    after_sales_days: NonNegative = 7
+    evidence: EvidenceRules = field(default_factory=EvidenceRules)
 
     @property
     def payment_timeout(self) -> timedelta:
@@ -88,23 +96,23 @@ class CancellationPolicy(BaseModel):
         return timedelta(minutes=self.auto_approve_minutes)
 
 
-class RiskRules(BaseModel):
+@dataclass(frozen=True)
+class RiskRules:
     """When a customer's recent cancellations make them high-risk (DOMAIN.md, "Review")."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    window_days: int = Field(default=30, ge=1, le=90)
-    max_ratio: float = Field(default=0.30, gt=0, le=1)
-    min_orders: int = Field(default=5, ge=1)
+    window_days: Annotated[int, Meta(ge=1, le=90)] = 30
+    max_ratio: Annotated[float, Meta(gt=0, le=1)] = 0.30
+    min_orders: Positive = 5
 
 
-class PolicyBook(BaseModel):
+@dataclass(frozen=True)
+class PolicyBook:
     """Every product type's policy, the risk rules and the holiday calendar."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     policies: dict[ProductType, CancellationPolicy]
-    risk: RiskRules = Field(default_factory=RiskRules)
+    risk: RiskRules = field(default_factory=RiskRules)
     holidays: tuple[date, ...] = ()
-    review_lease_minutes: int = Field(default=10, ge=1, le=120)
+    review_lease_minutes: Annotated[int, Meta(ge=1, le=120)] = 10
 
     def for_type(self, product_type: ProductType) -> CancellationPolicy:
         return self.policies[product_type]
@@ -119,25 +127,43 @@ _TYPE_DEFAULTS: dict[ProductType, dict[str, Any]] = {
 }
 
 
-def _policy_for(t: ProductType, override: Any) -> CancellationPolicy:
-    if not isinstance(override, dict):
-        raise ValueError(f"policy override for {t.value} must be an object")
-    values = {**_TYPE_DEFAULTS[t], **override}
+def _known(cls: type, raw: Any, where: str) -> dict[str, Any]:
+    """msgspec ignores unknown keys of a dataclass; in configuration a typo must fail instead."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} must be an object")
+    unknown = set(raw) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown settings in {where}: {sorted(unknown)}")
+    return raw
+
+
+def _policy_for(t: ProductType, override: Any) -> dict[str, Any]:
+    """The merged, still unvalidated, configuration of one product type."""
+    values = {**_TYPE_DEFAULTS[t], **_known(CancellationPolicy, override, f"policy override for {t.value}")}
+    if "evidence" in values:
+        _known(EvidenceRules, values["evidence"], f"{t.value}.evidence")
     # Overriding one channel's refund SLA keeps the others' defaults (every channel needs one).
-    if isinstance(values.get("refund_sla", {}), dict):
-        values["refund_sla"] = {**_DEFAULT_REFUND_SLA, **values.get("refund_sla", {})}
+    sla = values.get("refund_sla", {})
+    if isinstance(sla, dict):
+        for channel, raw in sla.items():
+            _known(RefundSla, raw, f"{t.value}.refund_sla.{channel}")
+        values["refund_sla"] = {**msgspec.to_builtins(_DEFAULT_REFUND_SLA), **sla}
     # Last, so an override cannot make one type's policy claim to be another's.
-    return CancellationPolicy.model_validate({**values, "product_type": t})
+    return {**values, "product_type": t.value}
 
 
 def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBook:
     """Defaults, then per-type defaults, then the environment's overrides; validated."""
     if isinstance(overrides, str):
         overrides = json.loads(overrides) if overrides.strip() else {}
+    if not isinstance(overrides or {}, dict):
+        raise ValueError("policy overrides must be an object")
     overrides = dict(overrides or {})
     top = {k: overrides.pop(k) for k in ("risk", "holidays", "review_lease_minutes") if k in overrides}
     unknown = set(overrides) - {t.value for t in ProductType}
     if unknown:
         raise ValueError(f"unknown product types in policy overrides: {sorted(unknown)}")
-    policies = {t: _policy_for(t, overrides.get(t.value, {})) for t in ProductType}
-    return PolicyBook.model_validate({"policies": policies, **top})
+    if "risk" in top:
+        _known(RiskRules, top["risk"], "risk")
+    policies = {t.value: _policy_for(t, overrides.get(t.value, {})) for t in ProductType}
+    return msgspec.convert({"policies": policies, **top}, PolicyBook)

@@ -38,7 +38,7 @@ def _load(secret_arn: str, inline: str) -> dict[str, ProviderCredentials]:
 
 def credentials(provider: str) -> ProviderCredentials:
     s = get_settings()
-    creds = _load(s.provider_secret_arn, s.provider_credentials.get_secret_value())
+    creds = _load(s.provider_secret_arn, s.provider_credentials)
     if provider not in creds:
         raise CredentialsMissing(f"no credentials for {provider}")
     return creds[provider]

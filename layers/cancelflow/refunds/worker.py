@@ -175,7 +175,7 @@ def handle_message(body: str, now: datetime) -> Attempt:
     from cancelflow import dispatch
     from cancelflow.messages import RefundMessage
 
-    msg = RefundMessage.model_validate_json(body)
+    msg = RefundMessage.from_json(body)
     attempt = process(msg.refund_id, now)
     if attempt.requeue_in is not None:
         dispatch.send_refund(msg.refund_id, delay_seconds=math.ceil(attempt.requeue_in.total_seconds()))

@@ -31,7 +31,7 @@ from cancelflow.review.claims import require_lease
 from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, refund_records, requests
-from cancelflow.store.codec import plain
+from cancelflow.store.codec import decode, plain
 
 APPROVED, REJECTED, NEED_INFO, CONVERTED = "approved", "rejected", "need_info", "converted_to_appeal"
 REFUND_ONLY = frozenset(a.value for a in PARTIAL_REFUND_ACTIONS)
@@ -302,7 +302,7 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
     order_key = (keys.order_pk(task["order_id"]), keys.ORDER)
     req_key = (keys.order_pk(task["order_id"]), keys.request_sk(task["request_id"]))
     found = ddb.batch_get([order_key, req_key])
-    order, request = Order.model_validate(found[order_key]), found[req_key]
+    order, request = decode(Order, found[order_key]), found[req_key]
     if request["status"] != requests.UNDER_REVIEW:
         raise DomainError("TASK_ALREADY_DECIDED", {"task_id": task_id, "request_status": request["status"]})
     try:

@@ -12,7 +12,7 @@ from cancelflow import aws
 from cancelflow.domain.models import Order
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys
-from cancelflow.store.codec import plain
+from cancelflow.store.codec import decode, plain
 
 from . import tasks
 
@@ -40,7 +40,7 @@ def task_detail(task_id: str, now: datetime) -> dict[str, Any]:
     req_key = (keys.order_pk(task["order_id"]), keys.request_sk(task["request_id"]))
     window = book.risk.window_days
     found = ddb.batch_get([order_key, req_key, *customers.risk_keys(task["customer_id"], now, window)])
-    order = Order.model_validate(found[order_key])
+    order = decode(Order, found[order_key])
     risk = customers.risk_from(found, task["customer_id"], window)
     timeline = [
         {k: v for k, v in h.items() if k not in ("pk", "sk", "type")}
@@ -48,7 +48,7 @@ def task_detail(task_id: str, now: datetime) -> dict[str, Any]:
     ]
     return {
         "task": tasks.view(task, now),
-        "order": plain(order.model_dump(exclude={"key_ids"})),
+        "order": {k: v for k, v in plain(order).items() if k != "key_ids"},
         "request": {
             k: v for k, v in found.get(req_key, {}).items() if k not in ("pk", "sk", "due_pk", "type")
         },

@@ -19,7 +19,7 @@ from cancelflow.messages import ReviewMessage
 from cancelflow.review import tasks
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, requests
-from cancelflow.store.codec import plain
+from cancelflow.store.codec import decode, plain
 
 PENDING_REQUEST = (requests.UNDER_REVIEW, "need_info")
 
@@ -46,7 +46,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
     found = ddb.batch_get([order_key, req_key, *risk_keys])
     if order_key not in found or req_key not in found:
         raise UnprocessableMessage(f"no order/request for {msg.request_id}")
-    order = Order.model_validate(found[order_key])
+    order = decode(Order, found[order_key])
     request = found[req_key]
     if request["status"] not in PENDING_REQUEST:
         return False  # decided meanwhile: a late duplicate must not reopen it

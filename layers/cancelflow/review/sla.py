@@ -26,6 +26,7 @@ from cancelflow.review import tasks, writes
 from cancelflow.review.supplement import NEED_INFO
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, requests
+from cancelflow.store.codec import decode
 
 PENDING = (requests.UNDER_REVIEW, NEED_INFO)
 
@@ -135,7 +136,7 @@ def escalate_overdue(request_or_task_item: dict[str, Any], now: datetime) -> boo
     found = ddb.batch_get([order_key, task_key])
     if order_key not in found:
         return False  # nothing to review without its order (never expected)
-    order = Order.model_validate(found[order_key])
+    order = decode(Order, found[order_key])
     next_due = now + timedelta(minutes=book.for_type(order.product_type).review_decision_minutes)
     rearm = _rearm_op(item, next_due, now)
     task = found.get(task_key)

@@ -1,15 +1,20 @@
-"""Models to stored attributes: datetimes as RFC 3339 UTC strings (comparable as text)."""
+"""Domain values to stored attributes and back: datetimes as RFC 3339 UTC strings
+(comparable as text), enums as their values, dataclasses as maps."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+import msgspec
 
 from cancelflow.clock import iso
+
+T = TypeVar("T")
 
 
 def plain(v: Any) -> Any:
@@ -17,13 +22,25 @@ def plain(v: Any) -> Any:
         return iso(v)
     if isinstance(v, Enum):
         return v.value
-    if isinstance(v, BaseModel):
-        return plain(v.model_dump())
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, dict):
         return {k: plain(x) for k, x in v.items()}
     if isinstance(v, list | tuple | set | frozenset):
         return [plain(x) for x in v]
     return v
+
+
+def dump(v: Any, *, exclude_none: bool = False) -> dict[str, Any]:
+    """A dataclass as stored attributes (``exclude_none``: leave unset optionals out)."""
+    data: dict[str, Any] = plain(v)
+    return {k: x for k, x in data.items() if x is not None} if exclude_none else data
+
+
+def decode(cls: type[T], item: Mapping[str, Any]) -> T:
+    """A stored item (or any plain map) as ``cls``: types and bounds checked, other keys (index
+    keys, bookkeeping) ignored. Raises ``msgspec.ValidationError`` (a ``ValueError``)."""
+    return msgspec.convert(item, cls)
 
 
 def new_id(prefix: str) -> str:

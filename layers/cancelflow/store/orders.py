@@ -21,14 +21,14 @@ from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, refund_records, stock
-from cancelflow.store.codec import new_id, plain
+from cancelflow.store.codec import decode, dump, new_id, plain
 from cancelflow.store.schema import GSI_CUSTOMER
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
 
 
 def _order_from(item: ddb.Item) -> Order:
-    return Order.model_validate(item)
+    return decode(Order, item)
 
 
 def get_order(order_id: str) -> Order | None:
@@ -150,13 +150,13 @@ def _committed(change: Change) -> Order:
     ``change.order``, so the result is that plus the change: no read after the write (one
     request fewer on every lifecycle operation). Round-tripped through the stored form so
     times carry milliseconds exactly as a read would return them."""
-    data = change.order.model_dump()
+    data = plain(change.order)
     for name in change.remove:
         data.pop(name, None)
     data |= change.set_ | {"version": change.order.version + 1}
     if change.to is not None:
         data["status"] = change.to
-    return Order.model_validate(plain(data))
+    return decode(Order, plain(data))
 
 
 def _release_ops(order: Order) -> list[dict[str, Any]]:
@@ -219,7 +219,7 @@ def create_order(
             "pk": keys.order_pk(order_id),
             "sk": keys.ORDER,
             "type": "order",
-            **plain(order.model_dump(exclude_none=True)),
+            **dump(order, exclude_none=True),
             "updated_at": iso(now),
             "gsi_cust_pk": keys.customer_pk(customer_id),
             "gsi_cust_sk": f"{iso(now)}#{order_id}",

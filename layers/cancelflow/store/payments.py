@@ -6,7 +6,7 @@ refunded in full in the same transaction, on the trade that brought it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -103,22 +103,16 @@ def confirm_payment(
                 return PaymentResult(paid, True, None)
             # Late, duplicate or wrong-amount payment: take the money in and give it all back.
             reason = "late_payment" if order.status is not OrderStatus.PENDING_PAYMENT else "amount_mismatch"
-            late = order.model_copy(
-                update={
-                    "paid_amount": order.paid_amount + amount,
-                    "payment_channel": order.payment_channel or channel,
-                    "payment_id": order.payment_id or payment_id,
-                }
+            late = replace(
+                order,
+                paid_amount=order.paid_amount + amount,
+                payment_channel=order.payment_channel or channel,
+                payment_id=order.payment_id or payment_id,
             )
             # The refund goes back on the trade that brought this money (its own payment id and
             # channel), not on the order's first payment, which may be refunded already.
-            trade = order.model_copy(
-                update={
-                    "paid_amount": amount,
-                    "refunded_amount": 0,
-                    "payment_channel": channel,
-                    "payment_id": payment_id,
-                }
+            trade = replace(
+                order, paid_amount=amount, refunded_amount=0, payment_channel=channel, payment_id=payment_id
             )
             refund_id, refund_put = refund_records.new_refund_put(
                 trade,

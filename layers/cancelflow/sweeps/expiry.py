@@ -16,6 +16,7 @@ from datetime import datetime
 from cancelflow.domain.models import Order
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, orders
+from cancelflow.store.codec import decode
 from cancelflow.sweeps.due import EXPIRY, Tally, due, run
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def expire_due(now: datetime, budget: int | None = None, stop_at: float | None =
 
     def act(item: ddb.Item) -> None:
         try:
-            expire_one(Order.model_validate(item), now, tally)
+            expire_one(decode(Order, item), now, tally)
         except DomainError as e:
             # One order that cannot be expired must not stop the others; it stays due and is
             # logged every run until someone looks.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cancelflow.domain.models import Order
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, keys
+from cancelflow.store.codec import decode
 from cancelflow.usecases.views import RefundSummary
 
 
@@ -17,7 +18,7 @@ def read(order_id: str, customer_id: str) -> tuple[Order, list[ddb.Item], list[d
         raise DomainError("ORDER_NOT_FOUND", {"order_id": order_id})
     history = [i for i in items if i["sk"].startswith("HIST#")]
     reqs = [i for i in items if i["sk"].startswith("REQ#")]
-    return Order.model_validate(raw), history, reqs
+    return decode(Order, raw), history, reqs
 
 
 def refunds(history: list[ddb.Item]) -> list[RefundSummary]:

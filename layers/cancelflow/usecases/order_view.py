@@ -11,6 +11,7 @@ from cancelflow.domain.options import CancellationOptions, cancellation_options
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, keys
+from cancelflow.store.codec import decode
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ def load(order_id: str, customer_id: str, now: datetime) -> OrderView:
     raw = items.get(order_key)
     if raw is None or raw.get("customer_id") != customer_id:
         raise DomainError("ORDER_NOT_FOUND", {"order_id": order_id})
-    return OrderView(Order.model_validate(raw), customers.risk_from(items, customer_id, window))
+    return OrderView(decode(Order, raw), customers.risk_from(items, customer_id, window))
 
 
 def options(

@@ -40,7 +40,7 @@ class OrderOut(BaseModel):
 
     @classmethod
     def of(cls, order: Order, now: datetime) -> OrderOut:
-        data = order.model_dump(include=set(cls.model_fields) - {"status", "held"})
+        data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
         return cls(**data, status=order.effective_status(now), held=order.held)
 
 
@@ -119,7 +119,7 @@ class PlatformOrderOut(OrderOut):
 
     @classmethod
     def of(cls, order: Order, now: datetime) -> PlatformOrderOut:
-        data = order.model_dump(include=set(cls.model_fields) - {"status", "held"})
+        data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
         return cls(**data, status=order.effective_status(now), held=order.held)
 
 
