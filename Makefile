@@ -36,7 +36,7 @@ lint: setup
 
 types: setup
 	mypy layers/cancelflow
-	mypy functions local infra app.py
+	mypy functions local infra bench app.py
 
 test: setup browser lint types
 	pytest -q -p no:cacheprovider

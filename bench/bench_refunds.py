@@ -75,7 +75,7 @@ def _run(faults: dict[str, float], label: str) -> None:
         t0, c0 = time.perf_counter(), time.process_time()
         attempts = 0
         for r in refunds:
-            worker.handle_message(RefundMessage(refund_id=r.refund_id).model_dump_json(), NOW)
+            worker.handle_message(RefundMessage(refund_id=r.refund_id).to_json(), NOW)
             attempts += 1
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         calls = counter.take()

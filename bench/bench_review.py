@@ -116,7 +116,7 @@ def _direct_fill(n: int) -> None:
     from cancelflow.messages import ReviewMessage
     from cancelflow.settings import get_settings
     from cancelflow.store import ddb, keys, requests
-    from cancelflow.store.codec import new_id, plain
+    from cancelflow.store.codec import dump, new_id
 
     t = clock.now()
     sub = Submission(action=Action.REQUEST)
@@ -149,7 +149,7 @@ def _direct_fill(n: int) -> None:
                 "pk": keys.order_pk(oid),
                 "sk": keys.ORDER,
                 "type": "order",
-                **plain(order.model_dump(exclude_none=True)),
+                **dump(order, exclude_none=True),
             },
             req,
         ]
@@ -163,7 +163,7 @@ def _direct_fill(n: int) -> None:
                 order_amount=5000,
                 refundable=5000,
                 submitted_at=t,
-            ).model_dump_json()
+            ).to_json()
         )
     for i in range(0, len(puts), 25):
         batch = [{"PutRequest": {"Item": ddb.to_item(it)}} for it in puts[i : i + 25]]

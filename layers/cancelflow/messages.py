@@ -12,11 +12,13 @@ from msgspec import Meta
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
+from cancelflow.store.codec import checked
 
 
 class _Message(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     def to_json(self) -> str:
-        return msgspec.json.encode(self).decode()
+        """Checked before it leaves: a message its consumer would refuse fails at the sender."""
+        return msgspec.json.encode(checked(self)).decode()
 
     @classmethod
     def from_json(cls, body: str | bytes) -> Self:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from cancelflow.domain.options import Action
+from cancelflow.domain.reasons import Reason
 from cancelflow.messages import RefundMessage, ReviewMessage
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "messages.md").read_text(encoding="utf-8")
@@ -42,3 +46,24 @@ def test_refund_example_and_fields_match_the_model() -> None:
     (ex,) = _examples(section)
     assert RefundMessage.from_json(json.dumps(ex)).refund_id == ex["refund_id"]
     assert _table_fields(section) == set(RefundMessage.__struct_fields__)
+
+
+def test_a_message_its_consumer_would_refuse_fails_at_the_sender() -> None:
+    """GIVEN messages built in code with values out of bounds or an unknown field in the body
+    THEN the sender raises instead of queueing them, and the consumer refuses the body."""
+    (ex,) = _examples(_section("## Refund queue"))
+    ok = RefundMessage.from_json(json.dumps(ex))
+    with pytest.raises(ValueError, match="order_amount"):
+        ReviewMessage(
+            request_id="rq_1",
+            order_id="o_1",
+            customer_id="c1",
+            action=Action.REQUEST,
+            reason_code=Reason.CHANGED_MIND,
+            order_amount=-1,
+            refundable=0,
+            submitted_at=datetime(2026, 11, 27, 2, 0, tzinfo=UTC),
+        ).to_json()
+    with pytest.raises(ValueError, match="unknown field"):
+        RefundMessage.from_json(json.dumps({**ex, "amount": 5}))
+    assert json.loads(ok.to_json()) == ex

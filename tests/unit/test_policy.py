@@ -72,6 +72,14 @@ def test_top_level_overrides_risk_holidays_and_lease() -> None:
     assert book.review_lease_minutes == 15
 
 
+def test_numbers_written_as_strings_are_read_as_numbers() -> None:
+    """GIVEN "5" where a number of minutes belongs (hand-written JSON) THEN it counts as 5; a
+    word still fails (below)."""
+    book = build_policy_book('{"game_card": {"auto_approve_minutes": "5"}, "risk": {"max_ratio": "0.5"}}')
+    assert book.for_type(T.GAME_CARD).auto_approve_minutes == 5
+    assert book.risk.max_ratio == 0.5
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "{}"])
 def test_empty_overrides_mean_defaults(raw: str) -> None:
     assert build_policy_book(raw) == build_policy_book()

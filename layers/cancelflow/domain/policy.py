@@ -166,4 +166,5 @@ def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBo
     if "risk" in top:
         _known(RiskRules, top["risk"], "risk")
     policies = {t.value: _policy_for(t, overrides.get(t.value, {})) for t in ProductType}
-    return msgspec.convert({"policies": policies, **top}, PolicyBook)
+    # strict=False: "5" for 5 is accepted, as configuration written by hand often has it.
+    return msgspec.convert({"policies": policies, **top}, PolicyBook, strict=False)

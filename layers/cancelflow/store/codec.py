@@ -43,6 +43,12 @@ def decode(cls: type[T], item: Mapping[str, Any]) -> T:
     return msgspec.convert(item, cls)
 
 
+def checked(v: T) -> T:
+    """``v`` once its types and bounds have passed ``decode``: a dataclass or struct built in code
+    is not validated by its constructor, so what is stored or sent goes through this first."""
+    return msgspec.convert(msgspec.to_builtins(v), type(v))
+
+
 def new_id(prefix: str) -> str:
     """``o_1f3a…``: a prefix naming the kind and 20 random hex digits (80 bits)."""
     return f"{prefix}_{secrets.token_hex(10)}"

@@ -21,7 +21,7 @@ from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, refund_records, stock
-from cancelflow.store.codec import decode, dump, new_id, plain
+from cancelflow.store.codec import checked, decode, dump, new_id, plain
 from cancelflow.store.schema import GSI_CUSTOMER
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
@@ -201,19 +201,21 @@ def create_order(
             key_ids = stock.candidates(product_id, quantity, order_id, exclude)[:quantity]
             if len(key_ids) < quantity:
                 raise DomainError("OUT_OF_STOCK", {"product_id": product_id, "requested": quantity})
-        order = Order(
-            order_id=order_id,
-            customer_id=customer_id,
-            product_id=product_id,
-            product_type=ptype,
-            quantity=quantity,
-            amount=int(product["price"]) * quantity,
-            target=target,
-            status=OrderStatus.PENDING_PAYMENT,
-            version=1,
-            created_at=now,
-            payment_deadline=deadline,
-            key_ids=tuple(key_ids),
+        order = checked(
+            Order(
+                order_id=order_id,
+                customer_id=customer_id,
+                product_id=product_id,
+                product_type=ptype,
+                quantity=quantity,
+                amount=int(product["price"]) * quantity,
+                target=target,
+                status=OrderStatus.PENDING_PAYMENT,
+                version=1,
+                created_at=now,
+                payment_deadline=deadline,
+                key_ids=tuple(key_ids),
+            )
         )
         item = {
             "pk": keys.order_pk(order_id),
