@@ -1,0 +1,231 @@
+"""The simulator over HTTP (Starlette on uvicorn in a thread): the providers' routes, the
+``/admin`` routes tests and ``make bench`` use, and the callback pusher of the local runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cancelflow import clock
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from local.provider_sim import alipay, bank, wechat
+from local.provider_sim.books import DEFAULT_CREDENTIALS, Answer, Sim
+
+
+def _json(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+async def _lag(sim: Sim) -> None:
+    await asyncio.sleep(float(sim.config["timeout_seconds"]))
+
+
+def build_app(sim: Sim) -> Starlette:
+    async def answer(result: Answer) -> Response:
+        if result is None:
+            await _lag(sim)
+            return _json({"code": "TIMEOUT"}, 504)
+        return _json(result[1], result[0])
+
+    async def alipay_gateway(request: Request) -> Response:
+        params = dict(parse_qsl((await request.body()).decode()))
+        with sim.lock:
+            sim.settle_due()
+            result = alipay.answer(sim, params)
+        return await answer(result)
+
+    async def wechat_refunds(request: Request) -> Response:
+        body = (await request.body()).decode()
+        if not wechat.auth_ok(sim, request, body):
+            return _json({"code": "SIGN_ERROR", "message": "signature"}, 401)
+        with sim.lock:
+            sim.settle_due()
+            result = wechat.submit(sim, json.loads(body or "{}"))
+        return await answer(result)
+
+    async def wechat_query(request: Request) -> Response:
+        if not wechat.auth_ok(sim, request, ""):
+            return _json({"code": "SIGN_ERROR", "message": "signature"}, 401)
+        no = request.path_params["no"]
+        with sim.lock:
+            sim.settle_due()
+            if sim.draw("query_error"):
+                sim.log(no, "query:5xx")
+                return _json({"code": "SYSTEM_ERROR"}, 500)
+            rec = sim.refunds.get(no)
+            sim.log(no, f"query:{rec['status'] if rec else 'none'}")
+            if rec is None:
+                return _json({"code": "RESOURCE_NOT_EXISTS", "message": "no such refund"}, 404)
+            return _json(wechat.view(rec))
+
+    async def bank_refunds(request: Request) -> Response:
+        body = (await request.body()).decode()
+        if not bank.auth_ok(sim, request, body):
+            return _json({"code": "BAD_SIGNATURE"}, 401)
+        with sim.lock:
+            sim.settle_due()
+            result = bank.submit(sim, json.loads(body or "{}"))
+        return await answer(result)
+
+    async def bank_query(request: Request) -> Response:
+        if not bank.auth_ok(sim, request, ""):
+            return _json({"code": "BAD_SIGNATURE"}, 401)
+        no = request.path_params["no"]
+        with sim.lock:
+            sim.settle_due()
+            if sim.draw("query_error"):
+                sim.log(no, "query:5xx")
+                return _json({"code": "UNAVAILABLE"}, 503)
+            rec = sim.refunds.get(no)
+            sim.log(no, f"query:{rec['status'] if rec else 'none'}")
+            if rec is None:
+                return _json({"code": "NOT_FOUND"}, 404)
+            return _json(bank.view(rec))
+
+    async def admin_config(request: Request) -> Response:
+        with sim.lock:
+            if request.method == "POST":
+                change = await request.json()
+                sim.config.update(change)
+                if "seed" in change:
+                    sim.rng = random.Random(change["seed"])
+            return _json(sim.config)
+
+    async def admin_reset(request: Request) -> Response:
+        change = await request.json() if (await request.body()) else {}
+        with sim.lock:
+            sim.reset(**change)
+            return _json(sim.config)
+
+    async def admin_refunds(request: Request) -> Response:
+        with sim.lock:
+            sim.settle_due()
+            return _json({"refunds": sim.refunds, "calls": sim.calls})
+
+    async def admin_payouts(request: Request) -> Response:
+        with sim.lock:
+            sim.settle_due()
+            counts: dict[str, int] = {}
+            for p in sim.payouts:
+                counts[p["refund_no"]] = counts.get(p["refund_no"], 0) + 1
+            return _json({"payouts": sim.payouts, "max_per_refund_no": max(counts.values(), default=0)})
+
+    async def admin_callbacks(request: Request) -> Response:
+        """Deliver callbacks to the caller instead of pushing them (tests drive the order)."""
+        with sim.lock:
+            sim.settle_due()
+            return _json({"callbacks": sim.ready_callbacks()})
+
+    async def admin_accounts(request: Request) -> Response:
+        """``{"trade": "...", "closed": false}``: the customer fixed (or lost) the account."""
+        doc = await request.json()
+        with sim.lock:
+            sim.trade_closed[str(doc["trade"])] = bool(doc.get("closed", False))
+            return _json({"trade": doc["trade"], "closed": sim.trade_closed[str(doc["trade"])]})
+
+    return Starlette(
+        routes=[
+            Route("/alipay/gateway.do", alipay_gateway, methods=["POST"]),
+            Route("/v3/refund/domestic/refunds", wechat_refunds, methods=["POST"]),
+            Route("/v3/refund/domestic/refunds/{no}", wechat_query, methods=["GET"]),
+            Route("/bank/v1/refunds", bank_refunds, methods=["POST"]),
+            Route("/bank/v1/refunds/{no}", bank_query, methods=["GET"]),
+            Route("/admin/config", admin_config, methods=["GET", "POST"]),
+            Route("/admin/reset", admin_reset, methods=["POST"]),
+            Route("/admin/refunds", admin_refunds, methods=["GET"]),
+            Route("/admin/payouts", admin_payouts, methods=["GET"]),
+            Route("/admin/callbacks", admin_callbacks, methods=["POST"]),
+            Route("/admin/accounts", admin_accounts, methods=["POST"]),
+        ]
+    )
+
+
+def _pusher(sim: Sim, stop: threading.Event) -> None:
+    """Push mode (the local runtime): deliver callbacks to ``notify_url`` as a provider would,
+    retrying a failed delivery on the next round like WeChat does."""
+    while not stop.wait(0.5):
+        with sim.lock:
+            url = str(sim.config["notify_url"])
+            if not url:
+                continue
+            sim.settle_due()
+            ready = sim.ready_callbacks()
+            extra = dict(sim.config["notify_headers"])
+        for cb in ready:
+            req = urllib.request.Request(
+                url.replace("{refund_no}", cb["refund_no"]),
+                data=cb["body"].encode(),
+                method="POST",
+                headers={"Content-Type": "application/json", **cb["headers"], **extra},
+            )
+            try:
+                urllib.request.urlopen(req, timeout=5).close()
+            except OSError:
+                with sim.lock:  # not acknowledged: the provider sends it again later
+                    sim.callbacks.append(
+                        {
+                            "refund_no": cb["refund_no"],
+                            "provider": cb["provider"],
+                            "status": sim.refunds[cb["refund_no"]]["status"],
+                            "hold": 1,
+                        }
+                    )
+
+
+def credentials_json(creds: dict[str, dict[str, str]] | None = None) -> str:
+    return json.dumps(creds or DEFAULT_CREDENTIALS)
+
+
+def start(
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    now: Callable[[], datetime] = clock.now,
+    credentials: dict[str, dict[str, str]] | None = None,
+    **config: Any,
+) -> tuple[str, Callable[[], None]]:
+    """Run the simulator in a thread; (base URL, stop). Handlers in this process get its keys
+    through ``CANCELFLOW_PROVIDER_CREDENTIALS`` unless credentials are configured already."""
+    import uvicorn
+
+    creds = credentials or DEFAULT_CREDENTIALS
+    os.environ.setdefault("CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(creds))
+    sim = Sim(now, creds)
+    sim.reset(**config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(sim), host=host, port=port, log_level="warning", lifespan="off", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, name="provider-sim", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"provider simulator did not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    halt = threading.Event()
+    pusher = threading.Thread(target=_pusher, args=(sim, halt), name="provider-sim-notify", daemon=True)
+    pusher.start()
+
+    def stop() -> None:
+        halt.set()
+        server.should_exit = True
+        thread.join(timeout=10)
+        pusher.join(timeout=5)
+
+    return f"http://{host}:{bound}", stop

@@ -1,0 +1,223 @@
+"""The simulator's books: one refund record per refund number (its idempotency key), the
+payouts, the seeded fault draws, and the callbacks waiting to be delivered."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from cancelflow.clock import iso
+from cancelflow.domain.calendar import add_business_days
+from cancelflow.refunds import signing
+from cancelflow.settings import get_settings
+
+# The keys the simulator accepts; the local runtime gives the handlers the same JSON.
+DEFAULT_CREDENTIALS: dict[str, dict[str, str]] = {
+    "alipay": {"merchant_id": "2021000000000001", "key": "sim-alipay-key"},
+    "wechat_pay": {"merchant_id": "1900000001", "key": "sim-wechat-key", "serial_no": "SIMSERIAL0001"},
+    "bank_card": {"merchant_id": "BANK000001", "key": "sim-bank-key"},
+}
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "seed": 1,
+    "timeout": 0.0,
+    "error_5xx": 0.0,
+    "unknown_result": 0.0,
+    "insufficient_balance": 0.0,
+    "closed_account": 0.0,
+    "query_error": 0.0,
+    "duplicate_callbacks": 0.0,
+    "late_callbacks": 0.0,
+    "timeout_seconds": 1.0,  # longer than the client's timeout
+    "wechat_settle_seconds": 0,  # WeChat refunds settle this long after acceptance (business time)
+    "bank_settle_days": 1,  # business days (CST, policy holidays)
+    "stalled": False,  # accept refunds but never settle them (an overdue refund)
+    "notify_url": "",  # push callbacks here ("{refund_no}" is replaced), else only /admin/callbacks
+    "notify_headers": {},  # e.g. a platform token for the local gateway
+}
+
+
+Answer = tuple[int, dict[str, Any]] | None  # (status, body), or None: the client timed out
+
+
+class Sim:
+    """The provider's books. One lock; no await inside it."""
+
+    def __init__(self, now: Callable[[], datetime], credentials: dict[str, dict[str, str]]) -> None:
+        self.now = now
+        self.creds = credentials
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self, **config: Any) -> None:
+        self.config = {**DEFAULT_CONFIG, **config}
+        self.rng = random.Random(self.config["seed"])
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.payouts: list[dict[str, Any]] = []
+        self.trade_refunded: dict[str, int] = {}
+        self.trade_closed: dict[str, bool] = {}
+        self.callbacks: list[dict[str, Any]] = []  # waiting to be delivered
+        self.calls: dict[str, list[str]] = {}  # refund_no -> "submit:<answer>" / "query:<answer>"
+
+    # ------------------------------------------------------------------ faults
+    def draw(self, *modes: str) -> str | None:
+        """At most one fault per call, in the order given."""
+        r = self.rng.random()
+        acc = 0.0
+        for m in modes:
+            acc += float(self.config[m])
+            if r < acc:
+                return m
+        return None
+
+    def closed(self, trade: str) -> bool:
+        if trade not in self.trade_closed:
+            self.trade_closed[trade] = self.rng.random() < float(self.config["closed_account"])
+        return self.trade_closed[trade]
+
+    def log(self, refund_no: str, entry: str) -> None:
+        self.calls.setdefault(refund_no, []).append(entry)
+
+    # ------------------------------------------------------------------ books
+    def pay(self, rec: dict[str, Any]) -> None:
+        """The money moves: once per refund number, whatever is asked."""
+        if rec["paid"]:
+            return
+        rec["paid"] = True
+        rec["paid_at"] = iso(self.now())
+        self.trade_refunded[rec["trade"]] = self.trade_refunded.get(rec["trade"], 0) + rec["amount"]
+        self.payouts.append(
+            {
+                "provider": rec["provider"],
+                "refund_no": rec["refund_no"],
+                "trade": rec["trade"],
+                "amount": rec["amount"],
+                "at": rec["paid_at"],
+            }
+        )
+
+    def new_record(self, provider: str, refund_no: str, trade: str, amount: int) -> dict[str, Any]:
+        rec = {
+            "provider": provider,
+            "refund_no": refund_no,
+            "trade": trade,
+            "amount": amount,
+            "status": "PROCESSING",
+            "paid": False,
+            "created_at": iso(self.now()),
+            "settle_at": None,
+            "notified": False,
+        }
+        self.refunds[refund_no] = rec
+        return rec
+
+    def start_async(self, rec: dict[str, Any]) -> None:
+        """Accepted for asynchronous settlement (WeChat, bank)."""
+        now = self.now()
+        if rec["provider"] == "bank_card":
+            due = add_business_days(
+                now, int(self.config["bank_settle_days"]), get_settings().policies.holidays
+            )
+            rec["status"] = "ACCEPTED"
+        else:
+            due = now + timedelta(seconds=float(self.config["wechat_settle_seconds"]))
+            rec["status"] = "PROCESSING"
+        rec["settle_at"] = iso(due)
+        rec["notified"] = False
+
+    def settle_due(self) -> None:
+        if self.config["stalled"]:
+            return
+        now = iso(self.now())
+        for rec in self.refunds.values():
+            if (
+                rec["settle_at"] is None
+                or rec["settle_at"] > now
+                or rec["status"] not in ("PROCESSING", "ACCEPTED")
+            ):
+                continue
+            bank = rec["provider"] == "bank_card"
+            if self.closed(rec["trade"]):
+                rec["status"] = "RETURNED" if bank else "ABNORMAL"
+            else:
+                self.pay(rec)
+                rec["status"] = "SETTLED" if bank else "SUCCESS"
+            self.queue_callbacks(rec)
+
+    def queue_callbacks(self, rec: dict[str, Any]) -> None:
+        copies = 1 + (
+            self.rng.randint(1, 2) if self.rng.random() < float(self.config["duplicate_callbacks"]) else 0
+        )
+        for _ in range(copies):
+            late = self.rng.random() < float(self.config["late_callbacks"])
+            self.callbacks.append(
+                {
+                    "refund_no": rec["refund_no"],
+                    "provider": rec["provider"],
+                    "status": rec["status"],
+                    "hold": 1 if late else 0,
+                }
+            )
+
+    def ready_callbacks(self) -> list[dict[str, Any]]:
+        """Callbacks due now, signed now; late ones wait one more round."""
+        out, keep = [], []
+        for cb in self.callbacks:
+            if cb["hold"] > 0:
+                keep.append({**cb, "hold": cb["hold"] - 1})
+            else:
+                out.append(self.signed_callback(cb))
+        self.callbacks = keep
+        return out
+
+    def signed_callback(self, cb: dict[str, Any]) -> dict[str, Any]:
+        rec = self.refunds[cb["refund_no"]]
+        ts = str(int(time.time()))
+        if cb["provider"] == "wechat_pay":
+            event = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL"}.get(
+                cb["status"], "REFUND.CLOSED"
+            )
+            body = json.dumps(
+                {
+                    "id": secrets.token_hex(8),
+                    "create_time": iso(self.now()),
+                    "event_type": event,
+                    "resource_type": "plain-resource",
+                    "resource": {
+                        "out_refund_no": rec["refund_no"],
+                        "out_trade_no": rec["trade"],
+                        "refund_status": cb["status"],
+                        "refund_id": f"wx{rec['refund_no']}",
+                        "amount": {"refund": rec["amount"]},
+                    },
+                },
+                separators=(",", ":"),
+            )
+            nonce = secrets.token_hex(16)
+            key = self.creds["wechat_pay"]["key"]
+            headers = {
+                "Wechatpay-Timestamp": ts,
+                "Wechatpay-Nonce": nonce,
+                "Wechatpay-Signature": signing.sign(key, signing.wechat_message(ts, nonce, body)),
+                "Wechatpay-Serial": self.creds["wechat_pay"].get("serial_no", ""),
+            }
+        else:
+            body = json.dumps(
+                {
+                    "notification_id": secrets.token_hex(8),
+                    "refund_no": rec["refund_no"],
+                    "status": cb["status"],
+                    "bank_ref": f"bk{rec['refund_no']}",
+                    "settle_at": rec["settle_at"],
+                },
+                separators=(",", ":"),
+            )
+            key = self.creds["bank_card"]["key"]
+            headers = {"X-Timestamp": ts, "X-Signature": signing.sign(key, signing.wechat_message(ts, body))}
+        return {"refund_no": rec["refund_no"], "provider": cb["provider"], "headers": headers, "body": body}
