@@ -10,8 +10,9 @@ import random
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -33,6 +34,15 @@ async def _lag(sim: Sim) -> None:
     await asyncio.sleep(float(sim.config["timeout_seconds"]))
 
 
+def _look_up(sim: Sim, api: ModuleType, no: str) -> Answer:
+    if sim.draw("query_error"):
+        sim.log(no, "query:5xx")
+        return api.ERRORS["query_error"]  # type: ignore[no-any-return]
+    rec = sim.refunds.get(no)
+    sim.log(no, f"query:{rec['status'] if rec else 'none'}")
+    return api.ERRORS["not_found"] if rec is None else (200, api.view(rec))
+
+
 def build_app(sim: Sim) -> Starlette:
     async def answer(result: Answer) -> Response:
         if result is None:
@@ -47,53 +57,32 @@ def build_app(sim: Sim) -> Starlette:
             result = alipay.answer(sim, params)
         return await answer(result)
 
-    async def wechat_refunds(request: Request) -> Response:
-        body = (await request.body()).decode()
-        if not wechat.auth_ok(sim, request, body):
-            return _json({"code": "SIGN_ERROR", "message": "signature"}, 401)
-        with sim.lock:
-            sim.settle_due()
-            result = wechat.submit(sim, json.loads(body or "{}"))
-        return await answer(result)
+    def refunds(api: ModuleType) -> Callable[[Request], Awaitable[Response]]:
+        """POST a refund to an asynchronous provider (``api``: the wechat or bank module)."""
 
-    async def wechat_query(request: Request) -> Response:
-        if not wechat.auth_ok(sim, request, ""):
-            return _json({"code": "SIGN_ERROR", "message": "signature"}, 401)
-        no = request.path_params["no"]
-        with sim.lock:
-            sim.settle_due()
-            if sim.draw("query_error"):
-                sim.log(no, "query:5xx")
-                return _json({"code": "SYSTEM_ERROR"}, 500)
-            rec = sim.refunds.get(no)
-            sim.log(no, f"query:{rec['status'] if rec else 'none'}")
-            if rec is None:
-                return _json({"code": "RESOURCE_NOT_EXISTS", "message": "no such refund"}, 404)
-            return _json(wechat.view(rec))
+        async def submit(request: Request) -> Response:
+            body = (await request.body()).decode()
+            if not api.auth_ok(sim, request, body):
+                return _json(api.ERRORS["bad_signature"][1], 401)
+            with sim.lock:
+                sim.settle_due()
+                result = api.submit(sim, json.loads(body or "{}"))
+            return await answer(result)
 
-    async def bank_refunds(request: Request) -> Response:
-        body = (await request.body()).decode()
-        if not bank.auth_ok(sim, request, body):
-            return _json({"code": "BAD_SIGNATURE"}, 401)
-        with sim.lock:
-            sim.settle_due()
-            result = bank.submit(sim, json.loads(body or "{}"))
-        return await answer(result)
+        return submit
 
-    async def bank_query(request: Request) -> Response:
-        if not bank.auth_ok(sim, request, ""):
-            return _json({"code": "BAD_SIGNATURE"}, 401)
-        no = request.path_params["no"]
-        with sim.lock:
-            sim.settle_due()
-            if sim.draw("query_error"):
-                sim.log(no, "query:5xx")
-                return _json({"code": "UNAVAILABLE"}, 503)
-            rec = sim.refunds.get(no)
-            sim.log(no, f"query:{rec['status'] if rec else 'none'}")
-            if rec is None:
-                return _json({"code": "NOT_FOUND"}, 404)
-            return _json(bank.view(rec))
+    def query(api: ModuleType) -> Callable[[Request], Awaitable[Response]]:
+        """GET one refund by number from an asynchronous provider."""
+
+        async def look_up(request: Request) -> Response:
+            if not api.auth_ok(sim, request, ""):
+                return _json(api.ERRORS["bad_signature"][1], 401)
+            with sim.lock:
+                sim.settle_due()
+                result = _look_up(sim, api, request.path_params["no"])
+            return await answer(result)
+
+        return look_up
 
     async def admin_config(request: Request) -> Response:
         with sim.lock:
@@ -139,10 +128,10 @@ def build_app(sim: Sim) -> Starlette:
     return Starlette(
         routes=[
             Route("/alipay/gateway.do", alipay_gateway, methods=["POST"]),
-            Route("/v3/refund/domestic/refunds", wechat_refunds, methods=["POST"]),
-            Route("/v3/refund/domestic/refunds/{no}", wechat_query, methods=["GET"]),
-            Route("/bank/v1/refunds", bank_refunds, methods=["POST"]),
-            Route("/bank/v1/refunds/{no}", bank_query, methods=["GET"]),
+            Route("/v3/refund/domestic/refunds", refunds(wechat), methods=["POST"]),
+            Route("/v3/refund/domestic/refunds/{no}", query(wechat), methods=["GET"]),
+            Route("/bank/v1/refunds", refunds(bank), methods=["POST"]),
+            Route("/bank/v1/refunds/{no}", query(bank), methods=["GET"]),
             Route("/admin/config", admin_config, methods=["GET", "POST"]),
             Route("/admin/reset", admin_reset, methods=["POST"]),
             Route("/admin/refunds", admin_refunds, methods=["GET"]),

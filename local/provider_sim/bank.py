@@ -8,7 +8,16 @@ from typing import Any
 from cancelflow.refunds import signing
 from starlette.requests import Request
 
-from local.provider_sim.books import Answer, Sim
+from local.provider_sim.books import Answer, Sim, submit_async
+
+ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
+    "error_5xx": (503, {"code": "UNAVAILABLE"}),
+    "insufficient_balance": (402, {"code": "INSUFFICIENT_FUNDS"}),
+    "unknown_result": (500, {"code": "INTERNAL"}),
+    "query_error": (503, {"code": "UNAVAILABLE"}),
+    "not_found": (404, {"code": "NOT_FOUND"}),
+    "bad_signature": (401, {"code": "BAD_SIGNATURE"}),
+}
 
 
 def auth_ok(sim: Sim, request: Request, body: str) -> bool:
@@ -43,18 +52,4 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
             sim.start_async(rec)
         sim.log(no, "submit:repeat")
         return 202, view(rec)
-    fault = sim.draw("timeout", "error_5xx", "unknown_result", "insufficient_balance")
-    sim.log(no, f"submit:{fault or 'ok'}")
-    if fault == "error_5xx":
-        return 503, {"code": "UNAVAILABLE"}
-    if fault == "insufficient_balance":
-        return 402, {"code": "INSUFFICIENT_FUNDS"}
-    if fault == "timeout" and sim.rng.random() < 0.5:
-        return None
-    rec = sim.new_record("bank_card", no, trade, amount)
-    sim.start_async(rec)
-    if fault == "timeout":
-        return None
-    if fault == "unknown_result":
-        return 500, {"code": "INTERNAL"}
-    return 202, view(rec)
+    return submit_async(sim, "bank_card", (no, trade, amount), ERRORS, lambda rec: (202, view(rec)))

@@ -8,7 +8,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -221,3 +221,30 @@ class Sim:
             key = self.creds["bank_card"]["key"]
             headers = {"X-Timestamp": ts, "X-Signature": signing.sign(key, signing.wechat_message(ts, body))}
         return {"refund_no": rec["refund_no"], "provider": cb["provider"], "headers": headers, "body": body}
+
+
+def submit_async(
+    sim: Sim,
+    provider: str,
+    refund: tuple[str, str, int],
+    errors: Mapping[str, tuple[int, dict[str, Any]]],
+    accepted: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]],
+) -> Answer:
+    """A new refund number (no, trade, amount) at an asynchronous provider (WeChat, bank): at most
+    one fault, drawn in order; a timeout acts half the time, then answers late either way;
+    ``errors`` holds the provider's answers for ``error_5xx``, ``insufficient_balance`` and
+    ``unknown_result`` (which acts, then answers the error)."""
+    no, trade, amount = refund
+    fault = sim.draw("timeout", "error_5xx", "unknown_result", "insufficient_balance")
+    sim.log(no, f"submit:{fault or 'ok'}")
+    if fault in ("error_5xx", "insufficient_balance"):
+        return errors[fault]
+    if fault == "timeout" and sim.rng.random() < 0.5:
+        return None
+    rec = sim.new_record(provider, no, trade, amount)
+    sim.start_async(rec)
+    if fault == "timeout":
+        return None
+    if fault == "unknown_result":
+        return errors[fault]
+    return accepted(rec)

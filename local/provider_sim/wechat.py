@@ -8,7 +8,17 @@ from typing import Any
 from cancelflow.refunds import signing
 from starlette.requests import Request
 
-from local.provider_sim.books import Answer, Sim
+from local.provider_sim.books import Answer, Sim, submit_async
+
+_SYSTEM_ERROR = (500, {"code": "SYSTEM_ERROR", "message": "system error"})
+ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
+    "error_5xx": _SYSTEM_ERROR,
+    "insufficient_balance": (403, {"code": "NOT_ENOUGH", "message": "merchant balance not enough"}),
+    "unknown_result": _SYSTEM_ERROR,
+    "query_error": (500, {"code": "SYSTEM_ERROR"}),
+    "not_found": (404, {"code": "RESOURCE_NOT_EXISTS", "message": "no such refund"}),
+    "bad_signature": (401, {"code": "SIGN_ERROR", "message": "signature"}),
+}
 
 
 def auth_ok(sim: Sim, request: Request, body: str) -> bool:
@@ -52,18 +62,4 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
     if refund <= 0 or (total and sim.trade_refunded.get(trade, 0) + refund > total):
         sim.log(no, "submit:invalid")
         return 400, {"code": "INVALID_REQUEST", "message": "refund exceeds the trade's refundable amount"}
-    fault = sim.draw("timeout", "error_5xx", "unknown_result", "insufficient_balance")
-    sim.log(no, f"submit:{fault or 'ok'}")
-    if fault == "error_5xx":
-        return 500, {"code": "SYSTEM_ERROR", "message": "system error"}
-    if fault == "insufficient_balance":
-        return 403, {"code": "NOT_ENOUGH", "message": "merchant balance not enough"}
-    if fault == "timeout" and sim.rng.random() < 0.5:
-        return None
-    rec = sim.new_record("wechat_pay", no, trade, refund)
-    sim.start_async(rec)
-    if fault == "timeout":
-        return None
-    if fault == "unknown_result":
-        return 500, {"code": "SYSTEM_ERROR", "message": "system error"}
-    return 200, view(rec)
+    return submit_async(sim, "wechat_pay", (no, trade, refund), ERRORS, lambda rec: (200, view(rec)))
