@@ -1,0 +1,188 @@
+// The lists: the review queue, the senior reviewers' appeals, support's overdue refunds.
+
+import { h } from "../lib/dom.js";
+import { money, t, tCode, time } from "../lib/i18n.js";
+import { claimNext, retryRefund } from "../ui/actions.js";
+import { refresh } from "../ui/routing.js";
+import { isReviewer, state } from "../ui/state.js";
+import { badge, countdown, slaCell, statusText, taskBadges } from "../ui/widgets.js";
+import { renderMain } from "./shell.js";
+
+function taskTable(tasks, captionKey, extraColumn) {
+  if (!tasks.length) return h("p", { class: "empty" }, t("queue.empty"));
+  const head = ["col.priority", "col.task", "col.reason", "col.amount", "col.risk", "col.sla", "col.status"];
+  if (extraColumn) head.splice(2, 0, extraColumn.key);
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "tasks" },
+      h("caption", { class: "sr-only" }, t(captionKey)),
+      h("thead", {}, h("tr", {}, ...head.map((k) => h("th", { scope: "col" }, t(k))))),
+      h(
+        "tbody",
+        {},
+        ...tasks.map((task, i) => {
+          const cells = [
+            h("td", { "data-label": t("col.priority") }, h("span", { class: "rank" }, String(i + 1)), " ", ...taskBadges(task, false)),
+            h(
+              "td",
+              { "data-label": t("col.task") },
+              h(
+                "a",
+                { href: `#/task/${encodeURIComponent(task.id)}`, class: "task-link", dataset: { focusKey: `task-${task.id}` } },
+                task.id,
+              ),
+              h("div", { class: "sub" }, tCode("action", task.action), " · ", task.orderId),
+            ),
+            h("td", { "data-label": t("col.reason") }, tCode("reason", task.reason)),
+            h("td", { "data-label": t("col.amount"), class: "num" }, money(task.amount)),
+            h(
+              "td",
+              { "data-label": t("col.risk") },
+              task.strict || task.risk.flagged
+                ? badge("badge.high_risk", "risk")
+                : h("span", { class: "muted" }, t("risk.normal")),
+            ),
+            h("td", { "data-label": t("col.sla") }, slaCell(task)),
+            h("td", { "data-label": t("col.status") }, statusText(task)),
+          ];
+          if (extraColumn) cells.splice(2, 0, h("td", { "data-label": t(extraColumn.key) }, extraColumn.value(task)));
+          return h("tr", { dataset: { taskId: task.id } }, ...cells);
+        }),
+      ),
+    ),
+  );
+}
+
+function claimButton() {
+  return isReviewer()
+    ? h(
+        "button",
+        { type: "button", class: "primary", id: "claim-next", onclick: claimNext, "aria-keyshortcuts": "N", dataset: { focusKey: "claim-next" } },
+        t("queue.claim_next"),
+        " ",
+        h("kbd", { "aria-hidden": "true" }, "N"),
+      )
+    : null;
+}
+
+function updatedLine() {
+  return h(
+    "span",
+    { class: "muted updated" },
+    state.loadedAt ? t("queue.updated", { time: time(new Date(state.loadedAt).toISOString()) }) : t("queue.loading"),
+  );
+}
+
+export function queueView() {
+  const select = h(
+    "select",
+    {
+      id: "status-filter",
+      dataset: { focusKey: "status-filter" },
+      onchange: (e) => {
+        state.status = e.target.value;
+        state.tasks = [];
+        state.loadedAt = null;
+        renderMain();
+        refresh();
+      },
+    },
+    ...["open", "claimed", "waiting_customer", "decided"].map((s) =>
+      h("option", { value: s, selected: s === state.status }, tCode("status", s)),
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "queue-title" },
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h1", { id: "queue-title" }, t("queue.title")),
+      h("label", { for: "status-filter" }, t("queue.filter")),
+      select,
+      claimButton(),
+      updatedLine(),
+    ),
+    h("p", { class: "muted" }, t(state.status === "open" ? "queue.order_note" : "queue.other_note")),
+    taskTable(state.tasks, "queue.caption"),
+  );
+}
+
+export function appealsView() {
+  return h(
+    "section",
+    { "aria-labelledby": "appeals-title" },
+    h("div", { class: "toolbar" }, h("h1", { id: "appeals-title" }, t("appeals.title")), claimButton(), updatedLine()),
+    h("p", { class: "muted" }, t("appeals.intro")),
+    taskTable(state.appeals, "appeals.caption", { key: "col.rejected_by", value: (x) => x.rejectedBy || "—" }),
+  );
+}
+
+export function refundsView() {
+  const rows = state.refunds;
+  return h(
+    "section",
+    { "aria-labelledby": "refunds-title" },
+    h("div", { class: "toolbar" }, h("h1", { id: "refunds-title" }, t("refunds.title")), updatedLine()),
+    h("p", { class: "muted" }, t("refunds.intro")),
+    !rows.length
+      ? h("p", { class: "empty" }, t("refunds.empty"))
+      : h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "refunds" },
+            h("caption", { class: "sr-only" }, t("refunds.caption")),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ...["col.refund", "col.amount", "col.channel", "col.status", "col.sla", "col.attempts", "col.last_error", "col.action"].map(
+                  (k) => h("th", { scope: "col" }, t(k)),
+                ),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              ...rows.map((r) =>
+                h(
+                  "tr",
+                  { dataset: { refundId: r.id } },
+                  h("td", { "data-label": t("col.refund") }, r.id, h("div", { class: "sub" }, r.orderId)),
+                  h("td", { "data-label": t("col.amount"), class: "num" }, money(r.amount)),
+                  h("td", { "data-label": t("col.channel") }, tCode("channel", r.channel)),
+                  h("td", { "data-label": t("col.status") }, tCode("refund_status", r.status)),
+                  h("td", { "data-label": t("col.sla") }, countdown(r.slaDue, "refund_sla")),
+                  h("td", { "data-label": t("col.attempts"), class: "num" }, String(r.attempts)),
+                  h("td", { "data-label": t("col.last_error") }, r.lastError || r.providerStatus || "—"),
+                  h(
+                    "td",
+                    { "data-label": t("col.action") },
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "retry",
+                        disabled: !r.retryable,
+                        "aria-label": t("refunds.retry_label", { id: r.id }),
+                        title: r.retryable ? null : t("refunds.not_retryable"),
+                        dataset: { focusKey: `retry-${r.id}` },
+                        onclick: () => retryRefund(r),
+                      },
+                      t("refunds.retry"),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
