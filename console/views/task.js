@@ -7,6 +7,11 @@ import { decide, release } from "../ui/actions.js";
 import { mine, state } from "../ui/state.js";
 import { badge, countdown, dl, slaCell, taskBadges } from "../ui/widgets.js";
 
+// A titled panel of the task page (the heading labels the section for screen readers).
+function panel(id, titleKey, ...content) {
+  return h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, t(titleKey)), ...content);
+}
+
 export function leaseBanner(task) {
   if (mine(task)) {
     return h("p", { class: "lease mine" }, t("task.lease_mine"), " ", countdown(task.leaseUntil, "lease"));
@@ -48,10 +53,7 @@ export function taskView() {
       h(
         "div",
         { class: "facts-col" },
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "req-h" },
-          h("h2", { id: "req-h" }, t("task.request")),
+        panel("req-h", "task.request",
           dl([
             ["field.reason", tCode("reason", task.reason)],
             ["field.description", task.description || "—"],
@@ -67,10 +69,7 @@ export function taskView() {
             ...task.answers.map((a) => ["field.answer", `${time(a.at)} · ${a.text}`]),
           ]),
         ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "order-h" },
-          h("h2", { id: "order-h" }, t("task.order")),
+        panel("order-h", "task.order",
           o
             ? dl([
                 ["field.order_id", o.id],
@@ -90,10 +89,7 @@ export function taskView() {
                 ["field.order_amount", money(task.orderAmount)],
               ]),
         ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "cust-h" },
-          h("h2", { id: "cust-h" }, t("task.customer")),
+        panel("cust-h", "task.customer",
           dl([
             ["field.customer", task.customerId],
             [
@@ -115,10 +111,7 @@ export function taskView() {
               )
             : null,
         ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "ev-h" },
-          h("h2", { id: "ev-h" }, t("task.evidence")),
+        panel("ev-h", "task.evidence",
           d.evidence.length
             ? h(
                 "ul",
@@ -140,10 +133,7 @@ export function taskView() {
               )
             : h("p", { class: "muted" }, t("task.no_evidence")),
         ),
-        h(
-          "section",
-          { class: "panel", "aria-labelledby": "tl-h" },
-          h("h2", { id: "tl-h" }, t("task.timeline")),
+        panel("tl-h", "task.timeline",
           d.timeline.length
             ? h(
                 "ol",
