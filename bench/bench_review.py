@@ -41,7 +41,7 @@ def _requests(fill: Callable[[int], None]) -> list[tuple[str, str, str]]:
     )
     assert out["outcome"] == "approved"
     return [
-        ("claim-next, a task's first claim", "Query + UpdateItem", " + ".join(first)),
+        ("claim-next, a task's first claim", "Query + TransactWriteItems", " + ".join(first)),
         ("claim-next, a re-claim", "Query + UpdateItem", " + ".join(again)),
         ("approve a paid order's request", "TransactWriteItems + SendMessage", " + ".join(approve)),
     ]

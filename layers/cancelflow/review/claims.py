@@ -1,8 +1,9 @@
 """Claiming (a lease) and giving back. DOMAIN.md, "Claiming": two reviewers never decide the
 same task; an expired lease returns the task to the pool.
 
-claim-next is one Query of the open pool in priority order plus one conditional UpdateItem
-(the floor). A reviewer who loses a race tries another candidate of the same page, and after a
+claim-next is one Query of the open pool in priority order plus one conditional write (the
+floor): an UpdateItem, or for a task's first claim a transaction that also puts the timeline
+entry. A reviewer who loses a race tries another candidate of the same page, and after a
 few losses reads the pool again, so 50 reviewers over 20 tasks cost few extra requests.
 Leases are reviewer-internal: they are kept on the task (holder, until, claims count,
 first_response_at), and only the first claim goes on the customer's timeline.
@@ -30,47 +31,55 @@ MAX_LOSSES = 3  # lost races on one page before reading the pool again
 MAX_ROUNDS = 20  # pages read at most, so a claim always answers
 
 
+_LEASE = (
+    "SET lease_holder = :me, lease_until = :until, last_claimed_at = :now, "
+    "version = version + :one, claims = claims + :one, "
+    "first_response_at = if_not_exists(first_response_at, :now)"
+)
+
+
 def _lease(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -> ddb.Item | None:
-    """One conditional UpdateItem: the lease, or None when someone else was faster."""
+    """The lease, or None when someone else was faster; decided against the stored task: still
+    open and nobody's live lease."""
     cond, vals = tasks.claimable_filter(reviewer)
+    values = {
+        **vals,
+        ":me": reviewer.id,
+        ":until": iso(until),
+        ":now": iso(now),
+        ":one": 1,
+        ":open": tasks.OPEN,
+    }
+    update = {
+        "Key": tasks.task_key(task["task_id"]),
+        "UpdateExpression": _LEASE,
+        "ConditionExpression": f"#s = :open AND {cond}",
+        "ExpressionAttributeNames": {"#s": "status"},
+    }
+    if "first_response_at" not in task:
+        return _first_lease(task, reviewer, now, update, values)
     try:
         r = aws.dynamodb().update_item(
             TableName=ddb.table(),
-            Key=tasks.task_key(task["task_id"]),
-            UpdateExpression=(
-                "SET lease_holder = :me, lease_until = :until, last_claimed_at = :now, "
-                "version = version + :one, claims = claims + :one, "
-                "first_response_at = if_not_exists(first_response_at, :now)"
-            ),
-            # decided against the stored task: still open and nobody's live lease
-            ConditionExpression=f"#s = :open AND {cond}",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=ddb.values(
-                {
-                    **vals,
-                    ":me": reviewer.id,
-                    ":until": iso(until),
-                    ":now": iso(now),
-                    ":one": 1,
-                    ":open": tasks.OPEN,
-                }
-            ),
+            **update,
+            ExpressionAttributeValues=ddb.values(values),
             ReturnValues="ALL_NEW",
         )
     except Exception as e:
         if ddb.is_conditional_failure(e):
             return None
         raise
-    leased = ddb.from_item(r["Attributes"])
-    if leased.get("first_response_at") == iso(now) and int(leased["claims"]) == 1:
-        _first_response_entry(leased, reviewer, now)
-    return leased
+    return ddb.from_item(r["Attributes"])
 
 
-def _first_response_entry(task: ddb.Item, reviewer: Reviewer, now: datetime) -> None:
-    """The customer's timeline shows when a reviewer first took the request up. Only the first
-    claim: later leases are reviewer-internal churn, kept on the task (claims, last_claimed_at).
-    Written after the lease (idempotent key), so a claim stays one conditional write."""
+def _first_lease(
+    task: ddb.Item, reviewer: Reviewer, now: datetime, update: dict[str, Any], values: dict[str, Any]
+) -> ddb.Item | None:
+    """The first claim of a task and its entry on the customer's timeline (when a reviewer first
+    took the request up), in one transaction. Later leases are reviewer-internal churn, kept on
+    the task (claims, last_claimed_at). The candidate came from the index, so the write is also
+    conditioned on its version: the result is then exactly the candidate plus the lease, without
+    a read after the write; a stale candidate counts as a lost race."""
     entry = history.entry_put(
         task["order_id"],
         at=now,
@@ -79,12 +88,27 @@ def _first_response_entry(task: ddb.Item, reviewer: Reviewer, now: datetime) -> 
         actor=Actor.REVIEWER.value,
         actor_id=reviewer.id,
         detail={"task_id": task["task_id"], "first_response_due": task.get("first_response_due")},
-    )["Put"]
+    )
+    versioned = {
+        **update,
+        "ConditionExpression": f"{update['ConditionExpression']} AND version = :v",
+        "ExpressionAttributeValues": ddb.values({**values, ":v": int(task["version"])}),
+    }
     try:
-        aws.dynamodb().put_item(TableName=ddb.table(), **entry)
-    except Exception as e:
-        if not ddb.is_conditional_failure(e):
-            raise
+        ddb.transact([{"Update": versioned}, entry])
+    except ddb.TransactionFailed as e:
+        if any(r in ddb.LOST_RACE for r in e.reasons):
+            return None
+        raise
+    return {
+        **task,
+        "lease_holder": reviewer.id,
+        "lease_until": values[":until"],
+        "last_claimed_at": values[":now"],
+        "first_response_at": values[":now"],
+        "version": int(task["version"]) + 1,
+        "claims": int(task["claims"]) + 1,
+    }
 
 
 def claim_next(reviewer: Reviewer, now: datetime) -> ddb.Item:
