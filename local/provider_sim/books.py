@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cancelflow.clock import iso
-from cancelflow.domain.calendar import add_business_days
 from cancelflow.refunds import signing
 from cancelflow.settings import get_settings
 
@@ -121,8 +120,8 @@ class Sim:
         """Accepted for asynchronous settlement (WeChat, bank)."""
         now = self.now()
         if rec["provider"] == "bank_card":
-            due = add_business_days(
-                now, int(self.config["bank_settle_days"]), get_settings().policies.holidays
+            due = get_settings().policies.calendar.add_business_days(
+                now, int(self.config["bank_settle_days"])
             )
             rec["status"] = "ACCEPTED"
         else:

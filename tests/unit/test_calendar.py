@@ -1,17 +1,23 @@
 """Business days in China Standard Time with a holiday calendar (DOMAIN.md, "Time").
 
-GIVEN UTC instants WHEN business days are added THEN weekends, holidays and the CST date (not
-the UTC date) decide, and the time of day is kept.
+GIVEN UTC instants WHEN business days are added THEN weekends, holidays, make-up working days
+(调休) and the CST date (not the UTC date) decide, and the time of day is kept.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from cancelflow.domain.calendar import add_business_days, cst_display, is_business_day, to_cst
+import pytest
+from cancelflow.domain.calendar import BusinessCalendar, cst_display, to_cst
+from cancelflow.domain.policy import build_policy_book
 
 # National Day 2026: Thursday 1 October to Wednesday 7 October.
 NATIONAL_DAY = tuple(date(2026, 10, 1) + timedelta(days=i) for i in range(7))
+PLAIN = BusinessCalendar()
+HOLIDAYS = BusinessCalendar(holidays=frozenset(NATIONAL_DAY))
+add_business_days = PLAIN.add_business_days
+is_business_day = PLAIN.is_business_day
 
 
 def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
@@ -28,7 +34,7 @@ def test_weekends_and_holidays_are_not_business_days() -> None:
     assert is_business_day(date(2026, 11, 27))  # Friday
     assert not is_business_day(date(2026, 11, 28))  # Saturday
     assert not is_business_day(date(2026, 11, 29))  # Sunday
-    assert not is_business_day(date(2026, 10, 1), NATIONAL_DAY)  # a Thursday holiday
+    assert not HOLIDAYS.is_business_day(date(2026, 10, 1))  # a Thursday holiday
     assert is_business_day(date(2026, 10, 1))
 
 
@@ -57,5 +63,25 @@ def test_holiday_calendar_over_national_day() -> None:
     National Day week THEN it is due Monday 12 October (1–7 Oct holidays, 10–11 Oct a weekend)."""
     start = cst(2026, 9, 30, 16)
     assert add_business_days(start, 3) == cst(2026, 10, 5, 16)  # without the calendar
-    assert add_business_days(start, 3, NATIONAL_DAY) == cst(2026, 10, 12, 16)
-    assert add_business_days(cst(2026, 10, 3, 12), 1, NATIONAL_DAY) == cst(2026, 10, 9, 9)
+    assert HOLIDAYS.add_business_days(start, 3) == cst(2026, 10, 12, 16)
+    assert HOLIDAYS.add_business_days(cst(2026, 10, 3, 12), 1) == cst(2026, 10, 9, 9)
+
+
+def test_a_make_up_working_day_counts() -> None:
+    """GIVEN National Day with Saturday 10 October worked instead (调休) WHEN 3 business days are
+    added from Wednesday 30 September THEN Thursday 8, Friday 9 and Saturday 10 October count."""
+    worked = BusinessCalendar(holidays=frozenset(NATIONAL_DAY), workdays=frozenset({date(2026, 10, 10)}))
+    assert worked.is_business_day(date(2026, 10, 10))
+    assert not worked.is_business_day(date(2026, 10, 11))
+    assert worked.add_business_days(cst(2026, 9, 30, 16), 3) == cst(2026, 10, 10, 16)
+
+
+def test_the_policy_book_carries_the_calendar() -> None:
+    """GIVEN holidays and workdays in the overrides THEN the book's calendar has both, and a
+    weekday named as a workday, or a day that is both, is refused."""
+    book = build_policy_book({"holidays": ["2026-10-01"], "workdays": ["2026-10-10"]})
+    assert book.calendar == BusinessCalendar(frozenset({date(2026, 10, 1)}), frozenset({date(2026, 10, 10)}))
+    with pytest.raises(ValueError, match="weekend"):
+        build_policy_book({"workdays": ["2026-10-09"]})  # a Friday
+    with pytest.raises(ValueError, match="both"):
+        build_policy_book({"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from cancelflow.domain.calendar import BusinessCalendar
 from cancelflow.domain.policy import RefundSla, build_policy_book
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.settings import get_settings, reset_settings
 
 T = ProductType
+PLAIN = BusinessCalendar()
 
 
 def test_defaults_are_those_of_the_domain() -> None:
@@ -143,10 +145,12 @@ def test_refund_sla_by_minutes_and_by_business_days() -> None:
     """GIVEN a start on Friday 10:00 CST THEN 60 min -> 11:00; 1/3 business days -> Mon/Wed 10:00."""
     start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     minutes = RefundSla(sla_minutes=60)
-    assert minutes.expected_by(start, ()) == start
-    assert minutes.due_by(start, ()) == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    assert minutes.expected_by(start, PLAIN) == start
+    assert minutes.due_by(start, PLAIN) == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
     bank = RefundSla(expected_business_days=1, sla_business_days=3)
-    assert bank.expected_by(start, ()) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    assert bank.due_by(start, ()) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    assert bank.expected_by(start, PLAIN) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert bank.due_by(start, PLAIN) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
     # a holiday on Monday moves both by a day
-    assert bank.due_by(start, (date(2026, 11, 30),)) == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    assert bank.due_by(start, BusinessCalendar(holidays=frozenset({date(2026, 11, 30)}))) == datetime(
+        2026, 12, 3, 2, 0, tzinfo=UTC
+    )

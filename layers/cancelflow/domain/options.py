@@ -107,12 +107,12 @@ def _refund_eta(
     out = []
     for ch in channels:
         sla = policy.refund_sla[ch]
-        expected = sla.expected_by(start, book.holidays)
+        expected = sla.expected_by(start, book.calendar)
         out.append(
             RefundEta(
                 channel=ch,
                 expected_by=expected,
-                due_by=sla.due_by(start, book.holidays),
+                due_by=sla.due_by(start, book.calendar),
                 expected_by_cst=cst_display(expected),
             )
         )

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from cancelflow.domain.calendar import add_business_days
+from cancelflow.domain.calendar import BusinessCalendar
 from cancelflow.domain.products import Channel, ProductType
 
 NonNegative = Annotated[int, Meta(ge=0)]
@@ -40,14 +40,14 @@ class RefundSla:
         if (self.sla_minutes is None) == (self.sla_business_days is None):
             raise ValueError("give exactly one of sla_minutes and sla_business_days")
 
-    def expected_by(self, start: datetime, holidays: tuple[date, ...]) -> datetime:
+    def expected_by(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.expected_business_days is not None:
-            return add_business_days(start, self.expected_business_days, holidays)
+            return calendar.add_business_days(start, self.expected_business_days)
         return start + timedelta(minutes=self.expected_minutes)
 
-    def due_by(self, start: datetime, holidays: tuple[date, ...]) -> datetime:
+    def due_by(self, start: datetime, calendar: BusinessCalendar) -> datetime:
         if self.sla_business_days is not None:
-            return add_business_days(start, self.sla_business_days, holidays)
+            return calendar.add_business_days(start, self.sla_business_days)
         assert self.sla_minutes is not None
         return start + timedelta(minutes=self.sla_minutes)
 
@@ -107,12 +107,24 @@ class RiskRules:
 
 @dataclass(frozen=True)
 class PolicyBook:
-    """Every product type's policy, the risk rules and the holiday calendar."""
+    """Every product type's policy, the risk rules and the business calendar: public holidays
+    and the weekend days worked instead (调休), as the State Council publishes them each year."""
 
     policies: dict[ProductType, CancellationPolicy]
     risk: RiskRules = field(default_factory=RiskRules)
     holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()  # make-up working days: Saturdays or Sundays only
     review_lease_minutes: Annotated[int, Meta(ge=1, le=120)] = 10
+
+    def __post_init__(self) -> None:
+        if weekdays := sorted(d.isoformat() for d in self.workdays if d.weekday() < 5):
+            raise ValueError(f"workdays are weekend days worked instead of a holiday, not {weekdays}")
+        if both := sorted(d.isoformat() for d in set(self.workdays) & set(self.holidays)):
+            raise ValueError(f"days both holidays and workdays: {both}")
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(frozenset(self.holidays), frozenset(self.workdays))
 
     def for_type(self, product_type: ProductType) -> CancellationPolicy:
         return self.policies[product_type]
@@ -159,7 +171,11 @@ def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBo
     if not isinstance(overrides or {}, dict):
         raise ValueError("policy overrides must be an object")
     overrides = dict(overrides or {})
-    top = {k: overrides.pop(k) for k in ("risk", "holidays", "review_lease_minutes") if k in overrides}
+    top = {
+        k: overrides.pop(k)
+        for k in ("risk", "holidays", "workdays", "review_lease_minutes")
+        if k in overrides
+    }
     unknown = set(overrides) - {t.value for t in ProductType}
     if unknown:
         raise ValueError(f"unknown product types in policy overrides: {sorted(unknown)}")

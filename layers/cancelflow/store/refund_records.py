@@ -49,7 +49,7 @@ def new_refund_put(
     refund_id = new_id("rf")
     channel = refund_channel(order, refund_to)
     policy = s.policies.for_type(order.product_type)
-    due = policy.refund_sla[channel].due_by(now, s.policies.holidays)
+    due = policy.refund_sla[channel].due_by(now, s.policies.calendar)
     created = iso(now)
     item = {
         "pk": keys.refund_pk(refund_id),

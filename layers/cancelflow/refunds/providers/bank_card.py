@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import parse
-from cancelflow.domain.calendar import add_business_days
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import answers, http
@@ -90,7 +89,7 @@ class BankCard:
         """At the bank's expected settlement, else one business day on (China time, holidays)."""
         if result.settle_at is not None and result.settle_at > now:
             return result.settle_at
-        return add_business_days(now, 1, get_settings().policies.holidays)
+        return get_settings().policies.calendar.add_business_days(now, 1)
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
         h = {k.lower(): v for k, v in headers.items()}
