@@ -32,7 +32,7 @@ FLOORS: dict[str, tuple[int, str]] = {
     ),
     "confirm payment": (
         1,
-        "payment-id read (idempotency: a replay must answer without writing) + order read (amount, "
+        "one BatchGetItem (the payment id: a replay must answer without writing; the order: amount, "
         "deadline) + 1 transaction; one conditional transaction could do it all: floor 1",
     ),
     "start delivery": (1, "order read (status, hold, to give a precise refusal) + 1 transaction"),
@@ -50,8 +50,8 @@ FLOORS: dict[str, tuple[int, str]] = {
     "expire (sweep hands the order)": (1, "the due index projects the whole order: 1 transaction"),
     "late payment (after expiry)": (
         2,
-        "payment-id read + order read + 1 transaction (refund record, payment record, history); "
-        "floor: read the order + 1 transaction",
+        "one BatchGetItem (payment id + order) + 1 transaction (refund record, payment record, "
+        "history): the floor",
     ),
 }
 

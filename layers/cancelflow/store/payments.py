@@ -16,7 +16,8 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, keys, refund_records
-from cancelflow.store.orders import Change, expire_order, not_due, require_order, run
+from cancelflow.store.codec import decode
+from cancelflow.store.orders import Change, expire_order, not_due, run
 
 
 @dataclass(frozen=True)
@@ -64,15 +65,18 @@ def confirm_payment(
     applied (order cancelled, expired, already paid by another payment, or not the order's
     amount) is recorded and refunded in full, automatically: money that arrived is never
     refused or lost in silence."""
+    payment_key, order_key = (keys.payment_pk(payment_id), "PAYMENT"), (keys.order_pk(order_id), keys.ORDER)
     for _attempt in range(3):
-        seen = ddb.get(keys.payment_pk(payment_id), "PAYMENT")
+        # One read for both: the payment id (a replay answers without writing) and the order.
+        found = ddb.batch_get([payment_key, order_key])
+        seen = found.get(payment_key)
+        if seen is not None and seen["order_id"] != order_id:
+            raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id})
+        if order_key not in found:
+            raise DomainError("ORDER_NOT_FOUND", {"order_id": order_id})
+        order = decode(Order, found[order_key])
         if seen is not None:
-            if seen["order_id"] != order_id:
-                raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id})
-            return PaymentResult(
-                require_order(order_id), seen["outcome"] == "applied", seen.get("refund_id"), True
-            )
-        order = require_order(order_id)
+            return PaymentResult(order, seen["outcome"] == "applied", seen.get("refund_id"), True)
         try:
             if order.is_overdue_unpaid(now):
                 expire_order(order, now)  # expired on every path, even before the sweep
