@@ -15,8 +15,7 @@ from typing import Any
 from cancelflow.clock import iso
 from cancelflow.refunds.model import Refund, RefundStatus
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, history, keys
-from cancelflow.store.codec import plain
+from cancelflow.store import ddb, history, keys, refund_records
 
 S = RefundStatus
 
@@ -43,9 +42,7 @@ EVENTS: dict[RefundStatus, str] = {
     S.NEEDS_CUSTOMER_ACTION: "refund.needs_customer_action",
 }
 
-# States a sweep looks for by time: their by-status sort key is the next attempt time, so
-# "due now" is one range query per shard (status_sk <= now).
-_TIMED = frozenset({S.PENDING, S.FAILED, S.PROCESSING})
+_TIMED = frozenset(RefundStatus(s) for s in refund_records.TIMED)  # sorted by next attempt
 
 
 class StaleRefund(Exception):
@@ -66,14 +63,26 @@ def backoff(refund_id: str, failures: int) -> timedelta:
     return timedelta(seconds=round(base * jitter, 3))
 
 
-def status_key(
+def _status_entry(
     refund: Refund, status: RefundStatus, next_attempt_at: datetime, now: datetime
 ) -> dict[str, str]:
-    shard_no = keys.shard(refund.refund_id, get_settings().status_shards)
+    """The by-status index entry: waiting refunds sort by when they are next due, others by
+    when they got there."""
     at = next_attempt_at if status in _TIMED else now
+    return refund_records.status_attrs(refund.refund_id, status.value, iso(at))
+
+
+def _versioned_update(
+    refund: Refund, changes: dict[str, Any], remove: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The refund's update, only if it is still the status and version that was read."""
+    expr, names, vals = ddb.update_expression(changes, remove)
     return {
-        "status_pk": keys.status_pk("REFUND", status.value, shard_no),
-        "status_sk": f"{iso(at)}#{refund.refund_id}",
+        "Key": ddb.key(keys.refund_pk(refund.refund_id), "REFUND"),
+        "UpdateExpression": expr,
+        "ConditionExpression": "#cs = :cs AND #cv = :cv",
+        "ExpressionAttributeNames": names | {"#cs": "status", "#cv": "version"},
+        "ExpressionAttributeValues": ddb.values(vals | {":cs": refund.status.value, ":cv": refund.version}),
     }
 
 
@@ -96,25 +105,7 @@ def transition_ops(
     version = refund.version + 1
     changes: dict[str, Any] = {"status": to, "version": version, "updated_at": now, **(set_ or {})}
     next_at = changes.get("next_attempt_at", refund.next_attempt_at)
-    stored = {k: plain(v) for k, v in changes.items()} | status_key(refund, to, next_at, now)
-    names = {f"#a{i}": k for i, k in enumerate(stored)}
-    vals: dict[str, Any] = {f":a{i}": v for i, v in enumerate(stored.values())}
-    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(stored)))
-    if remove:
-        rnames = {f"#r{i}": k for i, k in enumerate(remove)}
-        names |= rnames
-        expr += " REMOVE " + ", ".join(rnames)
-    names |= {"#cs": "status", "#cv": "version"}
-    vals |= {":cs": refund.status.value, ":cv": refund.version}
-    update = {
-        "Update": {
-            "Key": ddb.key(keys.refund_pk(refund.refund_id), "REFUND"),
-            "UpdateExpression": expr,
-            "ConditionExpression": "#cs = :cs AND #cv = :cv",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": ddb.values(vals),
-        }
-    }
+    update = {"Update": _versioned_update(refund, changes | _status_entry(refund, to, next_at, now), remove)}
     entry = history.entry_put(
         refund.order_id,
         at=now,
@@ -148,7 +139,7 @@ def transition(refund: Refund, to: RefundStatus, **kw: Any) -> Refund:
     except ddb.TransactionFailed as e:
         # The update's condition, or the history entry of the same version already written
         # by whoever won: either way someone else moved the refund first.
-        if "ConditionalCheckFailed" in e.reasons:
+        if any(r in ddb.LOST_RACE for r in e.reasons):
             raise StaleRefund(refund.refund_id) from e
         raise
     return after
@@ -162,22 +153,13 @@ def touch(refund: Refund, now: datetime, **sets: Any) -> Refund:
 
     version = refund.version + 1
     changes: dict[str, Any] = {"version": version, "updated_at": now, **sets}
-    stored = {k: plain(v) for k, v in changes.items()}
-    if "next_attempt_at" in changes:
-        stored |= status_key(refund, refund.status, changes["next_attempt_at"], now)
+    index = (
+        _status_entry(refund, refund.status, changes["next_attempt_at"], now)
+        if "next_attempt_at" in changes
+        else {}
+    )
     try:
-        aws.dynamodb().update_item(
-            TableName=ddb.table(),
-            Key=ddb.key(keys.refund_pk(refund.refund_id), "REFUND"),
-            UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(stored))),
-            ConditionExpression="#cs = :cs AND #cv = :cv",
-            ExpressionAttributeNames={f"#a{i}": k for i, k in enumerate(stored)}
-            | {"#cs": "status", "#cv": "version"},
-            ExpressionAttributeValues=ddb.values(
-                {f":a{i}": v for i, v in enumerate(stored.values())}
-                | {":cs": refund.status.value, ":cv": refund.version}
-            ),
-        )
+        aws.dynamodb().update_item(TableName=ddb.table(), **_versioned_update(refund, changes | index))
     except Exception as e:
         if ddb.is_conditional_failure(e):
             raise StaleRefund(refund.refund_id) from e

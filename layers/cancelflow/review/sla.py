@@ -22,7 +22,7 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
 from cancelflow.messages import ReviewMessage
-from cancelflow.review import tasks, writes
+from cancelflow.review import tasks
 from cancelflow.review.supplement import NEED_INFO
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, requests
@@ -90,7 +90,7 @@ def _escalate_ops(task: ddb.Item, now: datetime) -> list[dict[str, Any]]:
         "version": version,
         **tasks.open_attrs(task["task_id"], URGENT, due, amount),
     }
-    expr, names, vals = writes.set_clause(sets)
+    expr, names, vals = ddb.update_expression(sets)
     return [
         {
             "Update": {

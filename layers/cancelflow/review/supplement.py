@@ -56,7 +56,7 @@ def answer(
         "updated_at": iso(now),
         **tasks.open_attrs(task_id, int(task["priority_class"]), decision_due, amount),
     }
-    expr, names, vals = writes.set_clause(task_sets)
+    expr, names, vals = ddb.update_expression(task_sets)
     task_op = {
         "Update": {
             "Key": tasks.task_key(task_id),

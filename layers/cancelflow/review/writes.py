@@ -12,14 +12,6 @@ from cancelflow.review import tasks
 from cancelflow.review.claims import holder_condition
 from cancelflow.review.tasks import Reviewer
 from cancelflow.store import ddb, history, keys, requests
-from cancelflow.store.codec import plain
-
-
-def set_clause(sets: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """``SET #a0 = :a0, …`` with its names and (plain) values."""
-    names = {f"#a{i}": k for i, k in enumerate(sets)}
-    vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
-    return "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))), names, vals
 
 
 def task_update(
@@ -31,9 +23,8 @@ def task_update(
     sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
     if park is not None:
         sets |= {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}
-    expr, names, set_vals = set_clause(sets)
-    if park is not None:
-        expr += " REMOVE lease_holder, lease_until"
+    ended = ("lease_holder", "lease_until") if park is not None else ()
+    expr, names, set_vals = ddb.update_expression(sets, ended)
     return {
         "Update": {
             "Key": tasks.task_key(task["task_id"]),
@@ -47,9 +38,7 @@ def task_update(
 
 def request_update(request: ddb.Item, sets: dict[str, Any], decided: bool) -> dict[str, Any]:
     """The request update, only while it is under review; a decided request leaves the due index."""
-    expr, names, vals = set_clause(sets)
-    if decided:
-        expr += " REMOVE due_pk, due_at"
+    expr, names, vals = ddb.update_expression(sets, ("due_pk", "due_at") if decided else ())
     return {
         "Update": {
             "Key": ddb.key(keys.order_pk(request["order_id"]), keys.request_sk(request["request_id"])),

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from cancelflow import aws
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
+from cancelflow.store.codec import plain
 
 Item = dict[str, Any]
+
+
+def update_expression(
+    sets: Mapping[str, Any], remove: Iterable[str] = ()
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``SET #a0 = :a0, … REMOVE #r0, …`` with its names and values (stored forms: ``plain``).
+    Every attribute goes through a placeholder, so reserved words (status, version) are safe."""
+    names = {f"#a{i}": k for i, k in enumerate(sets)}
+    vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
+    expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+    gone = {f"#r{i}": k for i, k in enumerate(remove)}
+    if gone:
+        expr += " REMOVE " + ", ".join(gone)
+    return expr, names | gone, vals
 
 
 def _ser(v: Any) -> dict[str, Any]:

@@ -86,13 +86,7 @@ class Change:
         sets = {"version": version, "updated_at": iso(self.now), **self.set_}
         if self.to is not None:
             sets["status"] = self.to.value
-        names = {f"#a{i}": k for i, k in enumerate(sets)}
-        vals = {f":a{i}": plain(v) for i, v in enumerate(sets.values())}
-        expr = "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
-        if self.remove:
-            rnames = {f"#r{i}": k for i, k in enumerate(self.remove)}
-            names |= rnames
-            expr += " REMOVE " + ", ".join(rnames)
+        expr, names, vals = ddb.update_expression(sets, self.remove)
         cond = "#cv = :cv AND #cs = :cs" + (f" AND ({self.condition})" if self.condition else "")
         names |= {"#cv": "version", "#cs": "status"}
         vals |= {

@@ -19,6 +19,10 @@ from cancelflow.store import ddb, keys
 from cancelflow.store.codec import new_id
 
 PENDING = "pending"
+SUCCEEDED = "succeeded"
+# States a sweep looks for by time: their by-status sort key is the next attempt time, so
+# "due now" is one range query per shard (status_sk <= now).
+TIMED = ("pending", "failed", "processing")
 
 
 def status_attrs(refund_id: str, status: str, created_at: str) -> dict[str, str]:

@@ -21,14 +21,12 @@ from typing import Any
 
 from cancelflow import aws, dispatch
 from cancelflow.clock import iso, parse
-from cancelflow.store import ddb, history, keys
+from cancelflow.store import ddb, history, keys, refund_records
 from cancelflow.store.schema import QUEUES
 from cancelflow.sweeps.due import REFUND, Tally, due, run, waiting
 
 log = logging.getLogger(__name__)
 
-SUCCEEDED = "succeeded"
-WAITING = ("pending", "failed", "processing")  # states whose status_sk is the next attempt time
 # A refund message in flight (just sent, delayed by the worker, or in a dead worker's hands)
 # shows up within the queue's visibility timeout; only a refund still due after that is stuck.
 HAND_BACK_AFTER = timedelta(seconds=QUEUES["refund"]["visibility_timeout"])
@@ -50,7 +48,7 @@ def _overdue_ops(refund: ddb.Item, now: datetime) -> list[dict[str, Any]]:
             "AND version = :v",
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": ddb.values(
-                {":t": True, ":now": iso(now), ":ok": SUCCEEDED, ":v": int(refund["version"])}
+                {":t": True, ":now": iso(now), ":ok": refund_records.SUCCEEDED, ":v": int(refund["version"])}
             ),
         }
     }
@@ -77,7 +75,7 @@ def _still_overdue(refund: ddb.Item | None, now: datetime) -> bool:
     return (
         refund is not None
         and refund.get("due_pk") is not None
-        and refund["status"] != SUCCEEDED
+        and refund["status"] != refund_records.SUCCEEDED
         and parse(refund["due_at"]) <= now
     )
 
@@ -142,4 +140,4 @@ def hand_back_stuck(now: datetime, budget: int | None = None, stop_at: float | N
         else:
             tally.add("lost")
 
-    return run(waiting("REFUND", WAITING, now - HAND_BACK_AFTER), act, tally, budget, stop_at)
+    return run(waiting("REFUND", refund_records.TIMED, now - HAND_BACK_AFTER), act, tally, budget, stop_at)
