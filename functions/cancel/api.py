@@ -171,8 +171,9 @@ SUBMIT_ERRORS = (
 def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
     """Cancel, request a cancellation, stop a delivery, appeal, or ask for after-sales."""
     sub = Submission(**body.model_dump(exclude={"evidence"}), evidence=tuple(body.evidence))
+    now = clock.now()
     result = submit_cancellation.submit(
-        context.caller().sub, order_id, sub, clock.now(), context.lang(), evidence.check_for_order
+        context.caller().sub, order_id, sub, now, context.lang(), evidence.check_for_order
     )
     return CancellationOut(
         outcome=result.outcome,
@@ -180,7 +181,7 @@ def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
         order_id=order_id,
         status=result.order.status,
         refund_id=result.refund_id,
-        order=OrderOut.of(result.order, clock.now()),
+        order=OrderOut.of(result.order, now),
     )
 
 
@@ -202,14 +203,18 @@ def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
 )
 def appeal(order_id: IdPath, request_id: IdPath, body: AppealIn) -> AppealOut:
     """Once, after a rejection: more text and evidence, optionally the refund to balance."""
-    from cancelflow.store import orders
     from cancelflow.usecases import appeal_rejection  # the review step's use case
 
-    me = context.caller().sub
-    keys = tuple(body.evidence)
-    if keys:  # the same checks as for a new request, against the caller's own order
-        evidence.check_for_order(orders.require_order(order_id, me), keys)
-    out = appeal_rejection.appeal(me, order_id, request_id, body.text, keys, body.refund_to, clock.now())
+    out = appeal_rejection.appeal(
+        context.caller().sub,
+        order_id,
+        request_id,
+        body.text,
+        tuple(body.evidence),
+        body.refund_to,
+        clock.now(),
+        evidence.check_for_order,  # the same checks as for a new request
+    )
     return AppealOut.model_validate(out)
 
 
@@ -223,14 +228,7 @@ def appeal(order_id: IdPath, request_id: IdPath, body: AppealIn) -> AppealOut:
 def evidence_uploads(order_id: IdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
     """A short-lived upload (presigned POST) for one PNG/JPEG/WebP image of at most 5 MB."""
     up = evidence_upload.start_upload(context.caller().sub, order_id, body.content_type, clock.now())
-    return EvidenceUploadOut(
-        key=up.key,
-        url=up.url,
-        fields=up.fields,
-        content_type=up.content_type,
-        max_bytes=up.max_bytes,
-        expires_at=up.expires_at,
-    )
+    return EvidenceUploadOut.model_validate(up, from_attributes=True)
 
 
 @api.get("/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=("ORDER_NOT_FOUND",))

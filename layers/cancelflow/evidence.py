@@ -41,7 +41,6 @@ class Upload:
     content_type: str
     max_bytes: int
     expires_at: datetime
-    conditions: list[Any]  # what S3 will enforce (kept for tests and the bench)
 
 
 def upload_conditions(key: str, content_type: str, rules: EvidenceRules) -> list[Any]:
@@ -69,12 +68,11 @@ def presign_upload(
     if content_type not in rules.content_types or content_type not in EXTENSIONS:
         raise DomainError("EVIDENCE_INVALID", {"field": "content_type", "allowed": list(rules.content_types)})
     key = f"{prefix(customer_id, order_id)}{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
-    conditions = upload_conditions(key, content_type, rules)
     post = aws.client("s3").generate_presigned_post(
         Bucket=get_settings().evidence_bucket,
         Key=key,
         Fields={"Content-Type": content_type},
-        Conditions=conditions,
+        Conditions=upload_conditions(key, content_type, rules),
         ExpiresIn=rules.upload_url_seconds,
     )
     return Upload(
@@ -84,7 +82,6 @@ def presign_upload(
         content_type=content_type,
         max_bytes=rules.max_bytes,
         expires_at=_policy_expiry(post["fields"]) or now + timedelta(seconds=rules.upload_url_seconds),
-        conditions=conditions,
     )
 
 

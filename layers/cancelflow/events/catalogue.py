@@ -12,7 +12,7 @@ a test keeps the document and the code equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -120,7 +120,6 @@ class EventType:
     model: type[EventDetail]
     description: str
     history_events: tuple[str, ...]  # the history entries (cancelflow.store.history) it comes from
-    constants: dict[str, Any] = field(default_factory=dict)  # fields fixed by the history event
 
 
 CATALOGUE: tuple[EventType, ...] = (

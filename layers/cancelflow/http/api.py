@@ -217,8 +217,8 @@ class Api:
                 def work() -> idempotency.Reply:
                     return {"status": status, "body": _jsonable(fn(**kwargs))}
 
-                if method == "POST":
-                    payload = {k: _jsonable(v) for k, v in kwargs.items()}
+                if method == "POST" and key:
+                    payload = {k: _jsonable(v) for k, v in kwargs.items()}  # what a replay must match
                     reply = idempotency.run(key, payload, work)
                 else:
                     reply = work()

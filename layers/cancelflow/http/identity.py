@@ -50,10 +50,6 @@ class Caller:
     def has_any(self, roles: Iterable[str]) -> bool:
         return bool(self.groups & set(roles))
 
-    @property
-    def is_customer(self) -> bool:
-        return "customer" in self.groups
-
 
 def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any]:
     ctx = event.get("requestContext") or {}

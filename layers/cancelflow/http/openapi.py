@@ -18,10 +18,6 @@ def _schema_of(module: Any) -> dict[str, Any] | None:
     if api is not None and hasattr(api, "openapi"):
         schema: dict[str, Any] = api.openapi()
         return schema
-    app = getattr(module, "app", None)
-    if app is not None and hasattr(app, "get_openapi_schema"):
-        doc = app.get_openapi_schema()
-        return dict(doc.model_dump(mode="json", by_alias=True, exclude_none=True))
     return None
 
 

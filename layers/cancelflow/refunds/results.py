@@ -17,6 +17,11 @@ from cancelflow.settings import get_settings
 
 S = RefundStatus
 _IN_FLIGHT = frozenset({S.PROCESSING, S.FAILED})
+# The provider said no for good: who must act next, and the error shown when it gave none.
+_STOPPED = {
+    Outcome.ACCOUNT_CLOSED: (S.NEEDS_CUSTOMER_ACTION, "account_closed"),
+    Outcome.FINAL_FAILURE: (S.NEEDS_ATTENTION, "refused"),
+}
 
 
 def _provider_fields(result: ProviderResult) -> dict[str, Any]:
@@ -52,20 +57,12 @@ def plan(
             "polls": 0,
             **_provider_fields(result),
         }
-        if result.settle_at:
-            sets["expected_settle_at"] = result.settle_at
         return S.PROCESSING, sets, (), "refund.accepted"
-    if o is Outcome.ACCOUNT_CLOSED:
+    if o in _STOPPED:
+        to, default_error = _STOPPED[o]
         return (
-            S.NEEDS_CUSTOMER_ACTION,
-            {"last_error": result.error or "account_closed", **_provider_fields(result)},
-            ("lease_until",),
-            None,
-        )
-    if o is Outcome.FINAL_FAILURE:
-        return (
-            S.NEEDS_ATTENTION,
-            {"last_error": result.error or "refused", **_provider_fields(result)},
+            to,
+            {"last_error": result.error or default_error, **_provider_fields(result)},
             ("lease_until",),
             None,
         )

@@ -3,8 +3,6 @@ that needs attention back to the worker."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import Any
 
@@ -12,24 +10,10 @@ from cancelflow.errors import DomainError
 from cancelflow.refunds import lifecycle
 from cancelflow.refunds.model import RETRYABLE, Refund, RefundStatus
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, keys
+from cancelflow.store import codec, ddb, keys
 from cancelflow.store.schema import GSI_STATUS
 
 OPEN = tuple(s for s in RefundStatus if s is not RefundStatus.SUCCEEDED)
-
-
-def _encode(pos: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(pos).encode()).decode()
-
-
-def _decode(cursor: str) -> dict[str, Any]:
-    try:
-        pos = json.loads(base64.urlsafe_b64decode(cursor))
-        if not isinstance(pos, dict) or not isinstance(pos.get("p"), int):
-            raise ValueError
-        return pos
-    except ValueError as e:
-        raise DomainError("VALIDATION_FAILED", {"field": "cursor"}) from e
 
 
 def list_refunds(
@@ -39,7 +23,9 @@ def list_refunds(
     within each; the cursor says which partition and where in it."""
     statuses = [status] if status else list(OPEN)
     parts = [(s, n) for s in statuses for n in range(get_settings().status_shards)]
-    pos: dict[str, Any] = _decode(cursor) if cursor else {"p": 0}
+    pos = codec.decode_cursor(cursor) or {"p": 0}
+    if not isinstance(pos.get("p"), int):
+        raise DomainError("VALIDATION_FAILED", {"field": "cursor"})
     p: int = pos["p"]
     start: dict[str, Any] | None = pos.get("k")
     out: list[Refund] = []
@@ -59,7 +45,7 @@ def list_refunds(
         else:
             p, start = p + 1, None
     more = p < len(parts)
-    return out, (_encode({"p": p, "k": start}) if more else None)
+    return out, (codec.encode_cursor({"p": p, "k": start}) if more else None)
 
 
 def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:

@@ -10,8 +10,6 @@ docs/review.md has the numbers.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +18,7 @@ from cancelflow.clock import iso, parse
 from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS
 from cancelflow.domain.priority import priority_key
 from cancelflow.errors import DomainError
-from cancelflow.store import ddb, keys
+from cancelflow.store import codec, ddb, keys
 from cancelflow.store.schema import GSI_STATUS
 
 TASK_SK = "TASK"
@@ -111,22 +109,6 @@ def claimable_filter(reviewer: Reviewer | None) -> tuple[str, dict[str, Any]]:
     return expr, vals
 
 
-def encode_cursor(last: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as e:
-        raise DomainError("VALIDATION_FAILED", {"field": "cursor"}) from e
-    if not isinstance(start, dict):
-        raise DomainError("VALIDATION_FAILED", {"field": "cursor"})
-    return start
-
-
 def list_tasks(
     status: str, now: datetime, limit: int = 20, cursor: str | None = None
 ) -> tuple[list[ddb.Item], str | None]:
@@ -150,7 +132,7 @@ def list_tasks(
         vals,
         limit=limit,
         forward=status in (OPEN, CLAIMED),
-        start=decode_cursor(cursor),
+        start=codec.decode_cursor(cursor),
         filter_expression=flt,
     )
-    return items, encode_cursor(last)
+    return items, codec.encode_cursor(last)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,6 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from cancelflow.clock import iso
+from cancelflow.errors import DomainError
 
 T = TypeVar("T")
 
@@ -47,6 +50,25 @@ def checked(v: T) -> T:
     """``v`` once its types and bounds have passed ``decode``: a dataclass or struct built in code
     is not validated by its constructor, so what is stored or sent goes through this first."""
     return msgspec.convert(msgspec.to_builtins(v), type(v))
+
+
+def encode_cursor(position: Mapping[str, Any] | None) -> str | None:
+    """Where the next page starts, opaque to the client (URL-safe base64 of JSON)."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode() if position else None
+
+
+def decode_cursor(cursor: str | None, field: str = "cursor") -> dict[str, Any] | None:
+    """A cursor back into a position; anything else is VALIDATION_FAILED on ``field``. Callers
+    check the position's shape (a forged one must not read another partition)."""
+    if not cursor:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except ValueError:  # also binascii.Error, UnicodeError, JSONDecodeError
+        position = None
+    if not isinstance(position, dict):
+        raise DomainError("VALIDATION_FAILED", {"field": field})
+    return position
 
 
 def new_id(prefix: str) -> str:

@@ -8,8 +8,6 @@ race surfaces as ``CONFLICT`` with the state found.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +19,7 @@ from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, refund_records, stock
-from cancelflow.store.codec import checked, decode, dump, new_id, plain
+from cancelflow.store.codec import checked, decode, dump, encode_cursor, new_id, plain
 from cancelflow.store.schema import GSI_CUSTOMER
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
@@ -44,8 +42,10 @@ def require_order(order_id: str, customer_id: str | None = None) -> Order:
     return order
 
 
-def list_customer_orders(customer_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-    start = json.loads(base64.urlsafe_b64decode(cursor)) if cursor else None
+def list_customer_orders(
+    customer_id: str, limit: int, start: dict[str, Any] | None
+) -> tuple[list[Order], str | None]:
+    """Newest first, from ``start`` (a checked position); the next page's cursor."""
     items, last = ddb.query(
         GSI_CUSTOMER,
         "gsi_cust_pk = :c",
@@ -54,8 +54,7 @@ def list_customer_orders(customer_id: str, limit: int, cursor: str | None) -> tu
         forward=False,
         start=start,
     )
-    nxt = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-    return [_order_from(i) for i in items], nxt
+    return [_order_from(i) for i in items], encode_cursor(last)
 
 
 # ---------------------------------------------------------------- building a change

@@ -19,7 +19,6 @@ from cancelflow.store.orders import Change, run
 
 UNDER_REVIEW = "under_review"
 AUTO_APPROVED = "auto_approved"
-SELF_CANCELLED = "cancelled"
 
 
 def request_item(

@@ -25,6 +25,7 @@ from cancelflow.messages import ReviewMessage
 from cancelflow.review import supplement, tasks
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, requests
+from cancelflow.usecases.submit_cancellation import EvidenceCheck
 
 REJECTED = "rejected"
 
@@ -37,10 +38,12 @@ def appeal(
     evidence: tuple[str, ...],
     refund_to: RefundTo,
     now: datetime,
+    check_evidence: EvidenceCheck | None = None,
 ) -> dict[str, Any]:
-    """Evidence keys must already be checked by the caller (type, size, ownership), as for
-    a new request."""
+    """``check_evidence`` checks the new keys (type, size, ownership) as for a new request."""
     order = orders.require_order(order_id, customer_id)
+    if evidence and check_evidence is not None:
+        check_evidence(order, evidence)
     request = requests.get_request(order_id, request_id)
     policy = get_settings().policies.for_type(order.product_type)
     if not text.strip() or len(text) > MAX_DESCRIPTION:

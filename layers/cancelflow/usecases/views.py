@@ -5,7 +5,7 @@ CNY; times RFC 3339 UTC. Internal attributes (stock key ids, index keys) never l
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +39,7 @@ class OrderOut(BaseModel):
     open_request_id: str | None = None
 
     @classmethod
-    def of(cls, order: Order, now: datetime) -> OrderOut:
+    def of(cls, order: Order, now: datetime) -> Self:
         data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
         return cls(**data, status=order.effective_status(now), held=order.held)
 
@@ -116,11 +116,6 @@ class PlatformOrderOut(OrderOut):
     """What the platform's own services see of an order (the customer too)."""
 
     customer_id: str
-
-    @classmethod
-    def of(cls, order: Order, now: datetime) -> PlatformOrderOut:
-        data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
-        return cls(**data, status=order.effective_status(now), held=order.held)
 
 
 class PaymentOut(BaseModel):

@@ -100,4 +100,4 @@ class BankCard:
             refund_no = str(doc["refund_no"])
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidNotification("shape") from e
-        return Notification(refund_no, _result(doc), notification_id=str(doc.get("notification_id") or ""))
+        return Notification(refund_no, _result(doc))

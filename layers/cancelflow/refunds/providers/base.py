@@ -31,7 +31,6 @@ class Notification:
 
     refund_no: str
     result: ProviderResult
-    notification_id: str | None = None
 
 
 class InvalidNotification(Exception):

@@ -106,4 +106,4 @@ class WechatPay:
             refund_no = str(resource["out_refund_no"])
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidNotification("shape") from e
-        return Notification(refund_no, _result(resource), notification_id=str(doc.get("id") or ""))
+        return Notification(refund_no, _result(resource))
