@@ -16,12 +16,8 @@ from typing import Any
 from cancelflow import dispatch
 from cancelflow.clock import iso, parse
 from cancelflow.domain.models import Order
-from cancelflow.domain.options import Action
 from cancelflow.domain.priority import URGENT
-from cancelflow.domain.products import RefundTo
-from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
-from cancelflow.messages import ReviewMessage
 from cancelflow.review import tasks
 from cancelflow.review.supplement import NEED_INFO
 from cancelflow.settings import get_settings
@@ -51,26 +47,6 @@ def _rearm_op(request: ddb.Item, next_due: datetime, now: datetime) -> dict[str,
             ),
         }
     }
-
-
-def _message(request: ddb.Item, order: Order, now: datetime) -> ReviewMessage:
-    appeal = bool(request.get("appeal_used"))
-    return ReviewMessage(
-        kind="rejection_appeal" if appeal else "cancellation",
-        request_id=request["request_id"],
-        order_id=request["order_id"],
-        customer_id=request["customer_id"],
-        action=Action(request["action"]),
-        reason_code=Reason(request["reason_code"]),
-        description=(request.get("appeal") or {}).get("text") if appeal else request.get("description"),
-        evidence=tuple(request.get("evidence", [])),
-        refund_to=RefundTo(request.get("refund_to", RefundTo.ORIGINAL.value)),
-        requested_amount=request.get("amount"),
-        order_amount=order.amount,
-        refundable=order.refundable,
-        submitted_at=parse(request["created_at"]),
-        rejected_by=request.get("rejected_by") if appeal else None,
-    )
 
 
 def _escalate_ops(task: ddb.Item, now: datetime) -> list[dict[str, Any]]:
@@ -148,7 +124,7 @@ def escalate_overdue(request_or_task_item: dict[str, Any], now: datetime) -> boo
         except ddb.TransactionFailed:
             return False  # another sweep took it
         if task is None:
-            dispatch.send_review(_message(item, order, now))  # intake never saw it: again
+            dispatch.send_review(requests.review_message(item, order))  # intake never saw it: again
             return True
         return False
     try:

@@ -4,14 +4,18 @@ the review due index until decided, so a hold can never be forgotten."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow.clock import iso
+from cancelflow.clock import iso, parse
 from cancelflow.domain.models import Order
-from cancelflow.domain.options import Submission
+from cancelflow.domain.options import Action, Submission
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
+from cancelflow.messages import ReviewMessage
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, keys
 from cancelflow.store.codec import new_id
@@ -48,8 +52,9 @@ def put_op(item: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order, str]:
-    """Hold the order and record the request (status ``under_review``), atomically."""
+def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order, dict[str, Any]]:
+    """Hold the order and record the request (status ``under_review``), atomically; the held
+    order and the request as stored."""
     s = get_settings()
     request_id = new_id("rq")
     policy = s.policies.for_type(order.product_type)
@@ -73,7 +78,29 @@ def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order
         detail={"request_id": request_id, "action": sub.action.value, "amount": sub.amount},
     )
     held = run(change, [put_op(item), customers.count_op(order.customer_id, now, "cancellation_requests")])
-    return held, request_id
+    return held, item
+
+
+def review_message(request: Mapping[str, Any], order: Order) -> ReviewMessage:
+    """The review queue's message for a stored request under review: a first request, or an
+    appeal against its rejection (the appeal's text, time, and who may not decide it)."""
+    appeal = request.get("appeal") if request.get("appeal_used") else None
+    return ReviewMessage(
+        kind="rejection_appeal" if appeal else "cancellation",
+        request_id=request["request_id"],
+        order_id=request["order_id"],
+        customer_id=request["customer_id"],
+        action=Action(request["action"]),
+        reason_code=Reason(request["reason_code"]),
+        description=appeal["text"] if appeal else request.get("description"),
+        evidence=tuple(request.get("evidence", [])),
+        refund_to=RefundTo(request.get("refund_to", RefundTo.ORIGINAL.value)),
+        requested_amount=request.get("amount"),
+        order_amount=order.amount,
+        refundable=order.refundable,
+        submitted_at=parse(appeal["at"] if appeal else request["created_at"]),
+        rejected_by=request.get("rejected_by") if appeal else None,
+    )
 
 
 def get_request(order_id: str, request_id: str) -> ddb.Item:

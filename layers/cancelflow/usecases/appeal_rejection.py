@@ -16,12 +16,10 @@ from typing import Any
 
 from cancelflow import dispatch
 from cancelflow.clock import iso
-from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
-from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
+from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.messages import ReviewMessage
 from cancelflow.review import supplement, tasks
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, requests
@@ -106,24 +104,14 @@ def appeal(
         held = orders.run(change, [request_op])
     except ddb.TransactionFailed as e:
         raise DomainError("APPEAL_NOT_ALLOWED", {"request_id": request_id}) from e
-    dispatch.send_review(
-        ReviewMessage(
-            kind="rejection_appeal",
-            request_id=request_id,
-            order_id=order_id,
-            customer_id=customer_id,
-            action=Action(request["action"]),
-            reason_code=Reason(request["reason_code"]),
-            description=text,
-            evidence=tuple(all_evidence),
-            refund_to=refund_to,
-            requested_amount=request.get("amount"),
-            order_amount=held.amount,
-            refundable=held.refundable,
-            submitted_at=now,
-            rejected_by=request.get("rejected_by"),
-        )
-    )
+    appealed = {
+        **request,
+        "appeal_used": True,
+        "appeal": appeal_item,
+        "evidence": list(all_evidence),
+        "refund_to": refund_to.value,
+    }
+    dispatch.send_review(requests.review_message(appealed, held))
     return {
         "request_id": request_id,
         "order_id": order_id,

@@ -16,7 +16,6 @@ from cancelflow import dispatch
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission, check_submission
 from cancelflow.domain.states import Actor
-from cancelflow.messages import ReviewMessage
 from cancelflow.store import customers, orders, requests
 from cancelflow.store.codec import new_id
 from cancelflow.usecases import order_view
@@ -71,21 +70,6 @@ def submit(
         dispatch.send_refund(refund_id)
         return SubmissionResult(Outcome.REFUND_STARTED, request_id, done, refund_id)
 
-    held, request_id = requests.open_for_review(order, sub, now)
-    dispatch.send_review(
-        ReviewMessage(
-            request_id=request_id,
-            order_id=order.order_id,
-            customer_id=customer_id,
-            action=sub.action,
-            reason_code=sub.reason_code,
-            description=sub.description,
-            evidence=sub.evidence,
-            refund_to=sub.refund_to,
-            requested_amount=sub.amount,
-            order_amount=order.amount,
-            refundable=order.refundable,
-            submitted_at=now,
-        )
-    )
-    return SubmissionResult(Outcome.UNDER_REVIEW, request_id, held)
+    held, request = requests.open_for_review(order, sub, now)
+    dispatch.send_review(requests.review_message(request, order))
+    return SubmissionResult(Outcome.UNDER_REVIEW, request["request_id"], held)
