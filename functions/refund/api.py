@@ -7,7 +7,7 @@ import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from cancelflow import clock, dispatch
+from cancelflow import clock
 from cancelflow.errors import DomainError
 from cancelflow.http import context
 from cancelflow.http.api import Api
@@ -42,9 +42,7 @@ def list_refunds(
 )
 def retry(refund_id: IdPath) -> RefundOut:
     """Hand a refund that needs attention (or the customer's action, or failed) back to the worker."""
-    r = support.retry(refund_id, context.caller().sub, clock.now())
-    dispatch.send_refund(refund_id)
-    return view(r)
+    return view(support.retry(refund_id, context.caller().sub, clock.now()))
 
 
 @api.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cancelflow import dispatch
 from cancelflow.errors import DomainError
 from cancelflow.refunds import lifecycle
 from cancelflow.refunds.model import RETRYABLE, Refund, RefundStatus
@@ -49,15 +50,15 @@ def list_refunds(
 
 
 def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:
-    """needs_attention / needs_customer_action / failed -> pending, failures reset. The caller
-    sends the refund message after this commits."""
+    """needs_attention / needs_customer_action / failed -> pending, failures reset, and the
+    worker told (after the commit, like every step that creates work for it)."""
     r = lifecycle.get_refund(refund_id)
     if r is None:
         raise DomainError("REFUND_NOT_FOUND", {"refund_id": refund_id})
     if r.status not in RETRYABLE:
         raise DomainError("REFUND_NOT_RETRYABLE", {"status": r.status.value})
     try:
-        return lifecycle.transition(
+        pending = lifecycle.transition(
             r,
             RefundStatus.PENDING,
             now=now,
@@ -70,3 +71,5 @@ def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:
     except lifecycle.StaleRefund as e:
         fresh = lifecycle.get_refund(refund_id)
         raise DomainError("CONFLICT", {"status": fresh.status.value if fresh else None}) from e
+    dispatch.send_refund(refund_id)
+    return pending
