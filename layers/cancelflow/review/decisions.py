@@ -33,7 +33,8 @@ from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, refund_records, requests
 from cancelflow.store.codec import decode, plain
 
-APPROVED, REJECTED, NEED_INFO, CONVERTED = "approved", "rejected", "need_info", "converted_to_appeal"
+APPROVED, CONVERTED = "approved", "converted_to_appeal"
+REJECTED, NEED_INFO = requests.REJECTED, requests.NEED_INFO  # outcomes that are request statuses
 REFUND_ONLY = frozenset(a.value for a in PARTIAL_REFUND_ACTIONS)
 
 

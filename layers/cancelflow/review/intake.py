@@ -21,8 +21,6 @@ from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, requests
 from cancelflow.store.codec import decode, plain
 
-PENDING_REQUEST = (requests.UNDER_REVIEW, "need_info")
-
 
 class UnprocessableMessage(Exception):
     """The message names something that does not exist: retrying cannot help (-> DLQ)."""
@@ -48,7 +46,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         raise UnprocessableMessage(f"no order/request for {msg.request_id}")
     order = decode(Order, found[order_key])
     request = found[req_key]
-    if request["status"] not in PENDING_REQUEST:
+    if request["status"] not in requests.PENDING_REVIEW:
         return False  # decided meanwhile: a late duplicate must not reopen it
     risk = customers.risk_from(found, msg.customer_id, book.risk.window_days)
     policy = book.for_type(order.product_type)

@@ -19,12 +19,9 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.priority import URGENT
 from cancelflow.domain.states import Actor
 from cancelflow.review import tasks
-from cancelflow.review.supplement import NEED_INFO
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, requests
 from cancelflow.store.codec import decode
-
-PENDING = (requests.UNDER_REVIEW, NEED_INFO)
 
 
 def _rearm_op(request: ddb.Item, next_due: datetime, now: datetime) -> dict[str, Any]:
@@ -42,7 +39,7 @@ def _rearm_op(request: ddb.Item, next_due: datetime, now: datetime) -> dict[str,
                     ":now": iso(now),
                     ":seen": request["due_at"],
                     ":ur": requests.UNDER_REVIEW,
-                    ":ni": NEED_INFO,
+                    ":ni": requests.NEED_INFO,
                 }
             ),
         }
@@ -103,7 +100,11 @@ def escalate_overdue(request_or_task_item: dict[str, Any], now: datetime) -> boo
     order_id, request_id = item["order_id"], item["request_id"]
     if item.get("type") != "request":
         item = ddb.get(keys.order_pk(order_id), keys.request_sk(request_id)) or {}
-    if item.get("status") not in PENDING or not item.get("due_at") or parse(item["due_at"]) > now:
+    if (
+        item.get("status") not in requests.PENDING_REVIEW
+        or not item.get("due_at")
+        or parse(item["due_at"]) > now
+    ):
         return False
     book = get_settings().policies
     order_key = (keys.order_pk(order_id), keys.ORDER)

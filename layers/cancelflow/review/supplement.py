@@ -22,8 +22,6 @@ from cancelflow.review import tasks, writes
 from cancelflow.store import ddb, keys, requests
 from cancelflow.store.codec import plain
 
-NEED_INFO = "need_info"
-
 
 def answer(
     order: Order,
@@ -79,7 +77,7 @@ def answer(
             "ExpressionAttributeValues": ddb.values(
                 {
                     ":ur": requests.UNDER_REVIEW,
-                    ":ni": NEED_INFO,
+                    ":ni": requests.NEED_INFO,
                     ":due": iso(decision_due),
                     ":rt": refund_to.value,
                     ":now": iso(now),

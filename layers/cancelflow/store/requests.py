@@ -22,6 +22,9 @@ from cancelflow.store.codec import new_id
 from cancelflow.store.orders import Change, run
 
 UNDER_REVIEW = "under_review"
+NEED_INFO = "need_info"  # a reviewer asked the customer; the review SLA waits
+REJECTED = "rejected"  # may be appealed once
+PENDING_REVIEW = (UNDER_REVIEW, NEED_INFO)  # not decided yet
 AUTO_APPROVED = "auto_approved"
 
 

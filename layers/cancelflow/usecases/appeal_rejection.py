@@ -25,8 +25,6 @@ from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, requests
 from cancelflow.usecases.submit_cancellation import EvidenceCheck
 
-REJECTED = "rejected"
-
 
 def appeal(
     customer_id: str,
@@ -50,9 +48,9 @@ def appeal(
         )
     if len(request.get("evidence", [])) + len(evidence) > policy.evidence.max_files:
         raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": policy.evidence.max_files})
-    if request["status"] == supplement.NEED_INFO:
+    if request["status"] == requests.NEED_INFO:
         return supplement.answer(order, request, text, evidence, refund_to, now)
-    if request["status"] != REJECTED or request.get("appeal_used"):
+    if request["status"] != requests.REJECTED or request.get("appeal_used"):
         raise DomainError("APPEAL_NOT_ALLOWED", {"request_id": request_id, "status": request["status"]})
     if order.status is OrderStatus.CANCELLED:
         raise DomainError("ORDER_CANCELLED", {"status": order.status.value})
@@ -75,7 +73,7 @@ def appeal(
             "ExpressionAttributeValues": ddb.values(
                 {
                     ":ur": requests.UNDER_REVIEW,
-                    ":rj": REJECTED,
+                    ":rj": requests.REJECTED,
                     ":t": True,
                     ":f": False,
                     ":ap": appeal_item,
