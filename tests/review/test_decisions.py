@@ -67,6 +67,8 @@ def test_approve_cancels_releases_stock_refunds_and_lifts_hold(
     assert tasks.get_task(t["task_id"])["status_pk"] == "REVIEW#decided"
     events = [h["event"] for h in history.timeline(oid)]
     assert {"order.cancelled", "review.decided", "review.task_created", "review.claimed"} <= set(events)
+    # the answer shows the task exactly as stored, without reading it back
+    assert out["task"] == tasks.view(tasks.get_task(t["task_id"]), T1)
 
 
 def test_approve_without_full_checklist_changes_nothing(make_request: Maker, review_queue: str) -> None:
@@ -124,7 +126,8 @@ def test_need_info_pauses_sla_until_the_customer_answers(make_request: Maker, re
     oid, rid = make_request()
     asked = NOW + timedelta(minutes=20)
     t = _claim(review_queue, at=asked - timedelta(minutes=5))
-    decide(t["task_id"], R1, Decision(outcome="need_info", note="请上传付款截图"), asked)
+    waiting = decide(t["task_id"], R1, Decision(outcome="need_info", note="请上传付款截图"), asked)
+    assert waiting["task"] == tasks.view(tasks.get_task(t["task_id"]), asked)  # as stored
     assert tasks.get_task(t["task_id"])["status"] == tasks.WAITING
     with pytest.raises(DomainError):
         claims.claim_next(R1, asked)

@@ -31,7 +31,7 @@ from cancelflow.review.claims import require_lease
 from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, refund_records, requests
-from cancelflow.store.codec import decode, plain
+from cancelflow.store.codec import decode
 
 APPROVED, CONVERTED = "approved", "converted_to_appeal"
 REJECTED, NEED_INFO = requests.REJECTED, requests.NEED_INFO  # outcomes that are request statuses
@@ -217,7 +217,7 @@ def _convert(
         "outcome": CONVERTED,
         "refund_id": None,
         "order": order,
-        "sets": {**sets, "version": int(task["version"]) + 1},
+        "sets": sets,
     }
 
 
@@ -289,7 +289,7 @@ def _need_info(
         "outcome": NEED_INFO,
         "refund_id": None,
         "order": order,
-        "sets": {**sets, "status": tasks.WAITING},
+        "sets": sets,
     }
 
 
@@ -314,13 +314,8 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
         _explain(task_id, reviewer, now)
         raise DomainError("CONFLICT", {"task_id": task_id, "order_status": order.status.value}) from e
     dispatch.send_refund(result["refund_id"])
-    left = dict(task)
-    if result["outcome"] != CONVERTED:  # the lease ends with the decision
-        left.pop("lease_holder", None)
-        left.pop("lease_until", None)
-    left |= plain(result["sets"]) | {"version": int(task["version"]) + 1}
-    if result["outcome"] in (APPROVED, REJECTED):
-        left["status"] = tasks.DECIDED
+    park = {APPROVED: tasks.DECIDED, REJECTED: tasks.DECIDED, NEED_INFO: tasks.WAITING}.get(result["outcome"])
+    left = writes.task_after(task, now, result["sets"], park)  # a conversion keeps its lease
     return {
         "outcome": result["outcome"],
         "refund_id": result["refund_id"],

@@ -12,6 +12,27 @@ from cancelflow.review import tasks
 from cancelflow.review.claims import holder_condition
 from cancelflow.review.tasks import Reviewer
 from cancelflow.store import ddb, history, keys, requests
+from cancelflow.store.codec import plain
+
+
+def _task_change(
+    task: ddb.Item, now: datetime, sets: dict[str, Any], park: str | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What a review step sets on the task and what it removes."""
+    sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
+    if park is None:
+        return sets, ()
+    return sets | {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}, (
+        "lease_holder",
+        "lease_until",
+    )
+
+
+def task_after(task: ddb.Item, now: datetime, sets: dict[str, Any], park: str | None) -> ddb.Item:
+    """The task as ``task_update`` leaves it once committed (no read after the write)."""
+    changed, removed = _task_change(task, now, sets, park)
+    after: ddb.Item = {k: v for k, v in task.items() if k not in removed} | plain(changed)
+    return after
 
 
 def task_update(
@@ -20,11 +41,7 @@ def task_update(
     """The task update, only while the caller's lease on the version read lasts. ``park``
     (decided, waiting) moves the task out of the open pool and ends the lease."""
     cond, vals = holder_condition(reviewer, task, now)
-    sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
-    if park is not None:
-        sets |= {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}
-    ended = ("lease_holder", "lease_until") if park is not None else ()
-    expr, names, set_vals = ddb.update_expression(sets, ended)
+    expr, names, set_vals = ddb.update_expression(*_task_change(task, now, sets, park))
     return {
         "Update": {
             "Key": tasks.task_key(task["task_id"]),
