@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -57,7 +57,7 @@ class ApiAuth(Construct):
         console_url: str | None,
     ) -> None:
         super().__init__(scope, cid)
-        removal = RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY
+        removal = cfg.removal_policy
         plus = cfg.auth_feature_plan == "plus"
         self.user_pool = cognito.UserPool(
             self,

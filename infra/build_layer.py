@@ -22,7 +22,7 @@ STAMP = ROOT / "build" / "layer.stamp"
 STUB_DIR = Path(__file__).resolve().parent / "stub_layer"
 PACKAGE = ROOT / "layers" / "cancelflow"
 
-# Must match infra.functions.RUNTIME (tests/infra checks it): the Lambda runtime's Python.
+# The Lambda runtime's Python: infra.functions.RUNTIME is derived from it.
 LAMBDA_PYTHON = "3.14"
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # Provided by the Lambda Python runtime; shipping them would only add megabytes.

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra import topology
+
+if TYPE_CHECKING:
+    from aws_cdk import RemovalPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "prod")
@@ -48,6 +51,13 @@ class EnvConfig:
     alarm_email: str = ""
     refunds_overdue_threshold: int = 1
     reviews_overdue_threshold: int = 1
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """What stack deletion does to tables, buckets, pools and logs of this environment."""
+        from aws_cdk import RemovalPolicy  # here: the local runtime reads this module without the CDK
+
+        return RemovalPolicy.RETAIN if self.retain_data else RemovalPolicy.DESTROY
 
     @property
     def stack_name(self) -> str:

@@ -18,7 +18,7 @@ IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # Powertools' idempotency record expir
 class Data(Construct):
     def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig) -> None:
         super().__init__(scope, cid)
-        removal = RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY
+        removal = cfg.removal_policy
         main = table_definition("unused")
         self.table = dynamodb.TableV2(
             self,

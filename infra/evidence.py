@@ -3,7 +3,7 @@ them with a size and type condition); reviewers read them through presigned GETs
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -37,5 +37,5 @@ class EvidenceBucket(Construct):
                 ),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
-            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=cfg.removal_policy,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -17,7 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import access, topology
+from infra import access, build_layer, topology
 from infra.config import ASSET_EXCLUDE, ROOT, EnvConfig
 
 # Seconds. API functions answer inside API Gateway's 30 s; queue consumers stay well under their
@@ -38,19 +38,8 @@ TIMEOUTS = {
 MEMORY_MB = 512
 
 
-def newest_python_runtime() -> lambda_.Runtime:
-    """The newest Python runtime this aws-cdk-lib knows (cdk-nag L1 flags anything older)."""
-    versions = [
-        tuple(int(p) for p in name.removeprefix("PYTHON_").split("_"))
-        for name in dir(lambda_.Runtime)
-        if name.startswith("PYTHON_3_")
-    ]
-    major, minor = max(versions)
-    runtime: lambda_.Runtime = getattr(lambda_.Runtime, f"PYTHON_{major}_{minor}")
-    return runtime
-
-
-RUNTIME = newest_python_runtime()
+# The Python the layer is built for (pydantic-core and msgspec are compiled per version).
+RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_" + build_layer.LAMBDA_PYTHON.replace(".", "_"))
 _SCHEDULED = {s.function for s in topology.SCHEDULES}
 
 
@@ -98,7 +87,7 @@ class LambdaFunctions(Construct):
             scope,
             "Logs",
             retention=retention(cfg.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=cfg.removal_policy,
         )
         role = iam.Role(
             scope,

@@ -3,7 +3,7 @@ CloudFront standard logs land here, expiring after the configured days."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -19,5 +19,5 @@ class AccessLogs(Construct):
             # CloudFront standard logging still writes through the log-delivery ACL.
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(cfg.access_log_expiry_days))],
-            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=cfg.removal_policy,
         )

@@ -3,7 +3,7 @@ sweep), its DLQ, and the payment providers' credentials in Secrets Manager."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, RemovalPolicy
+from aws_cdk import CfnOutput
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -27,7 +27,7 @@ class Refunds(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=SECRET_TEMPLATE, generate_string_key="placeholder"
             ),
-            removal_policy=RemovalPolicy.RETAIN if cfg.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=cfg.removal_policy,
         )
 
         CfnOutput(self, "ProviderSecretArn", value=self.provider_secret.secret_arn)
