@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,9 @@ log = logging.getLogger("cancelflow.local.streams")
 
 BATCH_SIZE = 100
 IDLE_SECONDS = 0.25
+# The shard list is read again this often, not on every pass: each DescribeStream takes the
+# embedded AWS's one DynamoDB lock, which the handlers' own requests are waiting for.
+DESCRIBE_EVERY_SECONDS = 10.0
 MAX_BACKOFF = 10.0
 
 
@@ -78,6 +82,8 @@ class StreamPoller:
     stats: StreamStats = field(default_factory=StreamStats)
     stream_arn: str = ""
     _iterators: dict[str, str | None] = field(default_factory=dict)
+    _shards: list[dict[str, Any]] = field(default_factory=list)
+    _described_at: float = float("-inf")
 
     def start(self) -> threading.Thread:
         self.stream_arn = self.ddb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
@@ -113,9 +119,13 @@ class StreamPoller:
     def poll_once(self) -> bool:
         """Read each shard once and hand over what it has; True when any record was handled.
         Raises when a batch failed (the shard stays where it was)."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        if time.monotonic() - self._described_at >= DESCRIBE_EVERY_SECONDS:
+            self._shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
+                "Shards"
+            ]
+            self._described_at = time.monotonic()
         busy = False
-        for shard in shards:
+        for shard in self._shards:
             sid = shard["ShardId"]
             if sid in self._iterators and self._iterators[sid] is None:
                 continue  # a closed shard, read to its end
