@@ -9,14 +9,16 @@ why we make what we make.
 
 from __future__ import annotations
 
+import collections
 import os
 import statistics
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from bench.common import Counter, moto_env
 
 IMPORT_BUDGET_MS = 60.0
 IMPORT_RUNS = 7
@@ -56,28 +58,8 @@ FLOORS: dict[str, tuple[int, str]] = {
 }
 
 
-def _count_requests() -> tuple[Counter[str], Callable[[], None]]:
-    from cancelflow import aws
-
-    seen: Counter[str] = Counter()
-
-    def hook(model: Any, **_: Any) -> None:
-        seen[model.name] += 1
-
-    for service in ("dynamodb", "sqs"):
-        aws.client(service).meta.events.register("before-call", hook)
-    return seen, seen.clear
-
-
 def _measure_requests() -> list[tuple[str, int, int, str, str]]:
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "ap-east-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    moto_env()
     from moto import mock_aws
 
     with mock_aws():
@@ -91,12 +73,13 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         apply(provision())
         stock.put_product("p-bench", ProductType.GAME_CARD, 1000, "基准", "bench")
         stock.add_keys("p-bench", ((f"bk{i}", f"CODE{i}") for i in range(20)))
-        seen, clear = _count_requests()
+        counter = Counter()
+        counter.attach()
         rows: list[tuple[str, int, int, str, str]] = []
 
         def measure(name: str, call: Callable[[], Any]) -> Any:
-            clear()
-            result = call()
+            result, calls, _ = counter.measure(call)
+            seen = collections.Counter(calls)
             floor, why = FLOORS[name]
             ops = ", ".join(f"{op} {n}" for op, n in sorted(seen.items()))
             rows.append((name, sum(seen.values()), floor, ops, why))

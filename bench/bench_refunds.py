@@ -18,11 +18,12 @@ customer cancel until support's refund list shows every refund succeeded.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
 from typing import Any
+
+from bench.common import moto_env
 
 N = {"alipay": 150, "wechat_pay": 100, "bank_card": 50, "balance": 100}
 FLOOR = {"alipay": 3, "wechat_pay": 3, "bank_card": 3, "balance": 4}
@@ -244,15 +245,8 @@ def _on_runtime(n: int = RUNTIME_N, threads: int = 8) -> None:
 def main() -> None:
     # First, while this process's environment is still untouched: the runtime inherits it.
     _on_runtime()
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "ap-east-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "CANCELFLOW_PROVIDER_TIMEOUT_SECONDS": "0.3",
-        }
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    moto_env()
+    os.environ["CANCELFLOW_PROVIDER_TIMEOUT_SECONDS"] = "0.3"
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one log line per attempt is not a figure
     from moto import mock_aws
 
@@ -260,9 +254,8 @@ def main() -> None:
     from local.embedded_aws import faithful_dynamodb
     from local.provision import apply, provision
 
-    url, stop = provider_sim.start(0)
+    url, stop = provider_sim.start(0)  # also gives this process its keys
     os.environ["CANCELFLOW_PROVIDER_BASE_URL"] = url
-    os.environ["CANCELFLOW_PROVIDER_CREDENTIALS"] = json.dumps(provider_sim.DEFAULT_CREDENTIALS)
     try:
         with mock_aws(), faithful_dynamodb():
             apply(provision())

@@ -19,18 +19,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import moto_env
+
 ORDERS = int(os.environ.get("SWEEP_ORDERS", "50000"))
 DUE = int(os.environ.get("SWEEP_DUE", "50"))
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
-
-for k, v in {
-    "AWS_DEFAULT_REGION": "ap-east-1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "cancelflow",
-}.items():
-    os.environ[k] = v
-os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 class Reads:
@@ -90,6 +83,8 @@ def _cheap_item_writes() -> Iterator[None]:
 
 
 def main() -> None:
+    moto_env()
+    os.environ["POWERTOOLS_METRICS_NAMESPACE"] = "cancelflow"
     from moto import mock_aws
 
     from local.embedded_aws import faithful_dynamodb
