@@ -34,12 +34,9 @@ from starlette.staticfiles import StaticFiles
 from infra.topology import ROUTES, Route
 from local import apigw
 from local.auth import Issuer, Unauthorized
-from local.lambdas import ROOT, HandlerMissing, Invoker
+from local.lambdas import ROOT, Invoker
 
 log = logging.getLogger("cancelflow.local.gateway")
-
-# A handler not written yet: local only, so not in the product's error catalogue.
-NOT_IMPLEMENTED = ("此功能尚未实现", "This route's handler is not written yet")
 
 
 def new_request_id() -> str:
@@ -52,8 +49,14 @@ def error_response(
 ) -> JSONResponse:
     """The API's one error format, for the answers the gateway itself gives."""
     lang = negotiate_language(request.headers.get("accept-language"))
-    text = NOT_IMPLEMENTED[lang == "en"] if code == "NOT_IMPLEMENTED" else message(code, lang)
-    body = {"error": {"code": code, "message": text, "request_id": request_id, "details": details or {}}}
+    body = {
+        "error": {
+            "code": code,
+            "message": message(code, lang),
+            "request_id": request_id,
+            "details": details or {},
+        }
+    }
     return JSONResponse(body, status_code=status, headers={"apigw-requestid": request_id})
 
 
@@ -93,10 +96,6 @@ def api_endpoint(
         before = time.perf_counter() - started
         try:
             result, _, handler_time = await run_in_threadpool(functions.invoke_timed, route.function, event)
-        except HandlerMissing as e:
-            return error_response(
-                501, "NOT_IMPLEMENTED", request, rid, {"function": route.function, "why": str(e)}
-            )
         except Exception:
             # API Gateway answers a crashed Lambda with a bare 500; the trace stays in the log.
             log.error("%s raised:\n%s", route.function, traceback.format_exc())

@@ -31,17 +31,11 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class Invoker(Protocol):
     """What pollers, the ticker and the gateway need: ``Functions``, or a fake in tests."""
 
-    def exists(self, name: str) -> bool: ...
-
     def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any: ...
 
     def invoke_timed(
         self, name: str, event: dict[str, Any], timeout_seconds: int = 30
     ) -> tuple[Any, float, float]: ...
-
-
-class HandlerMissing(Exception):
-    """The function's module (or its ``handler``) is not written yet."""
 
 
 @dataclass
@@ -100,21 +94,12 @@ class Functions:
         self._locks = {name: FifoLock() for name in FUNCTIONS}
         self._load_lock = threading.Lock()
 
-    def exists(self, name: str) -> bool:
-        f = FUNCTIONS[name]
-        return (ROOT / "functions" / f.folder / f"{f.module}.py").is_file()
-
     def handler(self, name: str) -> Handler:
         if name in self._handlers:
             return self._handlers[name]
         f = FUNCTIONS[name]
-        if not self.exists(name):
-            raise HandlerMissing(f"functions/{f.folder}/{f.module}.py is not written yet")
         with self._load_lock:
-            module = importlib.import_module(f"functions.{f.folder}.{f.module}")
-            fn: Handler | None = getattr(module, "handler", None)
-            if fn is None or not callable(fn):
-                raise HandlerMissing(f"functions/{f.folder}/{f.module}.py has no handler yet")
+            fn: Handler = importlib.import_module(f"functions.{f.folder}.{f.module}").handler
             self._handlers[name] = fn
             return fn
 

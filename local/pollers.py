@@ -100,10 +100,6 @@ class QueuePoller:
 
     def _run(self) -> None:
         while not self.stop.is_set():
-            # No mapping without a function: messages wait in the queue until its handler exists.
-            if not self.functions.exists(self.consumer.function):
-                self.stop.wait(1.0)
-                continue
             try:
                 self.poll_once()
             except Exception as e:  # keep polling: a broken poll must not end the mapping

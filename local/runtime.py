@@ -204,14 +204,11 @@ class Runtime:
         # The simulator pushes refund results to the notify route as a provider would, signed
         # in as the platform (the route's role).
         platform_token, _ = issuer.mint("payment-provider-sim", ["platform"], MAX_TTL)
-        provider = None
         with step("simulated payment provider"):
-            provider = self._start_provider(
+            env["CANCELFLOW_PROVIDER_BASE_URL"] = self._start_provider(
                 notify_url=f"{base}/local/provider-notify/{{refund_no}}",
                 notify_headers={"Authorization": f"Bearer {platform_token}"},
             )
-        if provider:
-            env["CANCELFLOW_PROVIDER_BASE_URL"] = provider
         apply(env)
 
         from local.lambdas import Functions
@@ -233,7 +230,7 @@ class Runtime:
             "openapi": f"{base}/openapi.json",
             "jwks": f"{base}/.well-known/jwks.json",
             "aws": endpoint,
-            "provider": provider,
+            "provider": env["CANCELFLOW_PROVIDER_BASE_URL"],
             "pid": os.getpid(),
         }
 
@@ -247,12 +244,9 @@ class Runtime:
         host, port = server.get_host_and_port()
         return f"http://{host}:{port}"
 
-    def _start_provider(self, **config: Any) -> str | None:
-        try:
-            from local import provider_sim
-        except ImportError:
-            print(" (not written yet)", end="")
-            return None
+    def _start_provider(self, **config: Any) -> str:
+        from local import provider_sim
+
         url, stop = provider_sim.start(port=self.opts.provider_port, host=self.opts.host, **config)
         self._cleanups.append(stop)
         return str(url)
@@ -318,17 +312,13 @@ class Runtime:
                 "queues": {
                     p.consumer.queue: {
                         "function": p.consumer.function,
-                        "handler_exists": functions.exists(p.consumer.function),
                         **depth(p.queue_url),
                         "dlq": depth(env[f"CANCELFLOW_{p.consumer.queue.upper()}_DLQ_URL"])["visible"],
                         "stats": vars(p.stats),
                     }
                     for p in queue_pollers
                 },
-                "streams": {
-                    sp.function: {"handler_exists": functions.exists(sp.function), "stats": vars(sp.stats)}
-                    for sp in stream_pollers
-                },
+                "streams": {sp.function: {"stats": vars(sp.stats)} for sp in stream_pollers},
                 "schedules": {
                     "runs": ticker.stats.runs,
                     "errors": ticker.stats.errors,

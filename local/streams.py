@@ -101,9 +101,6 @@ class StreamPoller:
     def _run(self) -> None:
         backoff = 0.5
         while not self.stop.is_set():
-            if not self.functions.exists(self.function):
-                self.stop.wait(1.0)
-                continue
             try:
                 busy = self.poll_once()
                 backoff = 0.5

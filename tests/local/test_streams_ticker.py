@@ -88,16 +88,23 @@ def test_batch_item_failures_resume_at_the_first_failed_record(aws: dict[str, st
     assert batches[1] == batches[0][1:]
 
 
-def test_ticker_sends_scheduled_events_to_existing_schedules_only() -> None:
-    """GIVEN one schedule's handler written WHEN ticked THEN only it runs, with an EventBridge event."""
-    first = SCHEDULES[0].function
-    fns = FakeFunctions(**{first: lambda e, c: {"expired": 0}})
+def test_ticker_sends_scheduled_events_to_every_schedule() -> None:
+    """GIVEN every schedule's handler, one of them failing WHEN ticked THEN each runs once with an
+    EventBridge scheduled event, and the failure is counted, not raised (as an asynchronous
+    invocation's would be)."""
+    first, broken = SCHEDULES[0].function, SCHEDULES[-1].function
+
+    def fails(event: Any, context: Any) -> Any:
+        raise RuntimeError("boom")
+
+    fns = FakeFunctions(**{s.function: (lambda e, c: {"ran": True}) for s in SCHEDULES} | {broken: fails})
     t = Ticker(fns, threading.Event())
-    assert t.tick_now() == [first]
+    assert t.tick_now() == [s.function for s in SCHEDULES]
     ev = EventBridgeEvent(fns.events[first][0])
     assert ev.detail_type == "Scheduled Event" and ev.source == "aws.events"
     assert ev.resources[0].endswith(f"rule/cancelflow-{first}")
-    assert t.stats.runs == {first: 1}
+    assert t.stats.runs == {s.function: 1 for s in SCHEDULES if s.function != broken}
+    assert t.stats.errors == {broken: 1} and len(fns.events[broken]) == 1
 
 
 def test_ticker_runs_schedules_at_the_rates_the_cdk_deploys_for_dev() -> None:

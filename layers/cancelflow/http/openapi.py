@@ -22,19 +22,14 @@ def _schema_of(module: Any) -> dict[str, Any] | None:
 
 
 def api_modules() -> list[tuple[str, Any]]:
-    """(function name, imported handler module) of every API function that exists yet."""
+    """(function name, imported handler module) of every API function."""
     from infra.topology import FUNCTIONS
 
     out = []
     for f in FUNCTIONS.values():
         if f.module != "api":
             continue
-        try:
-            out.append((f.name, importlib.import_module(f"functions.{f.folder}.{f.module}")))
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("functions."):
-                continue  # not written yet
-            raise
+        out.append((f.name, importlib.import_module(f"functions.{f.folder}.{f.module}")))
     return out
 
 
