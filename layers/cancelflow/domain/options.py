@@ -18,7 +18,6 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.reasons import (
     CUSTOMER_REASONS,
     DESCRIPTION_HINT,
-    MAX_DESCRIPTION,
     PLATFORM_FAULT_REASONS,
     Reason,
     check_description,
@@ -279,8 +278,6 @@ def check_submission(options: CancellationOptions, sub: Submission) -> ActionOpt
             {"field": "reason_code", "allowed": [r.value for r in option.reasons]},
         )
     check_description(sub.reason_code, sub.description)
-    if sub.description is not None and len(sub.description) > MAX_DESCRIPTION:
-        raise DomainError("VALIDATION_FAILED", {"field": "description", "max_length": MAX_DESCRIPTION})
     if len(sub.evidence) > option.max_evidence or (sub.evidence and sub.action is Action.SELF_CANCEL):
         raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": option.max_evidence})
     needs_evidence = option.evidence_required or (

@@ -78,3 +78,5 @@ def check_description(reason: Reason, description: str | None) -> None:
         raise DomainError(
             "DESCRIPTION_REQUIRED", {"field": "description", "min_length": MIN_OTHER_DESCRIPTION}
         )
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise DomainError("VALIDATION_FAILED", {"field": "description", "max_length": MAX_DESCRIPTION})

@@ -11,6 +11,7 @@ from typing import Any
 from cancelflow.clock import iso, parse
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Submission
+from cancelflow.domain.policy import CancellationPolicy
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
@@ -55,19 +56,22 @@ def put_op(item: dict[str, Any]) -> dict[str, Any]:
     return {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+def review_due(request_id: str, policy: CancellationPolicy, now: datetime) -> dict[str, str]:
+    """Until decided a request sits in the review due index: the review sweep escalates it at
+    its SLA and re-sends its message if intake never saw it."""
+    return {
+        "due_pk": keys.due_pk("REVIEW", keys.shard(request_id, get_settings().due_shards)),
+        "due_at": iso(now + timedelta(minutes=policy.review_decision_minutes)),
+    }
+
+
 def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order, dict[str, Any]]:
     """Hold the order and record the request (status ``under_review``), atomically; the held
     order and the request as stored."""
     s = get_settings()
     request_id = new_id("rq")
     policy = s.policies.for_type(order.product_type)
-    item = request_item(order, sub, request_id, UNDER_REVIEW, now)
-    # Until decided the request sits in the review due index: the review sweep escalates it
-    # at its SLA and re-sends its message if intake never saw it.
-    item |= {
-        "due_pk": keys.due_pk("REVIEW", keys.shard(request_id, s.due_shards)),
-        "due_at": iso(now + timedelta(minutes=policy.review_decision_minutes)),
-    }
+    item = request_item(order, sub, request_id, UNDER_REVIEW, now) | review_due(request_id, policy, now)
     change = Change(
         order,
         None,

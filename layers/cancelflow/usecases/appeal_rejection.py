@@ -11,7 +11,7 @@ Integrations: DynamoDB (one read, one transaction), SQS (the review queue).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cancelflow import dispatch
@@ -59,7 +59,7 @@ def appeal(
     if order.refundable <= 0:
         raise DomainError("NOTHING_TO_REFUND", {"max_amount": 0})
 
-    s = get_settings()
+    due = requests.review_due(request_id, policy, now)
     all_evidence = (*request.get("evidence", []), *evidence)
     appeal_item = {"at": iso(now), "text": text, "evidence": list(evidence), "refund_to": refund_to.value}
     request_op = {
@@ -79,8 +79,8 @@ def appeal(
                     ":ap": appeal_item,
                     ":rt": refund_to.value,
                     ":ev": list(all_evidence),
-                    ":dp": keys.due_pk("REVIEW", keys.shard(request_id, s.due_shards)),
-                    ":due": iso(now + timedelta(minutes=policy.review_decision_minutes)),
+                    ":dp": due["due_pk"],
+                    ":due": due["due_at"],
                     ":now": iso(now),
                 }
             ),
