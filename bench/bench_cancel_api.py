@@ -38,7 +38,8 @@ def _call(
     method: str, path: str, route: str, params: dict[str, str], body: Any = None, key: str | None = None
 ) -> int:
     import functions.cancel.api as cancel
-    from local.apigw import LambdaContext, build_event, customer_claims, parse_result
+    from local.apigw import build_event, customer_claims, parse_result
+    from local.lambdas import LambdaContext
 
     headers = {"content-type": "application/json"} if body is not None else {}
     if key:

@@ -49,6 +49,11 @@ def claims_value(v: Any) -> str:
     return str(v)
 
 
+def new_request_id() -> str:
+    """Shaped like API Gateway's request ids."""
+    return base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+
+
 def build_event(
     method: str,
     raw_path: str,
@@ -62,9 +67,7 @@ def build_event(
     request_id: str | None = None,
     source_ip: str = "203.0.113.10",
     api_id: str = "local",
-    stage: str = "$default",
     now: datetime | None = None,
-    stringify_claims: bool = True,
 ) -> dict[str, Any]:
     """The API Gateway v2 event for one request. ``route_key`` is ``"POST /v1/x/{id}"`` (or
     ``"$default"``); ``claims`` are what the JWT authorizer verified (None: no authorizer
@@ -99,7 +102,7 @@ def build_event(
     hdrs.setdefault("user-agent", "cancelflow-local")
     hdrs.setdefault("x-forwarded-for", source_ip)
     hdrs.setdefault("x-forwarded-proto", "https")
-    rid = request_id or base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+    rid = request_id or new_request_id()
     hdrs.setdefault("x-amzn-trace-id", f"Root=1-{int(t.timestamp()):08x}-{uuid.uuid4().hex[:24]}")
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
@@ -115,16 +118,14 @@ def build_event(
         },
         "requestId": rid,
         "routeKey": route_key or "$default",
-        "stage": stage,
+        "stage": "$default",
         "time": t.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "timeEpoch": int(t.timestamp() * 1000),
     }
     if claims is not None:
         request_context["authorizer"] = {
             "jwt": {
-                "claims": {k: claims_value(v) for k, v in claims.items()}
-                if stringify_claims
-                else dict(claims),
+                "claims": {k: claims_value(v) for k, v in claims.items()},
                 "scopes": None,
             }
         }
@@ -217,21 +218,3 @@ def match_route(routes: Iterable[R], method: str, raw_path: str) -> tuple[R, dic
             if best is None or literal > best[0]:
                 best = (literal, route, params)
     return (best[1], best[2]) if best else None
-
-
-class LambdaContext:
-    """The context object Lambda passes a handler: the parts handlers read (Powertools
-    idempotency reads the remaining time so an in-progress record expires with the invocation)."""
-
-    def __init__(self, function_name: str, timeout_seconds: float = 29.0, memory_mb: int = 512) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:ap-east-1:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -10,12 +10,10 @@ the console's static files, the issuer's JWKS, and the local-only ``/local/*`` r
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import time
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,11 +35,6 @@ from local.auth import Issuer, Unauthorized
 from local.lambdas import ROOT, Invoker
 
 log = logging.getLogger("cancelflow.local.gateway")
-
-
-def new_request_id() -> str:
-    """Shaped like API Gateway's request ids."""
-    return base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
 
 
 def error_response(
@@ -75,7 +68,7 @@ def api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        rid = new_request_id()
+        rid = apigw.new_request_id()
         try:
             claims = issuer.verify(request.headers.get("authorization"))
         except Unauthorized as e:
@@ -170,9 +163,11 @@ def build_app(
         # API Gateway has no "method not allowed": an unknown method+path is no route at all.
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         if status in (404, 405):
-            return error_response(404, "NOT_FOUND", request, new_request_id(), {"path": request.url.path})
+            return error_response(
+                404, "NOT_FOUND", request, apigw.new_request_id(), {"path": request.url.path}
+            )
         return error_response(
-            status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request, new_request_id()
+            status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request, apigw.new_request_id()
         )
 
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})

@@ -30,8 +30,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from local import demo
+from local.apigw import new_request_id
 from local.auth import MAX_TTL, Issuer
-from local.gateway import error_response, new_request_id
+from local.gateway import error_response
 from local.ticker import Ticker
 
 

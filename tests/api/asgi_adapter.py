@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.topology import FUNCTIONS, ROUTES
-from local.apigw import LambdaContext, build_event, match_route, parse_result
+from local.apigw import build_event, match_route, parse_result
+from local.lambdas import LambdaContext
 
 SEEN: Counter[tuple[str, int]] = Counter()  # (route key, status) of every answer, for tests
 

@@ -16,7 +16,8 @@ from cancelflow.domain.products import Channel
 from cancelflow.store import ddb, orders, payments
 
 from infra.topology import FUNCTIONS, ROUTES, Route
-from local.apigw import LambdaContext, build_event, match_route, parse_result
+from local.apigw import build_event, match_route, parse_result
+from local.lambdas import LambdaContext
 from tests.api.world import claims_for
 from tests.conftest import NOW, moto_stack
 

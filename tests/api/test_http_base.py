@@ -13,7 +13,8 @@ from cancelflow.http.identity import CUSTOMER, parse_groups
 from cancelflow.http.params import IdPath
 from pydantic import BaseModel, ConfigDict
 
-from local.apigw import LambdaContext, build_event, customer_claims, parse_result
+from local.apigw import build_event, customer_claims, parse_result
+from local.lambdas import LambdaContext
 
 api = Api("probe")
 CALLS: list[int] = []
