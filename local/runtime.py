@@ -335,6 +335,7 @@ class Runtime:
         import uvicorn
 
         from local import gateway, local_routes
+        from local.serve import serve_in_thread
 
         app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status, base), base)
         config = uvicorn.Config(
@@ -344,20 +345,7 @@ class Runtime:
             lifespan="off",
             timeout_graceful_shutdown=5,
         )
-        server = uvicorn.Server(config)
-        t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="gateway", daemon=True)
-        t.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not t.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the HTTP gateway did not start")
-            time.sleep(0.02)
-
-        def stop_server() -> None:
-            server.should_exit = True
-            t.join(timeout=10)
-
-        self._stop_gateway = stop_server
+        _, self._stop_gateway = serve_in_thread(config, "gateway", sockets=[sock])
 
     # ------------------------------------------------------------ stop
 

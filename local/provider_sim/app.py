@@ -8,7 +8,6 @@ import json
 import os
 import random
 import threading
-import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -190,22 +189,16 @@ def start(
     through ``CANCELFLOW_PROVIDER_CREDENTIALS`` unless credentials are configured already."""
     import uvicorn
 
+    from local.serve import serve_in_thread
+
     creds = credentials or DEFAULT_CREDENTIALS
     os.environ.setdefault("CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(creds))
     sim = Sim(now, creds)
     sim.reset(**config)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(sim), host=host, port=port, log_level="warning", lifespan="off", access_log=False
-        )
+    server_config = uvicorn.Config(
+        build_app(sim), host=host, port=port, log_level="warning", lifespan="off", access_log=False
     )
-    thread = threading.Thread(target=server.run, name="provider-sim", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"provider simulator did not start on {host}:{port}")
-        time.sleep(0.01)
+    server, stop_server = serve_in_thread(server_config, "provider-sim", start_timeout=10)
     bound = server.servers[0].sockets[0].getsockname()[1]
     halt = threading.Event()
     pusher = threading.Thread(target=_pusher, args=(sim, halt), name="provider-sim-notify", daemon=True)
@@ -213,8 +206,7 @@ def start(
 
     def stop() -> None:
         halt.set()
-        server.should_exit = True
-        thread.join(timeout=10)
+        stop_server()
         pusher.join(timeout=5)
 
     return f"http://{host}:{bound}", stop
