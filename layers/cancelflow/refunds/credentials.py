@@ -1,6 +1,8 @@
 """Provider credentials: from Secrets Manager in the cloud (``provider_secret_arn``), from the
 environment locally (``CANCELFLOW_PROVIDER_CREDENTIALS``). The secret is one JSON object keyed
-by provider name. Keys are ``SecretStr`` so no log line or repr can print them."""
+by provider name. Keys are ``SecretStr`` so no log line or repr can print them. The secret is
+cached by Powertools Parameters for ``SECRET_MAX_AGE`` seconds, so a rotated key reaches warm
+functions within that time without a redeploy."""
 
 from __future__ import annotations
 
@@ -23,14 +25,20 @@ class CredentialsMissing(Exception):
     pass
 
 
-@lru_cache(maxsize=4)
-def _load(secret_arn: str, inline: str) -> dict[str, ProviderCredentials]:
-    if secret_arn:
-        from cancelflow import aws
+SECRET_MAX_AGE = 300
 
-        raw = aws.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
-    else:
-        raw = inline
+
+def _raw(secret_arn: str, inline: str) -> str:
+    if not secret_arn:
+        return inline
+    from aws_lambda_powertools.utilities import parameters
+
+    fetched = parameters.get_secret(secret_arn, max_age=SECRET_MAX_AGE)
+    return fetched if isinstance(fetched, str) else fetched.decode()
+
+
+@lru_cache(maxsize=4)
+def _parse(raw: str) -> dict[str, ProviderCredentials]:
     if not raw:
         raise CredentialsMissing("no provider credentials configured")
     return {name: ProviderCredentials.model_validate(v) for name, v in json.loads(raw).items()}
@@ -38,12 +46,15 @@ def _load(secret_arn: str, inline: str) -> dict[str, ProviderCredentials]:
 
 def credentials(provider: str) -> ProviderCredentials:
     s = get_settings()
-    creds = _load(s.provider_secret_arn, s.provider_credentials)
+    creds = _parse(_raw(s.provider_secret_arn, s.provider_credentials))
     if provider not in creds:
         raise CredentialsMissing(f"no credentials for {provider}")
     return creds[provider]
 
 
 def forget() -> None:
-    """Drop cached credentials (tests, rotation)."""
-    _load.cache_clear()
+    """Drop the cached secret at once (tests; rotation otherwise waits ``SECRET_MAX_AGE``)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    _parse.cache_clear()
