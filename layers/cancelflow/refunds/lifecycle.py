@@ -149,8 +149,6 @@ def touch(refund: Refund, now: datetime, **sets: Any) -> Refund:
     """Not a transition: bookkeeping of a refund waiting on its provider (the next poll time),
     conditional on the version read like any write, without a history entry (a timeline that
     grew by one line per poll would bury what happened)."""
-    from cancelflow import aws
-
     version = refund.version + 1
     changes: dict[str, Any] = {"version": version, "updated_at": now, **sets}
     index = (
@@ -158,10 +156,6 @@ def touch(refund: Refund, now: datetime, **sets: Any) -> Refund:
         if "next_attempt_at" in changes
         else {}
     )
-    try:
-        aws.dynamodb().update_item(TableName=ddb.table(), **_versioned_update(refund, changes | index))
-    except Exception as e:
-        if ddb.is_conditional_failure(e):
-            raise StaleRefund(refund.refund_id) from e
-        raise
+    if ddb.update(_versioned_update(refund, changes | index)) is None:
+        raise StaleRefund(refund.refund_id)
     return refund.model_copy(update={k: v for k, v in changes.items() if k in Refund.model_fields})

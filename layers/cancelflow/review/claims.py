@@ -16,7 +16,6 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow import aws
 from cancelflow.clock import iso
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
@@ -58,18 +57,7 @@ def _lease(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -
     }
     if "first_response_at" not in task:
         return _first_lease(task, reviewer, now, update, values)
-    try:
-        r = aws.dynamodb().update_item(
-            TableName=ddb.table(),
-            **update,
-            ExpressionAttributeValues=ddb.values(values),
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as e:
-        if ddb.is_conditional_failure(e):
-            return None
-        raise
-    return ddb.from_item(r["Attributes"])
+    return ddb.update({**update, "ExpressionAttributeValues": ddb.values(values)})
 
 
 def _first_lease(
@@ -166,18 +154,17 @@ def release(task_id: str, reviewer: Reviewer, now: datetime) -> ddb.Item:
     task = tasks.get_task(task_id)
     require_lease(task, reviewer, now)
     cond, vals = holder_condition(reviewer, task, now)
-    try:
-        r = aws.dynamodb().update_item(
-            TableName=ddb.table(),
-            Key=tasks.task_key(task_id),
-            UpdateExpression="SET version = :nv, released_at = :rel REMOVE lease_holder, lease_until",
-            ConditionExpression=cond,
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=ddb.values({**vals, ":nv": int(task["version"]) + 1, ":rel": iso(now)}),
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as e:
-        if ddb.is_conditional_failure(e):
-            raise DomainError("LEASE_NOT_HELD", {"task_id": task_id}) from e
-        raise
-    return ddb.from_item(r["Attributes"])
+    released = ddb.update(
+        {
+            "Key": tasks.task_key(task_id),
+            "UpdateExpression": "SET version = :nv, released_at = :rel REMOVE lease_holder, lease_until",
+            "ConditionExpression": cond,
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {**vals, ":nv": int(task["version"]) + 1, ":rel": iso(now)}
+            ),
+        }
+    )
+    if released is None:
+        raise DomainError("LEASE_NOT_HELD", {"task_id": task_id})
+    return released

@@ -178,6 +178,18 @@ def transact(items: list[dict[str, Any]]) -> None:
         raise
 
 
+def update(op: Mapping[str, Any]) -> Item | None:
+    """One conditional UpdateItem, shaped like a transaction's ``Update`` (Key, expressions):
+    the item as it left it, or None when its condition failed (someone else was first)."""
+    try:
+        r = aws.dynamodb().update_item(TableName=table(), ReturnValues="ALL_NEW", **op)
+    except Exception as e:
+        if is_conditional_failure(e):
+            return None
+        raise
+    return from_item(r["Attributes"])
+
+
 def is_conditional_failure(e: Exception) -> bool:
     from botocore.exceptions import ClientError
 

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow import aws, dispatch
+from cancelflow import dispatch
 from cancelflow.clock import iso, parse
 from cancelflow.store import ddb, history, keys, refund_records
 from cancelflow.store.schema import QUEUES
@@ -105,15 +105,14 @@ def flag_overdue(now: datetime, budget: int | None = None, stop_at: float | None
 
 def _stamp(refund: ddb.Item, now: datetime) -> bool:
     """Claim the hand-back for this window; False when another run (or a transition) was first."""
-    try:
-        aws.dynamodb().update_item(
-            TableName=ddb.table(),
-            Key=_key(refund["refund_id"]),
-            UpdateExpression="SET handed_back_at = :now",
-            ConditionExpression="#s = :s AND version = :v AND "
+    stamped = ddb.update(
+        {
+            "Key": _key(refund["refund_id"]),
+            "UpdateExpression": "SET handed_back_at = :now",
+            "ConditionExpression": "#s = :s AND version = :v AND "
             "(attribute_not_exists(handed_back_at) OR handed_back_at <= :cut)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=ddb.values(
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
                 {
                     ":now": iso(now),
                     ":s": refund["status"],
@@ -121,12 +120,9 @@ def _stamp(refund: ddb.Item, now: datetime) -> bool:
                     ":cut": iso(now - HAND_BACK_AFTER),
                 }
             ),
-        )
-    except Exception as e:
-        if ddb.is_conditional_failure(e):
-            return False
-        raise
-    return True
+        }
+    )
+    return stamped is not None
 
 
 def hand_back_stuck(now: datetime, budget: int | None = None, stop_at: float | None = None) -> Tally:
