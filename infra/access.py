@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from cancelflow.store.schema import GSI_CUSTOMER, GSI_DUE, GSI_STATUS, GSI_STOCK
 
+from infra import topology
+
 # DynamoDB actions. Transactions need the per-item actions (TransactWriteItems is not an action).
 TABLE_READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
@@ -46,12 +48,10 @@ class Access:
     deny_write_keys: tuple[str, ...] = ()
     idempotency: bool = False
     send: tuple[str, ...] = ()  # queues (schema.QUEUES keys) it sends to
-    consume: tuple[str, ...] = ()  # queues it is triggered by (granted by the event source)
     evidence_put: bool = False
     evidence_get: bool = False
     provider_secret: bool = False
     put_events: bool = False
-    stream_read: bool = False  # the table's change stream (granted by the event source)
 
 
 ACCESS: dict[str, Access] = {
@@ -88,7 +88,6 @@ ACCESS: dict[str, Access] = {
         table_read=True,
         table_write=True,
         deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS),
-        consume=("review",),
     ),
     # support routes and provider callbacks
     "refund_api": Access(
@@ -106,7 +105,6 @@ ACCESS: dict[str, Access] = {
         table_write=True,
         deny_write_keys=(TASK_KEYS,),
         send=("refund",),
-        consume=("refund",),
         provider_secret=True,
     ),
     "expire_orders": Access(
@@ -128,8 +126,18 @@ ACCESS: dict[str, Access] = {
         send=("review",),
     ),
     # the outbox: reads the change stream, publishes to the bus; never writes the table
-    "event_publisher": Access(stream_read=True, put_events=True),
+    "event_publisher": Access(put_events=True),
 }
+
+
+def consumes(function: str) -> tuple[str, ...]:
+    """The queues that trigger ``function`` (topology.CONSUMERS; the event source grants them)."""
+    return tuple(c.queue for c in topology.CONSUMERS if c.function == function)
+
+
+def reads_stream(function: str) -> bool:
+    """Whether the table's change stream triggers ``function`` (the event source grants it)."""
+    return function in topology.STREAM_CONSUMERS
 
 
 def markdown_table() -> str:
@@ -148,11 +156,11 @@ def markdown_table() -> str:
             ", ".join(a.indexes) or "-",
             "yes" if a.idempotency else "-",
             ", ".join(a.send) or "-",
-            ", ".join(a.consume) or "-",
+            ", ".join(consumes(name)) or "-",
             evidence or "-",
             "read" if a.provider_secret else "-",
             "put" if a.put_events else "-",
-            "read" if a.stream_read else "-",
+            "read" if reads_stream(name) else "-",
         )
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -142,7 +142,7 @@ def environment(name: str, cfg: EnvConfig, res: Resources) -> dict[str, str]:
         env["CANCELFLOW_TABLE"] = res.table.table_name
     if grants.idempotency:
         env["CANCELFLOW_IDEMPOTENCY_TABLE"] = res.idempotency_table.table_name
-    for queue in sorted(set(grants.send) | set(grants.consume)):
+    for queue in sorted(set(grants.send) | set(access.consumes(name))):
         env[f"CANCELFLOW_{queue.upper()}_QUEUE_URL"] = res.queues[queue].queue_url
     if grants.evidence_put or grants.evidence_get:
         env["CANCELFLOW_EVIDENCE_BUCKET"] = res.evidence_bucket.bucket_name

@@ -75,7 +75,7 @@ def _expected(function: str) -> set[tuple[str, str]]:
     if a.idempotency:
         want |= {(x, "idempotency") for x in access.IDEMPOTENCY}
     want |= {("sqs:SendMessage", f"queue:{q}") for q in a.send}
-    want |= {(x, f"queue:{q}") for q in a.consume for x in CONSUME}
+    want |= {(x, f"queue:{q}") for q in access.consumes(function) for x in CONSUME}
     if a.evidence_put:
         want.add(("s3:PutObject", "evidence"))
     if a.evidence_get:
@@ -84,7 +84,7 @@ def _expected(function: str) -> set[tuple[str, str]]:
         want |= {("secretsmanager:GetSecretValue", "secret"), ("secretsmanager:DescribeSecret", "secret")}
     if a.put_events:
         want.add(("events:PutEvents", "bus"))
-    if a.stream_read:  # the stream event source, and its on-failure destination
+    if access.reads_stream(function):  # the stream event source, and its on-failure destination
         want |= {(x, "stream") for x in STREAM}
         want |= {
             (x, "dlq:publisher") for x in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
