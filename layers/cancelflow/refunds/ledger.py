@@ -68,10 +68,4 @@ def balance(customer_id: str) -> int:
 
 
 def credits(customer_id: str) -> list[ddb.Item]:
-    return list(
-        ddb.query_all(
-            None,
-            "pk = :pk AND begins_with(sk, :c)",
-            {":pk": keys.customer_pk(customer_id), ":c": "CREDIT#"},
-        )
-    )
+    return ddb.partition(keys.customer_pk(customer_id), "CREDIT#")

@@ -145,6 +145,11 @@ def query_all(index: str | None, key_condition: str, vals: Mapping[str, Any], **
             return
 
 
+def partition(pk: str, sk_prefix: str) -> list[Item]:
+    """Every item of one partition whose sort key starts with ``sk_prefix`` (all pages)."""
+    return list(query_all(None, "pk = :pk AND begins_with(sk, :prefix)", {":pk": pk, ":prefix": sk_prefix}))
+
+
 # Cancellation reasons that mean "someone else changed it first" (TransactionConflict: another
 # transaction held one of the items), as opposed to a malformed request.
 LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})

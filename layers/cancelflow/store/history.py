@@ -59,10 +59,4 @@ def entry_put(
 
 
 def timeline(order_id: str) -> list[ddb.Item]:
-    return list(
-        ddb.query_all(
-            None,
-            "pk = :pk AND begins_with(sk, :h)",
-            {":pk": keys.order_pk(order_id), ":h": "HIST#"},
-        )
-    )
+    return ddb.partition(keys.order_pk(order_id), "HIST#")

@@ -118,6 +118,4 @@ def get_request(order_id: str, request_id: str) -> ddb.Item:
 
 
 def list_requests(order_id: str) -> list[ddb.Item]:
-    return list(
-        ddb.query_all(None, "pk = :p AND begins_with(sk, :r)", {":p": keys.order_pk(order_id), ":r": "REQ#"})
-    )
+    return ddb.partition(keys.order_pk(order_id), "REQ#")

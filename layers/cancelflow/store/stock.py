@@ -144,8 +144,4 @@ def deliver_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
 
 def product_keys(product_id: str) -> list[ddb.Item]:
     """Every key of a product (admin, tests and invariant checks; not a customer path)."""
-    return list(
-        ddb.query_all(
-            None, "pk = :p AND begins_with(sk, :k)", {":p": keys.product_pk(product_id), ":k": "KEY#"}
-        )
-    )
+    return ddb.partition(keys.product_pk(product_id), "KEY#")
