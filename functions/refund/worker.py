@@ -14,7 +14,9 @@ from cancelflow import clock
 from cancelflow.refunds.worker import handle_message
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every record's failure is reported, even when all of them failed: raising instead would count
+# as an error of the function and return nothing about which records to retry.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> str:

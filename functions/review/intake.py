@@ -15,7 +15,9 @@ from cancelflow import clock
 from cancelflow.messages import ReviewMessage
 from cancelflow.review.intake import accept
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every record's failure is reported, even when all of them failed: raising instead would count
+# as an error of the function and return nothing about which records to retry.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> bool:

@@ -13,6 +13,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     # input
     "VALIDATION_FAILED": (422, "请求参数不正确", "The request is not valid"),
     "MALFORMED_BODY": (400, "请求体不是有效的 JSON", "The request body is not valid JSON"),
+    "PAYLOAD_TOO_LARGE": (413, "请求体过大(上限 10 MB)", "The request body is too large (10 MB at most)"),
     "INVALID_QUANTITY": (422, "数量必须是正整数", "Quantity must be a positive whole number"),
     "REASON_NOT_ALLOWED": (422, "该操作不接受此原因", "This reason is not accepted for this action"),
     "DESCRIPTION_REQUIRED": (
@@ -96,13 +97,34 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     ),
     "REQUEST_IN_PROGRESS": (409, "相同的请求正在处理中", "The same request is still being processed"),
     "APPEAL_NOT_ALLOWED": (409, "此申请不能再申诉", "This request cannot be appealed"),
+    "INFO_REQUESTED": (
+        409,
+        "审核员正在等待你补充信息,请回答问题而不是申诉",
+        "A reviewer is waiting for more information: answer the question instead of appealing",
+    ),
+    "NO_OPEN_QUESTION": (409, "此申请没有待回答的问题", "This request has no open question to answer"),
+    # after a rejection the way on is its appeal (details: appeal_request_id), not the same ask anew
+    "REQUEST_REJECTED_APPEAL_INSTEAD": (
+        409,
+        "此申请已被驳回,不能重新提交;如有异议请对驳回提出申诉",
+        "This request was rejected and cannot be made again; appeal the rejection instead",
+    ),
+    "REQUEST_REJECTED_FINAL": (
+        409,
+        "此申请已被驳回,申诉也已处理,不能重新提交",
+        "This request was rejected and its appeal decided; it cannot be made again",
+    ),
     "NOTHING_TO_REFUND": (409, "没有可退金额", "Nothing is left to refund"),
     "LEASE_NOT_HELD": (409, "你未持有此任务或领取已过期", "You do not hold this task, or your claim expired"),
     "TASK_ALREADY_DECIDED": (409, "此任务已被处理", "This task was already decided"),
     "NO_TASK_AVAILABLE": (404, "暂无待领取的任务", "No task is waiting"),
     "REFUND_NOT_RETRYABLE": (409, "此退款当前不能重试", "This refund cannot be retried now"),
     "NOTIFICATION_INVALID": (400, "退款回调验签失败或内容无效", "The refund callback does not verify"),
-    "PAYMENT_CONFLICT": (409, "支付单号已用于其他订单", "This payment id belongs to another order"),
+    "PAYMENT_CONFLICT": (
+        409,
+        "支付单号已记录过不同的订单、金额或渠道",
+        "This payment id was already recorded with another order, amount or channel",
+    ),
     # platform
     "RATE_LIMITED": (429, "请求过于频繁,请稍后再试", "Too many requests; try again shortly"),
     "INTERNAL": (500, "服务暂时不可用,请稍后再试", "The service is unavailable; try again shortly"),

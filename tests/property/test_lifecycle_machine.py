@@ -99,14 +99,22 @@ class Lifecycle(RuleBasedStateMachine):
         )
         return multiple() if o is None else o.order_id
 
-    @rule(order_id=order_ids, kind=st.sampled_from(["new", "new", "duplicate", "other_order"]))
+    @rule(order_id=order_ids, kind=st.sampled_from(["new", "new", "duplicate", "changed", "other_order"]))
     def pay(self, order_id: str, kind: str) -> None:
         before = self._order(order_id)
         used = self.payments[order_id]
         others = [p for o, ps in self.payments.items() if o != order_id for p in ps]
-        if kind == "duplicate" and used:
-            r = payments.confirm_payment(order_id, used[0], before.amount, Channel.ALIPAY, self.now)
+        if kind == "duplicate" and used:  # the same notification again (payments are WeChat Pay)
+            r = payments.confirm_payment(order_id, used[0], before.amount, Channel.WECHAT_PAY, self.now)
             assert r.replayed and self._order(order_id).version == before.version
+            return
+        if kind == "changed" and used:  # the same payment id with another channel: no replay
+            self._expect(
+                False,
+                lambda: payments.confirm_payment(order_id, used[0], before.amount, Channel.ALIPAY, self.now),
+                "PAYMENT_CONFLICT",
+            )
+            assert self._order(order_id).version == before.version
             return
         if kind == "other_order" and others:
             self._expect(
@@ -190,8 +198,10 @@ class Lifecycle(RuleBasedStateMachine):
             Action.STOP_DELIVERY: o.status is S.DELIVERING and not o.held,
             Action.SELF_CANCEL: o.status is S.PENDING_PAYMENT and not o.is_overdue_unpaid(self.now),
         }[action]
-        if action is Action.SELF_CANCEL and reason is Reason.INVALID_KEY:
-            allowed = False  # a platform-fault reason is not a self-cancel reason
+        if reason is Reason.INVALID_KEY:
+            # a fault about delivered goods: not a self-cancel reason, and no reason at all for
+            # an order nothing was delivered for (request, stop-delivery)
+            allowed = False
         sub = Submission(action=action, reason_code=reason)
         r = self._expect(
             allowed,

@@ -29,13 +29,14 @@ def real_clock() -> Iterator[None]:
 
 def test_claim_next_follows_domain_priority(make_request: Maker, review_queue: str) -> None:
     """GIVEN a mixed set: plain requests (one older, two of the same age with different amounts),
-    a platform-fault request and a stop-delivery (the newest of all)
+    a platform-fault appeal about delivered goods and a stop-delivery (the newest of all)
     WHEN one reviewer claims one after another
     THEN urgent ones come first (earliest SLA first), then the rest by SLA, then larger amount."""
     _, old = make_request(at=NOW - timedelta(minutes=20))
     _, small = make_request(at=NOW)
     _, big = make_request(at=NOW, quantity=3)
-    _, fault = make_request(reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5))
+    # (a platform fault is urgent only about goods whose value moved: an appeal, not a request)
+    _, fault = make_request(Action.APPEAL, reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5))
     _, stop = make_request(Action.STOP_DELIVERY, at=NOW + timedelta(minutes=10))
     intake(drain(review_queue))
     order = [claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11))["request_id"] for _ in range(5)]

@@ -17,6 +17,7 @@ from cancelflow.review import claims, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
 from cancelflow.review.tasks import Reviewer
 from cancelflow.store import ddb, history, keys, orders, requests, stock
+from cancelflow.usecases import answer_question
 from cancelflow.usecases.appeal_rejection import appeal
 
 from tests.conftest import NOW
@@ -133,7 +134,11 @@ def test_need_info_pauses_sla_until_the_customer_answers(make_request: Maker, re
         claims.claim_next(R1, asked)
     assert orders.require_order(oid).open_request_id == rid
     answered = NOW + timedelta(hours=3)
-    out = appeal("c1", oid, rid, "截图已上传", ("evidence/c1/pay.png",), RefundTo.ORIGINAL, answered)
+    # the answer has its own route now (issue 13): the appeal route refuses it
+    with pytest.raises(DomainError) as e:
+        appeal("c1", oid, rid, "截图已上传", ("evidence/c1/pay.png",), RefundTo.ORIGINAL, answered)
+    assert e.value.code == "INFO_REQUESTED"
+    out = answer_question.answer("c1", oid, rid, "截图已上传", ("evidence/c1/pay.png",), answered)
     assert out["kind"] == "info_supplied"
     task = tasks.get_task(t["task_id"])
     assert task["status"] == tasks.OPEN and task["decision_due"] == "2026-11-27T05:40:00.000Z"

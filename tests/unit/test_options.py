@@ -123,7 +123,9 @@ def test_unpaid_order_counts_as_expired_at_its_deadline_before_any_sweep() -> No
     at = cancellation_options(order, deadline, BOOK, LOW_RISK)
     assert before.status is S.PENDING_PAYMENT and before.get(A.SELF_CANCEL).allowed
     assert before.get(A.SELF_CANCEL).deadline == deadline
-    assert before.get(A.SELF_CANCEL).deadline_cst == "2026-11-27 10:15"  # NOW is 10:00 CST
+    assert (
+        before.get(A.SELF_CANCEL).deadline_cst == "2026-11-27T10:15:00+08:00"
+    )  # NOW is 10:00 CST (ISO 8601, issue 13)
     assert at.status is S.CANCELLED
     assert {a.code for a in at.actions} == {"ORDER_EXPIRED"}
 
@@ -203,7 +205,7 @@ def test_stop_delivery_is_reviewed_and_refund_eta_lists_original_and_balance() -
     assert [e.channel for e in opt.refund_eta] == [Channel.BANK_CARD, Channel.BALANCE]
     bank = opt.refund_eta[0]
     # refund starts after the 60-minute review: Friday 11:07 CST; +1 business day = Monday, +3 = Wednesday
-    assert bank.expected_by_cst == "2026-11-30 11:07"
+    assert bank.expected_by_cst == "2026-11-30T11:07:00+08:00"  # ISO 8601 with its offset (issue 13)
     assert bank.due_by.date().isoformat() == "2026-12-02"
 
 
@@ -285,7 +287,13 @@ def _code(state: str, sub: Submission, book: object = None) -> str | None:
     [
         # reasons per action
         ("pending", Submission(action=A.SELF_CANCEL, reason_code=Reason.WRONG_ITEM), "REASON_NOT_ALLOWED"),
-        ("paid_after_window", Submission(action=A.REQUEST, reason_code=Reason.INVALID_KEY), None),
+        # nothing was delivered, so no key can be invalid (reasons fit the state)
+        (
+            "paid_after_window",
+            Submission(action=A.REQUEST, reason_code=Reason.INVALID_KEY),
+            "REASON_NOT_ALLOWED",
+        ),
+        ("paid_after_window", Submission(action=A.REQUEST, reason_code=Reason.STOCK_ERROR), None),
         ("delivered", Submission(action=A.APPEAL, reason_code=Reason.CHANGED_MIND), "REASON_NOT_ALLOWED"),
         # other needs >= 10 characters (after trimming)
         ("paid_after_window", Submission(action=A.REQUEST, reason_code=Reason.OTHER), "DESCRIPTION_REQUIRED"),

@@ -1,5 +1,6 @@
-"""Review priority (DOMAIN.md, "Review"): platform faults and stop-delivery first, then the time
-left to the SLA, then the amount; one string key whose text order is the review order.
+"""Review priority: urgent (stop-delivery, escalation, a platform fault about delivered goods)
+first, then the time left to the SLA, then the amount; one string key whose text order is the
+review order.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from cancelflow.domain.priority import NORMAL, URGENT, priority_class, priority_key
 from cancelflow.domain.reasons import Reason
+from cancelflow.domain.states import OrderStatus as S
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,12 +17,14 @@ T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 def test_priority_class() -> None:
-    assert priority_class("stop_delivery", Reason.CHANGED_MIND) == URGENT
-    assert priority_class("request", Reason.INVALID_KEY) == URGENT
-    assert priority_class("appeal", Reason.WRONG_ITEM) == URGENT
-    assert priority_class("request", Reason.CHANGED_MIND, escalated=True) == URGENT
-    assert priority_class("request", Reason.CHANGED_MIND) == NORMAL
-    assert priority_class("after_sales", Reason.OTHER) == NORMAL
+    assert priority_class("stop_delivery", Reason.CHANGED_MIND, S.DELIVERING) == URGENT
+    # a platform fault counts only about goods whose value moved (the customer's word alone
+    # on an undelivered order earns no priority)
+    assert priority_class("request", Reason.INVALID_KEY, S.PAID) == NORMAL
+    assert priority_class("appeal", Reason.WRONG_ITEM, S.DELIVERED) == URGENT
+    assert priority_class("request", Reason.CHANGED_MIND, S.PAID, escalated=True) == URGENT
+    assert priority_class("request", Reason.CHANGED_MIND, S.PAID) == NORMAL
+    assert priority_class("after_sales", Reason.OTHER, S.COMPLETED) == NORMAL
 
 
 def test_review_order() -> None:

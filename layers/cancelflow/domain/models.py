@@ -16,6 +16,17 @@ PAYMENT_TIMEOUT_REASON = "payment_timeout"
 
 
 @dataclass(frozen=True)
+class Rejection:
+    """The rejection that stands on an order: written by the transaction that rejects a request,
+    removed when an appeal against it is upheld; kept on the order so that its options cost no
+    extra read. While it stands the same request is not asked anew: the way on is its appeal."""
+
+    request_id: str
+    action: str  # as reviewed: a request that turned into an appeal counts as an appeal
+    appeal_used: bool = False  # True: the appeal was decided too, the rejection is final
+
+
+@dataclass(frozen=True)
 class Order:
     """Decoded from a stored item by ``store.codec.decode`` (which checks the bounds)."""
 
@@ -45,6 +56,7 @@ class Order:
     cancelled_by: Actor | None = None
     cancel_reason: str | None = None
     open_request_id: str | None = None  # a cancel/stop request under review holds the order
+    rejection: Rejection | None = None
 
     def is_overdue_unpaid(self, now: datetime) -> bool:
         """Past its payment deadline while unpaid: expired on every path, swept or not."""
@@ -65,7 +77,7 @@ class Order:
 
 @dataclass(frozen=True)
 class RiskProfile:
-    """A customer's recent cancellation history (DOMAIN.md, "Risk")."""
+    """A customer's recent cancellation history (requests over orders in a window)."""
 
     window_days: int = 30
     orders: int = 0

@@ -7,20 +7,22 @@ same ``_evaluate`` so what the options say is allowed is exactly what a POST acc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cancelflow.domain.calendar import cst_display
+from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
+from cancelflow.domain.eta import RefundEta, refund_eta
 from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order, RiskProfile
 from cancelflow.domain.policy import CancellationPolicy, PolicyBook
-from cancelflow.domain.products import Channel, RefundTo
+from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import (
     CUSTOMER_REASONS,
     DESCRIPTION_HINT,
     PLATFORM_FAULT_REASONS,
     Reason,
     check_description,
+    fitting,
 )
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError, message
@@ -45,20 +47,16 @@ _REASONS: dict[Action, tuple[Reason, ...]] = {
 }
 # Remedies for goods whose value moved: refunds only, and they may be partial.
 PARTIAL_REFUND_ACTIONS = frozenset({Action.APPEAL, Action.AFTER_SALES})
+# Which actions ask for the same thing again after a rejection: a rejected cancellation is not
+# asked anew as a stop-delivery once delivery started (nor the reverse). Other remedies (an
+# appeal of the delivered goods after a rejected cancellation) are their own.
+_SAME_ASK = {"request": "cancel", "stop_delivery": "cancel", "appeal": "appeal", "after_sales": "after_sales"}
 
 
 class Outcome(StrEnum):
     CANCELLED = "cancelled"  # self-cancel: nothing to refund
     REFUND_STARTED = "refund_started"  # auto-approved: cancelled, refund created
     UNDER_REVIEW = "under_review"
-
-
-@dataclass(frozen=True)
-class RefundEta:
-    channel: Channel
-    expected_by: datetime
-    due_by: datetime
-    expected_by_cst: str
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,10 @@ class ActionOption:
     partial_amount_allowed: bool = False
     max_amount: int = 0
     deadline: datetime | None = None
-    deadline_cst: str | None = None
+    deadline_cst: str | None = field(default=None, metadata={"description": CST_DESCRIPTION})
     expected_review_minutes: int | None = None
     refund_eta: tuple[RefundEta, ...] = ()
+    appeal_request_id: str | None = None  # refused after a rejection: appeal this request instead
 
 
 @dataclass(frozen=True)
@@ -93,29 +92,19 @@ class CancellationOptions:
         return next(a for a in self.actions if a.action is action)
 
 
-def _deny(action: Action, code: str, lang: str) -> ActionOption:
-    return ActionOption(action=action, allowed=False, code=code, message=message(code, lang))
+def _deny(action: Action, code: str, lang: str, appeal: str | None = None) -> ActionOption:
+    return ActionOption(
+        action=action, allowed=False, code=code, message=message(code, lang), appeal_request_id=appeal
+    )
 
 
-def _refund_eta(
-    order: Order, start: datetime, policy: CancellationPolicy, book: PolicyBook
-) -> tuple[RefundEta, ...]:
-    channels = [order.payment_channel or Channel.BALANCE]
-    if Channel.BALANCE not in channels:
-        channels.append(Channel.BALANCE)
-    out = []
-    for ch in channels:
-        sla = policy.refund_sla[ch]
-        expected = sla.expected_by(start, book.calendar)
-        out.append(
-            RefundEta(
-                channel=ch,
-                expected_by=expected,
-                due_by=sla.due_by(start, book.calendar),
-                expected_by_cst=cst_display(expected),
-            )
-        )
-    return tuple(out)
+def _rejected(action: Action, order: Order) -> str | None:
+    """After a rejection the way on is its appeal (a senior decides), not the same request anew:
+    while the rejection stands, whether its appeal is unused or decided."""
+    r = order.rejection
+    if r is None or _SAME_ASK.get(action.value) != _SAME_ASK.get(r.action):
+        return None
+    return "REQUEST_REJECTED_FINAL" if r.appeal_used else "REQUEST_REJECTED_APPEAL_INSTEAD"
 
 
 def _not_allowed_code(action: Action, order: Order, now: datetime, policy: CancellationPolicy) -> str | None:
@@ -204,9 +193,10 @@ def _evaluate(
     action: Action, order: Order, now: datetime, book: PolicyBook, high_risk: bool, lang: str
 ) -> ActionOption:
     policy = book.for_type(order.product_type)
-    code = _not_allowed_code(action, order, now, policy)
+    code = _not_allowed_code(action, order, now, policy) or _rejected(action, order)
     if code is not None:
-        return _deny(action, code, lang)
+        r = order.rejection if code == "REQUEST_REJECTED_APPEAL_INSTEAD" else None
+        return _deny(action, code, lang, r.request_id if r else None)
     deadline = _deadline(action, order, policy)
     if action is Action.SELF_CANCEL:
         return ActionOption(
@@ -228,7 +218,7 @@ def _evaluate(
         allowed=True,
         needs_review=not auto,
         outcome=Outcome.REFUND_STARTED if auto else Outcome.UNDER_REVIEW,
-        reasons=_REASONS[action],
+        reasons=fitting(_REASONS[action], order.status),
         description_hint=DESCRIPTION_HINT[1 if lang.lower().startswith("en") else 0],
         evidence_required=action is Action.APPEAL and evidence_rules.required_for_appeal,
         max_evidence=evidence_rules.max_files,
@@ -237,7 +227,7 @@ def _evaluate(
         deadline=deadline,
         deadline_cst=cst_display(deadline) if deadline else None,
         expected_review_minutes=review_minutes,
-        refund_eta=_refund_eta(order, refund_start, policy, book),
+        refund_eta=refund_eta(order, refund_start, policy, book),
     )
 
 
@@ -271,7 +261,10 @@ def check_submission(options: CancellationOptions, sub: Submission) -> ActionOpt
     option = options.get(sub.action)
     if not option.allowed:
         assert option.code is not None
-        raise DomainError(option.code, {"action": sub.action.value, "status": options.status.value})
+        details = {"action": sub.action.value, "status": options.status.value}
+        if option.appeal_request_id:
+            details["appeal_request_id"] = option.appeal_request_id
+        raise DomainError(option.code, details)
     if sub.reason_code not in option.reasons:
         raise DomainError(
             "REASON_NOT_ALLOWED",

@@ -1,19 +1,23 @@
-"""Review priority (DOMAIN.md, "Review"): platform faults and stop-delivery first, then by
-time left to the SLA, then by amount. One sort key so a store can order tasks for us."""
+"""Review priority: urgent first, then by time left to the SLA, then by amount. One sort key so
+a store can order tasks for us. Urgency comes only from facts the platform can check: a
+stop-delivery (the order is delivering), an escalation, or a platform fault claimed about goods
+whose value moved; never from the customer's word alone on an undelivered order."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from cancelflow.domain.reasons import Reason, is_platform_fault
+from cancelflow.domain.reasons import Reason, checkable_fault
+from cancelflow.domain.states import OrderStatus
 
 URGENT = 0
 NORMAL = 1
 _MAX_AMOUNT = 10**12
 
 
-def priority_class(action: str, reason: Reason, escalated: bool = False) -> int:
-    if escalated or action == "stop_delivery" or is_platform_fault(reason):
+def priority_class(action: str, reason: Reason, status: OrderStatus, escalated: bool = False) -> int:
+    """``status``: the order's, as stored when the task is made."""
+    if escalated or action == "stop_delivery" or checkable_fault(reason, status):
         return URGENT
     return NORMAL
 

@@ -1,9 +1,10 @@
-"""Reason codes (DOMAIN.md, "Reasons") and the rule for ``other``."""
+"""Reason codes, which of them fit an order's state, and the rule for ``other``."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from cancelflow.domain.states import VALUE_MOVED, OrderStatus
 from cancelflow.errors import DomainError
 
 MIN_OTHER_DESCRIPTION = 10
@@ -60,15 +61,34 @@ LABELS: dict[Reason, tuple[str, str]] = {
 }
 
 # What the client should tell the customer a good description contains (vague text lowers
-# the chance of approval, DOMAIN.md).
+# the chance of approval).
 DESCRIPTION_HINT = (
     "说明发生了什么、何时发生、涉及的账号或号码,以及希望的处理方式",
     "Say what happened, when, which account or number is involved, and what you would like done",
 )
 
 
+# Platform faults about what was delivered: only an order whose value moved can have them
+# (nothing was delivered, so nothing was delivered twice). A stock error or prohibited goods
+# may be found before delivery.
+DELIVERY_FAULT_REASONS = frozenset(
+    {Reason.WRONG_ITEM, Reason.DUPLICATE_DELIVERY, Reason.INVALID_KEY, Reason.DESCRIPTION_MISMATCH}
+)
+
+
 def is_platform_fault(reason: Reason) -> bool:
     return reason in PLATFORM_FAULT_REASONS
+
+
+def fitting(reasons: tuple[Reason, ...], status: OrderStatus) -> tuple[Reason, ...]:
+    """The reasons that fit an order in ``status``: what the options list and a POST accepts."""
+    return tuple(r for r in reasons if status in VALUE_MOVED or r not in DELIVERY_FAULT_REASONS)
+
+
+def checkable_fault(reason: Reason, status: OrderStatus) -> bool:
+    """A platform fault the platform can check: claimed about goods whose value moved. Before
+    delivery a platform-fault reason is the customer's word alone, which earns no priority."""
+    return status in VALUE_MOVED and is_platform_fault(reason)
 
 
 def check_description(reason: Reason, description: str | None) -> None:

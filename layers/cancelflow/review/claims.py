@@ -1,5 +1,5 @@
-"""Claiming (a lease) and giving back. DOMAIN.md, "Claiming": two reviewers never decide the
-same task; an expired lease returns the task to the pool.
+"""Claiming (a lease) and giving back, and who may decide a task: two reviewers never decide the
+same task; an expired lease returns the task to the pool; senior-only tasks are for seniors.
 
 claim-next is one Query of the open pool in priority order plus one conditional write (the
 floor): an UpdateItem, or for a task's first claim a transaction that also puts the timeline
@@ -30,11 +30,14 @@ MAX_LOSSES = 3  # lost races on one page before reading the pool again
 MAX_ROUNDS = 20  # pages read at most, so a claim always answers
 
 
+# lease_senior: whether the holder is a senior, so that an escalation (senior-only from then on)
+# can end a plain reviewer's lease and keep a senior's (review.sla).
 _LEASE = (
-    "SET lease_holder = :me, lease_until = :until, last_claimed_at = :now, "
+    "SET lease_holder = :me, lease_until = :until, lease_senior = :sen, last_claimed_at = :now, "
     "version = version + :one, claims = claims + :one, "
     "first_response_at = if_not_exists(first_response_at, :now)"
 )
+LEASE_ATTRS = ("lease_holder", "lease_until", "lease_senior")  # what ending a lease removes
 
 
 def _lease(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -> ddb.Item | None:
@@ -45,6 +48,7 @@ def _lease(task: ddb.Item, reviewer: Reviewer, now: datetime, until: datetime) -
         **vals,
         ":me": reviewer.id,
         ":until": iso(until),
+        ":sen": reviewer.senior,
         ":now": iso(now),
         ":one": 1,
         ":open": tasks.OPEN,
@@ -92,6 +96,7 @@ def _first_lease(
         **task,
         "lease_holder": reviewer.id,
         "lease_until": values[":until"],
+        "lease_senior": reviewer.senior,
         "last_claimed_at": values[":now"],
         "first_response_at": values[":now"],
         "version": int(task["version"]) + 1,
@@ -138,6 +143,25 @@ def holder_condition(reviewer: Reviewer, task: ddb.Item, now: datetime) -> tuple
     )
 
 
+def decider_condition(reviewer: Reviewer, task: ddb.Item, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The write-time check of every review step: the caller holds the lease on this version and
+    may decide the task as stored (``require_may_decide``), so a task escalated between the read
+    and the write is refused by the write itself. A missing flag counts as senior-only."""
+    cond, vals = holder_condition(reviewer, task, now)
+    if not reviewer.senior:
+        return f"{cond} AND senior_only = :nsf", vals | {":nsf": False}
+    return f"{cond} AND (attribute_not_exists(rejected_by) OR rejected_by <> :me)", vals
+
+
+def require_may_decide(task: ddb.Item, reviewer: Reviewer) -> None:
+    """Senior-only tasks (appeals against a rejection, escalations) are for seniors; an appeal
+    against a rejection never for the reviewer who rejected (the rule ``decider_condition``
+    writes)."""
+    senior_only = task.get("senior_only", True) is not False
+    if (senior_only and not reviewer.senior) or task.get("rejected_by") == reviewer.id:
+        raise DomainError("FORBIDDEN", {"task_id": task["task_id"], "needs": "senior_reviewer"})
+
+
 def require_lease(task: ddb.Item, reviewer: Reviewer, now: datetime) -> None:
     if task["status"] == tasks.DECIDED:
         raise DomainError(
@@ -157,7 +181,7 @@ def release(task_id: str, reviewer: Reviewer, now: datetime) -> ddb.Item:
     released = ddb.update(
         {
             "Key": tasks.task_key(task_id),
-            "UpdateExpression": "SET version = :nv, released_at = :rel REMOVE lease_holder, lease_until",
+            "UpdateExpression": "SET version = :nv, released_at = :rel REMOVE " + ", ".join(LEASE_ATTRS),
             "ConditionExpression": cond,
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": ddb.values(

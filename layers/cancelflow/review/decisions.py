@@ -1,4 +1,4 @@
-"""A reviewer decides a task: approve, reject or ask the customer for more (DOMAIN.md, "Review").
+"""A reviewer decides a task: approve, reject or ask the customer for more.
 
 Every outcome is one transaction against the stored state: the task (only while the caller
 holds a live lease on the version read), the request (only while under review), the order
@@ -16,18 +16,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from cancelflow import dispatch
 from cancelflow.clock import parse
-from cancelflow.domain.models import Order
+from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS, Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import VALUE_MOVED, Actor, OrderStatus
 from cancelflow.errors import DomainError
+from cancelflow.http.fields import MAX_FEN, FreeText
 from cancelflow.review import tasks, writes
-from cancelflow.review.claims import require_lease
+from cancelflow.review.claims import require_lease, require_may_decide
 from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, refund_records, requests
@@ -39,12 +40,13 @@ REFUND_ONLY = frozenset(a.value for a in PARTIAL_REFUND_ACTIONS)
 
 
 class Checklist(BaseModel):
-    """The three checks every approval needs (DOMAIN.md, "Checklist")."""
+    """The three checks every approval needs: order status, evidence, refund path."""
 
+    # Strict: a check is ticked by JSON true only, never by "yes", "on" or 1.
     model_config = ConfigDict(extra="forbid", frozen=True)
-    order_status_verified: bool = False
-    evidence_judged: bool = False
-    refund_path_confirmed: bool = False
+    order_status_verified: StrictBool = False
+    evidence_judged: StrictBool = False
+    refund_path_confirmed: StrictBool = False
 
     def missing(self) -> list[str]:
         return [k for k, v in self.model_dump().items() if not v]
@@ -56,15 +58,14 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     outcome: Literal["approve", "reject", "need_info"]
     checklist: Checklist = Field(default_factory=Checklist)
-    note: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
-    refund_amount: int | None = Field(default=None, ge=1)  # partial: appeals and after-sales
+    note: FreeText | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    # partial: appeals and after-sales; fen, a JSON integer only (not true, "100" or 100.0)
+    refund_amount: StrictInt | None = Field(default=None, ge=1, le=MAX_FEN)
 
 
 def _check(task: ddb.Item, reviewer: Reviewer, d: Decision, now: datetime) -> None:
-    rejected_by = task.get("rejected_by")
-    if rejected_by is not None and (not reviewer.senior or reviewer.id == rejected_by):
-        # an appeal against a rejection: a senior, and not the one who rejected (DOMAIN.md 7)
-        raise DomainError("FORBIDDEN", {"task_id": task["task_id"], "needs": "senior_reviewer"})
+    # A clear 403 up front; the task's write condition enforces the same (writes.task_update).
+    require_may_decide(task, reviewer)
     require_lease(task, reviewer, now)
     if d.outcome == "approve" and d.checklist.missing():
         raise DomainError("CHECKLIST_INCOMPLETE", {"field": "checklist", "missing": d.checklist.missing()})
@@ -113,7 +114,7 @@ def _approve(
             request_id=rid,
             extra=[
                 writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-                writes.request_update(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+                writes.request_decided(request, reviewer, now, APPROVED, d.note),
                 writes.review_entry(
                     task,
                     Actor.REVIEWER,
@@ -159,7 +160,8 @@ def _approve(
         now,
         reason=task["reason_code"],
         set_={"refunded_amount": order.refunded_amount + amount},
-        remove=["open_request_id"],
+        # an upheld appeal against a rejection ends that rejection
+        remove=["open_request_id", *(["rejection"] if _rejected_by_this(order, rid) else [])],
         detail={
             "task_id": task["task_id"],
             "request_id": rid,
@@ -175,23 +177,14 @@ def _approve(
         [
             put,
             writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-            writes.request_update(request, _request_decided(reviewer, d, now, APPROVED), decided=True),
+            writes.request_decided(request, reviewer, now, APPROVED, d.note),
         ],
     )
     return {"outcome": APPROVED, "refund_id": refund_id, "refund_amount": amount, "order": done, "sets": sets}
 
 
-def _request_decided(reviewer: Reviewer, d: Decision, now: datetime, status: str) -> dict[str, Any]:
-    sets: dict[str, Any] = {
-        "status": status,
-        "decided_by": reviewer.id,
-        "decided_at": now,
-        "decision_note": d.note,
-        "updated_at": now,
-    }
-    if status == REJECTED:
-        sets |= {"rejected_by": reviewer.id, "rejected_at": now}
-    return sets
+def _rejected_by_this(order: Order, request_id: str) -> bool:
+    return order.rejection is not None and order.rejection.request_id == request_id
 
 
 def _convert(
@@ -199,26 +192,12 @@ def _convert(
 ) -> dict[str, Any]:
     """Delivery completed before the decision: the request becomes an appeal, still leased."""
     sets = {"action": Action.APPEAL.value, "converted_from": task["action"]}
+    req_sets = {"converted_to_appeal": True, "updated_at": now}
+    detail = {"from_action": task["action"], "order_status": order.status.value}
     ddb.transact(
-        [
-            writes.task_update(task, reviewer, now, sets, None),
-            writes.request_update(request, {"converted_to_appeal": True, "updated_at": now}, decided=False),
-            writes.review_entry(
-                task,
-                Actor.REVIEWER,
-                reviewer.id,
-                now,
-                "review.converted_to_appeal",
-                {"from_action": task["action"], "order_status": order.status.value},
-            ),
-        ]
+        writes.step(task, request, reviewer, now, sets, None, req_sets, "review.converted_to_appeal", detail)
     )
-    return {
-        "outcome": CONVERTED,
-        "refund_id": None,
-        "order": order,
-        "sets": sets,
-    }
+    return {"outcome": CONVERTED, "refund_id": None, "order": order, "sets": sets}
 
 
 def _reject(
@@ -234,6 +213,8 @@ def _reject(
         reviewer.id,
         now,
         reason=task["reason_code"],
+        # The rejection stands on the order: the way on is its appeal, not the same ask anew.
+        set_={"rejection": Rejection(rid, task["action"], appeal_used=bool(request.get("appeal_used")))},
         remove=["open_request_id"],  # the hold is lifted: delivery goes on
         detail={"task_id": task["task_id"], "request_id": rid, "outcome": REJECTED, "note": d.note},
         **_hold(rid),
@@ -242,7 +223,7 @@ def _reject(
         change,
         [
             writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-            writes.request_update(request, _request_decided(reviewer, d, now, REJECTED), decided=True),
+            writes.request_decided(request, reviewer, now, REJECTED, d.note),
         ],
     )
     return {"outcome": REJECTED, "refund_id": None, "order": done, "sets": sets}
@@ -252,7 +233,7 @@ def _need_info(
     task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
 ) -> dict[str, Any]:
     """Ask the customer; the SLA clock stops (what is left is kept) until they answer through
-    the appeal route (cancelflow.review.supplement). The order stays held."""
+    POST .../answer (cancelflow.usecases.answer_question). The order stays held."""
     policy = get_settings().policies.for_type(order.product_type)
     remaining = max(0, int((parse(task["decision_due"]) - now).total_seconds() * 1000))
     sets = {
@@ -271,26 +252,11 @@ def _need_info(
         "due_at": wait_until,
         "updated_at": now,
     }
+    detail = {"question": d.note, "answer_by": wait_until}
     ddb.transact(
-        [
-            writes.task_update(task, reviewer, now, sets, tasks.WAITING),
-            writes.request_update(request, req_sets, decided=False),
-            writes.review_entry(
-                task,
-                Actor.REVIEWER,
-                reviewer.id,
-                now,
-                "review.need_info",
-                {"question": d.note, "answer_by": wait_until},
-            ),
-        ]
+        writes.step(task, request, reviewer, now, sets, tasks.WAITING, req_sets, "review.need_info", detail)
     )
-    return {
-        "outcome": NEED_INFO,
-        "refund_id": None,
-        "order": order,
-        "sets": sets,
-    }
+    return {"outcome": NEED_INFO, "refund_id": None, "order": order, "sets": sets}
 
 
 _OUTCOMES = {"approve": _approve, "reject": _reject, "need_info": _need_info}
@@ -325,6 +291,8 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
 
 
 def _explain(task_id: str, reviewer: Reviewer, now: datetime) -> None:
-    """A write that lost: say why from the task as it is now (lease gone, or decided)."""
+    """A write that lost: say why from the task as it is now (escalated to seniors, lease gone,
+    or decided)."""
     fresh = tasks.get_task(task_id)
+    require_may_decide(fresh, reviewer)
     require_lease(fresh, reviewer, now)

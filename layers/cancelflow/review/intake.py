@@ -28,7 +28,7 @@ class UnprocessableMessage(Exception):
 
 def effective_action(action: str, order: Order) -> str:
     """A cancel or stop-delivery request whose delivery completed anyway becomes an appeal:
-    a delivered order is never cancelled (DOMAIN.md, "Cancellation paths" 4)."""
+    a delivered order is never cancelled."""
     if action in (Action.REQUEST.value, Action.STOP_DELIVERY.value) and order.status in VALUE_MOVED:
         return Action.APPEAL.value
     return action
@@ -53,7 +53,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
 
     task_id = tasks.task_id_for(msg.request_id, msg.kind)
     action = effective_action(msg.action.value, order)
-    klass = priority_class(action, msg.reason_code)
+    klass = priority_class(action, msg.reason_code, order.status)  # the order as stored now
     submitted = msg.submitted_at
     decision_due = (
         parse(request["due_at"])
@@ -82,7 +82,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         "status": tasks.OPEN,
         "priority_class": klass,
         "escalated": False,
-        # appeals against a rejection go to a senior who did not reject (DOMAIN.md 7)
+        # appeals against a rejection go to a senior who did not reject
         "senior_only": msg.kind == "rejection_appeal",
         "rejected_by": msg.rejected_by,
         "strict_review": risk.high_risk(book.risk),

@@ -1,4 +1,4 @@
-"""Overdue reviews (DOMAIN.md, "SLA"): flagged and escalated, never silently forgotten.
+"""Overdue reviews: flagged and escalated (urgent, senior-only), never silently forgotten.
 
 The schedules step sweeps the sparse ``DUE#REVIEW#nn`` index (request items whose review is
 due) and calls ``escalate_overdue`` for each. Every call moves the request's ``due_at`` on by
@@ -19,6 +19,7 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.priority import URGENT
 from cancelflow.domain.states import Actor
 from cancelflow.review import tasks
+from cancelflow.review.claims import LEASE_ATTRS
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, requests
 from cancelflow.store.codec import decode
@@ -63,7 +64,11 @@ def _escalate_ops(task: ddb.Item, now: datetime) -> list[dict[str, Any]]:
         "version": version,
         **tasks.open_attrs(task["task_id"], URGENT, due, amount),
     }
-    expr, names, vals = ddb.update_expression(sets)
+    # From now on only a senior may decide it: a plain reviewer's lease is ended (it could only
+    # block the seniors until it ran out, on a task already late); a senior's is kept. The write
+    # is conditioned on the version read, so the holder seen is the holder at the write.
+    ends_lease = task.get("lease_holder") is not None and task.get("lease_senior") is not True
+    expr, names, vals = ddb.update_expression(sets, LEASE_ATTRS if ends_lease else ())
     return [
         {
             "Update": {

@@ -1,5 +1,6 @@
-"""The conditional writes every review step is made of: the task (under the caller's lease),
-the request (while under review) and the history entry of a review step."""
+"""The conditional writes every review step is made of: the task (under the caller's lease, and
+only if the caller may decide it), the request (while under review) and the history entry of a
+review step."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from cancelflow.clock import iso
 from cancelflow.domain.states import Actor
 from cancelflow.review import tasks
-from cancelflow.review.claims import holder_condition
+from cancelflow.review.claims import LEASE_ATTRS, decider_condition
 from cancelflow.review.tasks import Reviewer
 from cancelflow.store import ddb, history, keys, requests
 from cancelflow.store.codec import plain
@@ -22,10 +23,7 @@ def _task_change(
     sets = {**sets, "version": int(task["version"]) + 1, "updated_at": iso(now)}
     if park is None:
         return sets, ()
-    return sets | {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}, (
-        "lease_holder",
-        "lease_until",
-    )
+    return sets | {"status": park, **tasks.parked_attrs(park, now, task["task_id"])}, LEASE_ATTRS
 
 
 def task_after(task: ddb.Item, now: datetime, sets: dict[str, Any], park: str | None) -> ddb.Item:
@@ -38,9 +36,10 @@ def task_after(task: ddb.Item, now: datetime, sets: dict[str, Any], park: str | 
 def task_update(
     task: ddb.Item, reviewer: Reviewer, now: datetime, sets: dict[str, Any], park: str | None
 ) -> dict[str, Any]:
-    """The task update, only while the caller's lease on the version read lasts. ``park``
-    (decided, waiting) moves the task out of the open pool and ends the lease."""
-    cond, vals = holder_condition(reviewer, task, now)
+    """The task update, only while the caller's lease on the version read lasts and the caller
+    may decide the task as stored (seniority). ``park`` (decided, waiting) moves the task out of
+    the open pool and ends the lease."""
+    cond, vals = decider_condition(reviewer, task, now)
     expr, names, set_vals = ddb.update_expression(*_task_change(task, now, sets, park))
     return {
         "Update": {
@@ -83,3 +82,40 @@ def review_entry(
         reason=task.get("reason_code"),
         detail={"task_id": task["task_id"], "request_id": task["request_id"], **detail},
     )
+
+
+def request_decided(
+    request: ddb.Item, reviewer: Reviewer, now: datetime, status: str, note: str | None
+) -> dict[str, Any]:
+    """The request update of a decision (out of the due index); a rejection names who rejected
+    (never the one to decide its appeal)."""
+    sets: dict[str, Any] = {
+        "status": status,
+        "decided_by": reviewer.id,
+        "decided_at": now,
+        "decision_note": note,
+        "updated_at": now,
+    }
+    if status == requests.REJECTED:
+        sets |= {"rejected_by": reviewer.id, "rejected_at": now}
+    return request_update(request, sets, decided=True)
+
+
+def step(
+    task: ddb.Item,
+    request: ddb.Item,
+    reviewer: Reviewer,
+    now: datetime,
+    sets: dict[str, Any],
+    park: str | None,
+    request_sets: dict[str, Any],
+    event: str,
+    detail: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """A review step that leaves the order alone (ask the customer, turn into an appeal): the
+    task, the request (still undecided) and the step's timeline entry, for one transaction."""
+    return [
+        task_update(task, reviewer, now, sets, park),
+        request_update(request, request_sets, decided=False),
+        review_entry(task, Actor.REVIEWER, reviewer.id, now, event, detail),
+    ]

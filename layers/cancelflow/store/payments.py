@@ -58,10 +58,19 @@ def _payment_item(
     }
 
 
+def _same_payment(seen: ddb.Item, payment_id: str, sent: dict[str, Any]) -> None:
+    """A payment id names one payment: the same id with another order, amount or channel is not
+    a replay of it but a conflict, answered with what is stored and what was sent."""
+    stored = {k: seen[k] for k in sent}
+    if stored != sent:
+        raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id, "stored": stored, "sent": sent})
+
+
 def confirm_payment(
     order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime
 ) -> PaymentResult:
-    """Apply a payment notification. Idempotent per payment id. A payment that cannot be
+    """Apply a payment notification. Idempotent per payment id (a replay is the same order,
+    amount and channel; anything else under that id is PAYMENT_CONFLICT). A payment that cannot be
     applied (order cancelled, expired, already paid by another payment, or not the order's
     amount) is recorded and refunded in full, automatically: money that arrived is never
     refused or lost in silence."""
@@ -70,8 +79,10 @@ def confirm_payment(
         # One read for both: the payment id (a replay answers without writing) and the order.
         found = ddb.batch_get([payment_key, order_key])
         seen = found.get(payment_key)
-        if seen is not None and seen["order_id"] != order_id:
-            raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id})
+        if seen is not None:
+            _same_payment(
+                seen, payment_id, {"order_id": order_id, "amount": amount, "channel": channel.value}
+            )
         if order_key not in found:
             raise DomainError("ORDER_NOT_FOUND", {"order_id": order_id})
         order = decode(Order, found[order_key])

@@ -1,0 +1,42 @@
+"""When a refund is expected to arrive, per channel, from the time it would start: what the
+options answer shows before the customer asks (the original channel, and balance as the
+alternative remedy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
+from cancelflow.domain.models import Order
+from cancelflow.domain.policy import CancellationPolicy, PolicyBook
+from cancelflow.domain.products import Channel
+
+
+@dataclass(frozen=True)
+class RefundEta:
+    channel: Channel
+    expected_by: datetime
+    due_by: datetime
+    expected_by_cst: str = field(metadata={"description": CST_DESCRIPTION})
+
+
+def refund_eta(
+    order: Order, start: datetime, policy: CancellationPolicy, book: PolicyBook
+) -> tuple[RefundEta, ...]:
+    channels = [order.payment_channel or Channel.BALANCE]
+    if Channel.BALANCE not in channels:
+        channels.append(Channel.BALANCE)
+    out = []
+    for ch in channels:
+        sla = policy.refund_sla[ch]
+        expected = sla.expected_by(start, book.calendar)
+        out.append(
+            RefundEta(
+                channel=ch,
+                expected_by=expected,
+                due_by=sla.due_by(start, book.calendar),
+                expected_by_cst=cst_display(expected),
+            )
+        )
+    return tuple(out)
