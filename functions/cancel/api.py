@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock, evidence
+from cancelflow.domain.calendar import CST_DESCRIPTION
 from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
 from cancelflow.domain.policy import CancellationPolicy, RiskRules
 from cancelflow.domain.products import RefundTo
@@ -18,8 +19,9 @@ from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
 from cancelflow.domain.states import OrderStatus
 from cancelflow.http import context
 from cancelflow.http.api import Api
+from cancelflow.http.fields import Fen, FreeText
 from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
-from cancelflow.http.params import IdPath
+from cancelflow.http.params import OrderIdPath, RequestIdPath
 from cancelflow.settings import get_settings
 from cancelflow.usecases import (
     evidence_upload,
@@ -29,7 +31,8 @@ from cancelflow.usecases import (
     submit_cancellation,
     timeline,
 )
-from cancelflow.usecases.views import OrderDetail, OrderOut, OrdersPage, Timeline
+from cancelflow.usecases.timeline import Timeline
+from cancelflow.usecases.views import OrderDetail, OrderOut, OrdersPage, RequestStatus, SupplementKind
 from pydantic import BaseModel, ConfigDict, Field
 
 api = Api("cancel")
@@ -51,12 +54,13 @@ class CancellationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Action
     reason_code: Reason = Reason.CHANGED_MIND
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    description: FreeText | None = Field(default=None, max_length=MAX_DESCRIPTION)
     evidence: EvidenceKeys = Field(default_factory=list)
     refund_to: RefundTo = RefundTo.ORIGINAL
-    # partial refunds (appeal, after-sales); fen. No Field(gt=0)-style bound beyond ge: the
-    # ceiling is the order's refundable amount, checked by the domain.
-    amount: int | None = Field(default=None, ge=1, le=10**12, description="fen, partial refund")
+    # partial refunds (appeal, after-sales). Fen is strict: JSON true or "100" is not an amount
+    # (pydantic would coerce them to 1 and 100). The real ceiling is the order's refundable
+    # amount, checked by the domain.
+    amount: Fen | None = Field(default=None, description="fen, a JSON integer: a partial refund")
 
 
 class CancellationOut(BaseModel):
@@ -70,19 +74,32 @@ class CancellationOut(BaseModel):
 
 class AppealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=MAX_DESCRIPTION, description="what the reviewer missed")
+    text: FreeText = Field(min_length=1, max_length=MAX_DESCRIPTION, description="what the reviewer missed")
     evidence: EvidenceKeys = Field(default_factory=list)
     refund_to: RefundTo = Field(default=RefundTo.ORIGINAL, description="balance: the alternative remedy")
 
 
-class AppealOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: FreeText = Field(min_length=1, max_length=MAX_DESCRIPTION, description="the answer to the question")
+    evidence: EvidenceKeys = Field(default_factory=list)
+
+
+class _AddedOut(BaseModel):
     request_id: str
     order_id: str
-    status: str
-    kind: str | None = None
-    task_id: str | None = None
-    refund_to: RefundTo | None = None
+    status: RequestStatus = Field(description="under_review: a reviewer decides next")
+    kind: SupplementKind
+    task_id: str = Field(description="the review task that decides it")
+
+
+class AppealOut(_AddedOut):
+    refund_to: RefundTo
+
+
+class AnswerOut(_AddedOut):
+    decision_due: datetime = Field(description="the review's deadline: the time left when asked, from now")
+    decision_due_cst: str = Field(description=CST_DESCRIPTION)
 
 
 class EvidenceUploadIn(BaseModel):
@@ -116,7 +133,7 @@ def my_orders(
 
 
 @api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=("ORDER_NOT_FOUND",))
-def order_detail(order_id: IdPath) -> OrderDetail:
+def order_detail(order_id: OrderIdPath) -> OrderDetail:
     """One order with its status and a cancellation summary."""
     return get_order.get_order(context.caller().sub, order_id, clock.now())
 
@@ -127,7 +144,7 @@ def order_detail(order_id: IdPath) -> OrderDetail:
     model=CancellationOptions,
     errors=("ORDER_NOT_FOUND",),
 )
-def cancellation_options(order_id: IdPath) -> CancellationOptions:
+def cancellation_options(order_id: OrderIdPath) -> CancellationOptions:
     """What the caller may do with the order now; for each action not allowed, why."""
     _, options = order_view.options(order_id, context.caller().sub, clock.now(), context.lang())
     return options
@@ -135,6 +152,8 @@ def cancellation_options(order_id: IdPath) -> CancellationOptions:
 
 # Everything check_submission and the writes can refuse with (domain/options.py, store/).
 SUBMIT_ERRORS = (
+    "REQUEST_REJECTED_APPEAL_INSTEAD",
+    "REQUEST_REJECTED_FINAL",
     "ORDER_NOT_FOUND",
     "ORDER_EXPIRED",
     "ORDER_CANCELLED",
@@ -168,7 +187,7 @@ SUBMIT_ERRORS = (
     model=CancellationOut,
     errors=SUBMIT_ERRORS,
 )
-def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
+def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
     """Cancel, request a cancellation, stop a delivery, appeal, or ask for after-sales."""
     sub = Submission(**body.model_dump(exclude={"evidence"}), evidence=tuple(body.evidence))
     now = clock.now()
@@ -194,6 +213,7 @@ def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
         "ORDER_NOT_FOUND",
         "REQUEST_NOT_FOUND",
         "APPEAL_NOT_ALLOWED",
+        "INFO_REQUESTED",
         "ORDER_CANCELLED",
         "CANCELLATION_IN_PROGRESS",
         "NOTHING_TO_REFUND",
@@ -201,8 +221,11 @@ def submit(order_id: IdPath, body: CancellationIn) -> CancellationOut:
         "CONFLICT",
     ),
 )
-def appeal(order_id: IdPath, request_id: IdPath, body: AppealIn) -> AppealOut:
-    """Once, after a rejection: more text and evidence, optionally the refund to balance."""
+def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> AppealOut:
+    """Appeal once against a rejection, with more text and evidence, optionally for a refund to balance.
+
+    A request waiting for the answer to a reviewer's question is answered with POST .../answer
+    instead (here: 409 INFO_REQUESTED)."""
     from cancelflow.usecases import appeal_rejection  # the review step's use case
 
     out = appeal_rejection.appeal(
@@ -219,22 +242,48 @@ def appeal(order_id: IdPath, request_id: IdPath, body: AppealIn) -> AppealOut:
 
 
 @api.post(
+    "/v1/orders/{order_id}/cancellations/{request_id}/answer",
+    roles=CUSTOMER,
+    status=200,
+    model=AnswerOut,
+    errors=("ORDER_NOT_FOUND", "REQUEST_NOT_FOUND", "NO_OPEN_QUESTION", "EVIDENCE_INVALID", "CONFLICT"),
+)
+def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> AnswerOut:
+    """Answer a reviewer's question about the request (status need_info), with text and evidence.
+
+    The review goes on with the time that was left when the question was asked; the one appeal
+    against a rejection stays unused."""
+    from cancelflow.usecases import answer_question  # the review step's use case
+
+    out = answer_question.answer(
+        context.caller().sub,
+        order_id,
+        request_id,
+        body.text,
+        tuple(body.evidence),
+        clock.now(),
+        evidence.check_for_order,  # the same checks as for a new request
+    )
+    return AnswerOut.model_validate(out)
+
+
+@api.post(
     "/v1/orders/{order_id}/evidence-uploads",
     roles=CUSTOMER,
     status=201,
     model=EvidenceUploadOut,
     errors=("ORDER_NOT_FOUND", "EVIDENCE_INVALID"),
 )
-def evidence_uploads(order_id: IdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
+def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
     """A short-lived upload (presigned POST) for one PNG/JPEG/WebP image of at most 5 MB."""
     up = evidence_upload.start_upload(context.caller().sub, order_id, body.content_type, clock.now())
     return EvidenceUploadOut.model_validate(up, from_attributes=True)
 
 
 @api.get("/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=("ORDER_NOT_FOUND",))
-def order_timeline(order_id: IdPath) -> Timeline:
-    """The order's history: requests, review steps, refund steps."""
-    return timeline.timeline(context.caller().sub, order_id, clock.now())
+def order_timeline(order_id: OrderIdPath) -> Timeline:
+    """The order's history (requests, review steps, refund steps), titled in the caller's language."""
+    return timeline.timeline(context.caller().sub, order_id, clock.now(), context.lang())
 
 
 handler = api.handler

@@ -1,5 +1,5 @@
 """Evidence images: a short-lived presigned POST for one image, and the checks a request that
-refers to uploaded images passes (DOMAIN.md, "Evidence").
+refers to uploaded images passes.
 
 A presigned PUT cannot limit the size, so the upload is a presigned POST whose policy real S3
 enforces: the exact key, the exact ``Content-Type`` (PNG, JPEG or WebP) and a
@@ -11,15 +11,13 @@ Integrations: S3 (presign is local computation; one HeadObject per key checked).
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow import aws, clock
+from cancelflow import aws
 from cancelflow.domain.models import Order
 from cancelflow.domain.policy import EvidenceRules
 from cancelflow.errors import DomainError
@@ -52,16 +50,6 @@ def upload_conditions(key: str, content_type: str, rules: EvidenceRules) -> list
     ]
 
 
-def _policy_expiry(fields: dict[str, str]) -> datetime | None:
-    """When S3 stops accepting the upload: the policy's own expiration (S3 checks it against
-    real time, not business time)."""
-    try:
-        doc = json.loads(base64.b64decode(fields["policy"]))
-        return clock.parse(str(doc["expiration"]))
-    except (KeyError, ValueError):
-        return None
-
-
 def presign_upload(
     customer_id: str, order_id: str, content_type: str, rules: EvidenceRules, now: datetime
 ) -> Upload:
@@ -81,7 +69,10 @@ def presign_upload(
         key=key,
         content_type=content_type,
         max_bytes=rules.max_bytes,
-        expires_at=_policy_expiry(post["fields"]) or now + timedelta(seconds=rules.upload_url_seconds),
+        # On the business clock, like every time the API gives out. S3 signs and checks the
+        # policy against real time, which is the business clock in the cloud; only the local
+        # runtime moves business time away from it.
+        expires_at=now + timedelta(seconds=rules.upload_url_seconds),
     )
 
 

@@ -181,3 +181,24 @@ def test_appeal_against_rejection_once(catalog: dict[str, str]) -> None:
     )
     again = call("POST", path, {"text": "再次申诉"})
     assert (again.status, again.code) == (409, "APPEAL_NOT_ALLOWED")
+
+
+def test_amount_of_another_type_is_refused_not_coerced(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN a completed order open for after-sales WHEN the owner sends ``amount`` as a flag, a
+    string of digits or a fraction THEN 422 VALIDATION_FAILED naming body.amount (not a 1-fen or
+    4000-fen refund), no request is recorded and nothing is queued; a JSON integer goes through
+    (4000.0 is one too, as JSON Schema counts it)."""
+    completed = _new_paid_order(catalog, frozen)
+    for step in ("start", "complete"):
+        call("POST", f"/v1/platform/orders/{completed}/fulfilment", {"action": step}, who="platform")
+    orders.complete_order(completed, frozen.advance(hours=80))
+    path = f"/v1/orders/{completed}/cancellations"
+    body = {"action": "after_sales", "reason_code": "invalid_key"}
+    for wrong in (True, "4000", 4000.5):
+        resp = call("POST", path, {**body, "amount": wrong})
+        assert (resp.status, resp.code) == (422, "VALIDATION_FAILED"), (wrong, resp.raw)
+        assert resp.json["error"]["details"]["field"] == "body.amount", resp.raw
+    assert call("GET", f"/v1/orders/{completed}").json["cancellation"]["requests"] == []
+    assert _messages(get_settings().review_queue_url) == []
+    ok = call("POST", path, {**body, "amount": 4000})
+    assert ok.status == 201 and ok.json["outcome"] == "under_review", ok.raw

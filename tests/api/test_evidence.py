@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 from cancelflow import aws, clock, evidence
 from cancelflow.domain.policy import EvidenceRules
+from cancelflow.domain.products import ProductType
 from cancelflow.settings import get_settings
 
-from tests.api.conftest import call
+from tests.api.conftest import FrozenClock, call
 from tests.api.world import DELIVERED, OWNER, PENDING, build_world
+from tests.conftest import NOW
 
 
 def _policy(fields: dict[str, str]) -> dict[str, object]:
@@ -36,8 +39,21 @@ def test_upload_url_is_a_post_policy_s3_enforces(catalog: dict[str, str]) -> Non
     assert {"Content-Type": "image/jpeg"} in conditions
     assert ["content-length-range", 1, 5 * 1024 * 1024] in conditions
     assert {"bucket": get_settings().evidence_bucket} in conditions
-    assert clock.parse(up["expires_at"]) == clock.parse(str(policy["expiration"]))  # S3's own clock
+    # shape changed with issue 13: expires_at is on the business clock (was the policy's wall clock)
+    assert clock.parse(up["expires_at"]) == NOW + timedelta(seconds=300)
     assert up["max_bytes"] == 5 * 1024 * 1024
+
+
+def test_evidence_upload_expires_on_the_business_clock(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN business time moved two days on (as the local runtime's clock does), far from the
+    wall clock WHEN an upload is asked for THEN its expires_at is business now plus the policy's
+    upload_url_seconds, like every other time the API gives out, not wall-clock time."""
+    build_world(catalog)
+    later = frozen.advance(days=2, minutes=7)
+    resp = call("POST", f"/v1/orders/{PENDING}/evidence-uploads", {"content_type": "image/png"})
+    assert resp.status == 201, resp.raw
+    seconds = get_settings().policies.for_type(ProductType.GAME_CARD).evidence.upload_url_seconds
+    assert clock.parse(resp.json["expires_at"]) == later + timedelta(seconds=seconds)
 
 
 def test_policy_limits_come_from_the_policy_config() -> None:

@@ -125,3 +125,33 @@ def test_options_and_posts_agree(catalog: dict[str, str], state: str) -> None:
                 action,
                 resp.raw,
             )
+
+
+def test_options_show_cst_times_as_iso_8601_with_their_offset(catalog: dict[str, str]) -> None:
+    """GIVEN a paid order inside the auto-approval window WHEN its options are read THEN every
+    *_cst time (the request's deadline, each refund ETA) is ISO 8601 with +08:00 naming the same
+    instant as its UTC field, to the second: no zone-less string."""
+    from datetime import datetime
+
+    from cancelflow.clock import parse
+
+    oid = _paid(3)(catalog["mobile_topup"])
+    options = call("GET", f"/v1/orders/{oid}/cancellation-options").json
+    request = next(a for a in options["actions"] if a["action"] == "request")
+    pairs = [(request["deadline_cst"], request["deadline"])]
+    pairs += [(eta["expected_by_cst"], eta["expected_by"]) for eta in request["refund_eta"]]
+    assert len(pairs) >= 2
+    for shown, utc in pairs:
+        assert shown.endswith("+08:00") and datetime.fromisoformat(shown) == parse(utc).replace(microsecond=0)
+
+
+def test_the_openapi_document_says_what_a_cst_time_looks_like() -> None:
+    """GIVEN the cancel API's OpenAPI document THEN every *_cst field of the options (a deadline,
+    a refund ETA) is described as ISO 8601 with its +08:00 offset."""
+    from functions.cancel.api import api
+
+    schemas = api.openapi()["components"]["schemas"]
+    for name, fields in (("ActionOption", ("deadline_cst",)), ("RefundEta", ("expected_by_cst",))):
+        for f in fields:
+            description = schemas[name]["properties"][f].get("description", "")
+            assert "ISO 8601" in description and "+08:00" in description, (name, f)

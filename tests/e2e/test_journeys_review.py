@@ -69,6 +69,12 @@ def test_a_rejection_lets_delivery_go_on_and_a_senior_decides_the_appeal(api: Ap
     assert r.status_code == 200 and r.json()["outcome"] == "rejected", r.text
     d = detail(api, cust, order["order_id"])["order"]
     assert (d["status"], d["held"]) == ("paid", False)  # delivery may go on
+    entries = api.ok("GET", f"/v1/orders/{order['order_id']}/timeline", cust)["entries"]
+    rejected = [e for e in entries if e["event"] == "review.decided"][-1]
+    assert (rejected["outcome"], rejected["rejection_reason"]) == (
+        "rejected",
+        "the account details were correct",
+    )
 
     path = f"/v1/orders/{order['order_id']}/cancellations/{request_id}/appeal"
     body = {"text": "I entered the wrong game account, screenshot attached", "refund_to": "balance"}
@@ -96,7 +102,8 @@ def test_an_approved_stop_delivery_cancels_a_delivering_order(api: Api) -> None:
     order = new_order(api, cust, pid)
     pay(api, order, "wechat_pay")
     fulfil(api, order["order_id"], "start")
-    r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_item")
+    # a reason that fits an undelivered order (issue 13 item 12: nothing was delivered yet)
+    r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_info")
     assert r.status_code == 201 and r.json()["outcome"] == "under_review", r.text
     task = open_task(api, order["order_id"])
     assert task["priority_class"] == 0  # stop-delivery goes first
@@ -151,17 +158,34 @@ def test_an_appeal_of_a_delivered_order_ends_in_a_partial_refund(api: Api) -> No
 
 def test_need_info_waits_for_the_customers_answer_then_the_task_comes_back(api: Api) -> None:
     """GIVEN a request under review WHEN the reviewer asks for more information THEN the task
-    waits for the customer (not claimable); the customer's answer returns it to the pool and a
-    reviewer can then approve it."""
+    waits for the customer (not claimable), and the customer's timeline and order show the
+    question with its deadline in CST; the appeal route refuses to take the answer
+    (INFO_REQUESTED); the answer route returns the task to the pool and a reviewer can then
+    approve it."""
     _, cust, order, request_id = _reviewed_order(api)
     task = open_task(api, order["order_id"])
     claim(api, REVIEWER, task["task_id"])
-    r = decide(api, REVIEWER, task["task_id"], "need_info", note="which account did you mean to top up?")
+    question = "which account did you mean to top up?"
+    r = decide(api, REVIEWER, task["task_id"], "need_info", note=question)
     assert r.status_code == 200 and r.json()["outcome"] == "need_info", r.text
     assert r.json()["task"]["status"] == "waiting_customer"
     assert try_claim(api, REVIEWER_2, task["task_id"]) is None
-    path = f"/v1/orders/{order['order_id']}/cancellations/{request_id}/appeal"
-    api.ok("POST", path, cust, {"text": "account 12345678, I typed 12345687 by mistake"})
+    shown = api.call("GET", f"/v1/orders/{order['order_id']}/timeline", cust, accept_language="en")
+    asked = shown.json()["entries"][-1]
+    assert (asked["event"], asked["question"], asked["title"]) == (
+        "review.need_info",
+        question,
+        "The reviewer needs more information from you",
+    )
+    assert asked["answer_by_cst"].endswith("+08:00") and asked["answer_by"].endswith("Z")
+    [summary] = detail(api, cust, order["order_id"])["cancellation"]["requests"]
+    assert (summary["status"], summary["question"]) == ("need_info", question)
+    base = f"/v1/orders/{order['order_id']}/cancellations/{request_id}"
+    body = {"text": "account 12345678, I typed 12345687 by mistake"}
+    api.error(api.call("POST", f"{base}/appeal", cust, body), 409, "INFO_REQUESTED")
+    answered = api.ok("POST", f"{base}/answer", cust, body)
+    assert (answered["kind"], answered["status"]) == ("info_supplied", "under_review")
+    api.error(api.call("POST", f"{base}/answer", cust, body), 409, "NO_OPEN_QUESTION")  # once per question
     back = open_task(api, order["order_id"])
     assert back["task_id"] == task["task_id"]
     claim(api, REVIEWER_2, task["task_id"])

@@ -1,4 +1,4 @@
-"""Business days in China Standard Time with a holiday calendar (DOMAIN.md, "Time").
+"""Business days in China Standard Time with a holiday calendar, and how a CST time is shown.
 
 GIVEN UTC instants WHEN business days are added THEN weekends, holidays, make-up working days
 (调休) and the CST date (not the UTC date) decide, and the time of day is kept.
@@ -26,8 +26,21 @@ def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
 
 
 def test_display_is_cst() -> None:
-    assert cst_display(datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) == "2026-11-27 10:00"
+    # shape changed with issue 13: ISO 8601 with the +08:00 offset (was "2026-11-27 10:00")
+    assert cst_display(datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) == "2026-11-27T10:00:00+08:00"
     assert to_cst(datetime(2026, 11, 27, 20, 30, tzinfo=UTC)).date() == date(2026, 11, 28)
+
+
+def test_cst_times_are_iso_8601_with_their_offset() -> None:
+    """GIVEN a UTC instant with milliseconds WHEN shown in China Standard Time THEN ISO 8601 to
+    the second with its +08:00 offset (never a zone-less string), naming the same instant up to
+    the second cut off, so a deadline shown is never later than the real one."""
+    t = datetime(2026, 12, 1, 18, 44, 0, 999000, tzinfo=UTC)
+    shown = cst_display(t)
+    assert shown == "2026-12-02T02:44:00+08:00"
+    parsed = datetime.fromisoformat(shown)
+    assert parsed.utcoffset() == timedelta(hours=8)
+    assert parsed <= t and t - parsed < timedelta(seconds=1)
 
 
 def test_weekends_and_holidays_are_not_business_days() -> None:

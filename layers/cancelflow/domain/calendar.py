@@ -1,7 +1,8 @@
-"""China Standard Time and business days (DOMAIN.md, "Time").
+"""China Standard Time and business days.
 
-Times are stored in UTC; deadlines shown to customers and business-day arithmetic for bank
-refunds happen in Asia/Shanghai, with a configurable holiday calendar.
+Times are stored and returned in UTC (RFC 3339, ``Z``). Deadlines shown to customers in China
+Standard Time (the ``*_cst`` fields) and business-day arithmetic for bank refunds happen in
+Asia/Shanghai, with a configurable holiday calendar.
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ def to_cst(t: datetime) -> datetime:
     return t.astimezone(CST)
 
 
+# What every ``*_cst`` field of the API says about its format (answer models quote it).
+CST_DESCRIPTION = (
+    "the same instant in China Standard Time: ISO 8601 with its offset, to the second, "
+    "e.g. 2026-12-02T02:44:00+08:00"
+)
+
+
 def cst_display(t: datetime) -> str:
-    """A deadline as a customer reads it, e.g. ``2026-11-27 10:42``."""
-    return to_cst(t).strftime("%Y-%m-%d %H:%M")
+    """A time as a customer in China reads it: ISO 8601 with its ``+08:00`` offset, to the
+    second, e.g. ``2026-12-02T02:44:00+08:00``. Never zone-less, so a client can parse it back
+    to the instant. The milliseconds are cut off, so a deadline shown is never later than the
+    real one."""
+    return to_cst(t).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)

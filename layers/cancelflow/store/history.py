@@ -1,17 +1,60 @@
 """The append-only history of an order: one item per change, never updated or deleted.
 
 It is also the outbox: each entry names its ``event`` and the stream publisher turns entries
-into domain events (docs/events.md), so a state change and its event are one write.
+into domain events (docs/events.md), so a state change and its event are one write. The
+customer's timeline shows every entry (``cancelflow.usecases.timeline``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cancelflow.clock import iso
 from cancelflow.store import ddb, keys
 from cancelflow.store.codec import plain
+
+
+class HistoryEvent(StrEnum):
+    """What happened: one code per kind of entry in an order's history (its timeline).
+
+    order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
+    order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
+    (a payment that could not be applied, refunded in full); cancellation.requested,
+    cancellation.appealed (against a rejection); review.task_created, review.claimed (a reviewer
+    took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
+    question), review.info_supplied (the customer's answer), review.converted_to_appeal
+    (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
+    refund.succeeded, refund.failed (retried), refund.needs_attention,
+    refund.needs_customer_action, refund.retry_requested (by support), refund.overdue."""
+
+    ORDER_CREATED = "order.created"
+    ORDER_PAID = "order.paid"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_EXPIRED = "order.expired"
+    ORDER_COMPLETED = "order.completed"
+    DELIVERY_STARTED = "delivery.started"
+    DELIVERY_COMPLETED = "delivery.completed"
+    DELIVERY_FAILED = "delivery.failed"
+    PAYMENT_LATE_REFUNDED = "payment.late_refunded"
+    CANCELLATION_REQUESTED = "cancellation.requested"
+    CANCELLATION_APPEALED = "cancellation.appealed"
+    REVIEW_TASK_CREATED = "review.task_created"
+    REVIEW_CLAIMED = "review.claimed"
+    REVIEW_DECIDED = "review.decided"
+    REVIEW_NEED_INFO = "review.need_info"
+    REVIEW_INFO_SUPPLIED = "review.info_supplied"
+    REVIEW_CONVERTED_TO_APPEAL = "review.converted_to_appeal"
+    REVIEW_ESCALATED = "review.escalated"
+    REFUND_PROCESSING = "refund.processing"
+    REFUND_ACCEPTED = "refund.accepted"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
+    REFUND_NEEDS_ATTENTION = "refund.needs_attention"
+    REFUND_NEEDS_CUSTOMER_ACTION = "refund.needs_customer_action"
+    REFUND_RETRY_REQUESTED = "refund.retry_requested"
+    REFUND_OVERDUE = "refund.overdue"
 
 
 def history_sk(at: datetime, suffix: str) -> str:
@@ -32,7 +75,10 @@ def entry_put(
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Put that only succeeds once for this entry (so a replay cannot append twice)."""
+    """A Put that only succeeds once for this entry (so a replay cannot append twice).
+    ``event`` must be a ``HistoryEvent``: a kind of entry the timeline does not document is
+    refused here, at the writer, rather than shown to customers as an unknown code."""
+    event = HistoryEvent(event).value
     sk = history_sk(at, suffix)
     return {
         "Put": {

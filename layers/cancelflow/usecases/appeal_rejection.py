@@ -1,11 +1,12 @@
-"""A customer adds to a request: an appeal against its rejection, or the answer to a reviewer's
-question (DOMAIN.md, "Cancellation paths" 7; docs/review.md).
+"""A customer appeals against the rejection of their request:
+``POST /v1/orders/{order_id}/cancellations/{request_id}/appeal`` (docs/review.md).
 
-- ``rejected``: once per request. The order is held again (delivery waits, as for the first
-  review), the request goes back under review with a new SLA, and a ``rejection_appeal``
-  message names who rejected it so that only another, senior reviewer decides. The customer may
-  ask for the refund to go to their balance instead (the alternative remedy).
-- ``need_info``: the text and evidence answer the question (cancelflow.review.supplement).
+Once per request, only after ``rejected``. The order is held again (delivery waits, as for the
+first review), the request goes back under review with a new SLA, and a ``rejection_appeal``
+message names who rejected it so that only another, senior reviewer decides. The customer may
+ask for the refund to go to their balance instead (the alternative remedy). A request waiting
+for the answer to a reviewer's question is not appealed but answered
+(``usecases/answer_question.py``): here that is ``INFO_REQUESTED``.
 Integrations: DynamoDB (one read, one transaction), SQS (the review queue).
 """
 
@@ -20,7 +21,7 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.review import supplement, tasks
+from cancelflow.review import tasks
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, orders, requests
 from cancelflow.usecases.submit_cancellation import EvidenceCheck
@@ -48,8 +49,8 @@ def appeal(
         )
     if len(request.get("evidence", [])) + len(evidence) > policy.evidence.max_files:
         raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": policy.evidence.max_files})
-    if request["status"] == requests.NEED_INFO:
-        return supplement.answer(order, request, text, evidence, refund_to, now)
+    if request["status"] == requests.NEED_INFO:  # a question is open: it takes an answer, not an appeal
+        raise DomainError("INFO_REQUESTED", {"request_id": request_id, "status": request["status"]})
     if request["status"] != requests.REJECTED or request.get("appeal_used"):
         raise DomainError("APPEAL_NOT_ALLOWED", {"request_id": request_id, "status": request["status"]})
     if order.status is OrderStatus.CANCELLED:

@@ -10,7 +10,7 @@ from cancelflow.usecases.views import CancellationSummary, OrderDetail, OrderOut
 
 def get_order(customer_id: str, order_id: str, now: datetime) -> OrderDetail:
     order, history, reqs = order_partition.read(order_id, customer_id)
-    requests = sorted((RequestSummary.model_validate(r) for r in reqs), key=lambda r: r.created_at)
+    requests = sorted((RequestSummary.of(r) for r in reqs), key=lambda r: r.created_at)
     return OrderDetail(
         order=OrderOut.of(order, now),
         cancellation=CancellationSummary(

@@ -1,16 +1,24 @@
 """What the API shows of orders, requests and refunds: the answer models of the customer and
 platform routes (the OpenAPI document is generated from these). Money in fen, ``currency``
-CNY; times RFC 3339 UTC. Internal attributes (stock key ids, index keys) never leave."""
+CNY; times RFC 3339 UTC, and where a time is also shown in China Standard Time (``*_cst``),
+ISO 8601 with its offset. Internal attributes (stock key ids, index keys, who reviewed) never
+leave."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cancelflow.clock import parse
+from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
 from cancelflow.domain.models import Order
-from cancelflow.domain.products import Channel, ProductType
+from cancelflow.domain.options import Action
+from cancelflow.domain.products import Channel, ProductType, RefundTo
+from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor, OrderStatus
 
 
@@ -44,18 +52,91 @@ class OrderOut(BaseModel):
         return cls(**data, status=order.effective_status(now), held=order.held)
 
 
+def cst_of(t: datetime | None) -> str | None:
+    """``t`` as a ``*_cst`` field shows it (none stays none)."""
+    return cst_display(t) if t is not None else None
+
+
+def time_of(stored: Any) -> datetime | None:
+    """A stored time (clock.iso text), or none."""
+    return parse(stored) if isinstance(stored, str) and stored else None
+
+
+class RequestStatus(StrEnum):
+    """Where a cancellation request stands: ``auto_approved`` (inside the window: cancelled and
+    refunded at once), ``under_review``, ``need_info`` (a reviewer asked a question: answer it
+    with POST .../cancellations/{request_id}/answer), ``approved``, ``rejected`` (may be
+    appealed once with POST .../cancellations/{request_id}/appeal)."""
+
+    AUTO_APPROVED = "auto_approved"
+    UNDER_REVIEW = "under_review"
+    NEED_INFO = "need_info"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+QUESTION = "the reviewer's question, while it waits for the customer's answer"
+ANSWER_BY = "answer before this, or the request is decided with what there is"
+REJECTION = "why the request was rejected, in the reviewer's words"
+
+
 class RequestSummary(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True)
     request_id: str
-    action: str
-    reason_code: str
-    status: str
-    refund_to: str | None = None
-    amount: int | None = None
+    action: Action
+    reason_code: Reason
+    status: RequestStatus
+    refund_to: RefundTo | None = None
+    amount: int | None = Field(default=None, description="fen, a partial refund asked for")
     evidence: list[str] = Field(default_factory=list)
-    appeal_used: bool = False
+    appeal_used: bool = Field(default=False, description="the one appeal against a rejection is used")
     created_at: datetime
     updated_at: datetime | None = None
+    question: str | None = Field(default=None, description=QUESTION + " (status need_info)")
+    answer_by: datetime | None = Field(default=None, description=ANSWER_BY)
+    answer_by_cst: str | None = Field(default=None, description=CST_DESCRIPTION)
+    rejection_reason: str | None = Field(
+        default=None, description=REJECTION + ": while rejected, and while its appeal is reviewed"
+    )
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> Self:
+        """From the stored request: the open question only while one is open, and the rejection's
+        reason unless a later decision approved the request."""
+        status = RequestStatus(item["status"])
+        asking = status is RequestStatus.NEED_INFO
+        answer_by = time_of(item.get("due_at")) if asking else None  # due_at: the answer's deadline
+        rejected = bool(item.get("rejected_at")) and status is not RequestStatus.APPROVED
+        return cls(
+            **{k: item[k] for k in _REQUEST_FIELDS if item.get(k) is not None},
+            question=item.get("info_request") if asking else None,
+            answer_by=answer_by,
+            answer_by_cst=cst_of(answer_by),
+            rejection_reason=item.get("decision_note") if rejected else None,
+        )
+
+
+_REQUEST_FIELDS = (
+    "request_id",
+    "action",
+    "reason_code",
+    "status",
+    "refund_to",
+    "amount",
+    "evidence",
+    "appeal_used",
+    "created_at",
+    "updated_at",
+)
+
+
+class SupplementKind(StrEnum):
+    """What a customer added to a request: ``rejection_appeal`` (an appeal against its rejection,
+    POST .../appeal; a senior reviewer decides) or ``info_supplied`` (the answer to a reviewer's
+    question, POST .../answer; the review goes on)."""
+
+    REJECTION_APPEAL = "rejection_appeal"
+    INFO_SUPPLIED = "info_supplied"
 
 
 class RefundSummary(BaseModel):
@@ -91,25 +172,6 @@ class OrdersPage(BaseModel):
     model_config = ConfigDict(frozen=True)
     items: list[OrderOut]
     next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
-
-
-class TimelineEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-    at: datetime
-    event: str
-    actor: str
-    from_status: str | None = None
-    to_status: str | None = None
-    reason: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-
-class Timeline(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    order_id: str
-    status: OrderStatus
-    entries: list[TimelineEntry]
-    refunds: list[RefundSummary]
 
 
 class PlatformOrderOut(OrderOut):
