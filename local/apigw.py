@@ -25,6 +25,9 @@ _TEXT_TYPES = (
     "application/problem+json",
 )
 
+# The HTTP API's payload quota ("10 MB", not adjustable): a larger body never reaches a Lambda.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
 HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]]
 QueryInput = Mapping[str, str | list[str]] | Iterable[tuple[str, str]]
 

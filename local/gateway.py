@@ -22,12 +22,15 @@ from cancelflow.errors import message
 from cancelflow.http.context import negotiate_language
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.routing import Route as HttpRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.topology import ROUTES, Route
 from local import apigw
@@ -37,20 +40,78 @@ from local.lambdas import ROOT, Invoker
 log = logging.getLogger("cancelflow.local.gateway")
 
 
+def request_id_of(request: Request) -> str:
+    """The id ``RequestIds`` gave this request (every answer carries it)."""
+    state = request.scope.setdefault("state", {})
+    return str(state.setdefault("request_id", apigw.new_request_id()))
+
+
 def error_response(
-    status: int, code: str, request: Request, request_id: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    request: Request,
+    request_id: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """The API's one error format, for the answers the gateway itself gives."""
+    """The API's one error format, for the answers the gateway itself gives; the request id is
+    the request's own unless one is given, in the body and in both headers."""
     lang = negotiate_language(request.headers.get("accept-language"))
+    rid = request_id or request_id_of(request)
     body = {
         "error": {
             "code": code,
             "message": message(code, lang),
-            "request_id": request_id,
+            "request_id": rid,
             "details": details or {},
         }
     }
-    return JSONResponse(body, status_code=status, headers={"apigw-requestid": request_id})
+    return JSONResponse(body, status_code=status, headers={"apigw-requestid": rid, "x-request-id": rid})
+
+
+class RequestIds:
+    """Gives each request its API Gateway request id (the handlers' event carries the same
+    one) and puts it on every answer as ``apigw-requestid`` and ``X-Request-Id``, whoever made
+    the answer: a function, the gateway's own 401/404/413/500, a static file."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = apigw.new_request_id()
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name in ("apigw-requestid", "x-request-id"):
+                    if name not in headers:
+                        headers[name] = rid
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def too_large(request: Request) -> JSONResponse:
+    return error_response(413, "PAYLOAD_TOO_LARGE", request, details={"max_bytes": apigw.MAX_PAYLOAD_BYTES})
+
+
+def declared_too_large(request: Request) -> bool:
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > apigw.MAX_PAYLOAD_BYTES
+
+
+async def read_body(request: Request) -> bytes | None:
+    """The body, or None as soon as it passes API Gateway's limit: a chunked body (no
+    Content-Length) is counted while it streams, so an endless one is never held in memory."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > apigw.MAX_PAYLOAD_BYTES:
+            return None
+    return bytes(data)
 
 
 def _timing(total: float, own: float, handler: float) -> str:
@@ -68,12 +129,16 @@ def api_endpoint(
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        rid = apigw.new_request_id()
+        rid = request_id_of(request)
+        if declared_too_large(request):  # like API Gateway: before the token, without reading
+            return too_large(request)
         try:
             claims = issuer.verify(request.headers.get("authorization"))
         except Unauthorized as e:
-            return error_response(401, "UNAUTHENTICATED", request, rid, {"reason": str(e)})
-        body = await request.body()
+            return error_response(401, "UNAUTHENTICATED", request, details={"reason": str(e)})
+        body = await read_body(request)
+        if body is None:
+            return too_large(request)
         event = apigw.build_event(
             route.method,
             request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
@@ -92,7 +157,7 @@ def api_endpoint(
         except Exception:
             # API Gateway answers a crashed Lambda with a bare 500; the trace stays in the log.
             log.error("%s raised:\n%s", route.function, traceback.format_exc())
-            return error_response(500, "INTERNAL", request, rid)
+            return error_response(500, "INTERNAL", request)
         back = time.perf_counter()
         status, headers, data = apigw.parse_result(result)
         headers.pop("content-length", None)
@@ -163,11 +228,16 @@ def build_app(
         # API Gateway has no "method not allowed": an unknown method+path is no route at all.
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         if status in (404, 405):
-            return error_response(
-                404, "NOT_FOUND", request, apigw.new_request_id(), {"path": request.url.path}
-            )
-        return error_response(
-            status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request, apigw.new_request_id()
-        )
+            return error_response(404, "NOT_FOUND", request, details={"path": request.url.path})
+        return error_response(status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request)
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # A fault of the gateway itself (a function's is answered in api_endpoint): no trace out.
+        log.error("gateway error:\n%s", "".join(traceback.format_exception(exc)))
+        return error_response(500, "INTERNAL", request)
+
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestIds)],
+        exception_handlers={HTTPException: not_found, Exception: crashed},
+    )

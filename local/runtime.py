@@ -332,20 +332,11 @@ class Runtime:
     def _start_gateway(
         self, sock: socket.socket, issuer: Any, functions: Any, ticker: Any, status: Any, base: str
     ) -> None:
-        import uvicorn
-
         from local import gateway, local_routes
         from local.serve import serve_in_thread
 
         app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status, base), base)
-        config = uvicorn.Config(
-            app,
-            log_level="info" if self.opts.verbose else "warning",
-            access_log=self.opts.access_log,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        _, self._stop_gateway = serve_in_thread(config, "gateway", sockets=[sock])
+        _, self._stop_gateway = serve_in_thread(gateway_config(app, self.opts), "gateway", sockets=[sock])
 
     # ------------------------------------------------------------ stop
 
@@ -366,6 +357,24 @@ class Runtime:
                 fn()
             log.info("%s stopped after %.1f s", getattr(fn, "__qualname__", fn), time.perf_counter() - t0)
         self._cleanups.clear()
+
+
+def gateway_config(app: Any, opts: Options) -> Any:
+    """uvicorn's settings for the gateway. ``--access-log`` is independent of ``--verbose``:
+    uvicorn gives its access logger the server's log level (WARNING unless verbose), which
+    would drop every access line (they are INFO), so that logger gets INFO of its own."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="info" if opts.verbose else "warning",
+        access_log=opts.access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )  # configures the uvicorn loggers now
+    if opts.access_log:
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    return config
 
 
 class PortBusy(Exception):

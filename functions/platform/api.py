@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from cancelflow import clock
 from cancelflow.domain.products import Channel
 from cancelflow.http.api import Api
+from cancelflow.http.fields import Fen, FreeText, JsonInt
 from cancelflow.http.identity import PLATFORM
-from cancelflow.http.params import IdPath
-from cancelflow.store.codec import ID_PATTERN
+from cancelflow.http.params import ORDER_ID_PATTERN, OrderIdPath
 from cancelflow.store.orders import MAX_QUANTITY
 from cancelflow.usecases import fulfil_order, place_order, record_payment
 from cancelflow.usecases.fulfil_order import FulfilmentStep
@@ -27,16 +27,18 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: ExternalId
     product_id: ExternalId
-    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
-    target: str | None = Field(default=None, max_length=64, description="phone number or game account")
-    order_id: str | None = Field(default=None, pattern=ID_PATTERN, description="to choose the id (else new)")
+    quantity: JsonInt = Field(default=1, ge=1, le=MAX_QUANTITY)
+    target: FreeText | None = Field(default=None, max_length=64, description="phone number or game account")
+    order_id: str | None = Field(
+        default=None, pattern=ORDER_ID_PATTERN, description="to choose the id (else new): o_<20 hex digits>"
+    )
 
 
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_id: str = Field(pattern=ID_PATTERN)
+    order_id: str = Field(pattern=ORDER_ID_PATTERN, description="o_<20 hex digits>")
     payment_id: ExternalId
-    amount: int = Field(ge=1, le=10**12, description="fen")
+    amount: Fen = Field(description="fen, a JSON integer")
     currency: Literal["CNY"] = "CNY"
     channel: Channel
 
@@ -44,7 +46,7 @@ class PaymentIn(BaseModel):
 class FulfilmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: FulfilmentStep
-    reason: str | None = Field(default=None, max_length=200, description="why delivery failed")
+    reason: FreeText | None = Field(default=None, max_length=200, description="why delivery failed")
 
 
 @api.post(
@@ -81,7 +83,7 @@ def payment(body: PaymentIn) -> PaymentOut:
     model=PlatformOrderOut,
     errors=("ORDER_NOT_FOUND", "ORDER_HELD", "ORDER_NOT_CANCELLABLE", "CONFLICT"),
 )
-def fulfilment(order_id: IdPath, body: FulfilmentIn) -> PlatformOrderOut:
+def fulfilment(order_id: OrderIdPath, body: FulfilmentIn) -> PlatformOrderOut:
     """Fulfilment: ``start`` (refused while a request holds the order), ``complete``, ``fail``."""
     return fulfil_order.fulfil(order_id, body.action, body.reason, clock.now())
 

@@ -1,6 +1,7 @@
 """A tiny ASGI app that plays API Gateway in front of the real handlers, in-process: each HTTP
-request becomes the v2 event (local/apigw.py) with a fixed caller's claims, and the handler's
-result becomes the HTTP response. ``GET /openapi.json`` serves the generated document."""
+request becomes the v2 event (local/apigw.py) with the claims of the caller its bearer token
+names, and the handler's result becomes the HTTP response. ``GET /openapi.json`` serves the
+generated document."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from cancelflow.http.openapi import merged
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.topology import FUNCTIONS, ROUTES
 from local.apigw import build_event, match_route, parse_result
 from local.lambdas import LambdaContext
 
-SEEN: Counter[tuple[str, int]] = Counter()  # (route key, status) of every answer, for tests
+# (route key, caller's groups or "anonymous", status) of every answer: for tests, and the
+# summary tests/api/conftest.py prints at the end of a run
+SEEN: Counter[tuple[str, str, int]] = Counter()
 
 
-def make_app(claims: Mapping[str, Any] | None) -> Starlette:
+def make_app(callers: Mapping[str, Mapping[str, Any] | None]) -> ASGIApp:
+    """``callers``: bearer token -> the claims the authorizer would verify for it. Any other
+    token, or none, reaches the handler without claims (in the cloud: the authorizer's 401)."""
+
     async def openapi(_: Request) -> Response:
         return JSONResponse(merged())
 
@@ -31,6 +36,8 @@ def make_app(claims: Mapping[str, Any] | None) -> Starlette:
         route_key = f"{found[0].method} {found[0].path}" if found else "$default"
         function = FUNCTIONS[found[0].function if found else "cancel_api"]
         handler = importlib.import_module(f"functions.{function.folder}.{function.module}").handler
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        claims = callers.get(token) if token else None
         event = build_event(
             request.method,
             request.url.path,
@@ -39,15 +46,19 @@ def make_app(claims: Mapping[str, Any] | None) -> Starlette:
             list(request.headers.items()),
             list(request.query_params.multi_items()),
             await request.body() or None,
-            # The authorizer: claims only for a request that carries a bearer token (its
-            # signature is the local issuer's business, local/auth.py; here any token will do).
-            claims if request.headers.get("authorization", "").startswith("Bearer ") else None,
+            claims,
         )
         status, headers, body = parse_result(handler(event, LambdaContext(function.name)))
-        SEEN[(route_key, status)] += 1
+        caller = ",".join(claims.get("cognito:groups") or ["no-role"]) if claims else "anonymous"
+        SEEN[(route_key, caller, status)] += 1
         return Response(body, status_code=status, headers=headers)
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    return Starlette(
-        routes=[Route("/openapi.json", openapi), Route("/{path:path}", gateway, methods=methods)]
-    )
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # Every path reaches the gateway, as in API Gateway (a router's path pattern would not
+        # match a path with a newline in it, and answer in its own format).
+        assert scope["type"] == "http"
+        request = Request(scope, receive)
+        response = await (openapi if request.url.path == "/openapi.json" else gateway)(request)
+        await response(scope, receive, send)
+
+    return app

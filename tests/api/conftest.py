@@ -141,3 +141,28 @@ def world() -> Iterator[dict[str, str]]:
         stock.add_keys("p-game_card", ((f"p-game_card-k{i:03d}", f"CODE-{i:04d}") for i in range(20)))
         build_world({"game_card": "p-game_card"})
         yield env
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a run that fuzzed the API (tests/api/test_schemathesis.py): how many cases each
+    route got as each caller, and what it answered."""
+    import sys
+
+    adapter = sys.modules.get("tests.api.asgi_adapter")
+    seen = getattr(adapter, "SEEN", None)
+    if not seen:
+        return
+    tr = terminalreporter
+    tr.section("schemathesis: cases per route and caller, by status")
+    rows: dict[tuple[str, str], dict[int, int]] = {}
+    for (route, caller, status), n in seen.items():
+        rows.setdefault((route, caller), {})[status] = n
+    width = max(len(route) for route, _ in rows)
+    for (route, caller), by_status in sorted(rows.items()):
+        statuses = " ".join(f"{s}x{n}" for s, n in sorted(by_status.items()))
+        tr.write_line(f"{route:<{width}}  {caller:<16} {sum(by_status.values()):>6}  {statuses}")
+    totals: dict[int, int] = {}
+    for (_, _, status), n in seen.items():
+        totals[status] = totals.get(status, 0) + n
+    summary = " ".join(f"{s}x{n}" for s, n in sorted(totals.items()))
+    tr.write_line(f"{sum(totals.values())} cases on {len({r for r, _ in rows})} routes: {summary}")

@@ -27,6 +27,8 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 OWNER = "7f3e2a10-5c1b-4e8a-9d2f-0b6c8e1a4d21"  # Cognito subs are UUIDs
 OTHER = "91b2c4d8-3e5f-4a6b-8c7d-1e2f3a4b5c6d"
 REVIEWER = "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9"
+SENIOR = "1b2c3d4e-5f60-4172-83a4-b5c6d7e8f901"
+SUPPORT_SUB = "2c3d4e5f-6071-4283-94b5-c6d7e8f90a12"
 PLATFORM_SUB = "5d6e7f80-9a1b-4c2d-8e3f-405162738495"
 
 PENDING = "o_0a1b2c3d4e5f60718293"  # unpaid, the owner's
@@ -51,6 +53,8 @@ def claims_for(who: str) -> dict[str, Any] | None:
         "owner": customer_claims(OWNER, **fixed),
         "other": customer_claims(OTHER, **fixed),
         "reviewer": customer_claims(REVIEWER, ["reviewer"], **fixed),
+        "senior": customer_claims(SENIOR, ["senior_reviewer"], **fixed),
+        "support": customer_claims(SUPPORT_SUB, ["support"], **fixed),
         "platform": customer_claims(PLATFORM_SUB, ["platform"], **fixed),
         "nobody": None,
     }[who]

@@ -6,15 +6,17 @@ A function builds its routes on ``Api`` and exports ``handler``::
 
     from cancelflow.http import context
     from cancelflow.http.api import Api
-    from cancelflow.http.params import IdPath
+    from cancelflow.http.fields import FreeText, StrictBool
+    from cancelflow.http.params import TaskIdPath
     from cancelflow.http.identity import REVIEWERS
 
     api = Api("review")          # one per function; ``handler`` is its Lambda entry point
 
 
     class DecisionIn(BaseModel):
-        model_config = ConfigDict(extra="forbid")   # POST bodies are strict
-        outcome: str
+        model_config = ConfigDict(extra="forbid")   # no unknown fields
+        approve: StrictBool                         # JSON true/false only (http.fields)
+        note: FreeText | None = None                # text a person writes
 
 
     @api.post(
@@ -23,7 +25,7 @@ A function builds its routes on ``Api`` and exports ``handler``::
         status=200, model=DecisionOut,              # the success answer, for the OpenAPI document
         errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD"),  # catalogue codes this route can answer
     )
-    def decide(task_id: IdPath, body: DecisionIn) -> DecisionOut:
+    def decide(task_id: TaskIdPath, body: DecisionIn) -> DecisionOut:
         who = context.caller()                      # Caller(sub, groups); context.lang(): zh-CN|en
         return usecase.decide(who.sub, task_id, ...)  # raise DomainError(code) for any refusal
 
@@ -33,8 +35,9 @@ A function builds its routes on ``Api`` and exports ``handler``::
 What ``Api`` does around each route: the caller from the JWT claims (``cognito:groups`` as
 a list or a flattened string), the one error format for every failure (``http.errors``),
 ``Idempotency-Key`` on every POST (``http.idempotency``: same key + body replays, another
-body is 409), ``Accept-Language`` and the request id, and the route's documented responses
-(success + every status its error codes map to). ``python -m cancelflow.http.openapi``
+body is 409), ``Accept-Language`` and the request id, the body parsed by ``http.body`` (a
+JSON object, nesting limited), and the route's documented responses (success + every status
+its error codes map to). ``python -m cancelflow.http.openapi``
 merges every API function's document into ``docs/openapi.json``.
 """
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from cancelflow.errors import CATALOGUE, DomainError
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
+from cancelflow.http.openapi import summary_and_description
 from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
@@ -48,6 +49,7 @@ class RouteSpec:
     roles: tuple[str, ...]
     status: int
     model: type[BaseModel] | None
+    body: type[BaseModel] | None  # the request body's model, if the route takes one
     error_codes: tuple[str, ...]  # every code it can answer: its own and the implied ones
     regex: re.Pattern[str] = field(compare=False)
 
@@ -92,6 +94,10 @@ def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
             "headers": _REQUEST_ID,
         }
     return out
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _jsonable(v: Any) -> Any:
@@ -148,6 +154,7 @@ class Api:
         self.app = APIGatewayHttpResolver(
             enable_validation=True,
             serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str),
+            json_body_deserializer=http_errors.request_body,
         )
         self.routes: dict[str, RouteSpec] = {}
         http_errors.install(self.app)
@@ -185,10 +192,9 @@ class Api:
             hints = typing.get_type_hints(fn, include_extras=True)
             sig = inspect.signature(fn)
             params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-            has_body = any(
-                (isinstance(p.annotation, type) and issubclass(p.annotation, BaseModel))
-                or any(isinstance(m, Body) for m in getattr(p.annotation, "__metadata__", ()))
-                for p in params
+            body = next((p.annotation for p in params if _is_model(p.annotation)), None)
+            has_body = body is not None or any(
+                isinstance(m, Body) for p in params for m in getattr(p.annotation, "__metadata__", ())
             )
             extra = _header_params(method)
             implied = _implied_codes(method, roles, has_body)
@@ -201,6 +207,7 @@ class Api:
                 roles=roles,
                 status=status,
                 model=model,
+                body=body,
                 error_codes=tuple(dict.fromkeys([*error_codes, *implied])),
                 regex=re.compile("^" + _PARAM.sub("[^/]+", path) + "$"),  # paths are plain [a-z0-9/_-]
             )
@@ -235,11 +242,12 @@ class Api:
             endpoint.__signature__ = sig.replace(  # type: ignore[attr-defined]
                 parameters=[*params, *extra], return_annotation=inspect.Signature.empty
             )
+            first_sentence, description = summary_and_description(fn.__doc__)
             self.app.route(
                 _PARAM.sub(r"<\1>", path),
                 method,
-                summary=summary or (fn.__doc__ or "").strip().split("\n")[0] or None,
-                description=(fn.__doc__ or "").strip() or None,
+                summary=summary or first_sentence,
+                description=description,
                 responses=_responses(spec, spec.error_codes),
                 tags=[self.name],
                 operation_id=fn.__name__,

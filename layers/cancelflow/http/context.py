@@ -6,6 +6,7 @@ mix two requests up.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -28,22 +29,54 @@ class RequestContext:
 _current: ContextVar[RequestContext | None] = ContextVar("cancelflow_request", default=None)
 
 
+OFFERED = ("zh-CN", "en")  # the default first
+DEFAULT = OFFERED[0]
+
+# RFC 9110 12.5.4: language-range (RFC 4647) [ OWS ";" OWS "q=" qvalue ]; q is 0 to 1 with at
+# most three decimals. An entry that does not parse is ignored, as if it were not there.
+_RANGE = re.compile(r"\*|[a-z]{1,8}(?:-[a-z0-9]{1,8})*")
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
+def _entries(header: str) -> list[tuple[str, float]]:
+    """(lower-case range, weight) in header order, malformed entries left out."""
+    out = []
+    for part in header.split(","):
+        tag, *params = (p.strip(" \t") for p in part.split(";"))
+        tag = tag.lower()
+        q: float | None = 1.0
+        for param in params:
+            if param[:2].lower() == "q=":
+                q = float(param[2:]) if _QVALUE.fullmatch(param[2:]) else None
+        if q is not None and _RANGE.fullmatch(tag):
+            out.append((tag, q))
+    return out
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-", 1)[0].lower()
+
+
 def negotiate_language(header: str | None) -> str:
-    """``Accept-Language`` -> "en" or "zh-CN" (the default), honouring q-values."""
-    best, best_q = "zh-CN", -1.0
-    for part in (header or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        tag = tag.strip().lower()
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        lang = "en" if tag.startswith("en") else "zh-CN" if tag.startswith("zh") else None
-        if lang and q > best_q:
-            best, best_q = lang, q
-    return best
+    """``Accept-Language`` -> one of ``OFFERED`` ("zh-CN", the default, or "en").
+
+    RFC 4647 lookup, honouring weights: ranges are tried from the highest weight down (header
+    order between equals); a range picks the offered language of the same primary subtag
+    (``en-US`` and ``en`` pick "en", ``zh-TW`` picks "zh-CN"), ``*`` picks the default. A weight
+    of 0 means "not acceptable": ``en;q=0`` refuses "en" (``en-GB;q=0`` refuses only a variant
+    not offered), ``*;q=0`` refuses whatever no other range asks for. A refused language is
+    never chosen while another is not refused; when both are, the default."""
+    entries = _entries(header or "")
+    wanted = [(tag, q) for tag, q in entries if q > 0]
+    refused = {o for o in OFFERED for tag, q in entries if q == 0 and tag in (o.lower(), _primary(o))}
+    if any(tag == "*" and q == 0 for tag, q in entries):
+        asked = {o for o in OFFERED for tag, _ in wanted if tag == "*" or _primary(tag) == _primary(o)}
+        refused |= set(OFFERED) - asked
+    for tag, _ in sorted(wanted, key=lambda e: -e[1]):  # stable: header order between equals
+        for offer in OFFERED:
+            if offer not in refused and (tag == "*" or _primary(tag) == _primary(offer)):
+                return offer
+    return next((o for o in OFFERED if o not in refused), DEFAULT)
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:

@@ -17,16 +17,28 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cancelflow.errors import CATALOGUE, DomainError, message
-from cancelflow.http import context
+from cancelflow.http import body, context
 
 log = logging.getLogger("cancelflow.http")
 
 JSON = "application/json"
 
 
+# Every code the API answers with, in the document itself: an enum, with each code's HTTP
+# status and meaning as a table and as ``x-enum-descriptions`` (one per enum value).
+_ROWS = [f"| `{code}` | {status} | {en} |" for code, (status, _, en) in CATALOGUE.items()]
+_CODES = "\n".join(
+    ["Stable machine code, one of:", "", "| code | HTTP status | meaning |", "|---|---|---|", *_ROWS]
+)
+_ENUM: dict[str, Any] = {
+    "enum": list(CATALOGUE),
+    "x-enum-descriptions": [f"{status}: {en}" for status, _, en in CATALOGUE.values()],
+}
+
+
 class ErrorInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(description="stable machine code (see the catalogue)")
+    code: str = Field(description=_CODES, json_schema_extra=_ENUM)
     message: str = Field(description="for people, in the language of Accept-Language (zh-CN default)")
     request_id: str
     details: dict[str, Any] = Field(default_factory=dict)
@@ -70,6 +82,20 @@ def raw_error(code: str, details: dict[str, Any] | None = None) -> dict[str, Any
         "body": json.dumps(error_payload(code, details), ensure_ascii=False, separators=(",", ":")),
         "isBase64Encoded": False,
     }
+
+
+def request_body(text: str) -> dict[str, Any]:
+    """The JSON body Powertools validates (its ``json_body_deserializer``): an object, parsed by
+    ``http.body``. A body that is not JSON, or nests too deep, is 400; valid JSON that is not an
+    object (an array would otherwise be taken as its first element) is a 422 naming the body."""
+    try:
+        return body.loads_object(text)
+    except body.BodyError as e:
+        if e.why == "not_object":
+            errors = [{"field": "body", "type": "object_type"}]
+            raise DomainError("VALIDATION_FAILED", {"field": "body", "errors": errors}) from e
+        limit = {"max_depth": body.MAX_DEPTH} if e.why == "too_deep" else {}
+        raise DomainError("MALFORMED_BODY", {"field": "body", "expected": "UTF-8 JSON", **limit}) from e
 
 
 def _field(loc: Sequence[Any]) -> str:

@@ -1,8 +1,9 @@
 """Who is calling: the claims API Gateway's JWT authorizer verified, never anything else.
 
-A missing or empty claim is no identity at all (401): in the cloud the authorizer answers
-401 before the Lambda runs, but the handler must not rely on that (a misconfigured route,
-the local runtime, a test) and never trusts a missing claim.
+A missing, empty or blank claim is no identity at all (401): in the cloud the authorizer
+answers 401 before the Lambda runs, but the handler must not rely on that (a misconfigured
+route, the local runtime, a test) and never trusts a missing claim. A subject is used exactly
+as verified, never trimmed.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def caller_from(event: Mapping[str, Any]) -> Caller | None:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip():
         return None
-    return Caller(sub=sub.strip(), groups=parse_groups(claims.get("cognito:groups")))
+    # Byte for byte: " secA " is not "secA". Stripping (or any normalising) would let a token
+    # whose subject merely resembles another caller's read that caller's orders.
+    return Caller(sub=sub, groups=parse_groups(claims.get("cognito:groups")))
 
 
 def authorize(caller: Caller | None, roles: tuple[str, ...]) -> Caller:

@@ -8,9 +8,24 @@ when the committed document drifts from the code. Run from the repository root.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import re
 import sys
 from typing import Any
+
+# A sentence ends at . ! or ? followed by a space and a capital (so "e.g. ``x``" does not end one).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def summary_and_description(doc: str | None) -> tuple[str | None, str | None]:
+    """An operation's summary (the docstring's first sentence, whole however many lines it
+    takes) and description (the whole docstring, dedented)."""
+    text = inspect.cleandoc(doc or "")
+    if not text:
+        return None, None
+    paragraph = " ".join(text.split("\n\n", 1)[0].split())
+    return _SENTENCE_END.split(paragraph, 1)[0], text
 
 
 def _schema_of(module: Any) -> dict[str, Any] | None:

@@ -1,4 +1,6 @@
-"""Parameter types shared by the API functions (validated by Powertools, documented in OpenAPI)."""
+"""Path parameter types shared by the API functions (validated by Powertools, documented in
+OpenAPI): one per kind of id, each with the prefix ``new_id()`` (or the task intake) gives it,
+so the document says what an id looks like and a wrong kind of id is a 422 naming the field."""
 
 from __future__ import annotations
 
@@ -8,5 +10,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from cancelflow.store.codec import ID_PATTERN
 
-# Every id in a path has the shape new_id() gives it; anything else is a 422 naming the field.
-IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="an id such as o_<20 hex digits>")]
+_HEX = "[0-9a-f]{20}"  # new_id(): 80 random bits
+
+ORDER_ID_PATTERN = rf"^o_{_HEX}$"
+REQUEST_ID_PATTERN = rf"^rq_{_HEX}$"
+TASK_ID_PATTERN = rf"^t[ka]_{_HEX}$"  # review.tasks.KIND_PREFIX: tk_ a request, ta_ an appeal
+REFUND_ID_PATTERN = rf"^rf_{_HEX}$"
+
+OrderIdPath = Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="an order id: o_<20 hex digits>")]
+RequestIdPath = Annotated[
+    str, Path(pattern=REQUEST_ID_PATTERN, description="a cancellation request id: rq_<20 hex digits>")
+]
+TaskIdPath = Annotated[
+    str,
+    Path(
+        pattern=TASK_ID_PATTERN,
+        description="a review task id: tk_<20 hex digits> (a request) or ta_<20 hex digits> (an appeal)",
+    ),
+]
+RefundIdPath = Annotated[str, Path(pattern=REFUND_ID_PATTERN, description="a refund id: rf_<20 hex digits>")]
+
+# Any kind of id: only until every route names its kind (then this can go).
+IdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="an id: a short prefix naming its kind, _, 20 hex digits")
+]

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import parse
+from cancelflow.http import body as json_body
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import answers, http
@@ -96,7 +97,7 @@ class BankCard:
         ts, sig = h.get("x-timestamp", ""), h.get("x-signature", "")
         answers.authenticate(self.name, ts, signing.wechat_message(ts, body.decode("utf-8", "replace")), sig)
         try:
-            doc = json.loads(body)
+            doc = json_body.loads_object(body)  # depth-limited, an object: whoever signed it
             refund_no = str(doc["refund_no"])
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidNotification("shape") from e

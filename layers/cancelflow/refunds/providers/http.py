@@ -6,11 +6,12 @@ provider acted, so it must query before it tries again.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
+
+from cancelflow.http.body import loads
 
 
 class Unreachable(Exception):
@@ -30,6 +31,6 @@ def request(
     except (urllib.error.URLError, OSError) as e:  # TimeoutError and resets are OSErrors
         raise Unreachable(type(e).__name__) from e
     try:
-        return status, json.loads(raw) if raw else None
+        return status, loads(raw) if raw else None  # depth-limited: a hostile answer is ValueError
     except ValueError:
         return status, None  # an HTML error page from a proxy: as unknown as a timeout

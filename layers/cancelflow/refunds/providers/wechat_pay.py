@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from cancelflow.http import body as json_body
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import answers, http
@@ -101,7 +102,7 @@ class WechatPay:
             self.name, ts, signing.wechat_message(ts, nonce, body.decode("utf-8", "replace")), sig
         )
         try:
-            doc = json.loads(body)
+            doc = json_body.loads_object(body)  # depth-limited, an object: whoever signed it
             resource = doc["resource"]
             refund_no = str(resource["out_refund_no"])
         except (ValueError, KeyError, TypeError) as e:
