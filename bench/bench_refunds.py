@@ -161,8 +161,8 @@ def _mine_by_status(api: Any, mine: set[str], status: str) -> set[str]:
     while True:
         q = f"/v1/refunds?status={status}&limit=100" + (f"&cursor={cursor}" if cursor else "")
         page = api.ok("GET", q, SUPPORT)
-        found |= {r["refund_id"] for r in page["refunds"]} & mine
-        cursor = page.get("cursor")
+        found |= {r["refund_id"] for r in page["items"]} & mine
+        cursor = page.get("next_cursor")
         if not cursor:
             return found
 

@@ -1,4 +1,4 @@
-// The console's only door to the API (../shared/API.md) and the one place where the API's JSON
+// The console's only door to the API (/openapi.json describes it) and the one place where the API's JSON
 // shapes are mapped to what the views use. If a handler renames a field, this file changes and
 // nothing else does.
 
@@ -110,9 +110,9 @@ function serverNow(json, date) {
   return Number.isNaN(ms) ? null : ms;
 }
 
+// Every list of the API answers {items, next_cursor}; the cursor is opaque, passed back as is.
 function adaptPage(json, date, adapt) {
-  const raw = json.items || json.tasks || json.reviews || json.refunds || [];
-  return { items: raw.map(adapt), cursor: json.next_cursor || json.cursor || null, now: serverNow(json, date) };
+  return { items: (json.items || []).map(adapt), cursor: json.next_cursor || null, now: serverNow(json, date) };
 }
 
 export function adaptTask(r) {

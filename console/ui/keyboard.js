@@ -3,7 +3,7 @@
 
 import { claimNext, decide } from "./actions.js";
 import { dismissProblem } from "./problems.js";
-import { navigate } from "./routing.js";
+import { homeRoute, navigate } from "./routing.js";
 import { state } from "./state.js";
 
 function typingIn(el) {
@@ -34,7 +34,7 @@ export function installShortcuts() {
       if (box && !box.disabled) box.checked = !box.checked;
     } else if (e.key === "Escape") {
       if (state.problem) dismissProblem();
-      else if (state.route.view === "task") navigate("#/queue");
+      else if (state.route.view === "task") navigate(homeRoute());
     } else return;
     e.preventDefault();
   });

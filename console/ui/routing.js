@@ -1,5 +1,6 @@
 // Routing (#/queue, #/task/<id>, #/appeals, #/refunds), loading what the route shows, and live
-// refresh while the tab is visible.
+// refresh while the tab is visible. Each view loads only for the roles the API lets read it:
+// the queue and tasks for reviewers, the appeals for seniors, the refunds for support.
 
 import { ApiError } from "../lib/api.js";
 import { keepFocus } from "../lib/dom.js";
@@ -47,7 +48,7 @@ export async function refresh() {
   const { view, id } = state.route;
   try {
     await syncLocalClock();
-    if (view === "queue") {
+    if (view === "queue" && isReviewer()) {
       const page = await api.listTasks(state.status);
       syncClock(page.now);
       state.tasks = page.items;
@@ -59,7 +60,7 @@ export async function refresh() {
       const page = await api.listRefunds();
       syncClock(page.now);
       state.refunds = page.items;
-    } else if (view === "task" && id) {
+    } else if (view === "task" && id && isReviewer()) {
       const detail = await api.getTask(id);
       syncClock(detail.now);
       state.detail = detail;

@@ -61,7 +61,7 @@ function renderHeader() {
     h(
       "ul",
       {},
-      h("li", {}, link("#/queue", "nav.queue", "queue")),
+      isReviewer() ? h("li", {}, link("#/queue", "nav.queue", "queue")) : null,
       isSenior() ? h("li", {}, link("#/appeals", "nav.appeals", "appeals")) : null,
       isSupport() ? h("li", {}, link("#/refunds", "nav.refunds", "refunds")) : null,
     ),
@@ -100,8 +100,9 @@ export function renderMain() {
   const main = $("main");
   const view = state.route.view;
   if (view === "signin") return replace(main, signInView());
-  if (view === "queue") return replace(main, queueView());
-  if (view === "task") return replace(main, taskView());
+  // Each view for the roles the API lets read it (the queue and tasks: reviewers only).
+  if (view === "queue") return replace(main, isReviewer() ? queueView() : notAllowed());
+  if (view === "task") return replace(main, isReviewer() ? taskView() : notAllowed());
   if (view === "appeals") return replace(main, isSenior() ? appealsView() : notAllowed());
   if (view === "refunds") return replace(main, isSupport() ? refundsView() : notAllowed());
   replace(main);

@@ -12,7 +12,7 @@ from cancelflow.errors import DomainError
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.identity import PLATFORM, SUPPORT
-from cancelflow.http.params import IdPath
+from cancelflow.http.params import RefundIdPath
 from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund
@@ -30,8 +30,8 @@ def list_refunds(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> RefundsPage:
     """Refunds by status (oldest first within each index shard), or the overdue ones."""
-    items, nxt = support.list_refunds(status, overdue, cursor, limit)
-    return RefundsPage(refunds=[view(r) for r in items], cursor=nxt)
+    items, nxt = support.list_refunds(status, overdue, cursor, limit, context.caller().sub)
+    return RefundsPage(items=[view(r) for r in items], next_cursor=nxt)
 
 
 @api.post(
@@ -40,7 +40,7 @@ def list_refunds(
     model=RefundOut,
     errors=("REFUND_NOT_FOUND", "REFUND_NOT_RETRYABLE", "CONFLICT"),
 )
-def retry(refund_id: IdPath) -> RefundOut:
+def retry(refund_id: RefundIdPath) -> RefundOut:
     """Hand a refund that needs attention (or the customer's action, or failed) back to the worker."""
     return view(support.retry(refund_id, context.caller().sub, clock.now()))
 
@@ -51,7 +51,7 @@ def retry(refund_id: IdPath) -> RefundOut:
     model=NotifyOut,
     errors=("REFUND_NOT_FOUND", "NOTIFICATION_INVALID", "CONFLICT"),
 )
-def notify(refund_id: IdPath) -> NotifyOut:
+def notify(refund_id: RefundIdPath) -> NotifyOut:
     """A payment provider's refund callback, forwarded as received (headers and body): verified
     against the provider's signature, then applied once whatever the order of callbacks."""
     event = api.app.current_event.raw_event

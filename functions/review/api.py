@@ -1,6 +1,8 @@
 """The reviewer routes (payload 2.0 behind API Gateway): thin routes over ``cancelflow.review``.
-``handler`` is the Lambda entry point. Roles: reviewers (and support, read-only); who may
-decide an appeal against a rejection is the review step's rule (``review.decisions``).
+``handler`` is the Lambda entry point. Roles: reviewers and senior reviewers only, on every
+route (support works refunds, not the queue: tasks carry customers' risk figures and evidence
+links); who may decide an appeal against a rejection is the review step's rule
+(``review.decisions``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.identity import REVIEWERS, SUPPORT
-from cancelflow.http.params import IdPath
+from cancelflow.http.identity import REVIEWERS
+from cancelflow.http.params import TaskIdPath
 from cancelflow.review import claims, decisions, detail, tasks
 from cancelflow.review.decisions import Decision
 from cancelflow.review.tasks import Reviewer
@@ -46,8 +48,12 @@ class TaskOut(BaseModel):
 
 
 class TasksPage(BaseModel):
-    tasks: list[TaskOut]
-    cursor: str | None = Field(default=None, description="pass back for the next page; none: the last")
+    """One page of a list, in the shape every list of the API has."""
+
+    items: list[TaskOut]
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page (opaque; none: the last page)"
+    )
 
 
 class EvidenceLink(BaseModel):
@@ -86,7 +92,7 @@ def _me() -> Reviewer:
     return Reviewer(id=who.sub, senior="senior_reviewer" in who.groups)
 
 
-@api.get("/v1/reviews", roles=REVIEWERS + SUPPORT, model=TasksPage)
+@api.get("/v1/reviews", roles=REVIEWERS, model=TasksPage)
 def list_reviews(
     status: Annotated[Literal["open", "claimed", "waiting_customer", "decided"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -94,8 +100,8 @@ def list_reviews(
 ) -> TasksPage:
     """Tasks by status: open and claimed in priority order, the others newest first."""
     now = clock.now()
-    items, nxt = tasks.list_tasks(status, now, limit, cursor)
-    return TasksPage(tasks=[TaskOut.model_validate(tasks.view(t, now)) for t in items], cursor=nxt)
+    items, nxt = tasks.list_tasks(status, now, limit, cursor, caller=context.caller().sub)
+    return TasksPage(items=[TaskOut.model_validate(tasks.view(t, now)) for t in items], next_cursor=nxt)
 
 
 @api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=("NO_TASK_AVAILABLE",))
@@ -105,8 +111,8 @@ def claim_next() -> TaskOut:
     return TaskOut.model_validate(tasks.view(claims.claim_next(_me(), now), now))
 
 
-@api.get("/v1/reviews/{task_id}", roles=REVIEWERS + SUPPORT, model=TaskDetailOut, errors=("TASK_NOT_FOUND",))
-def task_detail(task_id: IdPath) -> TaskDetailOut:
+@api.get("/v1/reviews/{task_id}", roles=REVIEWERS, model=TaskDetailOut, errors=("TASK_NOT_FOUND",))
+def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     """The task with its order, history, the customer's risk and evidence download links."""
     return TaskDetailOut.model_validate(detail.task_detail(task_id, clock.now()))
 
@@ -117,7 +123,7 @@ def task_detail(task_id: IdPath) -> TaskDetailOut:
     model=TaskOut,
     errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD", "TASK_ALREADY_DECIDED"),
 )
-def release(task_id: IdPath) -> TaskOut:
+def release(task_id: TaskIdPath) -> TaskOut:
     """Give a claimed task back to the pool."""
     now = clock.now()
     return TaskOut.model_validate(tasks.view(claims.release(task_id, _me(), now), now))
@@ -139,7 +145,7 @@ def release(task_id: IdPath) -> TaskOut:
         "CONFLICT",
     ),
 )
-def decide(task_id: IdPath, body: Decision) -> DecisionOut:
+def decide(task_id: TaskIdPath, body: Decision) -> DecisionOut:
     """approve (all three checks), reject (why) or need_info (what); only the lease holder,
     and for an appeal against a rejection only a senior who did not reject it."""
     return DecisionOut.model_validate(decisions.decide(task_id, _me(), body, clock.now()))

@@ -26,7 +26,7 @@ def refund_of(api: Api, cust: tuple[str, str], order_id: str) -> dict[str, Any]:
 
 def overdue_ids(api: Api) -> list[str]:
     body = api.ok("GET", "/v1/refunds?overdue=true&limit=100", SUPPORT)
-    return [r["refund_id"] for r in body["refunds"]]
+    return [r["refund_id"] for r in body["items"]]
 
 
 def test_support_retries_an_overdue_refund_after_the_customer_fixed_the_account(

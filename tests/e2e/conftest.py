@@ -177,10 +177,10 @@ def open_task(api: Api, order_id: str, kind: str = "cancellation") -> dict[str, 
         while True:
             q = "/v1/reviews?status=open&limit=100" + (f"&cursor={cursor}" if cursor else "")
             page = api.ok("GET", q, REVIEWER)
-            for t in page["tasks"]:
+            for t in page["items"]:
                 if t["order_id"] == order_id and t["kind"] == kind:
                     return dict(t)
-            cursor = page.get("cursor")
+            cursor = page.get("next_cursor")
             if not cursor:
                 return None
 

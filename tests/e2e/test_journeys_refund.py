@@ -76,7 +76,7 @@ def test_a_stalled_provider_makes_the_refund_overdue_and_support_retries_it(
 
     moved = api.advance(61 * 60)
     assert "flag_refunds" in moved["ticked"]
-    overdue = api.ok("GET", "/v1/refunds?overdue=true&limit=100", SUPPORT)["refunds"]
+    overdue = api.ok("GET", "/v1/refunds?overdue=true&limit=100", SUPPORT)["items"]
     assert refund_id in [x["refund_id"] for x in overdue]
     assert _refund(api, cust, order["order_id"])["overdue"] is True
 

@@ -25,13 +25,14 @@ def call(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    sub: str | None = None,
 ) -> tuple[int, Any]:
     from functions.refund.api import handler
 
     found = match_route(ROUTES, method, path)  # type: ignore[type-var]  # frozen Route vs the Protocol
     assert found is not None
     route, params = found
-    claims = {"sub": f"user-{groups[0]}", "cognito:groups": f"[{' '.join(groups)}]"}
+    claims = {"sub": sub or f"user-{groups[0]}", "cognito:groups": f"[{' '.join(groups)}]"}
     event = build_event(method, path, f"{route.method} {route.path}", params, headers, query, body, claims)
     status, _, raw = parse_result(handler(event, None))
     return status, json.loads(raw)
@@ -108,8 +109,8 @@ def test_support_lists_and_retries_only_what_is_retryable(sim: SimAdmin) -> None
     assert worker.process(done, later(1)).result == "succeeded"
 
     status, page = call("GET", "/v1/refunds", ["support"], query={"status": "needs_attention"})
-    assert status == 200 and [r["refund_id"] for r in page["refunds"]] == [stuck]
-    assert page["refunds"][0]["last_error"] == "ACQ.SELLER_BALANCE_NOT_ENOUGH"
+    assert status == 200 and [r["refund_id"] for r in page["items"]] == [stuck]
+    assert page["items"][0]["last_error"] == "ACQ.SELLER_BALANCE_NOT_ENOUGH"
 
     status, body = call("POST", f"/v1/refunds/{stuck}/retry", ["support"])
     assert status == 200 and body["status"] == "pending" and body["failures"] == 0
@@ -137,9 +138,9 @@ def test_overdue_listing_pages_through_shards(sim: SimAdmin) -> None:
     for _ in range(50):
         q = {"overdue": "true", "limit": "2", **({"cursor": cursor} if cursor else {})}
         status, page = call("GET", "/v1/refunds", ["support"], query=q)
-        assert status == 200 and len(page["refunds"]) <= 2
-        seen += [r["refund_id"] for r in page["refunds"]]
-        cursor = page["cursor"]
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [r["refund_id"] for r in page["items"]]
+        cursor = page["next_cursor"]
         if not cursor:
             break
     assert sorted(seen) == sorted(rids[:5])

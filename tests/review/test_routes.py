@@ -60,8 +60,8 @@ def call(
 
 
 def test_customers_get_403_on_every_reviewer_route(make_request: Maker, review_queue: str) -> None:
-    """GIVEN an open task WHEN a customer calls each reviewer route THEN 403 FORBIDDEN each time,
-    and support may read (list, detail) but not claim or decide."""
+    """GIVEN an open task WHEN a customer or support calls each reviewer route THEN 403
+    FORBIDDEN each time (reviewers only: tasks carry risk figures and evidence links)."""
     make_request()
     intake(drain(review_queue))
     tid = tasks.list_tasks("open", NOW)[0][0]["task_id"]
@@ -82,8 +82,23 @@ def test_customers_get_403_on_every_reviewer_route(make_request: Maker, review_q
     for method, path, body in routes:
         status, out = call(method, path, "customer", body)
         assert (status, out["error"]["code"]) == (403, "FORBIDDEN"), path
-    assert [call(m, p, "support", b)[0] for m, p, b in routes] == [200, 403, 200, 403, 403]
+    assert [call(m, p, "support", b)[0] for m, p, b in routes] == [403, 403, 403, 403, 403]
     assert tasks.get_task(tid).get("lease_holder") is None
+
+
+def test_support_gets_403_on_the_review_list_and_a_task(make_request: Maker, review_queue: str) -> None:
+    """GIVEN an open task WHEN support lists the queue or opens the task THEN 403 FORBIDDEN
+    (support used to read both, risk and evidence links included), and the routes' roles in
+    infra/topology.py say reviewers only; a reviewer still reads both."""
+    make_request()
+    intake(drain(review_queue))
+    tid = tasks.list_tasks("open", NOW)[0][0]["task_id"]
+    for path in ("/v1/reviews", f"/v1/reviews/{tid}"):
+        status, out = call("GET", path, "support")
+        assert (status, out["error"]["code"]) == (403, "FORBIDDEN"), path
+        assert call("GET", path, "r1")[0] == 200, path
+        route = next(r for r in ROUTES if r.method == "GET" and match_route((r,), "GET", path))  # type: ignore[type-var]
+        assert set(route.roles) == {"reviewer", "senior_reviewer"}, path
 
 
 def test_claim_detail_and_approve_over_http(make_request: Maker, review_queue: str) -> None:
@@ -113,7 +128,7 @@ def test_claim_detail_and_approve_over_http(make_request: Maker, review_queue: s
         "decided",
     )
     status, page = call("GET", "/v1/reviews", "r1", query={"status": "decided"})
-    assert [t["task_id"] for t in page["tasks"]] == [task["task_id"]]
+    assert [t["task_id"] for t in page["items"]] == [task["task_id"]] and page["next_cursor"] is None
 
 
 def test_rejection_appeal_roles_over_http(

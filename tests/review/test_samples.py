@@ -40,6 +40,6 @@ def test_samples_run_against_the_handlers(catalog: dict[str, str], monkeypatch: 
         status, _, body = parse_result(api.handler(load(f"review-api-{name}"), None))
         seen.append((name, status))
         if name == "list":
-            assert [t["task_id"] for t in json.loads(body)["tasks"]] == [samples.TASK]
+            assert [t["task_id"] for t in json.loads(body)["items"]] == [samples.TASK]
     assert [s for _, s in seen] == [200] * 6, seen
     assert json.loads(body)["outcome"] == "approved"

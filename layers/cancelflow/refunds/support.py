@@ -4,7 +4,6 @@ that needs attention back to the worker."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from cancelflow import dispatch
 from cancelflow.errors import DomainError
@@ -18,24 +17,25 @@ OPEN = tuple(s for s in RefundStatus if s is not RefundStatus.SUCCEEDED)
 
 
 def list_refunds(
-    status: RefundStatus | None, overdue: bool, cursor: str | None, limit: int
+    status: RefundStatus | None, overdue: bool, cursor: str | None, limit: int, caller: str
 ) -> tuple[list[Refund], str | None]:
     """Walks the sparse by-status index partition by partition (status x shard), oldest first
-    within each; the cursor says which partition and where in it."""
+    within each; the cursor says which partition and where in it, and is only good for this
+    caller, these filters and this shard count (``codec.decode_cursor``)."""
     statuses = [status] if status else list(OPEN)
-    parts = [(s, n) for s in statuses for n in range(get_settings().status_shards)]
-    pos = codec.decode_cursor(cursor) or {"p": 0}
-    if not isinstance(pos.get("p"), int):
-        raise DomainError("VALIDATION_FAILED", {"field": "cursor"})
-    p: int = pos["p"]
-    start: dict[str, Any] | None = pos.get("k")
+    parts = tuple(
+        keys.status_pk("REFUND", s.value, n) for s in statuses for n in range(get_settings().status_shards)
+    )
+    name = f"refunds?status={status.value if status else ''}&overdue={overdue}"
+    scope = codec.CursorScope(name, caller, GSI_STATUS, parts)
+    pos = codec.decode_cursor(scope, cursor)
+    p, start = pos.part, pos.start
     out: list[Refund] = []
     while p < len(parts) and len(out) < limit:
-        st, shard = parts[p]
         items, last = ddb.query(
             GSI_STATUS,
             "status_pk = :p",
-            {":p": keys.status_pk("REFUND", st.value, shard), **({":t": True} if overdue else {})},
+            {":p": parts[p], **({":t": True} if overdue else {})},
             limit=limit - len(out),
             start=start,
             filter_expression="overdue = :t" if overdue else None,
@@ -45,8 +45,7 @@ def list_refunds(
             start = last
         else:
             p, start = p + 1, None
-    more = p < len(parts)
-    return out, (codec.encode_cursor({"p": p, "k": start}) if more else None)
+    return out, (codec.encode_cursor(scope, start, p) if p < len(parts) else None)
 
 
 def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:

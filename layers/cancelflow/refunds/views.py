@@ -32,8 +32,12 @@ class RefundOut(BaseModel):
 
 
 class RefundsPage(BaseModel):
-    refunds: list[RefundOut]
-    cursor: str | None = Field(default=None, description="pass back for the next page; none: the last")
+    """One page of a list, in the shape every list of the API has."""
+
+    items: list[RefundOut]
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page (opaque; none: the last page)"
+    )
 
 
 class NotifyOut(BaseModel):

@@ -92,6 +92,7 @@ def view(task: ddb.Item, now: datetime) -> dict[str, Any]:
     if not lease_live(task, now):
         out.pop("lease_holder", None)
         out.pop("lease_until", None)
+        out.pop("lease_senior", None)
     return out
 
 
@@ -110,15 +111,19 @@ def claimable_filter(reviewer: Reviewer | None) -> tuple[str, dict[str, Any]]:
 
 
 def list_tasks(
-    status: str, now: datetime, limit: int = 20, cursor: str | None = None
+    status: str, now: datetime, limit: int = 20, cursor: str | None = None, caller: str = ""
 ) -> tuple[list[ddb.Item], str | None]:
     """Tasks by status: open and claimed in priority order, the others newest first.
-    One Query; a page may hold fewer than ``limit`` when the lease filter drops some."""
+    One Query; a page may hold fewer than ``limit`` when the lease filter drops some. The cursor
+    is this caller's for this status (``codec.decode_cursor``; bench and tests call without one)."""
     if status not in STATUSES:
         raise DomainError("VALIDATION_FAILED", {"field": "status", "allowed": list(STATUSES)})
     if not 1 <= limit <= 100:
         raise DomainError("VALIDATION_FAILED", {"field": "limit", "min": 1, "max": 100})
-    vals: dict[str, Any] = {":p": keys.status_pk("REVIEW", OPEN if status == CLAIMED else status)}
+    partition = keys.status_pk("REVIEW", OPEN if status == CLAIMED else status)
+    scope = codec.CursorScope(f"reviews?status={status}", caller, GSI_STATUS, (partition,))
+    start = codec.decode_cursor(scope, cursor).start
+    vals: dict[str, Any] = {":p": partition}
     flt = None
     if status == OPEN:
         flt, extra = claimable_filter(None)
@@ -132,7 +137,7 @@ def list_tasks(
         vals,
         limit=limit,
         forward=status in (OPEN, CLAIMED),
-        start=codec.decode_cursor(cursor),
+        start=start,
         filter_expression=flt,
     )
-    return items, codec.encode_cursor(last)
+    return items, codec.encode_cursor(scope, last) if last else None

@@ -1,21 +1,43 @@
 """Domain values to stored attributes and back: datetimes as RFC 3339 UTC strings
-(comparable as text), enums as their values, dataclasses as maps."""
+(comparable as text), enums as their values, dataclasses as maps; and the list cursors.
+
+List cursors (orders, review tasks, refunds: every list decodes its cursor here, nowhere else).
+A cursor is URL-safe base64 of ``{"v", "b", "p", "k"}``: a format version, a binding, the index
+partition the next page starts in (lists that walk several partitions, like refunds) and the
+DynamoDB key to start after. Clients treat it as opaque and pass it back unchanged.
+
+Why it is bound and checked, not signed: the binding is a digest of the list (with its filters),
+the caller and the partitions it walks, so a cursor issued to someone else, for another list or
+for another filter is refused; the key must be exactly a key of the list's index (its four string
+attributes) in the partition the cursor names, so no cursor can read outside the list or reach
+DynamoDB in a shape it rejects (an ``ExclusiveStartKey`` outside the queried partition is an
+error in the cloud, and moto does not check it). What a forger can still do is start their own
+list at another row of the same partition, which paging gives them anyway. An HMAC would detect
+that too, but needs a key shared by every instance of three functions: a Secrets Manager secret
+read at each cold start, its rotation and its grants; not worth it for no extra protection. The
+version field leaves room for a signed format if a list ever holds rows its caller may not read.
+Any refusal is ``VALIDATION_FAILED`` on ``query.cursor`` (cursors arrive as a query parameter).
+"""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
+import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
 from cancelflow.clock import iso
 from cancelflow.errors import DomainError
+from cancelflow.store.schema import INDEXES
 
 T = TypeVar("T")
 
@@ -52,23 +74,91 @@ def checked(v: T) -> T:
     return msgspec.convert(msgspec.to_builtins(v), type(v))
 
 
-def encode_cursor(position: Mapping[str, Any] | None) -> str | None:
-    """Where the next page starts, opaque to the client (URL-safe base64 of JSON)."""
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode() if position else None
+CURSOR_FIELD = "query.cursor"
+_CURSOR_VERSION = 1
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,2048}")
+# DynamoDB refuses an empty key value, and a sort key over 1,024 bytes (checked below in bytes;
+# a partition key may have 2,048, but each must equal the list's own partition anyway).
+_KEY_BYTES = 1024
+_KeyValue = Annotated[str, msgspec.Meta(min_length=1, max_length=_KEY_BYTES)]
 
 
-def decode_cursor(cursor: str | None, field: str = "cursor") -> dict[str, Any] | None:
-    """A cursor back into a position; anything else is VALIDATION_FAILED on ``field``. Callers
-    check the position's shape (a forged one must not read another partition)."""
+class _Cursor(msgspec.Struct, forbid_unknown_fields=True):
+    v: Literal[1]
+    b: str
+    p: Annotated[int, msgspec.Meta(ge=0, le=65535)]
+    k: dict[str, _KeyValue] | None = None
+
+
+@dataclass(frozen=True)
+class CursorScope:
+    """What one list's cursors are valid for: the list and its filters (``name``), who asked
+    (``caller``), the index queried and the index partitions it walks, in order."""
+
+    name: str
+    caller: str
+    index: str
+    partitions: tuple[str, ...]
+
+    @property
+    def binding(self) -> str:
+        what = json.dumps([_CURSOR_VERSION, self.name, self.caller, self.index, self.partitions])
+        return _b64(hashlib.sha256(what.encode()).digest()[:12])
+
+    @property
+    def key_attributes(self) -> frozenset[str]:
+        return frozenset({"pk", "sk", *INDEXES[self.index]})
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: the index partition (an offset into the scope's partitions) and the
+    key to start after (``ExclusiveStartKey``; None: the partition's beginning)."""
+
+    part: int = 0
+    start: dict[str, Any] | None = None
+
+
+def encode_cursor(scope: CursorScope, start: Mapping[str, Any] | None, part: int = 0) -> str:
+    """The cursor for the page after ``start`` (a ``LastEvaluatedKey`` of this scope's index)."""
+    key = None if start is None else {k: v["S"] for k, v in start.items()}
+    body = {"v": _CURSOR_VERSION, "b": scope.binding, "p": part, "k": key}
+    return _b64(json.dumps(body, separators=(",", ":")).encode())
+
+
+def decode_cursor(scope: CursorScope, cursor: str | None) -> Position:
+    """A cursor back into a position, only if this scope issued it (see the module docstring);
+    anything else is VALIDATION_FAILED on ``query.cursor``. No cursor: the first page."""
     if not cursor:
-        return None
+        return Position()
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except ValueError:  # also binascii.Error, UnicodeError, JSONDecodeError
-        position = None
-    if not isinstance(position, dict):
-        raise DomainError("VALIDATION_FAILED", {"field": field})
-    return position
+        if not _CURSOR_CHARS.fullmatch(cursor):
+            raise ValueError("not URL-safe base64")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        c = msgspec.json.decode(raw, type=_Cursor)
+    except (ValueError, msgspec.MsgspecError):  # binascii.Error is a ValueError
+        raise DomainError("VALIDATION_FAILED", {"field": CURSOR_FIELD}) from None
+    partition_attr = INDEXES[scope.index][0]
+    ok = (
+        c.b == scope.binding
+        and c.p < len(scope.partitions)
+        and (
+            (c.k is None and c.p > 0)  # the start of a later partition
+            or (
+                c.k is not None
+                and set(c.k) == scope.key_attributes
+                and c.k[partition_attr] == scope.partitions[c.p]
+                and all(len(v.encode()) <= _KEY_BYTES for v in c.k.values())
+            )
+        )
+    )
+    if not ok:
+        raise DomainError("VALIDATION_FAILED", {"field": CURSOR_FIELD})
+    return Position(c.p, None if c.k is None else {k: {"S": v} for k, v in c.k.items()})
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 def new_id(prefix: str) -> str:

@@ -19,7 +19,7 @@ from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, refund_records, stock
-from cancelflow.store.codec import checked, decode, dump, encode_cursor, new_id, plain
+from cancelflow.store.codec import checked, decode, dump, new_id, plain
 from cancelflow.store.schema import GSI_CUSTOMER
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
@@ -44,8 +44,9 @@ def require_order(order_id: str, customer_id: str | None = None) -> Order:
 
 def list_customer_orders(
     customer_id: str, limit: int, start: dict[str, Any] | None
-) -> tuple[list[Order], str | None]:
-    """Newest first, from ``start`` (a checked position); the next page's cursor."""
+) -> tuple[list[Order], dict[str, Any] | None]:
+    """Newest first, from ``start`` (a checked position); where the next page starts (the
+    ``LastEvaluatedKey``; the use case makes it a cursor)."""
     items, last = ddb.query(
         GSI_CUSTOMER,
         "gsi_cust_pk = :c",
@@ -54,7 +55,7 @@ def list_customer_orders(
         forward=False,
         start=start,
     )
-    return [_order_from(i) for i in items], encode_cursor(last)
+    return [_order_from(i) for i in items], last
 
 
 # ---------------------------------------------------------------- building a change
