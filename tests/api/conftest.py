@@ -18,7 +18,7 @@ from cancelflow.store import ddb, orders, payments
 from infra.topology import FUNCTIONS, ROUTES, Route
 from local.apigw import build_event, match_route, parse_result
 from local.lambdas import LambdaContext
-from tests.api.world import claims_for
+from tests.api.world import OWNER, claims_for
 from tests.conftest import NOW, moto_stack
 
 
@@ -103,6 +103,18 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     fc = FrozenClock()
     monkeypatch.setattr(clock, "now", fc.now)
     return fc
+
+
+def place_order(catalog: dict[str, str], quantity: int = 1) -> dict[str, Any]:
+    """A game-card order for the world's owner, placed as the platform (201 asserted)."""
+    r = call(
+        "POST",
+        "/v1/platform/orders",
+        {"customer_id": OWNER, "product_id": catalog["game_card"], "quantity": quantity},
+        who="platform",
+    )
+    assert r.status == 201, r.raw
+    return dict(r.json)
 
 
 def pay(order_id: str, minutes_after: int = 1, channel: Channel = Channel.ALIPAY) -> None:

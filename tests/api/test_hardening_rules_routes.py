@@ -11,22 +11,14 @@ from cancelflow.review.sla import escalate_overdue
 from cancelflow.settings import get_settings
 from cancelflow.store import requests
 
-from tests.api.conftest import FrozenClock, call, pay, table_snapshot
-from tests.api.world import OWNER
+from tests.api.conftest import FrozenClock, call, pay, place_order, table_snapshot
 from tests.review.conftest import drain, intake
 
 FULL = {"order_status_verified": True, "evidence_judged": True, "refund_path_confirmed": True}
 
 
 def _order(catalog: dict[str, str]) -> dict[str, Any]:
-    r = call(
-        "POST",
-        "/v1/platform/orders",
-        {"customer_id": OWNER, "product_id": catalog["game_card"], "quantity": 1},
-        who="platform",
-    )
-    assert r.status == 201, r.raw
-    return dict(r.json)
+    return place_order(catalog, quantity=1)
 
 
 def _paid_outside_the_window(catalog: dict[str, str], frozen: FrozenClock) -> str:

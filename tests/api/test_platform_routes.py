@@ -9,19 +9,11 @@ from typing import Any
 from cancelflow import aws
 from cancelflow.settings import get_settings
 
-from tests.api.conftest import FrozenClock, call
-from tests.api.world import OWNER
+from tests.api.conftest import FrozenClock, call, place_order
 
 
 def _order(catalog: dict[str, str]) -> dict[str, Any]:
-    r = call(
-        "POST",
-        "/v1/platform/orders",
-        {"customer_id": OWNER, "product_id": catalog["game_card"], "quantity": 2},
-        who="platform",
-    )
-    assert r.status == 201, r.raw
-    return dict(r.json)
+    return place_order(catalog, quantity=2)
 
 
 def _pay(order: dict[str, Any], payment_id: str) -> Any:
