@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser lint types test test-fast dev bench synth layer deploy clean openapi
+.PHONY: setup browser lint types test test-fast dev bench synth layer deploy clean openapi mutation
 
 setup: $(STAMP)
 
@@ -46,6 +46,19 @@ test-fast: setup
 
 dev: setup
 	$(PY) -m local
+
+# Mutation testing over store/ and domain/ (not part of `make test`: about an hour on two cores;
+# `make mutation MUTANTS='cancelflow.store.stock.*'` runs some, JOBS=n in parallel). mutmut names
+# a mutant after its file's path, which must be the import name, so it runs in build/mutation,
+# where `cancelflow` links to layers/cancelflow; settings in [tool.mutmut], pyproject.toml.
+# Results stay in build/mutation/mutants between runs; `mutmut show <name>` there shows one.
+MUTATION := build/mutation
+mutation: setup
+	@mkdir -p $(MUTATION)
+	@for p in pyproject.toml tests functions local infra; do ln -sfn $(CURDIR)/$$p $(MUTATION)/$$p; done
+	@ln -sfn $(CURDIR)/layers/cancelflow $(MUTATION)/cancelflow
+	cd $(MUTATION) && mutmut run --max-children $(or $(JOBS),1) $(MUTANTS); \
+	  rc=$$?; mutmut results | grep -v ': not checked$$'; exit $$rc
 
 bench: setup
 	$(PY) -m bench $(ONLY)
