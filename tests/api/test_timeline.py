@@ -14,8 +14,7 @@ from cancelflow.review.tasks import Reviewer
 from cancelflow.settings import get_settings
 from cancelflow.store.history import HistoryEvent
 
-from tests.api.conftest import FrozenClock, call
-from tests.api.world import OWNER
+from tests.api.conftest import FrozenClock, call, place_order
 from tests.review.conftest import drain, intake
 
 R1 = Reviewer("r1")
@@ -23,17 +22,22 @@ QUESTION = "请提供充值账号截图"
 EN = {"accept-language": "en"}
 
 
+def _paid_order(catalog: dict[str, str], channel: str) -> dict[str, Any]:
+    """A one-key order for the owner, paid in full on ``channel``."""
+    o = place_order(catalog)
+    pay = {
+        "order_id": o["order_id"],
+        "payment_id": f"pay-{o['order_id']}",
+        "amount": o["amount"],
+        "channel": channel,
+    }
+    assert call("POST", "/v1/platform/payments", pay, who="platform").status == 200
+    return o
+
+
 def under_review(catalog: dict[str, str], frozen: FrozenClock) -> tuple[str, str]:
     """A paid order whose cancel request (outside the window) waits for review, its task made."""
-    o = call(
-        "POST",
-        "/v1/platform/orders",
-        {"customer_id": OWNER, "product_id": catalog["game_card"]},
-        who="platform",
-    )
-    oid = o.json["order_id"]
-    pay = {"order_id": oid, "payment_id": f"pay-{oid}", "amount": o.json["amount"], "channel": "alipay"}
-    assert call("POST", "/v1/platform/payments", pay, who="platform").status == 200
+    oid = _paid_order(catalog, "alipay")["order_id"]
     frozen.advance(minutes=30)
     r = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request", "reason_code": "wrong_info"})
     assert r.status == 201 and r.json["outcome"] == "under_review", r.raw
@@ -145,22 +149,15 @@ def test_a_refunded_cancellation_shows_the_refund_amount_and_channel(
 ) -> None:
     """GIVEN a paid order cancelled inside the window WHEN the timeline is read THEN the
     cancellation entry carries the refund's id and amount; the payment entry its channel."""
-    o = call(
-        "POST",
-        "/v1/platform/orders",
-        {"customer_id": OWNER, "product_id": catalog["game_card"]},
-        who="platform",
-    )
-    oid = o.json["order_id"]
-    pay = {"order_id": oid, "payment_id": f"pay-{oid}", "amount": o.json["amount"], "channel": "wechat_pay"}
-    call("POST", "/v1/platform/payments", pay, who="platform")
+    o = _paid_order(catalog, "wechat_pay")
+    oid = o["order_id"]
     r = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request"})
     entries = _entries(oid)
     cancelled = _one(entries, "order.cancelled")
-    assert (cancelled["refund_id"], cancelled["amount"]) == (r.json["refund_id"], o.json["amount"])
+    assert (cancelled["refund_id"], cancelled["amount"]) == (r.json["refund_id"], o["amount"])
     assert (cancelled["from_status"], cancelled["to_status"]) == ("paid", "cancelled")
     assert _one(entries, "order.paid")["channel"] == "wechat_pay"
-    assert _one(entries, "order.created")["amount"] == o.json["amount"]
+    assert _one(entries, "order.created")["amount"] == o["amount"]
 
 
 def test_the_openapi_document_names_every_event_code_and_request_status() -> None:
