@@ -64,7 +64,7 @@ bench: setup
 	$(PY) -m bench $(ONLY)
 
 openapi: setup
-	$(PY) -m cancelflow.http.openapi > docs/openapi.json
+	$(PY) -m infra.openapi > docs/openapi.json
 
 layer: setup
 	$(PY) -m infra.build_layer

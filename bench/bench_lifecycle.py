@@ -22,7 +22,7 @@ from bench.common import Counter, moto_env
 
 IMPORT_BUDGET_MS = 60.0
 IMPORT_RUNS = 7
-SHARED = "cancelflow.usecases.submit_cancellation"  # what the cancel Lambda imports
+SHARED = "cancelflow.cancel.submit_cancellation"  # what the cancel Lambda imports
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
 
@@ -63,10 +63,10 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
     from moto import mock_aws
 
     with mock_aws():
+        from cancelflow.cancel import submit_cancellation
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
         from cancelflow.store import orders, payments, stock
-        from cancelflow.usecases import submit_cancellation
 
         from local.provision import apply, provision
 
@@ -158,7 +158,7 @@ def _heaviest_imports(n: int = 6) -> list[tuple[int, str]]:
             "-X",
             "importtime",
             "-c",
-            "import boto3; import cancelflow.usecases.submit_cancellation",
+            "import boto3; import cancelflow.cancel.submit_cancellation",
         ],
         capture_output=True,
         text=True,

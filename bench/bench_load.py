@@ -3,7 +3,7 @@
 Prints: the zero-5xx check, throughput, latency percentiles (overall and per route), the
 gateway's own time per request (Server-Timing) and, in the same run, the ratio of a request
 through the gateway to a direct call of the same handler (same embedded AWS), then the
-invariants of DOMAIN.md over the whole table afterwards.
+invariants (docs/domain.md, "Invariants") over the whole table afterwards.
 
 ``LOAD_REQUESTS`` (2000) and ``LOAD_CONCURRENCY`` (50) change the size.
 """

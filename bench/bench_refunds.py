@@ -48,7 +48,7 @@ def _run(faults: dict[str, float], label: str) -> None:
     from cancelflow import aws
     from cancelflow.messages import RefundMessage
     from cancelflow.refunds import worker
-    from cancelflow.refunds.model import Refund
+    from cancelflow.store.refunds import Refund
 
     from tests.conftest import NOW
     from tests.refunds.conftest import SimAdmin, deliver, paid_order_owing

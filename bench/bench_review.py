@@ -32,12 +32,12 @@ def _requests(fill: Callable[[int], None]) -> list[tuple[str, str, str]]:
     counter.attach()
     now = clock.now()
     task, first, _ = counter.measure(lambda: claims.claim_next(Reviewer("r0"), now))
-    claims.release(task["task_id"], Reviewer("r0"), now)
+    claims.release(task.task_id, Reviewer("r0"), now)
     # the same task again: its first response is on the timeline already
     task, again, _ = counter.measure(lambda: claims.claim_next(Reviewer("r1"), now))
     full = Checklist(order_status_verified=True, evidence_judged=True, refund_path_confirmed=True)
     out, approve, _ = counter.measure(
-        lambda: decide(task["task_id"], Reviewer("r1"), Decision(outcome="approve", checklist=full), now)
+        lambda: decide(task.task_id, Reviewer("r1"), Decision(outcome="approve", checklist=full), now)
     )
     assert out["outcome"] == "approved"
     return [
@@ -107,8 +107,8 @@ def _direct_fill(n: int) -> None:
     """n held paid orders with a request under review and its message, written directly
     (BatchWriteItem, SendMessageBatch): the state the cancel step leaves, without paying for
     n x 3 moto transactions before the timed part."""
+    import msgspec
     from cancelflow import aws, clock
-    from cancelflow.clock import iso
     from cancelflow.domain.models import Order
     from cancelflow.domain.options import Action, Submission
     from cancelflow.domain.products import Channel, ProductType
@@ -140,9 +140,13 @@ def _direct_fill(n: int) -> None:
             paid_amount=5000,
             open_request_id=rid,
         )
-        req = requests.request_item(order, sub, rid, requests.UNDER_REVIEW, t) | {
+        request = requests.new_request(order, sub, rid, requests.UNDER_REVIEW, t)
+        req = {
+            "pk": keys.order_pk(oid),
+            "sk": keys.request_sk(rid),
+            "type": "request",
+            **requests.stored(msgspec.structs.replace(request, due_at=t + timedelta(hours=1))),
             "due_pk": keys.due_pk("REVIEW", keys.shard(rid, get_settings().due_shards)),
-            "due_at": iso(t + timedelta(hours=1)),
         }
         puts += [
             {
@@ -180,10 +184,10 @@ def main() -> None:
 
     with mock_aws():
         from cancelflow import clock
+        from cancelflow.cancel import submit_cancellation
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
         from cancelflow.store import orders, payments, stock
-        from cancelflow.usecases import submit_cancellation
 
         from local.provision import apply, provision
 

@@ -35,7 +35,7 @@ REFUND_KEYS = "REFUND#*"
 PAYMENT_KEYS = "PAYMENT#*"
 # Attributes only a review decision writes (cancelflow.review.decisions), enforced with an explicit
 # Deny on dynamodb:Attributes for every other function: the cancel function may return a task to
-# the pool when the customer answers a question (usecases.answer_question) but can never decide it.
+# the pool when the customer answers a question (cancel.answer_question) but can never decide it.
 DECISION_ATTRIBUTES = ("decided_by", "decided_at", "decision_note")
 DECIDERS = frozenset({"review_api"})
 

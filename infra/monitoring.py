@@ -19,6 +19,8 @@ from infra.config import EnvConfig
 NAMESPACE = "cancelflow"
 SERVICE_DIMENSION = {"service": "cancelflow"}
 OVERDUE_METRICS = ("refunds_overdue", "reviews_overdue")
+# where each SLA is written down (an alarm's description points the on-call reader there)
+_SLA_SECTION = {"refunds_overdue": "Refund SLA and overdue", "reviews_overdue": "Review"}
 PERIOD = Duration.minutes(5)
 
 
@@ -90,7 +92,8 @@ class Monitoring(Construct):
             for name in OVERDUE_METRICS
         }
         for name, metric in overdue.items():
-            alarm(name, metric, thresholds[name], f"{name.replace('_', ' ')} past their SLA (DOMAIN.md)")
+            where = f'docs/domain.md, "{_SLA_SECTION[name]}"'
+            alarm(name, metric, thresholds[name], f"{name.replace('_', ' ')} past their SLA ({where})")
         api_5xx = api.metric_server_error(period=PERIOD, statistic="Sum")
         alarm("Api5xx", api_5xx, 1, "the API answered 5xx")
 

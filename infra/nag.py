@@ -43,7 +43,8 @@ ACKNOWLEDGED: tuple[Ack, ...] = (
         "Functions/*/Function",
         _sls("LambdaTracing"),
         "X-Ray is off unless cdk.json sets tracing=true: the Powertools Tracer adds ~100 ms of "
-        "import to every cold start (STACK-NOTES.md); logs carry the request ids instead",
+        'import to every cold start (docs/stack-notes.md, "Cold start and the Powertools Tracer"); '
+        "logs carry the request ids instead",
         when="no_tracing",
     ),
     Ack(

@@ -1,12 +1,28 @@
-"""What runs where: routes, consumers, schedules. Pure data, read by the CDK constructs AND by
+"""What runs where: functions, routes, consumers, schedules. Read by the CDK constructs AND by
 the local runtime, so the deployed API and the local one cannot drift (tests/infra checks it).
 
 Handlers are ``functions/<folder>/<module>.handler``; the folder is the Lambda asset.
+
+Routes are declared once, where they are handled: each ``@api.get``/``@api.post`` in
+``functions/<folder>/api.py`` names its method, path and roles (the role tuples are
+``cancelflow.http.identity``'s). ``ROUTES`` is read from those resolvers (a function whose
+module is ``api`` serves every route its resolver registers), so API Gateway's routes, the
+local gateway's, the handlers' role checks and the OpenAPI document (``infra.openapi``) are
+one list and adding a route is one decorated function. ``ROUTES`` is computed on first use:
+it imports the four API handlers (about half a second), which the schedules, queues and
+everything else here do not need.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cancelflow.http.api import Api
 
 
 @dataclass(frozen=True)
@@ -41,33 +57,50 @@ class Route:
     roles: tuple[str, ...]  # cognito:groups allowed; () = any signed-in user
 
 
-CUSTOMER = ("customer",)
-REVIEWERS = ("reviewer", "senior_reviewer")
-PLATFORM = ("platform",)
-SUPPORT = ("support",)
+def api_functions() -> list[tuple[Function, ModuleType]]:
+    """(function, its imported handler module) of every API function, in ``FUNCTIONS`` order."""
+    return [
+        (f, importlib.import_module(f"functions.{f.folder}.{f.module}"))
+        for f in FUNCTIONS.values()
+        if f.module == "api"
+    ]
 
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/v1/policies", "cancel_api", ()),
-    Route("GET", "/v1/orders", "cancel_api", CUSTOMER),
-    Route("GET", "/v1/orders/{order_id}", "cancel_api", CUSTOMER),
-    Route("GET", "/v1/orders/{order_id}/cancellation-options", "cancel_api", CUSTOMER),
-    Route("POST", "/v1/orders/{order_id}/cancellations", "cancel_api", CUSTOMER),
-    Route("POST", "/v1/orders/{order_id}/cancellations/{request_id}/appeal", "cancel_api", CUSTOMER),
-    Route("POST", "/v1/orders/{order_id}/cancellations/{request_id}/answer", "cancel_api", CUSTOMER),
-    Route("POST", "/v1/orders/{order_id}/evidence-uploads", "cancel_api", CUSTOMER),
-    Route("GET", "/v1/orders/{order_id}/timeline", "cancel_api", CUSTOMER),
-    Route("GET", "/v1/reviews", "review_api", REVIEWERS),
-    Route("POST", "/v1/reviews/claim-next", "review_api", REVIEWERS),
-    Route("GET", "/v1/reviews/{task_id}", "review_api", REVIEWERS),
-    Route("POST", "/v1/reviews/{task_id}/release", "review_api", REVIEWERS),
-    Route("POST", "/v1/reviews/{task_id}/decision", "review_api", REVIEWERS),
-    Route("GET", "/v1/refunds", "refund_api", SUPPORT),
-    Route("POST", "/v1/refunds/{refund_id}/retry", "refund_api", SUPPORT),
-    Route("POST", "/v1/platform/orders", "platform_api", PLATFORM),
-    Route("POST", "/v1/platform/payments", "platform_api", PLATFORM),
-    Route("POST", "/v1/platform/orders/{order_id}/fulfilment", "platform_api", PLATFORM),
-    Route("POST", "/v1/platform/refunds/{refund_id}/notify", "refund_api", PLATFORM),
-)
+
+def resolver(module: ModuleType) -> Api:
+    """The ``Api`` an API handler module builds its routes on (its ``api``)."""
+    from cancelflow.http.api import Api
+
+    api = getattr(module, "api", None)
+    if not isinstance(api, Api):
+        raise TypeError(f"{module.__name__} has no cancelflow.http.api.Api named api")
+    return api
+
+
+@functools.cache
+def _routes() -> tuple[Route, ...]:
+    out = [
+        Route(spec.method, spec.path, f.name, spec.roles)
+        for f, module in api_functions()
+        for spec in resolver(module).routes.values()
+    ]
+    seen: dict[str, str] = {}
+    for r in out:
+        key = f"{r.method} {r.path}"
+        if key in seen:
+            raise ValueError(f"{key} is registered by {seen[key]} and {r.function}")
+        seen[key] = r.function
+    return tuple(out)
+
+
+# ROUTES: every route of every API function (``_routes``), computed when first read.
+ROUTES: tuple[Route, ...]
+
+if not TYPE_CHECKING:  # (so mypy still flags a misspelt name in this module)
+
+    def __getattr__(name: str) -> Any:
+        if name == "ROUTES":
+            return _routes()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cancelflow import clock
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.reasons import Reason
 from cancelflow.errors import DomainError
 from cancelflow.store import customers, orders, payments, stock
-from cancelflow.usecases import submit_cancellation
 
 log = logging.getLogger("cancelflow.local.demo")
 

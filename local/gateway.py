@@ -6,10 +6,14 @@ builds the payload-2.0 event with ``local.apigw``, invokes the real handler in-p
 turns its answer into the response. Roles are the handlers' business, as in the cloud, where
 the authorizer only authenticates. Beside the API, on the same origin: the OpenAPI document,
 the console's static files, the issuer's JWKS, and the local-only ``/local/*`` routes.
+
+The one gateway emulator: ``make dev`` serves it on uvicorn, and the tests that speak HTTP to
+the handlers in-process (schemathesis, tests/api/in_process.py) send their requests through it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -18,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from cancelflow.errors import message
+from cancelflow.errors import ErrorCode, message
 from cancelflow.http.context import negotiate_language
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -48,7 +52,7 @@ def request_id_of(request: Request) -> str:
 
 def error_response(
     status: int,
-    code: str,
+    code: ErrorCode,
     request: Request,
     request_id: str | None = None,
     details: dict[str, Any] | None = None,
@@ -95,7 +99,9 @@ class RequestIds:
 
 
 def too_large(request: Request) -> JSONResponse:
-    return error_response(413, "PAYLOAD_TOO_LARGE", request, details={"max_bytes": apigw.MAX_PAYLOAD_BYTES})
+    return error_response(
+        413, ErrorCode.PAYLOAD_TOO_LARGE, request, details={"max_bytes": apigw.MAX_PAYLOAD_BYTES}
+    )
 
 
 def declared_too_large(request: Request) -> bool:
@@ -122,6 +128,16 @@ def _timing(total: float, own: float, handler: float) -> str:
     return f"gateway;dur={own * 1000:.3f}, handler;dur={handler * 1000:.3f}, queue;dur={wait * 1000:.3f}"
 
 
+def source_ip(request: Request) -> str:
+    """The caller's address, always an IP as in API Gateway's event (an in-process test
+    client names itself ``testclient``)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return "127.0.0.1"
+
+
 def api_endpoint(
     route: Route, issuer: Issuer, functions: Invoker
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -135,7 +151,7 @@ def api_endpoint(
         try:
             claims = issuer.verify(request.headers.get("authorization"))
         except Unauthorized as e:
-            return error_response(401, "UNAUTHENTICATED", request, details={"reason": str(e)})
+            return error_response(401, ErrorCode.UNAUTHENTICATED, request, details={"reason": str(e)})
         body = await read_body(request)
         if body is None:
             return too_large(request)
@@ -149,7 +165,7 @@ def api_endpoint(
             body=body or None,
             claims=claims,
             request_id=rid,
-            source_ip=request.client.host if request.client else "127.0.0.1",
+            source_ip=source_ip(request),
         )
         before = time.perf_counter() - started
         try:
@@ -157,7 +173,7 @@ def api_endpoint(
         except Exception:
             # API Gateway answers a crashed Lambda with a bare 500; the trace stays in the log.
             log.error("%s raised:\n%s", route.function, traceback.format_exc())
-            return error_response(500, "INTERNAL", request)
+            return error_response(500, ErrorCode.INTERNAL, request)
         back = time.perf_counter()
         status, headers, data = apigw.parse_result(result)
         headers.pop("content-length", None)
@@ -183,7 +199,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     if committed.is_file():
         doc: dict[str, Any] = json.loads(committed.read_text("utf-8"))
     else:
-        from cancelflow.http.openapi import merged
+        from infra.openapi import merged
 
         doc = merged()
     return {**doc, "servers": [{"url": base_url, "description": "local runtime"}]}
@@ -195,9 +211,12 @@ def build_app(
     local_routes: list[BaseRoute],
     base_url: str,
     console_dir: Path = ROOT / "console",
+    document: Callable[[str], dict[str, Any]] = openapi_document,
 ) -> Starlette:
+    """``document(base_url)`` is what ``/openapi.json`` serves (tests: the one generated now)."""
+
     async def openapi(request: Request) -> Response:
-        doc = await run_in_threadpool(openapi_document, base_url)
+        doc = await run_in_threadpool(document, base_url)
         return JSONResponse(doc)
 
     async def jwks(request: Request) -> Response:
@@ -228,13 +247,15 @@ def build_app(
         # API Gateway has no "method not allowed": an unknown method+path is no route at all.
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         if status in (404, 405):
-            return error_response(404, "NOT_FOUND", request, details={"path": request.url.path})
-        return error_response(status, "VALIDATION_FAILED" if status < 500 else "INTERNAL", request)
+            return error_response(404, ErrorCode.NOT_FOUND, request, details={"path": request.url.path})
+        return error_response(
+            status, ErrorCode.VALIDATION_FAILED if status < 500 else ErrorCode.INTERNAL, request
+        )
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # A fault of the gateway itself (a function's is answered in api_endpoint): no trace out.
         log.error("gateway error:\n%s", "".join(traceback.format_exception(exc)))
-        return error_response(500, "INTERNAL", request)
+        return error_response(500, ErrorCode.INTERNAL, request)
 
     return Starlette(
         routes=routes,

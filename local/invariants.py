@@ -1,5 +1,5 @@
-"""The invariants of DOMAIN.md, checked over a whole table: the one checker the lifecycle,
-property and race tests, the end-to-end session and the load bench all use.
+"""The invariants (docs/domain.md, "Invariants"), checked over a whole table: the one checker
+the lifecycle, property and race tests, the end-to-end session and the load bench all use.
 
 Read-only: one paginated scan. ``check`` returns the violations per invariant (empty lists
 when all hold), so a caller can print counts or assert emptiness.

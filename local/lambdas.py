@@ -4,7 +4,11 @@ A handler is ``functions/<folder>/<module>.py:handler`` (infra.topology). It is 
 first use, so a handler being written while the runtime runs is picked up once it exists.
 Lambda gives each execution environment one event at a time, and the handlers rely on it
 (Powertools' resolver keeps the current event on a module-level app), so every function here
-has its own lock: concurrency one per function, like a reserved concurrency of one.
+has one execution environment: a one-worker ``ThreadPoolExecutor``, concurrency one per
+function, like a reserved concurrency of one. Its queue also makes it fair: events run in the
+order they came. (A lock is not fair: under a load of many waiting requests one of them could
+wait indefinitely, seen as 60 s timeouts in the bench, whereas Lambda queues nothing and API
+Gateway would have answered long before.)
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ import importlib
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,39 +63,17 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-class FifoLock:
-    """A lock granted in arrival order. ``threading.Lock`` is not fair: under a load of many
-    waiting requests one of them could wait indefinitely (seen as 60 s timeouts in the bench),
-    whereas Lambda queues nothing and API Gateway would have answered long before."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._waiters: deque[threading.Event] = deque()
-        self._held = False
-
-    def __enter__(self) -> None:
-        with self._guard:
-            if not self._held:
-                self._held = True
-                return
-            turn = threading.Event()
-            self._waiters.append(turn)
-        turn.wait()  # the releasing thread hands the lock over: still held, now ours
-
-    def __exit__(self, *exc: object) -> None:
-        with self._guard:
-            if self._waiters:
-                self._waiters.popleft().set()
-            else:
-                self._held = False
-
-
 class Functions:
-    """The handlers of infra.topology.FUNCTIONS, loaded lazily and invoked one at a time each."""
+    """The handlers of infra.topology.FUNCTIONS, loaded lazily and invoked one at a time each,
+    in arrival order."""
 
-    def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
-        self._locks = {name: FifoLock() for name in FUNCTIONS}
+    def __init__(self, handlers: Mapping[str, Handler] | None = None) -> None:
+        # ``handlers``: stand-ins by name, already loaded (tests); the rest load on first use
+        self._handlers: dict[str, Handler] = dict(handlers or {})
+        self._environments = {
+            name: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{name}")
+            for name in {*FUNCTIONS, *self._handlers}
+        }
         self._load_lock = threading.Lock()
 
     def handler(self, name: str) -> Handler:
@@ -103,6 +85,22 @@ class Functions:
             self._handlers[name] = fn
             return fn
 
+    def submit(
+        self, name: str, event: dict[str, Any], timeout_seconds: int = 30
+    ) -> Future[tuple[Any, float, float]]:
+        """Queue one event for the function: the future's result is (result, seconds waiting
+        for the function to be free, seconds in the handler); a handler's exception is its
+        exception."""
+        fn = self.handler(name)
+        queued = time.perf_counter()
+
+        def run() -> tuple[Any, float, float]:
+            started = time.perf_counter()
+            result = fn(event, LambdaContext(f"cancelflow-{name}", timeout_seconds))
+            return result, started - queued, time.perf_counter() - started
+
+        return self._environments[name].submit(run)
+
     def invoke(self, name: str, event: dict[str, Any], timeout_seconds: int = 30) -> Any:
         """Call the function's handler with a Lambda-like context; exceptions propagate."""
         return self.invoke_timed(name, event, timeout_seconds)[0]
@@ -111,9 +109,9 @@ class Functions:
         self, name: str, event: dict[str, Any], timeout_seconds: int = 30
     ) -> tuple[Any, float, float]:
         """(result, seconds waiting for the function to be free, seconds in the handler)."""
-        fn = self.handler(name)
-        t0 = time.perf_counter()
-        with self._locks[name]:
-            t1 = time.perf_counter()
-            result = fn(event, LambdaContext(f"cancelflow-{name}", timeout_seconds))
-            return result, t1 - t0, time.perf_counter() - t1
+        return self.submit(name, event, timeout_seconds).result()
+
+    def close(self) -> None:
+        """No more events: what is queued is dropped, what runs finishes on its own."""
+        for environment in self._environments.values():
+            environment.shutdown(wait=False, cancel_futures=True)

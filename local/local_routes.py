@@ -21,7 +21,7 @@ from typing import Any
 
 from cancelflow import clock
 from cancelflow.domain.products import ProductType
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import stock
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -60,23 +60,23 @@ class ClockRequest(BaseModel):
 
 
 def stock_counts(product_id: str) -> dict[str, int]:
-    out = {stock.AVAILABLE: 0, stock.RESERVED: 0, stock.DELIVERED: 0}
+    out = {str(s): 0 for s in (stock.AVAILABLE, stock.RESERVED, stock.DELIVERED)}
     for k in stock.product_keys(product_id):
-        out[k["status"]] = out.get(k["status"], 0) + 1
+        out[str(k.status)] = out.get(str(k.status), 0) + 1
     return out
 
 
 def product_view(product_id: str) -> dict[str, Any]:
     p = stock.get_product(product_id)
     if p is None:
-        raise DomainError("PRODUCT_NOT_FOUND", {"product_id": product_id})
+        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, {"product_id": product_id})
     return {
         "product_id": product_id,
-        "product_type": p["product_type"],
-        "price": int(p["price"]),
-        "name_zh": p.get("name_zh"),
-        "name_en": p.get("name_en"),
-        "stock": stock_counts(product_id) if p["product_type"] != ProductType.MOBILE_TOPUP.value else None,
+        "product_type": str(p.product_type),
+        "price": p.price,
+        "name_zh": p.name_zh,
+        "name_en": p.name_en,
+        "stock": stock_counts(product_id) if p.product_type != ProductType.MOBILE_TOPUP else None,
     }
 
 
@@ -84,14 +84,19 @@ def put_product(req: ProductRequest) -> dict[str, Any]:
     pid = req.product_id or f"p-{uuid.uuid4().hex[:12]}"
     if req.product_type is not None:
         if req.price is None:
-            raise DomainError("VALIDATION_FAILED", {"field": "price", "why": "required with product_type"})
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED, {"field": "price", "why": "required with product_type"}
+            )
         name = f"{req.product_type.value} {pid}"
         stock.put_product(pid, req.product_type, req.price, req.name_zh or name, req.name_en or name)
     elif stock.get_product(pid) is None:
-        raise DomainError("PRODUCT_NOT_FOUND", {"product_id": pid})
+        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, {"product_id": pid})
     if req.keys:
-        if (stock.get_product(pid) or {}).get("product_type") == ProductType.MOBILE_TOPUP.value:
-            raise DomainError("VALIDATION_FAILED", {"field": "keys", "why": "top-ups have no key stock"})
+        product = stock.get_product(pid)
+        if product is not None and product.product_type == ProductType.MOBILE_TOPUP:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED, {"field": "keys", "why": "top-ups have no key stock"}
+            )
         tag = uuid.uuid4().hex[:8]
         stock.add_keys(pid, ((f"{pid}-{tag}-{i:05d}", f"CODE-{tag}-{i:05d}") for i in range(req.keys)))
     return {**product_view(pid), "keys_added": req.keys}
@@ -102,7 +107,7 @@ def clock_view() -> dict[str, Any]:
 
 
 def refund_id_of(refund_no: str) -> str:
-    """``rf_<hex>`` from its refund number ``rf<hex>`` (cancelflow.store.refund_records makes the
+    """``rf_<hex>`` from its refund number ``rf<hex>`` (cancelflow.store.refunds makes the
     number by dropping the underscore)."""
     return f"{refund_no[:2]}_{refund_no[2:]}"
 
@@ -116,7 +121,7 @@ def routes(
         except ValidationError as e:
             first = e.errors()[0]
             field = ".".join(str(x) for x in first["loc"])
-            raise DomainError("VALIDATION_FAILED", {"field": field, "why": first["msg"]}) from e
+            raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": field, "why": first["msg"]}) from e
 
     def answering(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:

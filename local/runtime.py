@@ -215,6 +215,7 @@ class Runtime:
         from local.ticker import Ticker
 
         functions = Functions()
+        self._cleanups.append(functions.close)
         if o.demo:
             with step("demo data (products, customers, orders in every state)"):
                 self.demo_orders = self._seed(env)

@@ -1,6 +1,6 @@
 // All page text comes from console/i18n/<lang>.json; this module loads a table, looks keys up
 // and formats money, times and countdowns for the chosen language. Business times are shown in
-// China Standard Time (DOMAIN.md, "Time"), whatever the browser's own zone.
+// China Standard Time (docs/domain.md, "Time and the business calendar"), whatever the browser's own zone.
 
 export const LANGS = ["zh-CN", "en"];
 const STORE_KEY = "cancelflow.lang";

@@ -74,7 +74,7 @@ export function decide(outcome) {
     ].find(([k]) => !input.checklist[k]);
     if (missing) return inlineError(t("decision.need_checklist"), missing[1]);
   } else if (!input.note) {
-    // A rejection records why; a question tells the customer what to send (DOMAIN.md, "Review").
+    // A rejection records why; a question tells the customer what to send (docs/domain.md, "Review").
     state.pending = outcome;
     return inlineError(t(outcome === "reject" ? "decision.need_reason" : "decision.need_question"), "#note");
   }

@@ -1,5 +1,5 @@
 """The customer cancellation API (payload 2.0 behind API Gateway): thin routes over the use
-cases in ``cancelflow.usecases``. ``handler`` is the Lambda entry point.
+cases in ``cancelflow.cancel``. ``handler`` is the Lambda entry point.
 
 Cold start: no Tracer, and boto3 is imported on the first AWS call, not here.
 """
@@ -11,19 +11,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock, evidence
-from cancelflow.domain.calendar import CST_DESCRIPTION
-from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
-from cancelflow.domain.policy import CancellationPolicy, RiskRules
-from cancelflow.domain.products import RefundTo
-from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
-from cancelflow.domain.states import OrderStatus
-from cancelflow.http import context
-from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText
-from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
-from cancelflow.http.params import OrderIdPath, RequestIdPath
-from cancelflow.settings import get_settings
-from cancelflow.usecases import (
+from cancelflow.cancel import (
     evidence_upload,
     get_order,
     list_orders,
@@ -31,8 +19,23 @@ from cancelflow.usecases import (
     submit_cancellation,
     timeline,
 )
-from cancelflow.usecases.timeline import Timeline
-from cancelflow.usecases.views import OrderDetail, OrderOut, OrdersPage, RequestStatus, SupplementKind
+from cancelflow.cancel.timeline import Timeline
+from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, SupplementKind
+from cancelflow.domain.calendar import CST_DESCRIPTION
+from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
+from cancelflow.domain.policy import CancellationPolicy
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
+from cancelflow.domain.risk import RiskRules
+from cancelflow.domain.states import OrderStatus
+from cancelflow.errors import ErrorCode
+from cancelflow.http import context
+from cancelflow.http.api import Api
+from cancelflow.http.fields import Fen, FreeText
+from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
+from cancelflow.http.params import OrderIdPath, RequestIdPath
+from cancelflow.settings import get_settings
+from cancelflow.store.requests import RequestStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 api = Api("cancel")
@@ -132,7 +135,7 @@ def my_orders(
     return list_orders.list_orders(context.caller().sub, limit, cursor, clock.now())
 
 
-@api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=("ORDER_NOT_FOUND",))
+@api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=(ErrorCode.ORDER_NOT_FOUND,))
 def order_detail(order_id: OrderIdPath) -> OrderDetail:
     """One order with its status and a cancellation summary."""
     return get_order.get_order(context.caller().sub, order_id, clock.now())
@@ -142,7 +145,7 @@ def order_detail(order_id: OrderIdPath) -> OrderDetail:
     "/v1/orders/{order_id}/cancellation-options",
     roles=CUSTOMER,
     model=CancellationOptions,
-    errors=("ORDER_NOT_FOUND",),
+    errors=(ErrorCode.ORDER_NOT_FOUND,),
 )
 def cancellation_options(order_id: OrderIdPath) -> CancellationOptions:
     """What the caller may do with the order now; for each action not allowed, why."""
@@ -152,31 +155,31 @@ def cancellation_options(order_id: OrderIdPath) -> CancellationOptions:
 
 # Everything check_submission and the writes can refuse with (domain/options.py, store/).
 SUBMIT_ERRORS = (
-    "REQUEST_REJECTED_APPEAL_INSTEAD",
-    "REQUEST_REJECTED_FINAL",
-    "ORDER_NOT_FOUND",
-    "ORDER_EXPIRED",
-    "ORDER_CANCELLED",
-    "ALREADY_PAID",
-    "NOT_PAID",
-    "CANCELLATION_IN_PROGRESS",
-    "ORDER_DELIVERING",
-    "NOT_DELIVERING",
-    "ALREADY_DELIVERED",
-    "NOT_DELIVERED",
-    "APPEALS_DISABLED",
-    "APPEAL_WINDOW_CLOSED",
-    "NOT_COMPLETED",
-    "AFTER_SALES_WINDOW_CLOSED",
-    "NOTHING_TO_REFUND",
-    "ORDER_NOT_CANCELLABLE",
-    "CONFLICT",
-    "REASON_NOT_ALLOWED",
-    "DESCRIPTION_REQUIRED",
-    "EVIDENCE_REQUIRED",
-    "EVIDENCE_INVALID",
-    "AMOUNT_INVALID",
-    "AMOUNT_NOT_ALLOWED",
+    ErrorCode.REQUEST_REJECTED_APPEAL_INSTEAD,
+    ErrorCode.REQUEST_REJECTED_FINAL,
+    ErrorCode.ORDER_NOT_FOUND,
+    ErrorCode.ORDER_EXPIRED,
+    ErrorCode.ORDER_CANCELLED,
+    ErrorCode.ALREADY_PAID,
+    ErrorCode.NOT_PAID,
+    ErrorCode.CANCELLATION_IN_PROGRESS,
+    ErrorCode.ORDER_DELIVERING,
+    ErrorCode.NOT_DELIVERING,
+    ErrorCode.ALREADY_DELIVERED,
+    ErrorCode.NOT_DELIVERED,
+    ErrorCode.APPEALS_DISABLED,
+    ErrorCode.APPEAL_WINDOW_CLOSED,
+    ErrorCode.NOT_COMPLETED,
+    ErrorCode.AFTER_SALES_WINDOW_CLOSED,
+    ErrorCode.NOTHING_TO_REFUND,
+    ErrorCode.ORDER_NOT_CANCELLABLE,
+    ErrorCode.CONFLICT,
+    ErrorCode.REASON_NOT_ALLOWED,
+    ErrorCode.DESCRIPTION_REQUIRED,
+    ErrorCode.EVIDENCE_REQUIRED,
+    ErrorCode.EVIDENCE_INVALID,
+    ErrorCode.AMOUNT_INVALID,
+    ErrorCode.AMOUNT_NOT_ALLOWED,
 )
 
 
@@ -210,15 +213,15 @@ def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
     status=200,
     model=AppealOut,
     errors=(
-        "ORDER_NOT_FOUND",
-        "REQUEST_NOT_FOUND",
-        "APPEAL_NOT_ALLOWED",
-        "INFO_REQUESTED",
-        "ORDER_CANCELLED",
-        "CANCELLATION_IN_PROGRESS",
-        "NOTHING_TO_REFUND",
-        "EVIDENCE_INVALID",
-        "CONFLICT",
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.REQUEST_NOT_FOUND,
+        ErrorCode.APPEAL_NOT_ALLOWED,
+        ErrorCode.INFO_REQUESTED,
+        ErrorCode.ORDER_CANCELLED,
+        ErrorCode.CANCELLATION_IN_PROGRESS,
+        ErrorCode.NOTHING_TO_REFUND,
+        ErrorCode.EVIDENCE_INVALID,
+        ErrorCode.CONFLICT,
     ),
 )
 def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> AppealOut:
@@ -226,7 +229,7 @@ def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> 
 
     A request waiting for the answer to a reviewer's question is answered with POST .../answer
     instead (here: 409 INFO_REQUESTED)."""
-    from cancelflow.usecases import appeal_rejection  # the review step's use case
+    from cancelflow.cancel import appeal_rejection  # the review step's use case
 
     out = appeal_rejection.appeal(
         context.caller().sub,
@@ -246,14 +249,20 @@ def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> 
     roles=CUSTOMER,
     status=200,
     model=AnswerOut,
-    errors=("ORDER_NOT_FOUND", "REQUEST_NOT_FOUND", "NO_OPEN_QUESTION", "EVIDENCE_INVALID", "CONFLICT"),
+    errors=(
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.REQUEST_NOT_FOUND,
+        ErrorCode.NO_OPEN_QUESTION,
+        ErrorCode.EVIDENCE_INVALID,
+        ErrorCode.CONFLICT,
+    ),
 )
 def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> AnswerOut:
     """Answer a reviewer's question about the request (status need_info), with text and evidence.
 
     The review goes on with the time that was left when the question was asked; the one appeal
     against a rejection stays unused."""
-    from cancelflow.usecases import answer_question  # the review step's use case
+    from cancelflow.cancel import answer_question  # the review step's use case
 
     out = answer_question.answer(
         context.caller().sub,
@@ -272,7 +281,7 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
     roles=CUSTOMER,
     status=201,
     model=EvidenceUploadOut,
-    errors=("ORDER_NOT_FOUND", "EVIDENCE_INVALID"),
+    errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.EVIDENCE_INVALID),
 )
 def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
     """A short-lived upload (presigned POST) for one PNG/JPEG/WebP image of at most 5 MB."""
@@ -280,7 +289,9 @@ def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceU
     return EvidenceUploadOut.model_validate(up, from_attributes=True)
 
 
-@api.get("/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=("ORDER_NOT_FOUND",))
+@api.get(
+    "/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=(ErrorCode.ORDER_NOT_FOUND,)
+)
 def order_timeline(order_id: OrderIdPath) -> Timeline:
     """The order's history (requests, review steps, refund steps), titled in the caller's language."""
     return timeline.timeline(context.caller().sub, order_id, clock.now(), context.lang())

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from cancelflow import clock
+from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
+from cancelflow.errors import ErrorCode
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Fen, FreeText, JsonInt
 from cancelflow.http.identity import PLATFORM
 from cancelflow.http.params import ORDER_ID_PATTERN, OrderIdPath
+from cancelflow.platform import fulfil_order, place_order, record_payment
+from cancelflow.platform.fulfil_order import FulfilmentStep
 from cancelflow.store.orders import MAX_QUANTITY
-from cancelflow.usecases import fulfil_order, place_order, record_payment
-from cancelflow.usecases.fulfil_order import FulfilmentStep
-from cancelflow.usecases.views import PaymentOut, PlatformOrderOut
 from pydantic import BaseModel, ConfigDict, Field
 
 api = Api("platform")
@@ -54,7 +55,12 @@ class FulfilmentIn(BaseModel):
     roles=PLATFORM,
     status=201,
     model=PlatformOrderOut,
-    errors=("PRODUCT_NOT_FOUND", "OUT_OF_STOCK", "INVALID_QUANTITY", "CONFLICT"),
+    errors=(
+        ErrorCode.PRODUCT_NOT_FOUND,
+        ErrorCode.OUT_OF_STOCK,
+        ErrorCode.INVALID_QUANTITY,
+        ErrorCode.CONFLICT,
+    ),
 )
 def create_order(body: OrderIn) -> PlatformOrderOut:
     """Create an unpaid order and reserve its stock."""
@@ -68,7 +74,7 @@ def create_order(body: OrderIn) -> PlatformOrderOut:
     roles=PLATFORM,
     status=200,
     model=PaymentOut,
-    errors=("ORDER_NOT_FOUND", "PAYMENT_CONFLICT", "CONFLICT"),
+    errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.PAYMENT_CONFLICT, ErrorCode.CONFLICT),
 )
 def payment(body: PaymentIn) -> PaymentOut:
     """A payment notification; may arrive late, twice, for a cancelled order or with the wrong
@@ -81,7 +87,12 @@ def payment(body: PaymentIn) -> PaymentOut:
     roles=PLATFORM,
     status=200,
     model=PlatformOrderOut,
-    errors=("ORDER_NOT_FOUND", "ORDER_HELD", "ORDER_NOT_CANCELLABLE", "CONFLICT"),
+    errors=(
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.ORDER_HELD,
+        ErrorCode.ORDER_NOT_CANCELLABLE,
+        ErrorCode.CONFLICT,
+    ),
 )
 def fulfilment(order_id: OrderIdPath, body: FulfilmentIn) -> PlatformOrderOut:
     """Fulfilment: ``start`` (refused while a request holds the order), ``complete``, ``fail``."""

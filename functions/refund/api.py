@@ -8,7 +8,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.identity import PLATFORM, SUPPORT
@@ -38,7 +38,7 @@ def list_refunds(
     "/v1/refunds/{refund_id}/retry",
     roles=SUPPORT,
     model=RefundOut,
-    errors=("REFUND_NOT_FOUND", "REFUND_NOT_RETRYABLE", "CONFLICT"),
+    errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_NOT_RETRYABLE, ErrorCode.CONFLICT),
 )
 def retry(refund_id: RefundIdPath) -> RefundOut:
     """Hand a refund that needs attention (or the customer's action, or failed) back to the worker."""
@@ -49,7 +49,7 @@ def retry(refund_id: RefundIdPath) -> RefundOut:
     "/v1/platform/refunds/{refund_id}/notify",
     roles=PLATFORM,
     model=NotifyOut,
-    errors=("REFUND_NOT_FOUND", "NOTIFICATION_INVALID", "CONFLICT"),
+    errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.NOTIFICATION_INVALID, ErrorCode.CONFLICT),
 )
 def notify(refund_id: RefundIdPath) -> NotifyOut:
     """A payment provider's refund callback, forwarded as received (headers and body): verified
@@ -59,12 +59,12 @@ def notify(refund_id: RefundIdPath) -> NotifyOut:
     try:
         body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
     except ValueError as e:
-        raise DomainError("NOTIFICATION_INVALID", {"reason": "body"}) from e
+        raise DomainError(ErrorCode.NOTIFICATION_INVALID, {"reason": "body"}) from e
     headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items()}
     try:
         r, applied = notify_uc.handle(refund_id, headers, body, clock.now())
     except StaleRefund as e:
-        raise DomainError("CONFLICT", {"refund_id": refund_id}) from e
+        raise DomainError(ErrorCode.CONFLICT, {"refund_id": refund_id}) from e
     return NotifyOut(refund_id=r.refund_id, status=r.status, applied=applied)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock
+from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.identity import REVIEWERS
@@ -104,14 +105,14 @@ def list_reviews(
     return TasksPage(items=[TaskOut.model_validate(tasks.view(t, now)) for t in items], next_cursor=nxt)
 
 
-@api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=("NO_TASK_AVAILABLE",))
+@api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=(ErrorCode.NO_TASK_AVAILABLE,))
 def claim_next() -> TaskOut:
     """Lease the highest-priority open task to the caller (10 minutes by default)."""
     now = clock.now()
     return TaskOut.model_validate(tasks.view(claims.claim_next(_me(), now), now))
 
 
-@api.get("/v1/reviews/{task_id}", roles=REVIEWERS, model=TaskDetailOut, errors=("TASK_NOT_FOUND",))
+@api.get("/v1/reviews/{task_id}", roles=REVIEWERS, model=TaskDetailOut, errors=(ErrorCode.TASK_NOT_FOUND,))
 def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     """The task with its order, history, the customer's risk and evidence download links."""
     return TaskDetailOut.model_validate(detail.task_detail(task_id, clock.now()))
@@ -121,7 +122,7 @@ def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     "/v1/reviews/{task_id}/release",
     roles=REVIEWERS,
     model=TaskOut,
-    errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD", "TASK_ALREADY_DECIDED"),
+    errors=(ErrorCode.TASK_NOT_FOUND, ErrorCode.LEASE_NOT_HELD, ErrorCode.TASK_ALREADY_DECIDED),
 )
 def release(task_id: TaskIdPath) -> TaskOut:
     """Give a claimed task back to the pool."""
@@ -134,15 +135,15 @@ def release(task_id: TaskIdPath) -> TaskOut:
     roles=REVIEWERS,
     model=DecisionOut,
     errors=(
-        "TASK_NOT_FOUND",
-        "LEASE_NOT_HELD",
-        "TASK_ALREADY_DECIDED",
-        "CHECKLIST_INCOMPLETE",
-        "AMOUNT_INVALID",
-        "AMOUNT_NOT_ALLOWED",
-        "NOTHING_TO_REFUND",
-        "ORDER_NOT_CANCELLABLE",
-        "CONFLICT",
+        ErrorCode.TASK_NOT_FOUND,
+        ErrorCode.LEASE_NOT_HELD,
+        ErrorCode.TASK_ALREADY_DECIDED,
+        ErrorCode.CHECKLIST_INCOMPLETE,
+        ErrorCode.AMOUNT_INVALID,
+        ErrorCode.AMOUNT_NOT_ALLOWED,
+        ErrorCode.NOTHING_TO_REFUND,
+        ErrorCode.ORDER_NOT_CANCELLABLE,
+        ErrorCode.CONFLICT,
     ),
 )
 def decide(task_id: TaskIdPath, body: Decision) -> DecisionOut:

@@ -1,155 +1,269 @@
 """Domain errors: one stable machine code each, an HTTP status, and messages in zh-CN and en.
 
-Every failure the API can answer with is listed here, once. The HTTP layer maps a
+Every failure the API can answer with is listed here, once: ``ErrorCode`` names it (so a
+misspelt code fails mypy, not a request) and ``CATALOGUE`` gives each code its status and
+messages (keyed by the enum; a code without an entry fails at import). The HTTP layer maps a
 ``DomainError`` to ``{"error": {"code", "message", "request_id", "details"}}``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeAlias
+
+
+class ErrorCode(StrEnum):
+    """Every code the API can answer with; its value is its name (what clients see)."""
+
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    MALFORMED_BODY = "MALFORMED_BODY"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    REASON_NOT_ALLOWED = "REASON_NOT_ALLOWED"
+    DESCRIPTION_REQUIRED = "DESCRIPTION_REQUIRED"
+    EVIDENCE_REQUIRED = "EVIDENCE_REQUIRED"
+    EVIDENCE_INVALID = "EVIDENCE_INVALID"
+    AMOUNT_INVALID = "AMOUNT_INVALID"
+    AMOUNT_NOT_ALLOWED = "AMOUNT_NOT_ALLOWED"
+    CHECKLIST_INCOMPLETE = "CHECKLIST_INCOMPLETE"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    REQUEST_NOT_FOUND = "REQUEST_NOT_FOUND"
+    TASK_NOT_FOUND = "TASK_NOT_FOUND"
+    REFUND_NOT_FOUND = "REFUND_NOT_FOUND"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
+    ORDER_EXPIRED = "ORDER_EXPIRED"
+    ORDER_HELD = "ORDER_HELD"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    ALREADY_PAID = "ALREADY_PAID"
+    NOT_PAID = "NOT_PAID"
+    ORDER_DELIVERING = "ORDER_DELIVERING"
+    NOT_DELIVERING = "NOT_DELIVERING"
+    ALREADY_DELIVERED = "ALREADY_DELIVERED"
+    NOT_DELIVERED = "NOT_DELIVERED"
+    APPEALS_DISABLED = "APPEALS_DISABLED"
+    APPEAL_WINDOW_CLOSED = "APPEAL_WINDOW_CLOSED"
+    NOT_COMPLETED = "NOT_COMPLETED"
+    AFTER_SALES_WINDOW_CLOSED = "AFTER_SALES_WINDOW_CLOSED"
+    CANCELLATION_IN_PROGRESS = "CANCELLATION_IN_PROGRESS"
+    CONFLICT = "CONFLICT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    REQUEST_IN_PROGRESS = "REQUEST_IN_PROGRESS"
+    APPEAL_NOT_ALLOWED = "APPEAL_NOT_ALLOWED"
+    INFO_REQUESTED = "INFO_REQUESTED"
+    NO_OPEN_QUESTION = "NO_OPEN_QUESTION"
+    REQUEST_REJECTED_APPEAL_INSTEAD = "REQUEST_REJECTED_APPEAL_INSTEAD"
+    REQUEST_REJECTED_FINAL = "REQUEST_REJECTED_FINAL"
+    NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
+    LEASE_NOT_HELD = "LEASE_NOT_HELD"
+    TASK_ALREADY_DECIDED = "TASK_ALREADY_DECIDED"
+    NO_TASK_AVAILABLE = "NO_TASK_AVAILABLE"
+    REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
+    NOTIFICATION_INVALID = "NOTIFICATION_INVALID"
+    PAYMENT_CONFLICT = "PAYMENT_CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+
+
+class Entry(NamedTuple):
+    status: int  # the HTTP status it answers with
+    zh: str  # the message in zh-CN (the default language)
+    en: str
+
 
 # code -> (http status, zh-CN message, en message)
-CATALOGUE: dict[str, tuple[int, str, str]] = {
+CATALOGUE: dict[ErrorCode, Entry] = {
     # input
-    "VALIDATION_FAILED": (422, "请求参数不正确", "The request is not valid"),
-    "MALFORMED_BODY": (400, "请求体不是有效的 JSON", "The request body is not valid JSON"),
-    "PAYLOAD_TOO_LARGE": (413, "请求体过大(上限 10 MB)", "The request body is too large (10 MB at most)"),
-    "INVALID_QUANTITY": (422, "数量必须是正整数", "Quantity must be a positive whole number"),
-    "REASON_NOT_ALLOWED": (422, "该操作不接受此原因", "This reason is not accepted for this action"),
-    "DESCRIPTION_REQUIRED": (
+    ErrorCode.VALIDATION_FAILED: Entry(422, "请求参数不正确", "The request is not valid"),
+    ErrorCode.MALFORMED_BODY: Entry(400, "请求体不是有效的 JSON", "The request body is not valid JSON"),
+    ErrorCode.PAYLOAD_TOO_LARGE: Entry(
+        413, "请求体过大(上限 10 MB)", "The request body is too large (10 MB at most)"
+    ),
+    ErrorCode.INVALID_QUANTITY: Entry(422, "数量必须是正整数", "Quantity must be a positive whole number"),
+    ErrorCode.REASON_NOT_ALLOWED: Entry(
+        422, "该操作不接受此原因", "This reason is not accepted for this action"
+    ),
+    ErrorCode.DESCRIPTION_REQUIRED: Entry(
         422,
         "选择“其他”时请用至少 10 个字说明原因:发生了什么、何时、希望如何处理",
         "With 'other', describe the reason in at least 10 characters: what happened, when, what you want",
     ),
-    "EVIDENCE_REQUIRED": (422, "此原因需要上传凭证(截图)", "This reason needs evidence (a screenshot)"),
-    "EVIDENCE_INVALID": (
+    ErrorCode.EVIDENCE_REQUIRED: Entry(
+        422, "此原因需要上传凭证(截图)", "This reason needs evidence (a screenshot)"
+    ),
+    ErrorCode.EVIDENCE_INVALID: Entry(
         422,
         "凭证无效:请先上传 PNG/JPEG/WebP 图片(≤5 MB,最多 5 张)",
         "Evidence is invalid: upload PNG/JPEG/WebP images first (≤ 5 MB, at most 5)",
     ),
-    "AMOUNT_INVALID": (422, "退款金额无效", "The refund amount is not valid"),
-    "AMOUNT_NOT_ALLOWED": (422, "此操作不能指定部分金额", "This action does not take a partial amount"),
-    "CHECKLIST_INCOMPLETE": (
+    ErrorCode.AMOUNT_INVALID: Entry(422, "退款金额无效", "The refund amount is not valid"),
+    ErrorCode.AMOUNT_NOT_ALLOWED: Entry(
+        422, "此操作不能指定部分金额", "This action does not take a partial amount"
+    ),
+    ErrorCode.CHECKLIST_INCOMPLETE: Entry(
         422,
         "批准前须完成三项核查:订单状态、凭证、退款路径",
         "Approval needs all three checks: order status, evidence, refund path",
     ),
     # existence and permission
-    "UNAUTHENTICATED": (401, "请先登录", "Sign in first"),
-    "FORBIDDEN": (403, "无权执行此操作", "You are not allowed to do this"),
-    "NOT_FOUND": (404, "未找到", "Not found"),
-    "ORDER_NOT_FOUND": (404, "订单不存在", "Order not found"),
-    "PRODUCT_NOT_FOUND": (404, "商品不存在", "Product not found"),
-    "REQUEST_NOT_FOUND": (404, "取消申请不存在", "Cancellation request not found"),
-    "TASK_NOT_FOUND": (404, "审核任务不存在", "Review task not found"),
-    "REFUND_NOT_FOUND": (404, "退款不存在", "Refund not found"),
+    ErrorCode.UNAUTHENTICATED: Entry(401, "请先登录", "Sign in first"),
+    ErrorCode.FORBIDDEN: Entry(403, "无权执行此操作", "You are not allowed to do this"),
+    ErrorCode.NOT_FOUND: Entry(404, "未找到", "Not found"),
+    ErrorCode.ORDER_NOT_FOUND: Entry(404, "订单不存在", "Order not found"),
+    ErrorCode.PRODUCT_NOT_FOUND: Entry(404, "商品不存在", "Product not found"),
+    ErrorCode.REQUEST_NOT_FOUND: Entry(404, "取消申请不存在", "Cancellation request not found"),
+    ErrorCode.TASK_NOT_FOUND: Entry(404, "审核任务不存在", "Review task not found"),
+    ErrorCode.REFUND_NOT_FOUND: Entry(404, "退款不存在", "Refund not found"),
     # state (lost races and wrong states are 409: the state found is in details)
-    "OUT_OF_STOCK": (409, "库存不足", "Not enough stock"),
-    "ORDER_NOT_CANCELLABLE": (409, "订单当前状态不允许此操作", "The order's state does not allow this"),
-    "ORDER_EXPIRED": (
+    ErrorCode.OUT_OF_STOCK: Entry(409, "库存不足", "Not enough stock"),
+    ErrorCode.ORDER_NOT_CANCELLABLE: Entry(
+        409, "订单当前状态不允许此操作", "The order's state does not allow this"
+    ),
+    ErrorCode.ORDER_EXPIRED: Entry(
         409,
         "订单已超过支付时限,已自动取消",
         "The payment deadline passed; the order is cancelled",
     ),
-    "ORDER_HELD": (
+    ErrorCode.ORDER_HELD: Entry(
         409,
         "订单有待审核的取消申请,暂停发货",
         "A cancellation request is under review; delivery is on hold",
     ),
     # why an action is not available now (the same codes answer options and refused POSTs)
-    "ORDER_CANCELLED": (409, "订单已取消", "The order is already cancelled"),
-    "ALREADY_PAID": (409, "订单已支付,请改为申请取消", "The order is paid; request a cancellation instead"),
-    "NOT_PAID": (409, "订单未支付,可直接取消", "The order is not paid; cancel it directly"),
-    "ORDER_DELIVERING": (
+    ErrorCode.ORDER_CANCELLED: Entry(409, "订单已取消", "The order is already cancelled"),
+    ErrorCode.ALREADY_PAID: Entry(
+        409, "订单已支付,请改为申请取消", "The order is paid; request a cancellation instead"
+    ),
+    ErrorCode.NOT_PAID: Entry(409, "订单未支付,可直接取消", "The order is not paid; cancel it directly"),
+    ErrorCode.ORDER_DELIVERING: Entry(
         409,
         "订单正在发货,不能直接取消;可申请拦截发货",
         "The order is being delivered; request to stop the delivery instead",
     ),
-    "NOT_DELIVERING": (409, "订单不在发货中", "The order is not being delivered"),
-    "ALREADY_DELIVERED": (
+    ErrorCode.NOT_DELIVERING: Entry(409, "订单不在发货中", "The order is not being delivered"),
+    ErrorCode.ALREADY_DELIVERED: Entry(
         409,
         "商品已发货,不能取消;如有问题请申诉或申请售后",
         "Delivered goods cannot be cancelled; appeal or ask for after-sales instead",
     ),
-    "NOT_DELIVERED": (409, "订单尚未发货,不能申诉", "The order is not delivered; there is nothing to appeal"),
-    "APPEALS_DISABLED": (
+    ErrorCode.NOT_DELIVERED: Entry(
+        409, "订单尚未发货,不能申诉", "The order is not delivered; there is nothing to appeal"
+    ),
+    ErrorCode.APPEALS_DISABLED: Entry(
         409,
         "此类商品发货后不支持申诉",
         "This product type takes no appeals after delivery",
     ),
-    "APPEAL_WINDOW_CLOSED": (
+    ErrorCode.APPEAL_WINDOW_CLOSED: Entry(
         409,
         "申诉期已过,请申请售后",
         "The appeal window has closed; ask for after-sales",
     ),
-    "NOT_COMPLETED": (409, "订单尚未完成", "The order is not completed yet"),
-    "AFTER_SALES_WINDOW_CLOSED": (409, "售后期已过", "The after-sales window has closed"),
-    "CANCELLATION_IN_PROGRESS": (409, "已有处理中的申请", "A request for this order is already in progress"),
-    "CONFLICT": (
+    ErrorCode.NOT_COMPLETED: Entry(409, "订单尚未完成", "The order is not completed yet"),
+    ErrorCode.AFTER_SALES_WINDOW_CLOSED: Entry(409, "售后期已过", "The after-sales window has closed"),
+    ErrorCode.CANCELLATION_IN_PROGRESS: Entry(
+        409, "已有处理中的申请", "A request for this order is already in progress"
+    ),
+    ErrorCode.CONFLICT: Entry(
         409,
         "订单已被其他操作更新,请刷新后重试",
         "The order changed meanwhile; refresh and try again",
     ),
-    "IDEMPOTENCY_KEY_REUSED": (
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: Entry(
         409,
         "相同的幂等键用于了不同的请求",
         "This Idempotency-Key was used for a different request",
     ),
-    "REQUEST_IN_PROGRESS": (409, "相同的请求正在处理中", "The same request is still being processed"),
-    "APPEAL_NOT_ALLOWED": (409, "此申请不能再申诉", "This request cannot be appealed"),
-    "INFO_REQUESTED": (
+    ErrorCode.REQUEST_IN_PROGRESS: Entry(
+        409, "相同的请求正在处理中", "The same request is still being processed"
+    ),
+    ErrorCode.APPEAL_NOT_ALLOWED: Entry(409, "此申请不能再申诉", "This request cannot be appealed"),
+    ErrorCode.INFO_REQUESTED: Entry(
         409,
         "审核员正在等待你补充信息,请回答问题而不是申诉",
         "A reviewer is waiting for more information: answer the question instead of appealing",
     ),
-    "NO_OPEN_QUESTION": (409, "此申请没有待回答的问题", "This request has no open question to answer"),
+    ErrorCode.NO_OPEN_QUESTION: Entry(
+        409, "此申请没有待回答的问题", "This request has no open question to answer"
+    ),
     # after a rejection the way on is its appeal (details: appeal_request_id), not the same ask anew
-    "REQUEST_REJECTED_APPEAL_INSTEAD": (
+    ErrorCode.REQUEST_REJECTED_APPEAL_INSTEAD: Entry(
         409,
         "此申请已被驳回,不能重新提交;如有异议请对驳回提出申诉",
         "This request was rejected and cannot be made again; appeal the rejection instead",
     ),
-    "REQUEST_REJECTED_FINAL": (
+    ErrorCode.REQUEST_REJECTED_FINAL: Entry(
         409,
         "此申请已被驳回,申诉也已处理,不能重新提交",
         "This request was rejected and its appeal decided; it cannot be made again",
     ),
-    "NOTHING_TO_REFUND": (409, "没有可退金额", "Nothing is left to refund"),
-    "LEASE_NOT_HELD": (409, "你未持有此任务或领取已过期", "You do not hold this task, or your claim expired"),
-    "TASK_ALREADY_DECIDED": (409, "此任务已被处理", "This task was already decided"),
-    "NO_TASK_AVAILABLE": (404, "暂无待领取的任务", "No task is waiting"),
-    "REFUND_NOT_RETRYABLE": (409, "此退款当前不能重试", "This refund cannot be retried now"),
-    "NOTIFICATION_INVALID": (400, "退款回调验签失败或内容无效", "The refund callback does not verify"),
-    "PAYMENT_CONFLICT": (
+    ErrorCode.NOTHING_TO_REFUND: Entry(409, "没有可退金额", "Nothing is left to refund"),
+    ErrorCode.LEASE_NOT_HELD: Entry(
+        409, "你未持有此任务或领取已过期", "You do not hold this task, or your claim expired"
+    ),
+    ErrorCode.TASK_ALREADY_DECIDED: Entry(409, "此任务已被处理", "This task was already decided"),
+    ErrorCode.NO_TASK_AVAILABLE: Entry(404, "暂无待领取的任务", "No task is waiting"),
+    ErrorCode.REFUND_NOT_RETRYABLE: Entry(409, "此退款当前不能重试", "This refund cannot be retried now"),
+    ErrorCode.NOTIFICATION_INVALID: Entry(
+        400, "退款回调验签失败或内容无效", "The refund callback does not verify"
+    ),
+    ErrorCode.PAYMENT_CONFLICT: Entry(
         409,
         "支付单号已记录过不同的订单、金额或渠道",
         "This payment id was already recorded with another order, amount or channel",
     ),
     # platform
-    "RATE_LIMITED": (429, "请求过于频繁,请稍后再试", "Too many requests; try again shortly"),
-    "INTERNAL": (500, "服务暂时不可用,请稍后再试", "The service is unavailable; try again shortly"),
-    "UPSTREAM_UNAVAILABLE": (503, "依赖服务暂不可用,请稍后再试", "A dependency is unavailable; try again"),
+    ErrorCode.RATE_LIMITED: Entry(429, "请求过于频繁,请稍后再试", "Too many requests; try again shortly"),
+    ErrorCode.INTERNAL: Entry(
+        500, "服务暂时不可用,请稍后再试", "The service is unavailable; try again shortly"
+    ),
+    ErrorCode.UPSTREAM_UNAVAILABLE: Entry(
+        503, "依赖服务暂不可用,请稍后再试", "A dependency is unavailable; try again"
+    ),
 }
+_missing = set(ErrorCode) - set(CATALOGUE)
+if _missing:
+    raise RuntimeError(f"error codes without a catalogue entry: {sorted(_missing)}")
+
+# What a code argument may be. Call sites still pass string literals (checked at run time);
+# once every one names ErrorCode, this becomes ``Code: TypeAlias = ErrorCode`` and mypy checks them.
+Code: TypeAlias = ErrorCode
+
+
+def code_of(code: Code) -> ErrorCode:
+    """``code`` as an ``ErrorCode``; a string that names no code is a ``KeyError``."""
+    try:
+        return ErrorCode(code)
+    except ValueError:
+        raise KeyError(f"unknown error code {code}") from None
 
 
 class DomainError(Exception):
     """A failure with a stable code. ``details`` carries machine-readable context."""
 
-    def __init__(self, code: str, details: dict[str, Any] | None = None) -> None:
-        if code not in CATALOGUE:
-            raise KeyError(f"unknown error code {code}")
-        super().__init__(code)
-        self.code = code
+    def __init__(self, code: Code, details: dict[str, Any] | None = None) -> None:
+        self.code = code_of(code)
+        super().__init__(self.code.value)
         self.details: dict[str, Any] = details or {}
 
     @property
     def status(self) -> int:
-        return CATALOGUE[self.code][0]
+        return CATALOGUE[self.code].status
 
     def message(self, lang: str = "zh-CN") -> str:
         return message(self.code, lang)
 
 
-def message(code: str, lang: str = "zh-CN") -> str:
-    _, zh, en = CATALOGUE[code]
-    return en if lang.lower().startswith("en") else zh
+def message(code: Code, lang: str = "zh-CN") -> str:
+    entry = CATALOGUE[code_of(code)]
+    return entry.en if lang.lower().startswith("en") else entry.zh
+
+
+def status(code: Code) -> int:
+    """The HTTP status ``code`` answers with."""
+    return CATALOGUE[code_of(code)].status

@@ -20,7 +20,7 @@ from typing import Any
 from cancelflow import aws
 from cancelflow.domain.models import Order
 from cancelflow.domain.policy import EvidenceRules
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -54,7 +54,9 @@ def presign_upload(
     customer_id: str, order_id: str, content_type: str, rules: EvidenceRules, now: datetime
 ) -> Upload:
     if content_type not in rules.content_types or content_type not in EXTENSIONS:
-        raise DomainError("EVIDENCE_INVALID", {"field": "content_type", "allowed": list(rules.content_types)})
+        raise DomainError(
+            ErrorCode.EVIDENCE_INVALID, {"field": "content_type", "allowed": list(rules.content_types)}
+        )
     key = f"{prefix(customer_id, order_id)}{uuid.uuid4().hex}.{EXTENSIONS[content_type]}"
     post = aws.client("s3").generate_presigned_post(
         Bucket=get_settings().evidence_bucket,
@@ -78,7 +80,7 @@ def presign_upload(
 
 def _invalid(index: int, reason: str, rules: EvidenceRules) -> DomainError:
     return DomainError(
-        "EVIDENCE_INVALID",
+        ErrorCode.EVIDENCE_INVALID,
         {
             "field": f"evidence[{index}]",
             "reason": reason,
@@ -93,9 +95,9 @@ def check(customer_id: str, order_id: str, keys: tuple[str, ...], rules: Evidenc
     from botocore.exceptions import ClientError
 
     if len(keys) > rules.max_files:
-        raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "max_files": rules.max_files})
+        raise DomainError(ErrorCode.EVIDENCE_INVALID, {"field": "evidence", "max_files": rules.max_files})
     if len(set(keys)) != len(keys):
-        raise DomainError("EVIDENCE_INVALID", {"field": "evidence", "reason": "duplicate"})
+        raise DomainError(ErrorCode.EVIDENCE_INVALID, {"field": "evidence", "reason": "duplicate"})
     mine = prefix(customer_id, order_id)
     s3 = aws.client("s3")
     bucket = get_settings().evidence_bucket

@@ -160,8 +160,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     route got as each caller, and what it answered."""
     import sys
 
-    adapter = sys.modules.get("tests.api.asgi_adapter")
-    seen = getattr(adapter, "SEEN", None)
+    in_process = sys.modules.get("tests.api.in_process")
+    seen = getattr(in_process, "SEEN", None)
     if not seen:
         return
     tr = terminalreporter

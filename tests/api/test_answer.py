@@ -9,9 +9,8 @@ from typing import Any
 from cancelflow import aws
 from cancelflow.clock import parse
 from cancelflow.domain.calendar import cst_display
-from cancelflow.review import tasks
 from cancelflow.settings import get_settings
-from cancelflow.store import requests
+from cancelflow.store import requests, tasks
 
 from tests.api.conftest import FrozenClock, call, table_snapshot
 from tests.api.test_timeline import asked, under_review
@@ -43,13 +42,13 @@ def test_answering_a_reviewers_question_has_its_own_route(
         task_id,
         rid,
     )
-    task = tasks.get_task(task_id)
-    assert task["status"] == tasks.OPEN and task["decision_due"] == out["decision_due"]
+    task = tasks.get(task_id)
+    assert task.status == tasks.OPEN and task.decision_due == out["decision_due"]
     assert parse(out["decision_due"]) == later + left and timedelta(0) < left < timedelta(hours=1)
     assert out["decision_due_cst"] == cst_display(later + left)
     req = requests.get_request(oid, rid)
-    assert (req["status"], req["appeal_used"]) == ("under_review", False)
-    assert [a["text"] for a in req["answers"]] == ["账号是 12345678,我误填成了 12345687"]
+    assert (req.status, req.appeal_used) == ("under_review", False)
+    assert [a.text for a in req.answers or ()] == ["账号是 12345678,我误填成了 12345687"]
     tl = call("GET", f"/v1/orders/{oid}/timeline").json["entries"]
     assert tl[-1]["event"] == "review.info_supplied" and tl[-1]["decision_due"] == out["decision_due"]
 
@@ -104,4 +103,4 @@ def test_an_answer_body_is_text_and_evidence_only(catalog: dict[str, str], froze
         resp = _answer(oid, rid, body)
         assert (resp.status, resp.code) == (422, "VALIDATION_FAILED"), (body, resp.raw)
         assert resp.json["error"]["details"]["field"] == field, resp.raw
-    assert tasks.get_task(task_id)["status"] == tasks.WAITING
+    assert tasks.get(task_id).status == tasks.WAITING

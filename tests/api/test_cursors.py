@@ -7,10 +7,10 @@ import base64
 import json
 
 import pytest
+from cancelflow.cancel.list_orders import list_orders
 from cancelflow.errors import DomainError
 from cancelflow.store import codec, keys
 from cancelflow.store.schema import GSI_CUSTOMER, GSI_STATUS
-from cancelflow.usecases.list_orders import list_orders
 
 from tests.api.conftest import call
 from tests.api.world import OTHER, OWNER, build_world

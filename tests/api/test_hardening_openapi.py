@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from cancelflow.errors import CATALOGUE
-from cancelflow.http.openapi import merged, summary_and_description
+from cancelflow.http.docs import summary_and_description
 
+from infra.openapi import merged
 from tests.api.conftest import call
 
 PREFIXES = {"order_id": ("o_",), "request_id": ("rq_",), "task_id": ("tk_", "ta_"), "refund_id": ("rf_",)}

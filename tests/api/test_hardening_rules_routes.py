@@ -118,7 +118,7 @@ def test_new_request_after_a_rejection_is_409_appeal_instead(
         "POST", f"/v1/reviews/{task_id}/decision", {"outcome": "reject", "note": "不符合"}, who="reviewer"
     )
     assert rejected.status == 200, rejected.raw
-    request_id = tasks.get_task(task_id)["request_id"]
+    request_id = tasks.get_task(task_id).request_id
     option = _options(order_id)["request"]
     assert option["allowed"] is False and option["code"] == "REQUEST_REJECTED_APPEAL_INSTEAD"
     assert option["appeal_request_id"] == request_id and option["message"]
@@ -137,7 +137,7 @@ def test_plain_reviewer_deciding_an_escalated_task_is_403(
     order_id = _paid_outside_the_window(catalog, frozen)
     task_id = _reviewed(order_id, frozen, claim_after_minutes=55)
     frozen.advance(minutes=6)  # past the one-hour decision SLA, inside the lease
-    request_id = tasks.get_task(task_id)["request_id"]
+    request_id = tasks.get_task(task_id).request_id
     assert escalate_overdue(requests.get_request(order_id, request_id), frozen.now()) is True
     before = table_snapshot()
     body = {"outcome": "approve", "checklist": FULL}

@@ -1,8 +1,8 @@
-"""schemathesis over every route and every role, in-process (tests/api/asgi_adapter.py), with
-every check it has (``--checks all``: server errors, status codes, content types, headers and
-bodies against the document, positive data accepted, negative data rejected, missing headers,
-ignored auth...; only ``unsupported_method`` is off, see CHECKS) on positive and negative data,
-seeded.
+"""schemathesis over every route and every role, in-process through the local gateway
+(tests/api/in_process.py), with every check it has (``--checks all``: server errors, status
+codes, content types, headers and bodies against the document, positive data accepted,
+negative data rejected, missing headers, ignored auth...; only ``unsupported_method`` is off,
+see CHECKS) on positive and negative data, seeded.
 
 - As each route's own roles: the examples, coverage and fuzzing phases.
 - As every other role: fuzzing only, and nothing but 401/403 may come back (authorization is
@@ -28,11 +28,11 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
 from infra.topology import ROUTES
-from tests.api.asgi_adapter import SEEN, make_app
-from tests.api.world import DELIVERED, OWNER, PENDING, REJECTED_REQUEST, claims_for
+from tests.api.in_process import SEEN, make_app, token_for
+from tests.api.world import DELIVERED, OWNER, PENDING, REJECTED_REQUEST
 from tests.conftest import NOW
 
-# role (a cognito group) -> the bearer token the adapter maps to that caller's claims
+# role (a cognito group) -> the world's caller (tests/api/world.py) whose token is sent
 ROLES = {
     "customer": "owner",
     "reviewer": "reviewer",
@@ -40,7 +40,8 @@ ROLES = {
     "support": "support",
     "platform": "platform",
 }
-app = make_app({token: claims_for(token) for token in ROLES.values()})
+TOKENS = {role: token_for(who) for role, who in ROLES.items()}
+app = make_app()
 
 # Every check, with three settings of our own:
 # - Positive data may still be refused by a rule the schema cannot state (a reason that does
@@ -120,12 +121,12 @@ def refused(role: str) -> list[str]:
 def _world(world: dict[str, str]) -> None:
     """One world for every generated request (they may change it: all answers are
     documented), with a task under review and a refund besides the world's orders."""
+    from cancelflow.cancel import submit_cancellation
     from cancelflow.domain.options import Action, Submission
     from cancelflow.domain.products import Channel
     from cancelflow.domain.reasons import Reason
     from cancelflow.review import tasks
     from cancelflow.store import orders, payments
-    from cancelflow.usecases import submit_cancellation
 
     from functions.review.intake import handler as intake
     from tests.review.conftest import drain, sqs_event
@@ -165,7 +166,7 @@ def _validation_refused_positive_data(case: Any, response: Any) -> None:
 def _send(case: Any, role: str) -> Any:
     # The caller's token always: where a case means the token to be missing (negative data
     # on Authorization), schemathesis leaves it out itself; ignored_auth tries without it.
-    headers = {"Authorization": f"Bearer {ROLES[role]}"}
+    headers = {"Authorization": f"Bearer {TOKENS[role]}"}
     if case.operation.label != NOTIFY:
         return case.call_and_validate(headers=headers)  # every check schemathesis has (--checks all)
     # (Per-operation settings in schemathesis' config would do, but they switch off .include.)

@@ -50,8 +50,8 @@ def asked(catalog: dict[str, str], frozen: FrozenClock) -> tuple[str, str, str]:
     """An order whose request a reviewer asked a question about: (order, request, task)."""
     oid, rid = under_review(catalog, frozen)
     task = claims.claim_next(R1, frozen.advance(minutes=1))
-    decide(task["task_id"], R1, Decision(outcome="need_info", note=QUESTION), frozen.advance(minutes=2))
-    return oid, rid, str(task["task_id"])
+    decide(task.task_id, R1, Decision(outcome="need_info", note=QUESTION), frozen.advance(minutes=2))
+    return oid, rid, task.task_id
 
 
 def _entries(oid: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -127,7 +127,7 @@ def test_a_rejection_shows_its_reason_on_the_timeline_and_the_request(
     oid, _ = under_review(catalog, frozen)
     task = claims.claim_next(R1, frozen.advance(minutes=1))
     reason = "账号信息核对无误,不符合取消条件"
-    decide(task["task_id"], R1, Decision(outcome="reject", note=reason), frozen.advance(minutes=2))
+    decide(task.task_id, R1, Decision(outcome="reject", note=reason), frozen.advance(minutes=2))
     decided = _one(_entries(oid, EN), "review.decided")
     assert (decided["outcome"], decided["rejection_reason"], decided["title"]) == (
         "rejected",

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from cancelflow.clock import iso
+import msgspec
 from cancelflow.domain.products import Channel
 from cancelflow.store import ddb, orders, payments, requests
 
@@ -42,7 +42,7 @@ API_ID = "k7x2m9q4ab"  # what an HTTP API's id looks like
 
 def claims_for(who: str) -> dict[str, Any] | None:
     t = int(NOW.timestamp())
-    fixed = {
+    fixed: dict[str, Any] = {
         "auth_time": t,
         "iat": t,
         "exp": t + 3600,
@@ -223,9 +223,11 @@ def _delivered_with_rejected_request(product_id: str) -> None:
     from cancelflow.domain.reasons import Reason
 
     sub = Submission(action=Action.APPEAL, reason_code=Reason.INVALID_KEY, description="卡密无效,无法充值")
-    item = requests.request_item(orders.require_order(o.order_id), sub, REJECTED_REQUEST, "rejected", t)
-    item |= {"rejected_by": "reviewer-9", "updated_at": iso(t + timedelta(hours=1))}
-    ddb.transact([requests.put_op(item)])
+    request = requests.new_request(
+        orders.require_order(o.order_id), sub, REJECTED_REQUEST, requests.REJECTED, t
+    )
+    request = msgspec.structs.replace(request, rejected_by="reviewer-9", updated_at=t + timedelta(hours=1))
+    ddb.transact([requests.put_op(request)])
 
 
 def build_world(catalog: dict[str, str]) -> None:

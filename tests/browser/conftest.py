@@ -1,5 +1,5 @@
 """The review console in headless Chromium (Debian's /usr/bin/chromium driven by Playwright for
-Python; never `playwright install`, see ../shared/STACK-NOTES.md) against the local runtime
+Python; never `playwright install`, see (docs/stack-notes.md, "Browser tests")) against the local runtime
 started as a subprocess on free ports by ``local.launcher`` (the same helper the end-to-end
 suite and the bench use).
 

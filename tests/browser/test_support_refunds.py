@@ -15,7 +15,7 @@ from tests.e2e.conftest import Api, cancel, customer, detail, eventually, new_or
 pytestmark = pytest.mark.browser
 
 SUPPORT = ("support-liu", "support")
-REFUND_SLA_SECONDS = 61 * 60  # Alipay's refund SLA is one hour (DOMAIN.md, "Refunds")
+REFUND_SLA_SECONDS = 61 * 60  # Alipay's refund SLA is one hour (docs/domain.md, "Refund SLA and overdue")
 
 
 def refund_of(api: Api, cust: tuple[str, str], order_id: str) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def test_local_helpers_mint_stock_and_move_the_clock(api: Api) -> None:
 
 def test_demo_data_has_every_state_and_the_demo_users(api: Api) -> None:
     """GIVEN the demo data WHEN the demo customer lists orders THEN the users exist and their
-    orders cover the states of DOMAIN.md."""
+    orders cover the states of (docs/domain.md, "Order states")."""
     users = {u["sub"]: u["groups"] for u in api.ok("GET", "/local/users", None)["users"]}
     assert {"customer", "reviewer", "senior_reviewer", "support", "platform"} <= {
         g for gs in users.values() for g in gs

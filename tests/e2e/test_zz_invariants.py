@@ -1,5 +1,6 @@
-"""Runs last (file order): after every journey of the session, the invariants of DOMAIN.md
-hold over the whole table, and no message of a journey ended in a dead-letter queue."""
+"""Runs last (file order): after every journey of the session, the invariants
+(docs/domain.md, "Invariants") hold over the whole table, and no message of a journey ended in
+a dead-letter queue."""
 
 from __future__ import annotations
 

@@ -146,6 +146,7 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     """Orders taken through the paths that produce catalogued events (and some that do not):
     self-cancel, expiry by the sweep, auto-approved cancel with its refund turning overdue and
     then succeeding, a late payment, and a request under review escalated by the sweep."""
+    from cancelflow.cancel import submit_cancellation
     from cancelflow.domain.options import Action, Submission
     from cancelflow.domain.products import Channel
     from cancelflow.domain.reasons import Reason
@@ -155,7 +156,6 @@ def scenario(catalog: dict[str, str]) -> dict[str, str]:
     from cancelflow.sweeps.expiry import expire_due
     from cancelflow.sweeps.refunds import flag_overdue
     from cancelflow.sweeps.reviews import escalate_due
-    from cancelflow.usecases import submit_cancellation
 
     t = NOW
     a = orders.create_order("c1", catalog["game_card"], 1, t)

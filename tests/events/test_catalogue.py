@@ -12,6 +12,8 @@ from cancelflow.events.catalogue import BY_HISTORY_EVENT, CATALOGUE
 from cancelflow.events.doc import render
 from cancelflow.events.outbox import from_history
 from cancelflow.events.schemas import event_schema
+from cancelflow.store import history
+from cancelflow.store.history import Entry
 from pydantic import ValidationError
 
 ROOT = Path(__file__).parents[2]
@@ -49,21 +51,23 @@ def test_every_mapped_history_event_is_written_somewhere() -> None:
     assert set(BY_HISTORY_EVENT) <= written
 
 
-def _entry(event: str, detail: dict[str, Any], **top: Any) -> dict[str, Any]:
-    return {
-        "type": "history",
-        "order_id": "o_0123456789abcdef0123",
-        "entry_id": f"o_0123456789abcdef0123:HIST#2026-11-27T02:00:00.000Z#{event}",
-        "at": "2026-11-27T02:00:00.000Z",
-        "event": event,
-        "actor": "reviewer",
-        "actor_id": "r1",
-        "reason": "changed_mind",
-        "from_status": "paid",
-        "to_status": "paid",
-        "detail": detail,
-        **top,
-    }
+def _entry(event: str, detail: dict[str, Any], **top: Any) -> Entry:
+    return history.of_item(
+        {
+            "type": "history",
+            "order_id": "o_0123456789abcdef0123",
+            "entry_id": f"o_0123456789abcdef0123:HIST#2026-11-27T02:00:00.000Z#{event}",
+            "at": "2026-11-27T02:00:00.000Z",
+            "event": event,
+            "actor": "reviewer",
+            "actor_id": "r1",
+            "reason": "changed_mind",
+            "from_status": "paid",
+            "to_status": "paid",
+            "detail": detail,
+            **top,
+        }
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from cancelflow.events.outbox import from_history
 from cancelflow.events.publisher import publish
 from cancelflow.events.schemas import event_schema
-from cancelflow.store import ddb
+from cancelflow.store import ddb, history
 
 from tests.events.conftest import Stream, received
 
@@ -24,7 +24,7 @@ def _expected_ids() -> dict[str, str]:
     """event_id -> detail-type for every catalogued history entry in the table."""
     out: dict[str, str] = {}
     for item in _history():
-        ev = from_history(item)
+        ev = from_history(history.of_item(item))
         if ev is not None:
             out[ev.event_id] = ev.detail_type
     return out

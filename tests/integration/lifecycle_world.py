@@ -1,5 +1,5 @@
 """Helpers for the lifecycle tests on moto: a whole-table snapshot (tests only: production
-never scans) and the stock/money invariants of DOMAIN.md."""
+never scans) and the stock/money invariants of docs/domain.md, "Invariants"."""
 
 from __future__ import annotations
 
@@ -36,6 +36,6 @@ def stock_counts(items: list[dict[str, Any]], product_id: str) -> Counter[str]:
 
 
 def check_invariants(items: list[dict[str, Any]]) -> None:
-    """DOMAIN.md, "Invariants", on a full snapshot (local.invariants: the one checker)."""
+    """(docs/domain.md, "Invariants") on a full snapshot (local.invariants: the one checker)."""
     violations = {name: found for name, found in invariants.check(items).items() if found}
     assert not violations, violations

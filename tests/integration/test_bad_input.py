@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import customers, orders, payments, stock
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW, moto_stack
 from tests.integration.lifecycle_world import snapshot

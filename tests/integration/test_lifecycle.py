@@ -1,7 +1,8 @@
 """Lifecycle operations on moto: each is one transaction with one history entry.
 
 GIVEN orders on the embedded DynamoDB WHEN they go through the lifecycle (including duplicate
-and late payments and lost races) THEN state, stock, money and history are what DOMAIN.md says.
+and late payments and lost races) THEN state, stock, money and history are what docs/domain.md
+says ("Order states", "Invariants").
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import submit_cancellation
+from cancelflow.clock import iso
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, history, keys, orders, payments
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
 from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
@@ -48,14 +50,14 @@ def test_happy_path_moves_keys_and_records_every_change(catalog: dict[str, str])
     assert stock_counts(items, pid) == {"available": 17, "delivered": 3}
     check_invariants(items)
     h = history.timeline(o.order_id)
-    assert [(e["event"], e["actor"], e.get("from_status"), e["to_status"]) for e in h] == [
+    assert [(e.event, e.actor, e.from_status, e.to_status) for e in h] == [
         ("order.created", "platform", None, "pending_payment"),
         ("order.paid", "platform", "pending_payment", "paid"),
         ("delivery.started", "platform", "paid", "delivering"),
         ("delivery.completed", "platform", "delivering", "delivered"),
         ("order.completed", "system", "delivered", "completed"),
     ]
-    assert h[1]["at"] == "2026-11-27T02:01:00.000Z" and h[1]["detail"]["payment_id"] == "pay-1"
+    assert iso(h[1].at) == "2026-11-27T02:01:00.000Z" and h[1].detail["payment_id"] == "pay-1"
 
 
 def test_failed_delivery_returns_to_paid_with_keys_still_reserved(catalog: dict[str, str]) -> None:
@@ -66,7 +68,7 @@ def test_failed_delivery_returns_to_paid_with_keys_still_reserved(catalog: dict[
     back = orders.fail_delivery(o.order_id, NOW + 3 * M, reason="upstream_timeout")
     assert back.status is OrderStatus.PAID and not back.stock_locked
     assert stock_counts(scan_all(), pid) == {"available": 19, "reserved": 1}
-    assert history.timeline(o.order_id)[-1]["reason"] == "upstream_timeout"
+    assert history.timeline(o.order_id)[-1].reason == "upstream_timeout"
 
 
 def test_payment_is_idempotent_per_payment_id(catalog: dict[str, str]) -> None:
@@ -131,7 +133,7 @@ def test_payment_after_the_deadline_expires_the_order_first(catalog: dict[str, s
         Actor.SYSTEM,
         "payment_timeout",
     )
-    assert [e["event"] for e in history.timeline(o.order_id)] == [
+    assert [e.event for e in history.timeline(o.order_id)] == [
         "order.created",
         "order.expired",
         "payment.late_refunded",
@@ -170,7 +172,7 @@ def test_expiry_releases_stock_and_is_recorded_as_system(catalog: dict[str, str]
     assert "due_pk" not in (ddb.get(keys.order_pk(o.order_id), keys.ORDER) or {})  # leaves the due index
     assert stock_counts(scan_all(), pid) == {"available": 20}
     entry = history.timeline(o.order_id)[-1]
-    assert (entry["actor"], entry["reason"]) == ("system", "payment_timeout")
+    assert (entry.actor, entry.reason) == ("system", "payment_timeout")
 
 
 def test_a_concurrent_transaction_is_a_conflict_not_a_crash(

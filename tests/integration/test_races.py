@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from cancelflow import aws
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel, ProductType
@@ -34,7 +35,6 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import orders, payments, stock
 from cancelflow.store.codec import decode
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
 from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts

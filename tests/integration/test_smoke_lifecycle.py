@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import history, orders, payments, stock
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
 
@@ -18,7 +18,7 @@ from tests.conftest import NOW
 def _statuses(pid: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for k in stock.product_keys(pid):
-        out[k["status"]] = out.get(k["status"], 0) + 1
+        out[k.status] = out.get(k.status, 0) + 1
     return out
 
 
@@ -32,7 +32,7 @@ def test_self_cancel_releases_stock(catalog: dict[str, str]) -> None:
     assert r.outcome is Outcome.CANCELLED
     assert r.order.status is OrderStatus.CANCELLED
     assert _statuses(pid) == {"available": 20}
-    assert [h["event"] for h in history.timeline(o.order_id)] == ["order.created", "order.cancelled"]
+    assert [h.event for h in history.timeline(o.order_id)] == ["order.created", "order.cancelled"]
 
 
 def test_auto_approved_request_refunds(catalog: dict[str, str]) -> None:
@@ -84,9 +84,9 @@ def test_wrong_amount_payment_is_refunded_and_the_right_one_still_applies(catalo
     assert right.order.paid_amount == 2 * o.amount - 1
     assert right.order.refunded_amount == o.amount - 1
     assert right.order.refundable == o.amount
-    events = [h["event"] for h in history.timeline(o.order_id)]
+    events = [h.event for h in history.timeline(o.order_id)]
     assert events == ["order.created", "payment.late_refunded", "order.paid"]
-    assert history.timeline(o.order_id)[1]["reason"] == "amount_mismatch"
+    assert history.timeline(o.order_id)[1].reason == "amount_mismatch"
 
 
 def test_re_adding_a_reserved_key_id_is_refused_and_changes_nothing(catalog: dict[str, str]) -> None:
@@ -98,6 +98,6 @@ def test_re_adding_a_reserved_key_id_is_refused_and_changes_nothing(catalog: dic
     with pytest.raises(DomainError) as e:
         stock.add_keys(pid, [("p-fresh-key", "NEW"), (taken, "AGAIN")])
     assert e.value.code == "CONFLICT"
-    by_id = {k["key_id"]: k for k in stock.product_keys(pid)}
-    assert by_id[taken]["status"] == "reserved" and by_id[taken]["order_id"] == o.order_id
+    by_id = {k.key_id: k for k in stock.product_keys(pid)}
+    assert by_id[taken].status == "reserved" and by_id[taken].order_id == o.order_id
     assert "p-fresh-key" not in by_id

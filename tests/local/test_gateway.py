@@ -124,29 +124,44 @@ def test_jwks_verifies_minted_tokens(client: TestClient, issuer: Issuer) -> None
     assert client.get("/.well-known/openid-configuration").json()["issuer"] == ISS
 
 
-def test_the_function_lock_is_granted_in_arrival_order() -> None:
-    """GIVEN a held FifoLock and five threads queueing one after another WHEN it is released
-    THEN they get it in the order they asked."""
+def test_a_function_takes_one_event_at_a_time_in_arrival_order() -> None:
+    """GIVEN a function busy with an event and five threads queueing one after another WHEN it
+    is free again THEN they get it in the order they asked, never two at once."""
     import threading
 
-    from local.lambdas import FifoLock
+    from local.lambdas import Functions
 
-    lock, order, started = FifoLock(), [], []
-    lock.__enter__()
+    free, order, running, most = threading.Event(), [], [0], [0]
 
-    def worker(i: int) -> None:
-        started.append(i)
-        with lock:
-            order.append(i)
+    def handler(event: dict[str, Any], context: Any) -> int:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        if event["i"] is None:
+            free.wait(5)
+        else:
+            order.append(event["i"])
+        running[0] -= 1
+        return 0
+
+    fns = Functions({"f": handler})
+    busy = fns.submit("f", {"i": None})
+
+    def worker(i: int, queued: threading.Event) -> None:
+        result = fns.submit("f", {"i": i})
+        queued.set()
+        result.result()
 
     threads = []
     for i in range(5):
-        t = threading.Thread(target=worker, args=(i,))
+        queued = threading.Event()
+        t = threading.Thread(target=worker, args=(i, queued))
         t.start()
         threads.append(t)
-        while len(lock._waiters) < i + 1:  # wait until it is queued before starting the next
-            threading.Event().wait(0.001)
-    lock.__exit__(None, None, None)
+        assert queued.wait(5)  # queued before the next one starts
+    free.set()
     for t in threads:
         t.join(5)
+    assert busy.result(5)[0] == 0
     assert order == [0, 1, 2, 3, 4]
+    assert most == [1]
+    fns.close()

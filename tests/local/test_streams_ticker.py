@@ -19,7 +19,8 @@ from tests.local.fakes import FakeFunctions
 
 
 def _stream_poller(aws: dict[str, str], fn: Any) -> StreamPoller:
-    cfg = Config(account_id_endpoint_mode="disabled")  # STACK-NOTES: moto streams in-process
+    # in-process streams need this (docs/stack-notes.md, "moto DynamoDB")
+    cfg = Config(account_id_endpoint_mode="disabled")
     p = StreamPoller(
         "publisher",
         aws["CANCELFLOW_TABLE"],

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from cancelflow import aws
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.reasons import Reason
@@ -26,7 +27,6 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, orders, payments, stock
 from cancelflow.store.schema import table_definition
-from cancelflow.usecases import submit_cancellation
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -91,7 +91,7 @@ class Lifecycle(RuleBasedStateMachine):
     )
     def create(self, keyed: bool, quantity: int, customer: str) -> Any:
         pid, quantity = (CARD, quantity) if keyed else (TOPUP, 1)
-        available = sum(1 for k in stock.product_keys(CARD) if k["status"] == "available")
+        available = sum(1 for k in stock.product_keys(CARD) if k.status == "available")
         o = self._expect(
             not keyed or available >= quantity,
             lambda: orders.create_order(customer, pid, quantity, self.now),

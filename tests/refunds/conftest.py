@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cancelflow.refunds.model import Refund
 from cancelflow.store.codec import decode
+from cancelflow.store.refunds import Refund
 
 from tests.conftest import NOW
 
@@ -133,11 +133,11 @@ def owe_refund(order_id: str, amount: int, *, refund_to: str = "original", now: 
     """What an approved appeal or after-sales request does: raise the order's refunded amount
     (conditional on its version) and create the refund, in one transaction."""
     from cancelflow.domain.products import RefundTo
-    from cancelflow.store import ddb, keys, orders, refund_records
+    from cancelflow.store import ddb, keys, orders, refunds
 
     order = orders.require_order(order_id)
-    refund_records.check_refundable(order, amount)
-    refund_id, put = refund_records.new_refund_put(
+    refunds.check_refundable(order, amount)
+    refund_id, put = refunds.create(
         order, amount=amount, refund_to=RefundTo(refund_to), reason="after_sales", source="reviewer", now=now
     )
     update = {
@@ -171,10 +171,11 @@ def paid_order_owing(
     customer_id: str, amount: int, channel: str, parts: list[int], refund_to: str = "original"
 ) -> tuple[str, list[Refund]]:
     """A paid order and the refunds it owes, written in ONE transaction (the chaos test makes a
-    thousand): the order with refunded_amount raised, and each refund from new_refund_put."""
+    thousand): the order with refunded_amount raised, and each refund from store.refunds.create."""
     from cancelflow.domain.models import Order
     from cancelflow.domain.products import RefundTo
-    from cancelflow.store import ddb, refund_records
+    from cancelflow.store import ddb
+    from cancelflow.store import refunds as store
     from cancelflow.store.codec import new_id
 
     assert sum(parts) <= amount
@@ -184,7 +185,7 @@ def paid_order_owing(
     ops: list[dict[str, Any]] = [{"Put": {"Item": ddb.to_item(item)}}]
     refunds = []
     for part in parts:
-        _, put = refund_records.new_refund_put(
+        _, put = store.create(
             order,
             amount=part,
             refund_to=RefundTo(refund_to),
@@ -193,7 +194,7 @@ def paid_order_owing(
             now=NOW,
         )
         ops.append(put)
-        refunds.append(Refund.from_item(ddb.from_item(put["Put"]["Item"])))
+        refunds.append(store.decode(ddb.from_item(put["Put"]["Item"])))
     ddb.transact(ops)
     return oid, refunds
 

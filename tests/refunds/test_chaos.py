@@ -12,8 +12,8 @@ from datetime import datetime
 import pytest
 from cancelflow import aws
 from cancelflow.refunds import worker
-from cancelflow.refunds.model import Refund, RefundStatus
 from cancelflow.store import ddb
+from cancelflow.store.refunds import Refund, RefundStatus, decode
 
 from tests.conftest import NOW
 from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, paid_order_owing
@@ -106,7 +106,7 @@ def _run(sim: SimAdmin, rng: random.Random) -> None:
             state[fresh.refund_id] = fresh
 
     items = _scan()
-    stored = {i["refund_id"]: Refund.from_item(i) for i in items if i["sk"] == "REFUND"}
+    stored = {i["refund_id"]: decode(i) for i in items if i["sk"] == "REFUND"}
     assert stored.keys() == state.keys()
     statuses = Counter(r.status.value for r in stored.values())
     print("\nchaos outcome:", dict(statuses))

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from cancelflow.domain.products import Channel
 from cancelflow.refunds.lifecycle import ALLOWED
-from cancelflow.refunds.model import Outcome, ProviderResult, Refund, RefundStatus
+from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.results import plan
 from cancelflow.settings import get_settings
+from cancelflow.store.refunds import Refund, RefundStatus
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from tests.conftest import NOW
 
@@ -51,14 +53,14 @@ def test_any_order_of_answers_keeps_the_rules(events: list[tuple[Outcome, bool, 
         t += timedelta(seconds=1)
         if claim_first and r.status in (S.PENDING, S.FAILED):  # a worker's claim
             assert S.PROCESSING in ALLOWED[r.status]
-            r = r.model_copy(update={"status": S.PROCESSING, "version": r.version + 1})
+            r = replace(r, status=S.PROCESSING, version=r.version + 1)
         step = plan(r, ProviderResult(outcome), t, t + timedelta(minutes=1) if is_poll else None)
         if step is None:
             continue
         to, sets, _removes, _event = step
         assert to in ALLOWED[r.status] or (to is r.status is S.PROCESSING)
         assert not succeeded
-        r = r.model_copy(update={"status": to, "version": r.version + 1, **sets})
+        r = replace(r, **{**sets, "status": to, "version": r.version + 1})
         succeeded = r.status is S.SUCCEEDED
         assert r.failures <= get_settings().refund_max_failures
         if r.status is S.FAILED:

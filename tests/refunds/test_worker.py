@@ -8,10 +8,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from cancelflow.refunds import ledger, lifecycle, results, worker
+from cancelflow.refunds import lifecycle, results, worker
 from cancelflow.refunds.model import Outcome, RefundStatus
 from cancelflow.refunds.providers import for_channel
-from cancelflow.store import history
+from cancelflow.store import history, ledger
 
 from tests.conftest import NOW
 from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, later, owe_refund, paid_order
@@ -32,7 +32,7 @@ def test_alipay_refund_succeeds_on_first_attempt(sim: SimAdmin) -> None:
     assert _payouts(sim, rid) == 1
     r = lifecycle.get_refund(rid)
     assert r and r.status is RefundStatus.SUCCEEDED and r.attempts == 1
-    events = [h["event"] for h in history.timeline(oid) if h["event"].startswith("refund.")]
+    events = [h.event for h in history.timeline(oid) if h.event.startswith("refund.")]
     assert events == ["refund.processing", "refund.succeeded"]
 
 
@@ -59,7 +59,7 @@ def test_wechat_refund_is_asynchronous_and_callback_completes_it(sim: SimAdmin) 
     r = lifecycle.get_refund(rid)
     assert r and r.status is RefundStatus.SUCCEEDED
     assert _payouts(sim, rid) == 1
-    succeeded = [h for h in history.timeline(oid) if h["event"] == "refund.succeeded"]
+    succeeded = [h for h in history.timeline(oid) if h.event == "refund.succeeded"]
     assert len(succeeded) == 1
 
 
@@ -302,5 +302,5 @@ def test_polls_of_an_accepted_refund_query_only_and_keep_the_timeline_short(sim:
     assert len(waits) >= 2 and waits == sorted(waits)
     calls = sim.refunds()["calls"][rid.replace("_", "")]
     assert calls[0].startswith("submit") and all(c.startswith("query") for c in calls[1:])
-    events = [h["event"] for h in history.timeline(oid) if h["event"].startswith("refund.")]
+    events = [h.event for h in history.timeline(oid) if h.event.startswith("refund.")]
     assert events == ["refund.processing", "refund.accepted", "refund.succeeded"]

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.reasons import Reason
 from cancelflow.store import orders, payments
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
 
@@ -106,3 +106,12 @@ def make_request(catalog: dict[str, str]) -> Maker:
         return o.order_id, r.request_id
 
     return make
+
+
+def stored_task(task_id: str) -> dict[str, Any]:
+    """The task's item exactly as stored, index attributes included (what the store writes)."""
+    from cancelflow.store import ddb, keys
+
+    item = ddb.get(keys.task_pk(task_id), "TASK")
+    assert item is not None, task_id
+    return item

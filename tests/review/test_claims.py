@@ -17,7 +17,7 @@ from cancelflow.review.tasks import Reviewer
 from cancelflow.store import history
 
 from tests.conftest import NOW
-from tests.review.conftest import Maker, drain, intake
+from tests.review.conftest import Maker, drain, intake, stored_task
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_claim_next_follows_domain_priority(make_request: Maker, review_queue: s
     _, fault = make_request(Action.APPEAL, reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5))
     _, stop = make_request(Action.STOP_DELIVERY, at=NOW + timedelta(minutes=10))
     intake(drain(review_queue))
-    order = [claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11))["request_id"] for _ in range(5)]
+    order = [claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11)).request_id for _ in range(5)]
     assert order == [fault, stop, old, big, small]
     with pytest.raises(DomainError) as e:
         claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11))
@@ -60,7 +60,7 @@ def test_fifty_reviewers_twenty_tasks_each_leased_once(
 
     def claim(i: int) -> str | None:
         try:
-            return str(claims.claim_next(Reviewer(f"r{i:02d}"), clock.now())["task_id"])
+            return str(claims.claim_next(Reviewer(f"r{i:02d}"), clock.now()).task_id)
         except DomainError as e:
             assert e.code == "NO_TASK_AVAILABLE"
             return None
@@ -69,12 +69,12 @@ def test_fifty_reviewers_twenty_tasks_each_leased_once(
         got = list(pool.map(claim, range(50)))
     won = [t for t in got if t]
     assert len(won) == 20 and len(set(won)) == 20
-    holders = Counter(tasks.get_task(t)["lease_holder"] for t in won)
+    holders = Counter(tasks.get_task(t).lease_holder for t in won)
     assert len(holders) == 20 and set(holders.values()) == {1}
 
     clock.advance(timedelta(minutes=11))  # past the 10-minute lease
     again = claims.claim_next(Reviewer("late"), clock.now())
-    assert again["task_id"] in won and tasks.get_task(again["task_id"])["lease_holder"] == "late"
+    assert again.task_id in won and tasks.get_task(again.task_id).lease_holder == "late"
 
 
 def test_release_returns_task_and_is_on_the_timeline(make_request: Maker, review_queue: str) -> None:
@@ -85,11 +85,11 @@ def test_release_returns_task_and_is_on_the_timeline(make_request: Maker, review
     intake(drain(review_queue))
     t = claims.claim_next(Reviewer("r1"), NOW)
     with pytest.raises(DomainError) as e:
-        claims.release(t["task_id"], Reviewer("r2"), NOW)
+        claims.release(t.task_id, Reviewer("r2"), NOW)
     assert e.value.code == "LEASE_NOT_HELD"
-    claims.release(t["task_id"], Reviewer("r1"), NOW + timedelta(seconds=1))
-    assert claims.claim_next(Reviewer("r2"), NOW + timedelta(seconds=2))["task_id"] == t["task_id"]
-    events = [h["event"] for h in history.timeline(oid) if h["event"].startswith("review.claimed")]
+    claims.release(t.task_id, Reviewer("r1"), NOW + timedelta(seconds=1))
+    assert claims.claim_next(Reviewer("r2"), NOW + timedelta(seconds=2)).task_id == t.task_id
+    events = [h.event for h in history.timeline(oid) if h.event.startswith("review.claimed")]
     assert events == ["review.claimed"]  # the first claim only: leases are reviewer-internal
 
 
@@ -102,12 +102,12 @@ def test_list_by_status(make_request: Maker, review_queue: str) -> None:
     intake(drain(review_queue))
     claimed = claims.claim_next(Reviewer("r1"), NOW)
     open_, _ = tasks.list_tasks("open", NOW)
-    assert [t["status_sk"] for t in open_] == sorted(t["status_sk"] for t in open_)
-    assert claimed["task_id"] not in {t["task_id"] for t in open_} and len(open_) == 2
-    assert [t["task_id"] for t in tasks.list_tasks("claimed", NOW)[0]] == [claimed["task_id"]]
+    assert [stored_task(t.task_id)["status_sk"] for t in open_] == sorted(
+        stored_task(t.task_id)["status_sk"] for t in open_
+    )
+    assert claimed.task_id not in {t.task_id for t in open_} and len(open_) == 2
+    assert [t.task_id for t in tasks.list_tasks("claimed", NOW)[0]] == [claimed.task_id]
     page, cursor = tasks.list_tasks("open", NOW, limit=1)
     assert cursor is not None
     rest, _ = tasks.list_tasks("open", NOW, limit=5, cursor=cursor)
-    assert [t["task_id"] for t in page + rest if t["task_id"] != claimed["task_id"]] == [
-        t["task_id"] for t in open_
-    ]
+    assert [t.task_id for t in page + rest if t.task_id != claimed.task_id] == [t.task_id for t in open_]

@@ -27,7 +27,7 @@ def three_open(make_request: Maker, review_queue: str) -> list[str]:
     for customer in ("c1", "c2", "c3"):
         make_request(customer=customer)
     intake(drain(review_queue))
-    return [t["task_id"] for t in tasks.list_tasks("open", NOW)[0]]
+    return [t.task_id for t in tasks.list_tasks("open", NOW)[0]]
 
 
 def forged(key: dict[str, Any], caller: str, status: str = "open") -> str:

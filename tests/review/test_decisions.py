@@ -8,6 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import answer_question
+from cancelflow.cancel.appeal_rejection import appeal
+from cancelflow.clock import iso
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
@@ -15,20 +18,18 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.review import claims, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
-from cancelflow.review.tasks import Reviewer
+from cancelflow.review.tasks import Reviewer, Task
 from cancelflow.store import ddb, history, keys, orders, requests, stock
-from cancelflow.usecases import answer_question
-from cancelflow.usecases.appeal_rejection import appeal
 
 from tests.conftest import NOW
-from tests.review.conftest import Maker, drain, intake
+from tests.review.conftest import Maker, drain, intake, stored_task
 
 FULL = Checklist(order_status_verified=True, evidence_judged=True, refund_path_confirmed=True)
 R1, S1, S2 = Reviewer("r1"), Reviewer("s1", senior=True), Reviewer("s2", senior=True)
 T1 = NOW + timedelta(minutes=1)
 
 
-def _claim(queue: str, who: Reviewer = R1, at: Any = NOW) -> dict[str, Any]:
+def _claim(queue: str, who: Reviewer = R1, at: Any = NOW) -> Task:
     intake(drain(queue))
     return claims.claim_next(who, at)
 
@@ -39,6 +40,12 @@ def _snapshot(order_id: str, task_id: str) -> tuple[Any, ...]:
     task = tasks.get_task(task_id)
     reqs = requests.list_requests(order_id)
     return order, task, reqs, len(history.timeline(order_id))
+
+
+def _stored_request(order_id: str, request_id: str) -> dict[str, Any]:
+    item = ddb.get(keys.order_pk(order_id), keys.request_sk(request_id))
+    assert item is not None
+    return item
 
 
 def _refund_messages(env: dict[str, str]) -> list[str]:
@@ -54,35 +61,35 @@ def test_approve_cancels_releases_stock_refunds_and_lifts_hold(
     refund created and handed to the refund queue, request decided and out of the due index."""
     oid, rid = make_request(quantity=2)
     t = _claim(review_queue)
-    out = decide(t["task_id"], R1, Decision(outcome="approve", checklist=FULL), T1)
+    out = decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL), T1)
     assert out["outcome"] == "approved" and out["order_status"] == "cancelled"
     order = orders.require_order(oid)
     assert order.cancelled_by and order.cancelled_by.value == "reviewer" and order.open_request_id is None
     assert order.refunded_amount == order.paid_amount == 20000
-    assert {k["status"] for k in stock.product_keys(catalog["game_card"])} == {"available"}
+    assert {k.status for k in stock.product_keys(catalog["game_card"])} == {"available"}
     assert _refund_messages(aws) == [out["refund_id"]]
     refund = ddb.get(keys.refund_pk(out["refund_id"]), "REFUND")
     assert refund is not None and refund["amount"] == 20000 and refund["request_id"] == rid
     req = requests.get_request(oid, rid)
-    assert req["status"] == "approved" and "due_pk" not in req
-    assert tasks.get_task(t["task_id"])["status_pk"] == "REVIEW#decided"
-    events = [h["event"] for h in history.timeline(oid)]
+    assert req.status == "approved" and "due_pk" not in _stored_request(oid, rid)
+    assert stored_task(t.task_id)["status_pk"] == "REVIEW#decided"
+    events = [h.event for h in history.timeline(oid)]
     assert {"order.cancelled", "review.decided", "review.task_created", "review.claimed"} <= set(events)
     # the answer shows the task exactly as stored, without reading it back
-    assert out["task"] == tasks.view(tasks.get_task(t["task_id"]), T1)
+    assert out["task"] == tasks.view(tasks.get_task(t.task_id), T1)
 
 
 def test_approve_without_full_checklist_changes_nothing(make_request: Maker, review_queue: str) -> None:
     """GIVEN a claimed task WHEN approved with one check missing THEN 422 and nothing changes."""
     oid, _ = make_request()
     t = _claim(review_queue)
-    before = _snapshot(oid, t["task_id"])
+    before = _snapshot(oid, t.task_id)
     partial = Checklist(order_status_verified=True, evidence_judged=True)
     with pytest.raises(DomainError) as e:
-        decide(t["task_id"], R1, Decision(outcome="approve", checklist=partial), T1)
+        decide(t.task_id, R1, Decision(outcome="approve", checklist=partial), T1)
     assert (e.value.code, e.value.status) == ("CHECKLIST_INCOMPLETE", 422)
     assert e.value.details["missing"] == ["refund_path_confirmed"]
-    assert _snapshot(oid, t["task_id"]) == before
+    assert _snapshot(oid, t.task_id) == before
 
 
 @pytest.mark.parametrize("who,at", [(Reviewer("r2"), T1), (R1, NOW + timedelta(minutes=11))])
@@ -94,12 +101,12 @@ def test_decision_without_live_lease_is_409_and_changes_nothing(
     THEN 409 LEASE_NOT_HELD and the order, task, request and timeline are unchanged."""
     oid, _ = make_request()
     t = _claim(review_queue)
-    before = _snapshot(oid, t["task_id"])
+    before = _snapshot(oid, t.task_id)
     for outcome in ("approve", "reject"):
         with pytest.raises(DomainError) as e:
-            decide(t["task_id"], who, Decision(outcome=outcome, checklist=FULL, note="不符合条件"), at)
+            decide(t.task_id, who, Decision(outcome=outcome, checklist=FULL, note="不符合条件"), at)
         assert (e.value.code, e.value.status) == ("LEASE_NOT_HELD", 409)
-    assert _snapshot(oid, t["task_id"]) == before
+    assert _snapshot(oid, t.task_id) == before
 
 
 def test_reject_lifts_hold_so_delivery_goes_on(make_request: Maker, review_queue: str) -> None:
@@ -108,14 +115,14 @@ def test_reject_lifts_hold_so_delivery_goes_on(make_request: Maker, review_queue
     oid, rid = make_request()
     t = _claim(review_queue)
     with pytest.raises(DomainError) as e:
-        decide(t["task_id"], R1, Decision(outcome="reject"), T1)
+        decide(t.task_id, R1, Decision(outcome="reject"), T1)
     assert e.value.details["field"] == "note"
-    decide(t["task_id"], R1, Decision(outcome="reject", note="已超过可取消时间"), T1)
+    decide(t.task_id, R1, Decision(outcome="reject", note="已超过可取消时间"), T1)
     req = requests.get_request(oid, rid)
-    assert (req["status"], req["rejected_by"], req["decision_note"]) == ("rejected", "r1", "已超过可取消时间")
+    assert (req.status, req.rejected_by, req.decision_note) == ("rejected", "r1", "已超过可取消时间")
     assert orders.start_delivery(oid, T1 + timedelta(minutes=1)).status is OrderStatus.DELIVERING
     with pytest.raises(DomainError) as again:
-        decide(t["task_id"], R1, Decision(outcome="reject", note="x"), T1)
+        decide(t.task_id, R1, Decision(outcome="reject", note="x"), T1)
     assert again.value.code == "TASK_ALREADY_DECIDED"
 
 
@@ -127,9 +134,9 @@ def test_need_info_pauses_sla_until_the_customer_answers(make_request: Maker, re
     oid, rid = make_request()
     asked = NOW + timedelta(minutes=20)
     t = _claim(review_queue, at=asked - timedelta(minutes=5))
-    waiting = decide(t["task_id"], R1, Decision(outcome="need_info", note="请上传付款截图"), asked)
-    assert waiting["task"] == tasks.view(tasks.get_task(t["task_id"]), asked)  # as stored
-    assert tasks.get_task(t["task_id"])["status"] == tasks.WAITING
+    waiting = decide(t.task_id, R1, Decision(outcome="need_info", note="请上传付款截图"), asked)
+    assert waiting["task"] == tasks.view(tasks.get_task(t.task_id), asked)  # as stored
+    assert tasks.get_task(t.task_id).status == tasks.WAITING
     with pytest.raises(DomainError):
         claims.claim_next(R1, asked)
     assert orders.require_order(oid).open_request_id == rid
@@ -140,13 +147,14 @@ def test_need_info_pauses_sla_until_the_customer_answers(make_request: Maker, re
     assert e.value.code == "INFO_REQUESTED"
     out = answer_question.answer("c1", oid, rid, "截图已上传", ("evidence/c1/pay.png",), answered)
     assert out["kind"] == "info_supplied"
-    task = tasks.get_task(t["task_id"])
-    assert task["status"] == tasks.OPEN and task["decision_due"] == "2026-11-27T05:40:00.000Z"
-    assert task["evidence"] == ["evidence/c1/pay.png"]
+    task = tasks.get_task(t.task_id)
+    assert task.status == tasks.OPEN and task.decision_due == "2026-11-27T05:40:00.000Z"
+    assert list(task.evidence) == ["evidence/c1/pay.png"]
     req = requests.get_request(oid, rid)
-    assert (req["status"], req["appeal_used"], req["due_at"]) == ("under_review", False, task["decision_due"])
-    assert claims.claim_next(R1, answered)["task_id"] == t["task_id"]
-    assert "review.info_supplied" in [h["event"] for h in history.timeline(oid)]
+    assert req.due_at is not None
+    assert (req.status, req.appeal_used, iso(req.due_at)) == ("under_review", False, task.decision_due)
+    assert claims.claim_next(R1, answered).task_id == t.task_id
+    assert "review.info_supplied" in [h.event for h in history.timeline(oid)]
 
 
 def test_appeal_partial_refund_without_cancelling(
@@ -158,9 +166,9 @@ def test_appeal_partial_refund_without_cancelling(
     oid, _ = make_request(Action.APPEAL, reason=Reason.INVALID_KEY)
     t = _claim(review_queue)
     with pytest.raises(DomainError) as e:
-        decide(t["task_id"], R1, Decision(outcome="approve", checklist=FULL, refund_amount=10001), T1)
+        decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL, refund_amount=10001), T1)
     assert e.value.code == "AMOUNT_INVALID"
-    out = decide(t["task_id"], R1, Decision(outcome="approve", checklist=FULL, refund_amount=3000), T1)
+    out = decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL, refund_amount=3000), T1)
     order = orders.require_order(oid)
     assert (order.status, order.refunded_amount, order.open_request_id) == (OrderStatus.DELIVERED, 3000, None)
     assert out["order_status"] == "delivered" and _refund_messages(aws) == [out["refund_id"]]
@@ -174,13 +182,13 @@ def test_stop_delivery_completed_meanwhile_becomes_appeal(make_request: Maker, r
     oid, _ = make_request(Action.STOP_DELIVERY, reason=Reason.WRONG_INFO)
     t = _claim(review_queue)
     orders.complete_delivery(oid, T1)
-    out = decide(t["task_id"], R1, Decision(outcome="approve", checklist=FULL), T1)
+    out = decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL), T1)
     assert out["outcome"] == "converted_to_appeal"
     assert orders.require_order(oid).status is OrderStatus.DELIVERED
-    assert tasks.get_task(t["task_id"])["action"] == "appeal"
-    done = decide(t["task_id"], R1, Decision(outcome="approve", checklist=FULL), T1 + timedelta(seconds=5))
+    assert tasks.get_task(t.task_id).action == "appeal"
+    done = decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL), T1 + timedelta(seconds=5))
     assert done["outcome"] == "approved" and done["order_status"] == "delivered"
-    assert "review.converted_to_appeal" in [h["event"] for h in history.timeline(oid)]
+    assert "review.converted_to_appeal" in [h.event for h in history.timeline(oid)]
 
 
 def test_rejection_appeal_goes_to_another_senior(
@@ -191,7 +199,7 @@ def test_rejection_appeal_goes_to_another_senior(
     (403); s2 claims and approves it and the refund goes to the balance."""
     oid, rid = make_request()
     t = _claim(review_queue, S1)
-    decide(t["task_id"], S1, Decision(outcome="reject", note="理由不充分"), T1)
+    decide(t.task_id, S1, Decision(outcome="reject", note="理由不充分"), T1)
     later = T1 + timedelta(minutes=5)
     out = appeal("c1", oid, rid, "我确实重复下单了,请再看看", (), RefundTo.BALANCE, later)
     assert out["kind"] == "rejection_appeal" and orders.require_order(oid).open_request_id == rid
@@ -207,7 +215,7 @@ def test_rejection_appeal_goes_to_another_senior(
         with pytest.raises(DomainError) as denied:
             decide(task_id, who, Decision(outcome="approve", checklist=FULL), later)
         assert (denied.value.code, denied.value.status) == ("FORBIDDEN", 403)
-    assert claims.claim_next(S2, later)["task_id"] == task_id
+    assert claims.claim_next(S2, later).task_id == task_id
     done = decide(task_id, S2, Decision(outcome="approve", checklist=FULL), later)
     refund = ddb.get(keys.refund_pk(done["refund_id"]), "REFUND")
     assert refund is not None and refund["channel"] == "balance"
@@ -218,7 +226,7 @@ def test_customer_cannot_appeal_anothers_request(make_request: Maker, review_que
     """GIVEN c1's rejected request WHEN c2 appeals it THEN ORDER_NOT_FOUND (never revealed)."""
     oid, rid = make_request()
     t = _claim(review_queue)
-    decide(t["task_id"], R1, Decision(outcome="reject", note="不符合"), T1)
+    decide(t.task_id, R1, Decision(outcome="reject", note="不符合"), T1)
     with pytest.raises(DomainError) as e:
         appeal("c2", oid, rid, "text", (), RefundTo.ORIGINAL, T1)
     assert e.value.code == "ORDER_NOT_FOUND"

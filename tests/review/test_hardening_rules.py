@@ -13,21 +13,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import submit_cancellation
+from cancelflow.cancel.appeal_rejection import appeal
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.errors import DomainError
-from cancelflow.review import claims, decisions, tasks, writes
+from cancelflow.review import claims, decisions, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
 from cancelflow.review.sla import escalate_overdue
 from cancelflow.review.tasks import Reviewer
-from cancelflow.store import ddb, history, keys, orders, requests
-from cancelflow.usecases import submit_cancellation
-from cancelflow.usecases.appeal_rejection import appeal
+from cancelflow.store import ddb, history, keys, orders, requests, review_steps
 from pydantic import ValidationError
 
 from tests.conftest import NOW
-from tests.review.conftest import Maker, drain, intake
+from tests.review.conftest import Maker, drain, intake, stored_task
 
 FULL = Checklist(order_status_verified=True, evidence_judged=True, refund_path_confirmed=True)
 R1, S1, S2 = Reviewer("r1"), Reviewer("s1", senior=True), Reviewer("s2", senior=True)
@@ -51,7 +51,7 @@ def _snapshot(order_id: str, task_id: str) -> tuple[Any, ...]:
 def _claimed_then_escalated(make_request: Maker, queue: str, who: Reviewer = R1) -> tuple[str, str]:
     oid, rid = make_request()
     intake(drain(queue))
-    task_id = claims.claim_next(who, CLAIMED)["task_id"]
+    task_id = claims.claim_next(who, CLAIMED).task_id
     assert escalate_overdue(requests.get_request(oid, rid), LATE) is True
     return oid, task_id
 
@@ -80,10 +80,10 @@ def _plain_lease_on_senior_only_task(make_request: Maker, queue: str) -> tuple[s
     the write sees (or a task escalated by an older version that left the lease)."""
     oid, _ = make_request()
     intake(drain(queue))
-    task_id = claims.claim_next(R1, CLAIMED)["task_id"]
+    task_id = claims.claim_next(R1, CLAIMED).task_id
     ddb.update(
         {
-            "Key": tasks.task_key(task_id),
+            "Key": ddb.key(keys.task_pk(task_id), "TASK"),
             "UpdateExpression": "SET senior_only = :t",
             "ExpressionAttributeValues": ddb.values({":t": True}),
         }
@@ -117,7 +117,7 @@ def test_task_write_condition_refuses_a_plain_reviewer_on_a_senior_only_task(
     _, task_id = _plain_lease_on_senior_only_task(make_request, review_queue)
     task = tasks.get_task(task_id)
     with pytest.raises(ddb.TransactionFailed) as e:
-        ddb.transact([writes.task_update(task, R1, LATE, {"outcome": "approved"}, tasks.DECIDED)])
+        ddb.transact([review_steps.step_op(task, R1, LATE, {"outcome": "approved"}, tasks.DECIDED)])
     assert e.value.reasons == ["ConditionalCheckFailed"]
     assert tasks.get_task(task_id) == task
 
@@ -129,12 +129,12 @@ def test_escalation_ends_a_plain_reviewers_lease_so_a_senior_takes_it_at_once(
     THEN the lease is gone (the plain reviewer could not decide it anyway) and a senior claims
     and decides it before the plain reviewer's lease would have run out."""
     oid, task_id = _claimed_then_escalated(make_request, review_queue)
-    task = tasks.get_task(task_id)
+    task = stored_task(task_id)
     assert "lease_holder" not in task and "lease_until" not in task
     with pytest.raises(DomainError) as e:
         claims.release(task_id, R1, LATE)
     assert e.value.code == "LEASE_NOT_HELD"
-    assert claims.claim_next(S1, LATE)["task_id"] == task_id
+    assert claims.claim_next(S1, LATE).task_id == task_id
     assert decide(task_id, S1, DECISIONS["approve"], LATE)["outcome"] == "approved"
     assert orders.require_order(oid).status.value == "cancelled"
 
@@ -144,7 +144,7 @@ def test_escalation_keeps_a_senior_reviewers_lease(make_request: Maker, review_q
     THEN the senior keeps the lease and decides it."""
     _, task_id = _claimed_then_escalated(make_request, review_queue, who=S1)
     task = tasks.get_task(task_id)
-    assert task["senior_only"] is True and task["lease_holder"] == "s1"
+    assert task.senior_only is True and task.lease_holder == "s1"
     assert decide(task_id, S1, DECISIONS["reject"], LATE)["outcome"] == "rejected"
 
 
@@ -158,8 +158,8 @@ def test_platform_fault_reason_before_delivery_is_not_urgent(make_request: Maker
     _, rid = make_request(reason=Reason.STOCK_ERROR)
     intake(drain(review_queue))
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert t["priority_class"] == 1 and t.get("first_response_due") is None
-    assert t["status_sk"].startswith("1#")
+    assert t.priority_class == 1 and t.first_response_due is None
+    assert stored_task(t.task_id)["status_sk"].startswith("1#")
 
 
 def test_old_message_claiming_a_delivery_fault_on_an_undelivered_order_is_not_urgent(
@@ -172,7 +172,7 @@ def test_old_message_claiming_a_delivery_fault_on_an_undelivered_order_is_not_ur
     bodies = [json.dumps(json.loads(b) | {"reason_code": "duplicate_delivery"}) for b in drain(review_queue)]
     intake(bodies)
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert t["priority_class"] == 1 and t.get("first_response_due") is None
+    assert t.priority_class == 1 and t.first_response_due is None
 
 
 def test_platform_fault_on_delivered_goods_stays_urgent(make_request: Maker, review_queue: str) -> None:
@@ -180,7 +180,7 @@ def test_platform_fault_on_delivered_goods_stays_urgent(make_request: Maker, rev
     _, rid = make_request(Action.APPEAL, reason=Reason.INVALID_KEY)
     intake(drain(review_queue))
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert t["priority_class"] == 0 and t.get("first_response_due") is not None
+    assert t.priority_class == 0 and t.first_response_due is not None
 
 
 # ---------------------------------------------------------------- 13: after a rejection
@@ -190,7 +190,7 @@ def _rejected(make_request: Maker, queue: str, action: Action = Action.REQUEST) 
     oid, rid = make_request(action, reason=_submission(action).reason_code)
     intake(drain(queue))
     t = claims.claim_next(R1, NOW)
-    decide(t["task_id"], R1, DECISIONS["reject"], NOW + timedelta(minutes=1))
+    decide(t.task_id, R1, DECISIONS["reject"], NOW + timedelta(minutes=1))
     return oid, rid
 
 
@@ -232,7 +232,7 @@ def test_new_request_after_the_appeal_was_rejected_is_refused_as_final(
     appeal("c1", oid, rid, "我确实需要取消", (), RefundTo.ORIGINAL, NOW + timedelta(minutes=2))
     intake(drain(review_queue))
     t = claims.claim_next(S1, NOW + timedelta(minutes=3))
-    decide(t["task_id"], S1, DECISIONS["reject"], NOW + timedelta(minutes=4))
+    decide(t.task_id, S1, DECISIONS["reject"], NOW + timedelta(minutes=4))
     assert _again(oid, minutes=5).code == "REQUEST_REJECTED_FINAL"
 
 
@@ -246,7 +246,7 @@ def test_an_upheld_appeal_ends_the_rejection(make_request: Maker, review_queue: 
     intake(drain(review_queue))
     t = claims.claim_next(S1, NOW + timedelta(minutes=3))
     partial = Decision(outcome="approve", checklist=FULL, refund_amount=4000)
-    assert decide(t["task_id"], S1, partial, NOW + timedelta(minutes=4))["outcome"] == "approved"
+    assert decide(t.task_id, S1, partial, NOW + timedelta(minutes=4))["outcome"] == "approved"
     assert orders.require_order(oid).rejection is None
     done = submit_cancellation.submit("c1", oid, _submission(Action.APPEAL), NOW + timedelta(minutes=5))
     assert done.outcome.value == "under_review"

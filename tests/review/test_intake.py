@@ -15,11 +15,11 @@ from cancelflow.store import customers, history, keys, orders
 from cancelflow.store.schema import QUEUES
 
 from tests.conftest import NOW
-from tests.review.conftest import Maker, drain, intake, sqs_event
+from tests.review.conftest import Maker, drain, intake, sqs_event, stored_task
 
 
-def _all_tasks() -> list[dict[str, Any]]:
-    items = []
+def _all_tasks() -> list[tasks.Task]:
+    items: list[tasks.Task] = []
     for status in (tasks.OPEN, tasks.WAITING, tasks.DECIDED):
         items += tasks.list_tasks(status, NOW, limit=100)[0]
     return items
@@ -37,9 +37,9 @@ def test_redelivered_and_reordered_messages_make_one_task_each(
     for i in range(0, len(bodies), 3):
         assert intake(bodies[i : i + 3]) == {"batchItemFailures": []}
     found = _all_tasks()
-    assert sorted(t["request_id"] for t in found) == sorted(r for _, r in made)
+    assert sorted(t.request_id for t in found) == sorted(r for _, r in made)
     for order_id, _ in made:
-        created = [h for h in history.timeline(order_id) if h["event"] == "review.task_created"]
+        created = [h for h in history.timeline(order_id) if h.event == "review.task_created"]
         assert len(created) == 1
 
 
@@ -98,7 +98,7 @@ def test_poison_message_lands_in_dlq_after_max_receives(make_request: Maker, rev
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert [json.loads(m["Body"])["order_id"] for m in dead] == ["o_00000000000000000000"]
     assert receives == QUEUES["review"]["max_receive_count"]
-    assert len([t for t in _all_tasks() if t["customer_id"] == "c2"]) == 2
+    assert len([t for t in _all_tasks() if t.customer_id == "c2"]) == 2
 
 
 def test_task_carries_priority_risk_and_sla(make_request: Maker, review_queue: str) -> None:
@@ -109,10 +109,11 @@ def test_task_carries_priority_risk_and_sla(make_request: Maker, review_queue: s
     _, rid = make_request(Action.STOP_DELIVERY, customer="c9")
     intake(drain(review_queue))
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert t["priority_class"] == 0 and t["strict_review"] is True and t["risk"]["flagged"] is True
-    assert t["first_response_due"] == "2026-11-27T02:05:00.000Z"
-    assert t["decision_due"] == "2026-11-27T03:00:00.000Z"
-    assert t["status_pk"] == "REVIEW#open" and t["status_sk"].startswith("0#")
+    assert t.priority_class == 0 and t.strict_review is True and t.risk.flagged is True
+    assert t.first_response_due == "2026-11-27T02:05:00.000Z"
+    assert t.decision_due == "2026-11-27T03:00:00.000Z"
+    item = stored_task(t.task_id)
+    assert item["status_pk"] == "REVIEW#open" and item["status_sk"].startswith("0#")
 
 
 def test_stop_delivery_that_completed_anyway_becomes_an_appeal(
@@ -125,5 +126,5 @@ def test_stop_delivery_that_completed_anyway_becomes_an_appeal(
     orders.complete_delivery(oid, NOW + timedelta(minutes=1))
     intake(drain(review_queue))
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert (t["action"], t["converted_from"]) == ("appeal", "stop_delivery")
-    assert keys.task_pk(t["task_id"]) == t["pk"]
+    assert (t.action, t.converted_from) == ("appeal", "stop_delivery")
+    assert keys.task_pk(t.task_id) == stored_task(t.task_id)["pk"]

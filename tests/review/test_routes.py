@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from cancelflow import clock
+from cancelflow.cancel.appeal_rejection import appeal
 from cancelflow.domain.products import RefundTo
 from cancelflow.review import tasks
 from cancelflow.store import orders
-from cancelflow.usecases.appeal_rejection import appeal
 
 from functions.review.api import handler
 from infra.topology import ROUTES
@@ -64,7 +64,7 @@ def test_customers_get_403_on_every_reviewer_route(make_request: Maker, review_q
     FORBIDDEN each time (reviewers only: tasks carry risk figures and evidence links)."""
     make_request()
     intake(drain(review_queue))
-    tid = tasks.list_tasks("open", NOW)[0][0]["task_id"]
+    tid = tasks.list_tasks("open", NOW)[0][0].task_id
     routes = [
         ("GET", "/v1/reviews", None),
         ("POST", "/v1/reviews/claim-next", None),
@@ -83,7 +83,7 @@ def test_customers_get_403_on_every_reviewer_route(make_request: Maker, review_q
         status, out = call(method, path, "customer", body)
         assert (status, out["error"]["code"]) == (403, "FORBIDDEN"), path
     assert [call(m, p, "support", b)[0] for m, p, b in routes] == [403, 403, 403, 403, 403]
-    assert tasks.get_task(tid).get("lease_holder") is None
+    assert tasks.get_task(tid).lease_holder is None
 
 
 def test_support_gets_403_on_the_review_list_and_a_task(make_request: Maker, review_queue: str) -> None:
@@ -92,7 +92,7 @@ def test_support_gets_403_on_the_review_list_and_a_task(make_request: Maker, rev
     infra/topology.py say reviewers only; a reviewer still reads both."""
     make_request()
     intake(drain(review_queue))
-    tid = tasks.list_tasks("open", NOW)[0][0]["task_id"]
+    tid = tasks.list_tasks("open", NOW)[0][0].task_id
     for path in ("/v1/reviews", f"/v1/reviews/{tid}"):
         status, out = call("GET", path, "support")
         assert (status, out["error"]["code"]) == (403, "FORBIDDEN"), path

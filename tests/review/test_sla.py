@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from cancelflow.clock import iso
 from cancelflow.review import claims, tasks
 from cancelflow.review.decisions import Decision, decide
 from cancelflow.review.sla import escalate_overdue
@@ -15,6 +16,11 @@ from tests.conftest import NOW
 from tests.review.conftest import Maker, drain, intake
 
 LATE = NOW + timedelta(minutes=61)  # requests made at NOW are due at 03:00
+
+
+def _due_at(order_id: str, request_id: str) -> str | None:
+    due = requests.get_request(order_id, request_id).due_at
+    return None if due is None else iso(due)
 
 
 def test_overdue_task_is_escalated_once(make_request: Maker, review_queue: str) -> None:
@@ -30,11 +36,11 @@ def test_overdue_task_is_escalated_once(make_request: Maker, review_queue: str) 
     assert escalate_overdue(requests.get_request(oid, rid), LATE) is False
     assert escalate_overdue(item, LATE) is False  # a racing sweep with the old item
     task = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
-    assert (task["escalated"], task["senior_only"], task["priority_class"]) == (True, True, 0)
-    assert requests.get_request(oid, rid)["due_at"] == "2026-11-27T04:01:00.000Z"
-    assert [h["event"] for h in history.timeline(oid)].count("review.escalated") == 1
+    assert (task.escalated, task.senior_only, task.priority_class) == (True, True, 0)
+    assert _due_at(oid, rid) == "2026-11-27T04:01:00.000Z"
+    assert [h.event for h in history.timeline(oid)].count("review.escalated") == 1
     # escalated: an ordinary reviewer no longer gets it, a senior does
-    assert claims.claim_next(Reviewer("s1", senior=True), LATE)["task_id"] == task["task_id"]
+    assert claims.claim_next(Reviewer("s1", senior=True), LATE).task_id == task.task_id
 
 
 def test_lost_message_is_sent_again(make_request: Maker, review_queue: str) -> None:
@@ -46,7 +52,7 @@ def test_lost_message_is_sent_again(make_request: Maker, review_queue: str) -> N
     bodies = drain(review_queue)
     assert [json.loads(b)["request_id"] for b in bodies] == [rid]
     intake(bodies)
-    assert tasks.get_task(tasks.task_id_for(rid, "cancellation"))["status"] == tasks.OPEN
+    assert tasks.get_task(tasks.task_id_for(rid, "cancellation")).status == tasks.OPEN
 
 
 def test_unanswered_question_returns_task_to_a_senior(make_request: Maker, review_queue: str) -> None:
@@ -56,9 +62,9 @@ def test_unanswered_question_returns_task_to_a_senior(make_request: Maker, revie
     oid, rid = make_request()
     intake(drain(review_queue))
     t = claims.claim_next(Reviewer("r1"), NOW)
-    decide(t["task_id"], Reviewer("r1"), Decision(outcome="need_info", note="请补充截图"), NOW)
+    decide(t.task_id, Reviewer("r1"), Decision(outcome="need_info", note="请补充截图"), NOW)
     waited = NOW + timedelta(hours=72, minutes=1)
-    assert escalate_overdue(tasks.get_task(t["task_id"]), waited) is True
-    task = tasks.get_task(t["task_id"])
-    assert (task["status"], task["escalated"]) == (tasks.OPEN, True)
-    assert requests.get_request(oid, rid)["status"] == "under_review"
+    assert escalate_overdue(tasks.get_task(t.task_id), waited) is True
+    task = tasks.get_task(t.task_id)
+    assert (task.status, task.escalated) == (tasks.OPEN, True)
+    assert requests.get_request(oid, rid).status == "under_review"

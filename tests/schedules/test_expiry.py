@@ -22,7 +22,7 @@ LATER = NOW + TIMEOUT + timedelta(minutes=1)
 
 
 def _expired_entries(order_id: str) -> int:
-    return sum(1 for e in history.timeline(order_id) if e["event"] == "order.expired")
+    return sum(1 for e in history.timeline(order_id) if e.event == "order.expired")
 
 
 def test_prepared_items_match_create_order(catalog: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.refunds import lifecycle, results
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.store import ddb, history, orders, payments
+from cancelflow.store import ddb, history, orders, payments, refunds
 from cancelflow.sweeps.due import Tally
 from cancelflow.sweeps.refunds import HAND_BACK_AFTER, flag_one, flag_overdue, hand_back_stuck
 
@@ -45,7 +45,7 @@ def _item(refund_id: str) -> dict[str, object]:
 
 
 def _overdue_entries(order_id: str) -> int:
-    return sum(1 for e in history.timeline(order_id) if e["event"] == "refund.overdue")
+    return sum(1 for e in history.timeline(order_id) if e.event == "refund.overdue")
 
 
 def test_refund_past_its_sla_is_flagged_once_and_leaves_the_index(catalog: dict[str, str]) -> None:
@@ -90,7 +90,7 @@ def test_stale_index_copy_is_flagged_against_the_stored_refund(catalog: dict[str
         r, lifecycle.S.PROCESSING, now=NOW + timedelta(minutes=1), actor="system", actor_id="w"
     )
     tally = Tally()
-    flag_one(copy, NOW + SLA + timedelta(minutes=1), tally)
+    flag_one(refunds.decode(copy), NOW + SLA + timedelta(minutes=1), tally)
     item = _item(rid)
     assert tally.done == 1 and item["overdue"] is True and item["status"] == "processing"
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
+from cancelflow.cancel import submit_cancellation
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel
 from cancelflow.domain.reasons import Reason
 from cancelflow.store import ddb, history, orders, payments
+from cancelflow.store.requests import Request
 from cancelflow.sweeps.reviews import escalate_due
-from cancelflow.usecases import submit_cancellation
 
 from tests.conftest import NOW
 
@@ -39,16 +39,16 @@ def test_each_due_request_is_handed_to_escalation_once_per_run(catalog: dict[str
     items (and only they) reach it once each, and the tally says 2 escalated, 1 not."""
     due = [_under_review(catalog, f"c{i}") for i in range(3)]
     _under_review(catalog, "c9", at=NOW + WINDOW)
-    seen: list[dict[str, Any]] = []
+    seen: list[Request] = []
 
-    def escalate(item: dict[str, Any], now: datetime) -> bool:
+    def escalate(item: Request, now: datetime) -> bool:
         seen.append(item)
-        return bool(item["request_id"] != due[0][1])
+        return bool(item.request_id != due[0][1])
 
     tally = escalate_due(NOW + WINDOW + timedelta(minutes=1), escalate=escalate)
 
-    assert sorted(i["request_id"] for i in seen) == sorted(r for _, r in due)
-    assert all(i["type"] == "request" and i["status"] == "under_review" for i in seen)
+    assert sorted(i.request_id for i in seen) == sorted(r for _, r in due)
+    assert all(isinstance(i, Request) and i.status == "under_review" for i in seen)
     assert (tally.done, tally.lost, tally.failed, tally.items_read) == (2, 1, 0, 3)
 
 
@@ -57,8 +57,8 @@ def test_a_failing_escalation_does_not_stop_the_others(catalog: dict[str, str]) 
     runs THEN the second is still escalated and the failure is counted."""
     (_, first), (_, second) = (_under_review(catalog, "c1"), _under_review(catalog, "c2"))
 
-    def escalate(item: dict[str, Any], now: datetime) -> bool:
-        if item["request_id"] == first:
+    def escalate(item: Request, now: datetime) -> bool:
+        if item.request_id == first:
             raise RuntimeError("broken request")
         return True
 
@@ -93,9 +93,9 @@ def test_with_the_review_step_overdue_tasks_are_escalated_once(
     second = escalate_due(at + timedelta(seconds=10))
 
     assert first.ids == [request_id] and second.done == 0
-    entries = [e for e in history.timeline(order_id) if e["event"] == "review.escalated"]
-    assert len(entries) == 1 and entries[0]["reason"] == "review_overdue"
-    task = ddb.get(f"TASK#{entries[0]['detail']['task_id']}", "TASK")
+    entries = [e for e in history.timeline(order_id) if e.event == "review.escalated"]
+    assert len(entries) == 1 and entries[0].reason == "review_overdue"
+    task = ddb.get(f"TASK#{entries[0].detail['task_id']}", "TASK")
     assert task is not None and task["senior_only"] is True and task["escalated"] is True
 
 

@@ -13,7 +13,7 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
-from cancelflow.store import history, orders, payments
+from cancelflow.store import history, keys, orders, payments
 
 from tests.conftest import NOW
 from tests.store import world
@@ -33,7 +33,7 @@ def _cancel(order: Order) -> None:
 
 def _reads(monkeypatch: pytest.MonkeyPatch, order: Order) -> None:
     """The store's own read of the order returns ``order`` (what it saw before the write)."""
-    monkeypatch.setattr(orders, "get_order", lambda order_id: order)
+    monkeypatch.setattr(orders.reads, "get_order", lambda order_id: order)
 
 
 def test_a_change_decided_on_an_older_version_is_refused(product: str) -> None:
@@ -126,6 +126,7 @@ def test_a_history_entry_is_written_once(product: str) -> None:
         actor="platform",
         actor_id="someone-else",
     )
-    assert replay["Put"]["Item"]["sk"] == {"S": entry["sk"]}
-    with unchanged((entry["pk"], entry["sk"])):
+    sk = entry.entry_id.removeprefix(f"{o.order_id}:")  # the entry's id is "<order id>:<sort key>"
+    assert replay["Put"]["Item"]["sk"] == {"S": sk}
+    with unchanged((keys.order_pk(o.order_id), sk)):
         assert refused([replay]) == ["ConditionalCheckFailed"]

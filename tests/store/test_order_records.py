@@ -35,7 +35,7 @@ def _changes(before: ddb.Item, after: ddb.Item) -> tuple[dict[str, Any], set[str
     return {k: v for k, v in after.items() if before.get(k) != v}, set(before) - set(after)
 
 
-def _step(order_id: str, run: Callable[[], object]) -> tuple[dict[str, Any], set[str], ddb.Item]:
+def _step(order_id: str, run: Callable[[], object]) -> tuple[dict[str, Any], set[str], history.Entry]:
     """Run a step; what it changed on the order, what it removed, and its one new entry."""
     key = world.order_key(order_id)
     before, entries = item(key), history.timeline(order_id)
@@ -47,12 +47,12 @@ def _step(order_id: str, run: Callable[[], object]) -> tuple[dict[str, Any], set
     assert len(new) == 1, new
     changed, removed = _changes(before, after)
     assert changed.pop("version") == before["version"] + 1
-    assert changed.pop("updated_at") == new[0]["at"]
+    assert changed.pop("updated_at") == iso(new[0].at)
     return changed, removed, new[0]
 
 
-def _entry(e: ddb.Item) -> dict[str, Any]:
-    return {k: e.get(k) for k in ENTRY}
+def _entry(e: history.Entry) -> dict[str, Any]:
+    return {k: getattr(e, k) for k in ENTRY}
 
 
 def _key_item(key_id: str) -> ddb.Item:
@@ -104,7 +104,7 @@ def test_creating_an_order_stores_it_unpaid_with_its_keys_reserved(product: str)
         "from_status": None,
         "to_status": "pending_payment",
     }
-    assert entry["detail"] == {"quantity": 2, "amount": 2 * world.PRICE}
+    assert entry.detail == {"quantity": 2, "amount": 2 * world.PRICE}
     day = item((keys.customer_pk("c1"), "DAY#2026-11-27"))
     assert (day["orders"], day["customer_id"]) == (1, "c1")
 
@@ -131,7 +131,7 @@ def test_a_payment_marks_the_order_paid_and_takes_it_off_the_expiry_index(produc
         "from_status": "pending_payment",
         "to_status": "paid",
     }
-    assert entry["detail"] == {"payment_id": "pay-1", "channel": "wechat_pay", "amount": o.amount}
+    assert entry.detail == {"payment_id": "pay-1", "channel": "wechat_pay", "amount": o.amount}
     record = item((keys.payment_pk("pay-1"), "PAYMENT"))
     assert {k: record.get(k) for k in ("order_id", "amount", "channel", "outcome", "received_at")} == {
         "order_id": o.order_id,
@@ -256,7 +256,7 @@ def test_an_expiry_is_the_systems_with_reason_payment_timeout(product: str) -> N
 
 def test_a_cancel_with_refund_raises_the_refunded_amount_and_lifts_the_hold(product: str) -> None:
     held, request = world.held(world.paid())
-    rid = request["request_id"]
+    rid = request.request_id
     out: dict[str, Any] = {}
 
     def cancel() -> object:
@@ -288,7 +288,7 @@ def test_a_cancel_with_refund_raises_the_refunded_amount_and_lifts_the_hold(prod
         "from_status": "paid",
         "to_status": "cancelled",
     }
-    assert entry["detail"] == {"refund_id": out["refund"], "amount": held.paid_amount, "request_id": rid}
+    assert entry.detail == {"refund_id": out["refund"], "amount": held.paid_amount, "request_id": rid}
     refund = item(world.refund_key(out["refund"]))
     assert {k: refund[k] for k in ("order_id", "amount", "channel", "status", "request_id", "source")} == {
         "order_id": held.order_id,
@@ -322,7 +322,7 @@ def test_each_step_in_the_wrong_state_says_which_state(product: str) -> None:
     )
     assert _code(lambda: orders.start_delivery(held.order_id, T1)) == (
         "ORDER_HELD",
-        {"request_id": request["request_id"]},
+        {"request_id": request.request_id},
     )
     steps: list[Callable[[str, datetime], object]] = [
         orders.complete_delivery,
@@ -349,7 +349,7 @@ def test_a_query_reads_every_page_of_an_index(product: str) -> None:
     stock.add_keys(product, ((f"x{i}", f"X-{i}") for i in range(12)))
     by_part: dict[str, set[str]] = {}
     for k in stock.product_keys(product):
-        by_part.setdefault(k["stock_pk"], set()).add(k["key_id"])
+        by_part.setdefault(stock.index_partition(product, k.key_id), set()).add(k.key_id)
     part, expect = max(by_part.items(), key=lambda kv: len(kv[1]))
     assert len(expect) >= 3, "the test needs a partition of several keys"
     got = [
@@ -396,11 +396,11 @@ def test_an_orders_requests_are_all_listed_and_nothing_else(product: str) -> Non
     """GIVEN an order with a rejected request and a second one under review (besides its
     history) WHEN its requests are listed THEN exactly those two, as stored."""
     w = world.claimed()
-    decide(w["task"]["task_id"], world.R1, Decision(outcome="reject", note="no"), T1)
+    decide(w["task"].task_id, world.R1, Decision(outcome="reject", note="no"), T1)
     _, second = requests.open_for_review(orders.require_order(w["order"].order_id), _REQUEST, T2)
     listed = requests.list_requests(w["order"].order_id)
-    first_key = world.request_key(w["order"].order_id, w["request"]["request_id"])
-    second_key = world.request_key(w["order"].order_id, second["request_id"])
-    assert sorted(listed, key=lambda r: r["sk"]) == sorted(
-        [item(first_key), item(second_key)], key=lambda r: r["sk"]
+    first_key = world.request_key(w["order"].order_id, w["request"].request_id)
+    second_key = world.request_key(w["order"].order_id, second.request_id)
+    assert sorted(listed, key=lambda r: r.request_id) == sorted(
+        [requests.of_item(item(first_key)), requests.of_item(item(second_key))], key=lambda r: r.request_id
     )

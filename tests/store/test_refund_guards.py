@@ -12,11 +12,10 @@ from cancelflow.clock import iso, parse
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
-from cancelflow.refunds import ledger, lifecycle
-from cancelflow.refunds.lifecycle import StaleRefund
-from cancelflow.refunds.model import Refund, RefundStatus
-from cancelflow.store import ddb, keys, orders, refund_records
-from cancelflow.sweeps import refunds as sweep
+from cancelflow.refunds import lifecycle
+from cancelflow.store import ddb, keys, ledger, orders, refunds
+from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
+from cancelflow.sweeps.refunds import HAND_BACK_AFTER
 
 from tests.store import world
 from tests.store.guard import item, put, refused, unchanged
@@ -64,7 +63,7 @@ def test_a_refund_id_in_use_is_not_overwritten(product: str, monkeypatch: pytest
     THEN CONFLICT: the first refund (its amount, its order) is not overwritten, the order stays paid."""
     first = _refund()
     second = world.paid()
-    monkeypatch.setattr(refund_records, "new_id", lambda prefix: first.refund_id)
+    monkeypatch.setattr(refunds.records, "new_id", lambda prefix: first.refund_id)
     with unchanged(_key(first), world.order_key(second.order_id)), pytest.raises(DomainError) as e:
         orders.cancel_with_refund(
             second,
@@ -137,7 +136,7 @@ def test_flagging_a_refund_no_longer_in_the_due_index_is_refused(product: str) -
     read, now = _due(_refund())
     put({k: v for k, v in read.items() if k != "due_pk"})
     with unchanged(_key(_refund_of(read))):
-        assert refused(sweep._overdue_ops(read, now)) == CHECK_FAILED
+        assert refused(refunds.overdue_ops(_refund_of(read), now)) == CHECK_FAILED
 
 
 def test_flagging_a_refund_not_yet_due_is_refused(product: str) -> None:
@@ -147,7 +146,7 @@ def test_flagging_a_refund_not_yet_due_is_refused(product: str) -> None:
     read, now = _due(_refund())
     put(read | {"due_at": iso(now + timedelta(hours=1))})
     with unchanged(_key(_refund_of(read))):
-        assert refused(sweep._overdue_ops(read, now)) == CHECK_FAILED
+        assert refused(refunds.overdue_ops(_refund_of(read), now)) == CHECK_FAILED
 
 
 def test_flagging_a_succeeded_refund_is_refused(product: str) -> None:
@@ -158,7 +157,7 @@ def test_flagging_a_succeeded_refund_is_refused(product: str) -> None:
     read, now = _due(_refund())
     put(read | {"status": S.SUCCEEDED.value})
     with unchanged(_key(_refund_of(read))):
-        assert refused(sweep._overdue_ops(read, now)) == CHECK_FAILED
+        assert refused(refunds.overdue_ops(_refund_of(read), now)) == CHECK_FAILED
 
 
 def test_flagging_a_refund_changed_since_it_was_read_is_refused(product: str) -> None:
@@ -169,11 +168,16 @@ def test_flagging_a_refund_changed_since_it_was_read_is_refused(product: str) ->
     read, now = _due(r)
     _claim(r, now - timedelta(seconds=30))
     with unchanged(_key(r)):
-        assert refused(sweep._overdue_ops(read, now)) == CHECK_FAILED
+        assert refused(refunds.overdue_ops(_refund_of(read), now)) == CHECK_FAILED
 
 
 def _refund_of(read: ddb.Item) -> Refund:
-    return Refund.from_item(read)
+    return refunds.decode(read)
+
+
+def _stamp(read: ddb.Item, now: datetime) -> bool:
+    """The stuck-refund sweep's hand-back stamp, decided on ``read``."""
+    return refunds.mark_handed_back(_refund_of(read), now, not_since=now - HAND_BACK_AFTER)
 
 
 def test_handing_back_a_refund_in_another_status_is_refused(product: str) -> None:
@@ -184,7 +188,7 @@ def test_handing_back_a_refund_in_another_status_is_refused(product: str) -> Non
     read = item(_key(r))
     put(read | {"status": S.SUCCEEDED.value})
     with unchanged(_key(r)):
-        assert not sweep._stamp(read, world.later(30))
+        assert not _stamp(read, world.later(30))
 
 
 def test_handing_back_a_refund_changed_since_it_was_read_is_refused(product: str) -> None:
@@ -195,7 +199,7 @@ def test_handing_back_a_refund_changed_since_it_was_read_is_refused(product: str
     read = item(_key(claimed))
     lifecycle.touch(claimed, world.later(3), next_attempt_at=world.later(8), polls=1)
     with unchanged(_key(claimed)):
-        assert not sweep._stamp(read, world.later(30))
+        assert not _stamp(read, world.later(30))
 
 
 def test_handing_back_a_refund_handed_back_in_this_window_is_refused(product: str) -> None:
@@ -204,6 +208,6 @@ def test_handing_back_a_refund_handed_back_in_this_window_is_refused(product: st
     THEN it is refused: the worker gets one message per window."""
     r = _refund()
     read = item(_key(r))
-    assert sweep._stamp(read, world.later(29))
+    assert _stamp(read, world.later(29))
     with unchanged(_key(r)):
-        assert not sweep._stamp(read, world.later(30))
+        assert not _stamp(read, world.later(30))

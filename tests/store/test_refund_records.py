@@ -15,7 +15,7 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
-from cancelflow.store import keys, orders, refund_records
+from cancelflow.store import keys, orders, refunds
 from cancelflow.store.codec import ID_PATTERN
 from cancelflow.store.schema import idempotency_table_definition, table_definition
 
@@ -91,16 +91,16 @@ def test_refunds_outside_what_was_paid_are_refused(product: str) -> None:
     o = world.paid()
     for amount in (0, -1, o.refundable + 1):
         with pytest.raises(DomainError) as e:
-            refund_records.check_refundable(o, amount)
+            refunds.check_refundable(o, amount)
         assert (e.value.code, e.value.details) == (
             "AMOUNT_INVALID",
             {"field": "amount", "max_amount": o.refundable},
         )
-    refund_records.check_refundable(o, 1)
-    refund_records.check_refundable(o, o.refundable)
+    refunds.check_refundable(o, 1)
+    refunds.check_refundable(o, o.refundable)
     spent = replace(o, refunded_amount=o.paid_amount)
     with pytest.raises(DomainError) as e:
-        refund_records.check_refundable(spent, 1)
+        refunds.check_refundable(spent, 1)
     assert (e.value.code, e.value.details) == ("NOTHING_TO_REFUND", {"field": "amount", "max_amount": 0})
 
 

@@ -12,14 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cancelflow.cancel import answer_question, appeal_rejection, order_view, submit_cancellation
 from cancelflow.domain.models import Order, RiskProfile
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import RefundTo
 from cancelflow.errors import DomainError
-from cancelflow.review import sla, tasks
+from cancelflow.review import sla
 from cancelflow.review.decisions import Decision, decide
-from cancelflow.store import ddb, orders, requests
-from cancelflow.usecases import answer_question, appeal_rejection, order_view, submit_cancellation
+from cancelflow.store import ddb, orders, requests, tasks
 
 from tests.store import world
 from tests.store.guard import item, put, unchanged
@@ -30,29 +30,41 @@ T1 = world.later(1)
 OTHER_REQUEST = "rq_" + "0" * 20
 
 
+def _rid(w: dict[str, Any]) -> str:
+    """The request's id (``w["request"]``: as stored, or as a store function returned it)."""
+    r = w["request"]
+    return str(r["request_id"] if isinstance(r, dict) else r.request_id)
+
+
+def _tid(w: dict[str, Any]) -> str:
+    t = w["task"]
+    return str(t["task_id"] if isinstance(t, dict) else t.task_id)
+
+
 def _keys(w: dict[str, Any]) -> list[tuple[str, str]]:
     oid = w["order"].order_id
-    return [
-        world.order_key(oid),
-        world.request_key(oid, w["request"]["request_id"]),
-        world.task_key(w["task"]["task_id"]),
-    ]
+    return [world.order_key(oid), world.request_key(oid, _rid(w)), world.task_key(_tid(w))]
 
 
 def _rejected() -> dict[str, Any]:
     """A request rejected by r1 (the order no longer held), each item as stored."""
     w = world.claimed()
-    decide(w["task"]["task_id"], R1, Decision(outcome="reject", note="used already"), T1)
-    oid, rid = w["order"].order_id, w["request"]["request_id"]
+    decide(_tid(w), R1, Decision(outcome="reject", note="used already"), T1)
+    oid, rid = w["order"].order_id, _rid(w)
     return {
         "order": orders.require_order(oid),
         "request": item(world.request_key(oid, rid)),
-        "task": item(world.task_key(w["task"]["task_id"])),
+        "task": item(world.task_key(_tid(w))),
     }
 
 
 def _order_reads(monkeypatch: pytest.MonkeyPatch, order: Order) -> None:
-    monkeypatch.setattr(orders, "get_order", lambda order_id: order)
+    monkeypatch.setattr(orders.reads, "get_order", lambda order_id: order)
+
+
+def _request_reads(monkeypatch: pytest.MonkeyPatch, stored: ddb.Item) -> None:
+    """The use case's read of the request answers ``stored`` (what it saw before the write)."""
+    monkeypatch.setattr(requests, "get_request", lambda order_id, request_id: requests.of_item(stored))
 
 
 # ---------------------------------------------------------------- opening a request
@@ -63,7 +75,7 @@ def test_a_request_id_in_use_is_not_overwritten(product: str, monkeypatch: pytes
     WHEN the new request is opened
     THEN CONFLICT: the rejection (who, when, its one appeal) is not overwritten."""
     w = _rejected()
-    monkeypatch.setattr(requests, "new_id", lambda prefix: w["request"]["request_id"])
+    monkeypatch.setattr(requests, "new_id", lambda prefix: _rid(w))
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         requests.open_for_review(w["order"], REQUEST, world.later(2))
     assert e.value.code == "CONFLICT"
@@ -74,7 +86,7 @@ def test_opening_a_review_on_an_order_already_held_is_refused(product: str) -> N
     WHEN a second request is opened for review on it
     THEN CONFLICT: one request holds an order at a time."""
     held, request = world.held(world.paid())
-    key = world.request_key(held.order_id, request["request_id"])
+    key = world.request_key(held.order_id, request.request_id)
     with unchanged(world.order_key(held.order_id), key), pytest.raises(DomainError) as e:
         requests.open_for_review(replace(held, open_request_id=None), REQUEST, T1)
     assert e.value.code == "CONFLICT"
@@ -114,7 +126,7 @@ def _appeal(w: dict[str, Any]) -> None:
     appeal_rejection.appeal(
         "c1",
         w["order"].order_id,
-        w["request"]["request_id"],
+        _rid(w),
         "I never received the key",
         (),
         RefundTo.ORIGINAL,
@@ -136,7 +148,7 @@ def test_an_appeal_on_a_request_changed_since_the_read_is_refused(
     THEN CONFLICT: one appeal per request, and only against a rejection."""
     w = _rejected()
     put(w["request"] | stored)
-    monkeypatch.setattr(requests, "get_request", lambda order_id, request_id: w["request"])
+    _request_reads(monkeypatch, w["request"])
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         _appeal(w)
     assert e.value.code == "CONFLICT"
@@ -162,24 +174,24 @@ def test_an_appeal_on_an_order_held_since_the_read_is_refused(
 def _asked() -> dict[str, Any]:
     """r1 asked the customer for more (task waiting, request need_info), each as stored."""
     w = world.claimed()
-    decide(w["task"]["task_id"], R1, Decision(outcome="need_info", note="which account?"), T1)
-    oid, rid = w["order"].order_id, w["request"]["request_id"]
+    decide(_tid(w), R1, Decision(outcome="need_info", note="which account?"), T1)
+    oid, rid = w["order"].order_id, _rid(w)
     return {
         "order": orders.require_order(oid),
         "request": item(world.request_key(oid, rid)),
-        "task": item(world.task_key(w["task"]["task_id"])),
+        "task": item(world.task_key(_tid(w))),
     }
 
 
 def _answer(w: dict[str, Any]) -> None:
-    oid, rid = w["order"].order_id, w["request"]["request_id"]
+    oid, rid = w["order"].order_id, _rid(w)
     answer_question.answer("c1", oid, rid, "account 42", (), world.later(2))
 
 
 @pytest.mark.parametrize(
     ("what", "stored"),
     [
-        ("task", {"status": tasks.OPEN}),
+        ("task", {"status": tasks.OPEN.value}),
         ("task", {"version": "+1"}),
         ("request", {"status": requests.UNDER_REVIEW}),
     ],
@@ -197,8 +209,8 @@ def test_an_answer_to_a_question_no_longer_open_is_refused(
     if "version" in stored:
         stored = {"version": int(w[what]["version"]) + 1}
     put(w[what] | stored)
-    monkeypatch.setattr(requests, "get_request", lambda order_id, request_id: w["request"])
-    monkeypatch.setattr(tasks, "get_task", lambda task_id: w["task"])
+    _request_reads(monkeypatch, w["request"])
+    monkeypatch.setattr(tasks, "get", lambda task_id: tasks.decode(w["task"]))
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         _answer(w)
     assert e.value.code == "CONFLICT"
@@ -251,8 +263,8 @@ def test_escalating_a_review_decided_since_the_read_is_refused(product: str) -> 
     WHEN the review sweep re-arms it
     THEN nothing is written (False): a decided request is never put back under review."""
     w = _under_review(with_task=False)
-    key = world.request_key(w["order"].order_id, w["request"]["request_id"])
-    put(w["request"] | {"status": requests.REJECTED})
+    key = world.request_key(w["order"].order_id, _rid(w))
+    put(item(key) | {"status": requests.REJECTED.value})
     with unchanged(world.order_key(w["order"].order_id), key):
         assert not sla.escalate_overdue(w["request"], _overdue(w))
 
@@ -268,7 +280,7 @@ def test_escalating_a_task_claimed_since_the_read_is_refused(
     from cancelflow.review import claims
 
     w["task"] = claims.claim_next(R1, now - timedelta(minutes=2))
-    _task_reads(monkeypatch, item(world.task_key(w["task"]["task_id"])) | {"version": 1})
+    _task_reads(monkeypatch, item(world.task_key(_tid(w))) | {"version": 1})
     with unchanged(*_keys(w)):
         assert not sla.escalate_overdue(w["request"], now)
 
@@ -279,7 +291,8 @@ def test_escalating_a_decided_task_is_refused(product: str, monkeypatch: pytest.
     WHEN the sweep escalates it
     THEN nothing is written (False): a decided task is not reopened."""
     w = _under_review()
-    put(w["task"] | {"status": tasks.DECIDED})
-    _task_reads(monkeypatch, w["task"])
+    task = item(world.task_key(_tid(w)))
+    put(task | {"status": tasks.DECIDED.value})
+    _task_reads(monkeypatch, task)
     with unchanged(*_keys(w)):
         assert not sla.escalate_overdue(w["request"], _overdue(w))

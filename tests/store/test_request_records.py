@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import msgspec
 import pytest
 from cancelflow.clock import iso
 from cancelflow.domain.calendar import to_cst
@@ -37,9 +38,12 @@ def test_a_first_requests_message_carries_its_own_words_and_amount(product: str)
         amount=400,
     )
     _, request = requests.open_for_review(o, sub, world.later(1))
-    shard = keys.shard(request["request_id"], get_settings().due_shards)
-    assert (request["due_pk"], request["due_at"]) == (f"DUE#REVIEW#{shard:02d}", iso(world.later(61)))
-    msg = requests.review_message(request | {"rejected_by": "r9"}, o)  # not an appeal: nobody excluded
+    shard = keys.shard(request.request_id, get_settings().due_shards)
+    stored = item(world.request_key(o.order_id, request.request_id))
+    assert (stored["due_pk"], stored["due_at"]) == (f"DUE#REVIEW#{shard:02d}", iso(world.later(61)))
+    assert request.due_at == world.later(61)
+    # not an appeal: nobody excluded
+    msg = requests.review_message(msgspec.structs.replace(request, rejected_by="r9"), o)
     assert (msg.kind, msg.description, msg.requested_amount, msg.rejected_by) == (
         "cancellation",
         "the key says used",
@@ -54,20 +58,21 @@ def test_a_first_requests_message_carries_its_own_words_and_amount(product: str)
         RefundTo.BALANCE,
     )
     # a request stored before evidence and refund_to were kept: none, and back to the original
-    older = {k: v for k, v in request.items() if k not in ("evidence", "refund_to")}
-    msg = requests.review_message(older, o)
+    older = {k: v for k, v in stored.items() if k not in ("evidence", "refund_to")}
+    msg = requests.review_message(requests.of_item(older), o)
     assert (msg.evidence, msg.refund_to) == ((), RefundTo.ORIGINAL)
 
 
 def test_an_appeals_message_carries_the_appeal_and_who_rejected(product: str) -> None:
     o = world.paid()
     _, request = requests.open_for_review(o, Submission(action=Action.REQUEST), world.later(1))
-    appealed = request | {
-        "status": requests.UNDER_REVIEW,
-        "rejected_by": "r1",
-        "appeal_used": True,
-        "appeal": {"at": iso(world.later(30)), "text": "I never got it", "evidence": []},
-    }
+    appealed = msgspec.structs.replace(
+        request,
+        status=requests.UNDER_REVIEW,
+        rejected_by="r1",
+        appeal_used=True,
+        appeal=requests.Appeal(at=world.later(30), text="I never got it", evidence=()),
+    )
     msg = requests.review_message(appealed, o)
     assert (msg.kind, msg.description, msg.rejected_by, iso(msg.submitted_at)) == (
         "rejection_appeal",
@@ -76,7 +81,7 @@ def test_an_appeals_message_carries_the_appeal_and_who_rejected(product: str) ->
         iso(world.later(30)),
     )
     # an appeal text on a request whose appeal is not used is not an appeal
-    msg = requests.review_message(appealed | {"appeal_used": False}, o)
+    msg = requests.review_message(msgspec.structs.replace(appealed, appeal_used=False), o)
     assert (msg.kind, msg.rejected_by) == ("cancellation", None)
 
 
@@ -127,14 +132,14 @@ def test_opening_a_review_holds_the_order_and_stores_the_request(product: str) -
         amount=None,
     )
     held, request = requests.open_for_review(o, sub, world.later(1))
-    rid = request["request_id"]
+    rid = request.request_id
     assert re.match(ID_PATTERN, rid) and rid.startswith("rq_")
     after = item(world.order_key(o.order_id))
     changed = {k: v for k, v in after.items() if before.get(k) != v}
     assert changed == {"open_request_id": rid, "version": o.version + 1, "updated_at": iso(world.later(1))}
     assert held == orders.require_order(o.order_id)
     stored = item(world.request_key(o.order_id, rid))
-    assert stored == {k: v for k, v in request.items() if v is not None}  # what was returned
+    assert requests.of_item(stored) == request  # what was returned
     assert {k: v for k, v in stored.items() if k not in ("due_pk", "due_at")} == {
         "pk": keys.order_pk(o.order_id),
         "sk": keys.request_sk(rid),
@@ -154,7 +159,7 @@ def test_opening_a_review_holds_the_order_and_stores_the_request(product: str) -
     }
     entry = history.timeline(o.order_id)[-1]
     assert {
-        k: entry.get(k) for k in ("event", "actor", "actor_id", "reason", "from_status", "to_status")
+        k: getattr(entry, k) for k in ("event", "actor", "actor_id", "reason", "from_status", "to_status")
     } == {
         "event": "cancellation.requested",
         "actor": "customer",
@@ -163,14 +168,14 @@ def test_opening_a_review_holds_the_order_and_stores_the_request(product: str) -
         "from_status": "paid",
         "to_status": "paid",
     }
-    assert entry["detail"] == {"request_id": rid, "action": "request"}  # no amount asked: none kept
+    assert entry.detail == {"request_id": rid, "action": "request"}  # no amount asked: none kept
     _, partial = requests.open_for_review(
         orders.complete_delivery(orders.start_delivery(world.paid().order_id, T2).order_id, T2),
         Submission(action=Action.AFTER_SALES, reason_code=Reason.INVALID_KEY, amount=300),
         world.later(3),
     )
-    assert partial["amount"] == 300
-    assert history.timeline(partial["order_id"])[-1]["detail"]["amount"] == 300
+    assert partial.amount == 300
+    assert history.timeline(partial.order_id)[-1].detail["amount"] == 300
     day = item((keys.customer_pk("c1"), keys.day_sk(to_cst(NOW).date())))
     assert day["cancellation_requests"] == 2
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from cancelflow.clock import parse
 from cancelflow.domain.options import Action
 from cancelflow.errors import DomainError
-from cancelflow.review import claims, intake, tasks, writes
+from cancelflow.review import claims, intake, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
-from cancelflow.review.tasks import Reviewer
-from cancelflow.store import ddb, requests
+from cancelflow.review.tasks import Reviewer, Task
+from cancelflow.store import ddb, requests, review_steps
 
 from tests.store import world
 from tests.store.guard import item, put, refused, unchanged
@@ -33,9 +34,14 @@ def _keys(w: dict[str, Any]) -> list[tuple[str, str]]:
     oid = w["order"].order_id
     return [
         world.order_key(oid),
-        world.request_key(oid, w["request"]["request_id"]),
-        world.task_key(w["task"]["task_id"]),
+        world.request_key(oid, w["request"].request_id),
+        world.task_key(w["task"].task_id),
     ]
+
+
+def _stored(task: Task) -> ddb.Item:
+    """The task's item as stored now (index attributes included)."""
+    return item(world.task_key(task.task_id))
 
 
 def _index_says(monkeypatch: pytest.MonkeyPatch, candidate: ddb.Item) -> None:
@@ -44,8 +50,8 @@ def _index_says(monkeypatch: pytest.MonkeyPatch, candidate: ddb.Item) -> None:
     monkeypatch.setattr(ddb, "query", lambda *a, **k: ([dict(candidate)], None))
 
 
-def _no_lease(task: ddb.Item) -> ddb.Item:
-    return {k: v for k, v in task.items() if k not in ("lease_holder", "lease_until")}
+def _no_lease(task: Task) -> ddb.Item:
+    return {k: v for k, v in _stored(task).items() if k not in ("lease_holder", "lease_until")}
 
 
 # ---------------------------------------------------------------- intake
@@ -70,8 +76,8 @@ def test_claiming_a_task_decided_since_the_index_read_is_refused(
     WHEN another reviewer claims it
     THEN NO_TASK_AVAILABLE: a decided task is never leased again."""
     w = world.claimed()
-    decide(w["task"]["task_id"], R1, REJECT, T1)
-    decided = item(world.task_key(w["task"]["task_id"]))
+    decide(w["task"].task_id, R1, REJECT, T1)
+    decided = item(world.task_key(w["task"].task_id))
     _index_says(monkeypatch, decided | {"status": tasks.OPEN})
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         claims.claim_next(R2, world.later(2))
@@ -94,7 +100,7 @@ def test_claiming_a_task_another_reviewer_holds_is_refused(
 def _released() -> dict[str, Any]:
     """A task claimed once and given back: open, no lease, first response recorded."""
     w = world.claimed()
-    w["task"] = claims.release(w["task"]["task_id"], R1, NOW_PLUS_HALF)
+    w["task"] = claims.release(w["task"].task_id, R1, NOW_PLUS_HALF)
     return w
 
 
@@ -108,8 +114,9 @@ def test_a_plain_reviewer_claiming_a_senior_only_task_is_refused(
     WHEN a plain reviewer claims it
     THEN NO_TASK_AVAILABLE: senior-only work goes to seniors."""
     w = _released()
-    put(w["task"] | {"senior_only": True})
-    _index_says(monkeypatch, w["task"] | {"senior_only": False})
+    released = _stored(w["task"])
+    put(released | {"senior_only": True})
+    _index_says(monkeypatch, released | {"senior_only": False})
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         claims.claim_next(R1, T1)
     assert e.value.code == "NO_TASK_AVAILABLE"
@@ -122,8 +129,9 @@ def test_a_senior_claiming_an_appeal_against_their_own_rejection_is_refused(
     WHEN s1 claims it
     THEN NO_TASK_AVAILABLE: the reviewer who rejected never decides the appeal."""
     w = _released()
-    put(w["task"] | {"rejected_by": S1.id, "senior_only": True})
-    _index_says(monkeypatch, w["task"])
+    released = _stored(w["task"])
+    put(released | {"rejected_by": S1.id, "senior_only": True})
+    _index_says(monkeypatch, released)
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
         claims.claim_next(S1, T1)
     assert e.value.code == "NO_TASK_AVAILABLE"
@@ -137,7 +145,7 @@ def test_a_first_claim_of_a_task_changed_since_the_index_read_is_refused(
     THEN NO_TASK_AVAILABLE: the first claim (which also writes the timeline) is decided on
     the version it read, so what it returns is exactly what is stored."""
     o, request = world.held(world.paid())
-    read = world.task_for(o, request)
+    read = _stored(world.task_for(o, request))
     put(read | {"version": int(read["version"]) + 1})
     _index_says(monkeypatch, read)
     keys_ = [world.order_key(o.order_id), world.task_key(read["task_id"])]
@@ -153,18 +161,19 @@ def test_releasing_a_task_another_reviewer_holds_is_refused(
     WHEN r1 gives it back
     THEN LEASE_NOT_HELD: r2 keeps the lease."""
     w = world.claimed(who=R2)
-    monkeypatch.setattr(tasks, "get_task", lambda task_id: w["task"] | {"lease_holder": R1.id})
+    read = msgspec.structs.replace(w["task"], lease_holder=R1.id)
+    monkeypatch.setattr(tasks, "get_task", lambda task_id: read)
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
-        claims.release(w["task"]["task_id"], R1, T1)
+        claims.release(w["task"].task_id, R1, T1)
     assert e.value.code == "LEASE_NOT_HELD"
 
 
 # ---------------------------------------------------------------- the task update of every step
 
 
-def _step(task: ddb.Item, at: Any = T1, who: Reviewer = R1) -> list[dict[str, Any]]:
+def _step(task: Task, at: Any = T1, who: Reviewer = R1) -> list[dict[str, Any]]:
     """``who``'s decision on ``task`` as read: the task update every review step sends."""
-    return [writes.task_update(task, who, at, {"outcome": "approved"}, tasks.DECIDED)]
+    return [review_steps.step_op(task, who, at, {"outcome": "approved"}, tasks.DECIDED)]
 
 
 def test_a_review_step_under_another_reviewers_lease_is_refused(product: str) -> None:
@@ -172,7 +181,7 @@ def test_a_review_step_under_another_reviewers_lease_is_refused(product: str) ->
     WHEN r1's step on it is written
     THEN it is refused: only the lease holder acts on a task."""
     w = world.claimed()
-    put(w["task"] | {"lease_holder": R2.id})
+    put(_stored(w["task"]) | {"lease_holder": R2.id})
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"])) == ["ConditionalCheckFailed"]
 
@@ -182,7 +191,7 @@ def test_a_review_step_after_the_lease_ran_out_is_refused(product: str) -> None:
     WHEN r1's step is written after the lease's end
     THEN it is refused: an expired lease decides nothing."""
     w = world.claimed()
-    after = parse(w["task"]["lease_until"]) + timedelta(seconds=1)
+    after = parse(w["task"].lease_until) + timedelta(seconds=1)
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"], after)) == ["ConditionalCheckFailed"]
 
@@ -193,7 +202,7 @@ def test_a_review_step_on_an_older_version_is_refused(product: str) -> None:
     WHEN r1's step decided on the old version is written
     THEN it is refused: a step is decided on the task as stored."""
     w = world.claimed()
-    put(w["task"] | {"version": int(w["task"]["version"]) + 1})
+    put(_stored(w["task"]) | {"version": w["task"].version + 1})
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"])) == ["ConditionalCheckFailed"]
 
@@ -204,7 +213,7 @@ def test_a_review_step_on_a_task_in_another_status_is_refused(product: str) -> N
     WHEN r1's step is written
     THEN it is refused."""
     w = world.claimed()
-    put(w["task"] | {"status": tasks.WAITING})
+    put(_stored(w["task"]) | {"status": tasks.WAITING})
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"])) == ["ConditionalCheckFailed"]
 
@@ -215,7 +224,7 @@ def test_a_plain_reviewers_step_on_a_task_escalated_to_seniors_is_refused(produc
     WHEN r1's step is written
     THEN it is refused: seniority is enforced by the write itself."""
     w = world.claimed()
-    put(w["task"] | {"senior_only": True})
+    put(_stored(w["task"]) | {"senior_only": True})
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"])) == ["ConditionalCheckFailed"]
 
@@ -226,7 +235,7 @@ def test_a_seniors_step_on_an_appeal_against_their_own_rejection_is_refused(prod
     WHEN s1's step is written
     THEN it is refused: the reviewer who rejected never decides the appeal."""
     w = world.claimed(who=S1)
-    put(w["task"] | {"rejected_by": S1.id, "senior_only": True})
+    put(_stored(w["task"]) | {"rejected_by": S1.id, "senior_only": True})
     with unchanged(*_keys(w)):
         assert refused(_step(w["task"], who=S1)) == ["ConditionalCheckFailed"]
 
@@ -236,8 +245,8 @@ def test_deciding_a_request_no_longer_under_review_is_refused(product: str) -> N
     WHEN a decision's request update is written
     THEN it is refused: a decided request is not decided again."""
     w = world.claimed()
-    decide(w["task"]["task_id"], R1, REJECT, T1)
-    update = writes.request_update(w["request"], {"status": "approved"}, decided=True)
+    decide(w["task"].task_id, R1, REJECT, T1)
+    update = review_steps.request_update(w["request"], {"status": "approved"}, decided=True)
     with unchanged(*_keys(w)):
         assert refused([update]) == ["ConditionalCheckFailed"]
 
@@ -267,5 +276,5 @@ def test_a_decision_on_an_order_held_by_another_request_is_refused(
         w = world.claimed(order=world.delivered(), action=Action.APPEAL)
     _held_by_another(w)
     with unchanged(*_keys(w)), pytest.raises(DomainError) as e:
-        decide(w["task"]["task_id"], R1, decision, T1)
+        decide(w["task"].task_id, R1, decision, T1)
     assert e.value.code == "CONFLICT"

@@ -11,7 +11,10 @@ from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.review import claims, intake, tasks
 from cancelflow.review.tasks import Reviewer
-from cancelflow.store import ddb, keys, orders, payments, requests, stock
+from cancelflow.store import keys, orders, payments, requests, stock
+from cancelflow.store import tasks as store_tasks
+from cancelflow.store.requests import Request
+from cancelflow.store.tasks import Task
 
 from tests.conftest import NOW
 
@@ -42,7 +45,7 @@ def request_key(order_id: str, request_id: str) -> Key:
 
 
 def task_key(task_id: str) -> Key:
-    return keys.task_pk(task_id), tasks.TASK_SK
+    return store_tasks.task_key(task_id)
 
 
 def refund_key(refund_id: str) -> Key:
@@ -68,15 +71,15 @@ def delivered(at: datetime = NOW) -> Order:
     return orders.complete_delivery(o.order_id, at)
 
 
-def held(order: Order, at: datetime = NOW, action: Action = Action.REQUEST) -> tuple[Order, ddb.Item]:
+def held(order: Order, at: datetime = NOW, action: Action = Action.REQUEST) -> tuple[Order, Request]:
     """The order held by a request under review (and the request as stored)."""
     return requests.open_for_review(order, Submission(action=action), at)
 
 
-def task_for(order: Order, request: ddb.Item, at: datetime = NOW) -> ddb.Item:
+def task_for(order: Order, request: Request, at: datetime = NOW) -> Task:
     """The review task intake makes of the request's message (read back as stored)."""
     assert intake.accept(requests.review_message(request, order), at)
-    return tasks.get_task(tasks.task_id_for(request["request_id"], "cancellation"))
+    return tasks.get_task(tasks.task_id_for(request.request_id, "cancellation"))
 
 
 def claimed(

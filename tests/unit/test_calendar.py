@@ -1,7 +1,9 @@
 """Business days in China Standard Time with a holiday calendar, and how a CST time is shown.
 
 GIVEN UTC instants WHEN business days are added THEN weekends, holidays, make-up working days
-(调休) and the CST date (not the UTC date) decide, and the time of day is kept.
+(调休) and the CST date (not the UTC date) decide, and the time of day is kept. The arithmetic
+is tested on calendars without the official notice (``official=False``: only the days a test
+names), the official calendar and the overrides on top of it at the end.
 """
 
 from __future__ import annotations
@@ -9,13 +11,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from cancelflow.domain.calendar import BusinessCalendar, cst_display, to_cst
+from cancelflow.domain.calendar import (
+    CST,
+    BusinessCalendar,
+    cst_display,
+    official_business_day,
+    official_years,
+    to_cst,
+)
 from cancelflow.domain.policy import build_policy_book
 
 # National Day 2026: Thursday 1 October to Wednesday 7 October.
 NATIONAL_DAY = tuple(date(2026, 10, 1) + timedelta(days=i) for i in range(7))
-PLAIN = BusinessCalendar()
-HOLIDAYS = BusinessCalendar(holidays=frozenset(NATIONAL_DAY))
+PLAIN = BusinessCalendar(official=False)
+HOLIDAYS = BusinessCalendar(holidays=frozenset(NATIONAL_DAY), official=False)
 add_business_days = PLAIN.add_business_days
 is_business_day = PLAIN.is_business_day
 
@@ -83,7 +92,9 @@ def test_holiday_calendar_over_national_day() -> None:
 def test_a_make_up_working_day_counts() -> None:
     """GIVEN National Day with Saturday 10 October worked instead (调休) WHEN 3 business days are
     added from Wednesday 30 September THEN Thursday 8, Friday 9 and Saturday 10 October count."""
-    worked = BusinessCalendar(holidays=frozenset(NATIONAL_DAY), workdays=frozenset({date(2026, 10, 10)}))
+    worked = BusinessCalendar(
+        holidays=frozenset(NATIONAL_DAY), workdays=frozenset({date(2026, 10, 10)}), official=False
+    )
     assert worked.is_business_day(date(2026, 10, 10))
     assert not worked.is_business_day(date(2026, 10, 11))
     assert worked.add_business_days(cst(2026, 9, 30, 16), 3) == cst(2026, 10, 10, 16)
@@ -98,3 +109,48 @@ def test_the_policy_book_carries_the_calendar() -> None:
         build_policy_book({"workdays": ["2026-10-09"]})  # a Friday
     with pytest.raises(ValueError, match="both"):
         build_policy_book({"holidays": ["2026-10-10"], "workdays": ["2026-10-10"]})
+
+
+def test_the_default_calendar_is_the_official_one() -> None:
+    """GIVEN no overrides THEN the State Council's 2026 notice decides: National Day (1–7
+    October) and Mid-autumn (25 September) are off, Saturday 10 October is worked (调休), so a
+    bank refund started Wednesday 30 September is due 3 business days later on that Saturday
+    (Thursday 8, Friday 9, Saturday 10)."""
+    official = BusinessCalendar()
+    assert not official.is_business_day(date(2026, 10, 1)) and not official.is_business_day(date(2026, 9, 25))
+    assert official.is_business_day(date(2026, 10, 10))  # a Saturday, worked
+    assert official.is_business_day(date(2026, 11, 27)) and not official.is_business_day(date(2026, 11, 28))
+    assert official.add_business_days(cst(2026, 9, 30, 16), 3) == cst(2026, 10, 10, 16)
+
+
+def test_overrides_go_on_top_of_the_official_calendar() -> None:
+    """GIVEN a company holiday on an ordinary Friday and a make-up Saturday declared off again
+    THEN both are days off; GIVEN an official holiday named as a workday THEN it is worked; the
+    other official days are unchanged."""
+    cal = BusinessCalendar(
+        holidays=frozenset({date(2026, 11, 27), date(2026, 10, 10)}), workdays=frozenset({date(2026, 10, 3)})
+    )
+    assert not cal.is_business_day(date(2026, 11, 27)) and not cal.is_business_day(date(2026, 10, 10))
+    assert cal.is_business_day(date(2026, 10, 3))
+    assert not cal.is_business_day(date(2026, 10, 2)) and cal.is_business_day(date(2026, 11, 26))
+
+
+def test_a_year_without_official_data_has_only_weekends_off() -> None:
+    """GIVEN a year after the package's last THEN no official verdict, and weekdays count."""
+    later = date(official_years().stop + 1, 10, 1)
+    assert official_business_day(later) is None
+    assert BusinessCalendar().is_business_day(later) is (later.weekday() < 5)
+
+
+def test_the_official_calendar_covers_this_year_and_next() -> None:
+    """GIVEN today's date in China (the wall clock, on purpose) THEN the package knows this
+    year's holidays; and from 15 December on, next year's too. The State Council publishes the
+    coming year's notice in November and the package follows within days, so a failure here
+    means: upgrade ``chinesecalendar`` (until then bank refunds would count next year's
+    holidays as business days), or put the notice's days in the policy overrides."""
+    today = datetime.now(CST).date()
+    assert today.year in official_years(), f"no official calendar for {today.year}: upgrade chinesecalendar"
+    if (today.month, today.day) >= (12, 15):
+        assert today.year + 1 in official_years(), (
+            f"no official calendar for {today.year + 1}: upgrade chinesecalendar"
+        )

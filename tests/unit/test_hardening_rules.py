@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cancelflow.domain.models import Rejection, RiskProfile
+from cancelflow.domain.models import Rejection
 from cancelflow.domain.options import Action, Submission, cancellation_options, check_submission
 from cancelflow.domain.priority import NORMAL, URGENT, priority_class
 from cancelflow.domain.reasons import CUSTOMER_REASONS, PLATFORM_FAULT_REASONS, Reason
+from cancelflow.domain.risk import RiskProfile
 from cancelflow.errors import CATALOGUE, DomainError, message
 
 from tests.unit.domain_factory import BOOK, COMPLETED_AT, DELIVERED_AT, PAID_AT, S, make_order

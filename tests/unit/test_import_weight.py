@@ -18,7 +18,7 @@ PYDANTIC_FREE = [
     "cancelflow.domain.options",
     "cancelflow.store.orders",
     "cancelflow.store.payments",
-    "cancelflow.usecases.submit_cancellation",
+    "cancelflow.cancel.submit_cancellation",
     "cancelflow.review.intake",
     "functions.schedules.expire_orders",
     "functions.schedules.flag_refunds",

@@ -2,7 +2,8 @@
 
 GIVEN an order in some state, a time and a customer's risk
 WHEN cancellation_options / check_submission answer
-THEN the allowed actions, codes, deadlines and amounts are those of DOMAIN.md.
+THEN the allowed actions, codes, deadlines and amounts are those of
+(docs/domain.md, "Eligibility and options").
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order, RiskProfile
+from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
 from cancelflow.domain.options import (
     Action,
     Outcome,
@@ -21,6 +22,7 @@ from cancelflow.domain.options import (
 from cancelflow.domain.policy import build_policy_book
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.reasons import Reason
+from cancelflow.domain.risk import RiskProfile
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
 
@@ -356,7 +358,8 @@ def test_submission_rules(state: str, sub: Submission, code: str | None) -> None
 
 def test_appeal_evidence_rule_when_images_are_not_required_by_policy() -> None:
     """GIVEN a policy not requiring images for appeals WHEN a platform-fault appeal has none THEN
-    it is accepted, but a justified cause ("other") still needs evidence (DOMAIN.md)."""
+    it is accepted, but a justified cause ("other") still needs evidence
+    (docs/domain.md, "Appeals")."""
     book = build_policy_book({"game_card": {"evidence": {"required_for_appeal": False}}})
     fault = Submission(action=A.APPEAL, reason_code=Reason.INVALID_KEY)
     other = Submission(action=A.APPEAL, reason_code=Reason.OTHER, description="the key was already used")

@@ -1,6 +1,7 @@
 """Cancellation policies as validated configuration.
 
-GIVEN the defaults of DOMAIN.md, per-type differences and an environment's JSON overrides
+GIVEN the defaults (docs/domain.md, "Products and policies"), per-type differences and an
+environment's JSON overrides
 WHEN the policy book is built THEN values are merged in that order and nonsense is refused.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from cancelflow.domain import refund_sla
 from cancelflow.domain.calendar import BusinessCalendar
 from cancelflow.domain.policy import RefundSla, build_policy_book
 from cancelflow.domain.products import Channel, ProductType
@@ -145,12 +147,12 @@ def test_refund_sla_by_minutes_and_by_business_days() -> None:
     """GIVEN a start on Friday 10:00 CST THEN 60 min -> 11:00; 1/3 business days -> Mon/Wed 10:00."""
     start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
     minutes = RefundSla(sla_minutes=60)
-    assert minutes.expected_by(start, PLAIN) == start
-    assert minutes.due_by(start, PLAIN) == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    assert refund_sla.expected_at(minutes, start, PLAIN) == start
+    assert refund_sla.due_at(minutes, start, PLAIN) == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
     bank = RefundSla(expected_business_days=1, sla_business_days=3)
-    assert bank.expected_by(start, PLAIN) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
-    assert bank.due_by(start, PLAIN) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    assert refund_sla.expected_at(bank, start, PLAIN) == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert refund_sla.due_at(bank, start, PLAIN) == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
     # a holiday on Monday moves both by a day
-    assert bank.due_by(start, BusinessCalendar(holidays=frozenset({date(2026, 11, 30)}))) == datetime(
-        2026, 12, 3, 2, 0, tzinfo=UTC
-    )
+    assert refund_sla.due_at(
+        bank, start, BusinessCalendar(holidays=frozenset({date(2026, 11, 30)}))
+    ) == datetime(2026, 12, 3, 2, 0, tzinfo=UTC)

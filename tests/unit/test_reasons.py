@@ -1,4 +1,4 @@
-"""Reason codes (DOMAIN.md, "Reasons").
+"""Reason codes (docs/domain.md, "Reasons").
 
 GIVEN the preset codes WHEN classified or described THEN platform faults are told apart, every
 code has a label in both languages, and ``other`` needs at least 10 characters.

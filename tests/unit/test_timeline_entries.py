@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cancelflow.cancel.timeline import ReviewOutcome, TimelineEntry
+from cancelflow.cancel.titles import TITLES, title
 from cancelflow.store import history
 from cancelflow.store.history import HistoryEvent
-from cancelflow.usecases.timeline import ReviewOutcome, TimelineEntry
-from cancelflow.usecases.titles import TITLES, title
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "cancelflow"
 # Where event names appear without being written: the table of events, the timeline and titles.
-NOT_WRITERS = {"events/catalogue.py", "store/history.py", "usecases/titles.py", "usecases/timeline.py"}
+NOT_WRITERS = {"events/catalogue.py", "store/history.py", "cancel/titles.py", "cancel/timeline.py"}
 LITERAL = re.compile(r"\"((?:order|delivery|payment|cancellation|review|refund)\.[a-z_]+)\"")
 MEMBER = re.compile(r"\bHistoryEvent\.([A-Z_]+)\b")
 
@@ -65,19 +65,23 @@ def test_every_event_code_has_a_title_in_both_languages() -> None:
     assert {k.split(":")[0] for k in TITLES} == {e.value for e in HistoryEvent}
 
 
-def _entry(event: str, detail: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "pk": "ORDER#o_1",
-        "sk": "HIST#x",
-        "type": "history",
-        "order_id": "o_1",
-        "at": "2026-11-27T02:20:00.000Z",
-        "event": event,
-        "actor": "reviewer",
-        "actor_id": "r1",
-        "detail": detail,
-        **extra,
-    }
+def _entry(event: str, detail: dict[str, Any], **extra: Any) -> history.Entry:
+    """A history entry as stored (decoded as the store reads it)."""
+    return history.of_item(
+        {
+            "pk": "ORDER#o_1",
+            "sk": "HIST#x",
+            "type": "history",
+            "order_id": "o_1",
+            "entry_id": "o_1:HIST#x",
+            "at": "2026-11-27T02:20:00.000Z",
+            "event": event,
+            "actor": "reviewer",
+            "actor_id": "r1",
+            "detail": detail,
+            **extra,
+        }
+    )
 
 
 def test_a_reviewers_question_carries_its_text_and_answer_deadline() -> None:

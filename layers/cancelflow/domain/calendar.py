@@ -2,13 +2,16 @@
 
 Times are stored and returned in UTC (RFC 3339, ``Z``). Deadlines shown to customers in China
 Standard Time (the ``*_cst`` fields) and business-day arithmetic for bank refunds happen in
-Asia/Shanghai, with a configurable holiday calendar.
+Asia/Shanghai, on China's official working calendar (the ``chinesecalendar`` package, which
+carries the State Council's holiday notice of each year, make-up workdays included) with the
+configured overrides on top (docs/domain.md, "Time and the business calendar").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -34,15 +37,58 @@ def cst_display(t: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class _Official:
+    years: range  # the years the package has the State Council's notice for
+    holidays: frozenset[date]  # days off, weekdays and weekends
+    workdays: frozenset[date]  # weekend days worked (调休)
+
+
+@cache
+def _official() -> _Official:
+    # Imported on first use, not with the module: only business-day arithmetic needs it (bank
+    # refunds), and every function imports this module (the package costs ~2 ms more).
+    import chinese_calendar
+
+    days: dict[date, str] = chinese_calendar.holidays
+    years = {d.year for d in days}
+    return _Official(range(min(years), max(years) + 1), frozenset(days), frozenset(chinese_calendar.workdays))
+
+
+def official_years() -> range:
+    """The years China's official calendar is known for; outside them only weekends are off
+    (tests/unit/test_calendar.py fails when the coming year is missing)."""
+    return _official().years
+
+
+def official_business_day(d: date) -> bool | None:
+    """Whether ``d`` is a working day by the State Council's notice; None for a year it is not
+    known for."""
+    o = _official()
+    if d.year not in o.years:
+        return None
+    return d in o.workdays or (d.weekday() < 5 and d not in o.holidays)
+
+
+@dataclass(frozen=True)
 class BusinessCalendar:
     """China's working calendar: Monday to Friday, minus the public holidays, plus the weekend
-    days worked in exchange for a longer holiday (调休, e.g. a Sunday before National Day)."""
+    days worked in exchange for a longer holiday (调休, e.g. a Sunday before National Day).
+
+    ``holidays`` and ``workdays`` are overrides (the policy book's) on top of the official
+    calendar: a day named in them is a day off, or a working day, whatever the notice says.
+    ``official=False`` leaves the notice out: weekdays and the overrides only."""
 
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
+    official: bool = True
 
     def is_business_day(self, d: date) -> bool:
-        return d in self.workdays or (d.weekday() < 5 and d not in self.holidays)
+        if d in self.workdays:
+            return True
+        if d in self.holidays:
+            return False
+        verdict = official_business_day(d) if self.official else None
+        return d.weekday() < 5 if verdict is None else verdict
 
     def add_business_days(self, t: datetime, days: int) -> datetime:
         """``t`` moved forward by ``days`` business days in CST, keeping the time of day.

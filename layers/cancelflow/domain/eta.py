@@ -1,12 +1,13 @@
 """When a refund is expected to arrive, per channel, from the time it would start: what the
 options answer shows before the customer asks (the original channel, and balance as the
-alternative remedy)."""
+alternative remedy). The times are the refund SLA's (docs/domain.md, "Refund SLA and overdue")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cancelflow.domain import refund_sla
 from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
 from cancelflow.domain.models import Order
 from cancelflow.domain.policy import CancellationPolicy, PolicyBook
@@ -30,12 +31,12 @@ def refund_eta(
     out = []
     for ch in channels:
         sla = policy.refund_sla[ch]
-        expected = sla.expected_by(start, book.calendar)
+        expected = refund_sla.expected_at(sla, start, book.calendar)
         out.append(
             RefundEta(
                 channel=ch,
                 expected_by=expected,
-                due_by=sla.due_by(start, book.calendar),
+                due_by=refund_sla.due_at(sla, start, book.calendar),
                 expected_by_cst=cst_display(expected),
             )
         )

@@ -1,4 +1,8 @@
-"""The order as the domain sees it, and the customer's recent cancellation profile."""
+"""The order as the domain sees it (docs/domain.md, "Order states").
+
+``RiskProfile`` lives in ``domain/risk.py``; it is re-exported here for the modules that import
+it from this one.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from cancelflow.domain.policy import RiskRules
 from cancelflow.domain.products import Channel, ProductType
+from cancelflow.domain.risk import RiskProfile as RiskProfile
 from cancelflow.domain.states import Actor, OrderStatus
 
 PAYMENT_TIMEOUT_REASON = "payment_timeout"
@@ -19,7 +23,8 @@ PAYMENT_TIMEOUT_REASON = "payment_timeout"
 class Rejection:
     """The rejection that stands on an order: written by the transaction that rejects a request,
     removed when an appeal against it is upheld; kept on the order so that its options cost no
-    extra read. While it stands the same request is not asked anew: the way on is its appeal."""
+    extra read. While it stands the same request is not asked anew: the way on is its appeal
+    (the rule: ``domain/appeals.py``; docs/domain.md, "Appeals")."""
 
     request_id: str
     action: str  # as reviewed: a request that turned into an appeal counts as an appeal
@@ -73,20 +78,3 @@ class Order:
     @property
     def held(self) -> bool:
         return self.open_request_id is not None
-
-
-@dataclass(frozen=True)
-class RiskProfile:
-    """A customer's recent cancellation history (requests over orders in a window)."""
-
-    window_days: int = 30
-    orders: int = 0
-    cancellation_requests: int = 0
-    flagged: bool = False  # set by support, e.g. after fraud
-
-    @property
-    def ratio(self) -> float:
-        return self.cancellation_requests / self.orders if self.orders else 0.0
-
-    def high_risk(self, rules: RiskRules) -> bool:
-        return self.flagged or (self.orders >= rules.min_orders and self.ratio > rules.max_ratio)

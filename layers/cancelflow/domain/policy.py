@@ -1,8 +1,10 @@
-"""Cancellation policies: configuration, not code (DOMAIN.md, "Products").
+"""Cancellation policies: configuration, not code (docs/domain.md, "Products and policies").
 
-Defaults come from DOMAIN.md. Each product type may override any value, and each environment
-may override them again with the JSON in ``CANCELFLOW_POLICY_OVERRIDES``, e.g.
+The defaults are those docs/domain.md states. Each product type may override any value, and each
+environment may override them again with the JSON in ``CANCELFLOW_POLICY_OVERRIDES``, e.g.
 ``{"mobile_topup": {"auto_approve_minutes": 5}}``. Validation rejects nonsense at start-up.
+The rules that read these values each live in their own module (docs/domain.md, "Where each
+rule lives"); ``RefundSla`` stays here as configuration of the refund SLA.
 
 The types are plain frozen dataclasses (the domain is pure Python and cheap to import); the
 bounds are ``msgspec.Meta`` annotations, enforced when ``build_policy_book`` converts the merged
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -21,6 +23,7 @@ from msgspec import Meta
 
 from cancelflow.domain.calendar import BusinessCalendar
 from cancelflow.domain.products import Channel, ProductType
+from cancelflow.domain.risk import RiskRules
 
 NonNegative = Annotated[int, Meta(ge=0)]
 Positive = Annotated[int, Meta(ge=1)]
@@ -29,7 +32,8 @@ DayOfMinutes = Annotated[int, Meta(ge=0, le=24 * 60)]
 
 @dataclass(frozen=True)
 class RefundSla:
-    """How long a refund on one channel takes: expected arrival and the SLA (overdue after)."""
+    """How long a refund on one channel takes: expected arrival and the SLA (overdue after).
+    Configuration only: the arithmetic and the overdue rule are ``domain/refund_sla.py``'s."""
 
     expected_minutes: NonNegative = 0
     sla_minutes: Positive | None = None
@@ -39,17 +43,6 @@ class RefundSla:
     def __post_init__(self) -> None:
         if (self.sla_minutes is None) == (self.sla_business_days is None):
             raise ValueError("give exactly one of sla_minutes and sla_business_days")
-
-    def expected_by(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        if self.expected_business_days is not None:
-            return calendar.add_business_days(start, self.expected_business_days)
-        return start + timedelta(minutes=self.expected_minutes)
-
-    def due_by(self, start: datetime, calendar: BusinessCalendar) -> datetime:
-        if self.sla_business_days is not None:
-            return calendar.add_business_days(start, self.sla_business_days)
-        assert self.sla_minutes is not None
-        return start + timedelta(minutes=self.sla_minutes)
 
 
 @dataclass(frozen=True)
@@ -94,15 +87,6 @@ class CancellationPolicy:
     @property
     def auto_approve_window(self) -> timedelta:
         return timedelta(minutes=self.auto_approve_minutes)
-
-
-@dataclass(frozen=True)
-class RiskRules:
-    """When a customer's recent cancellations make them high-risk (DOMAIN.md, "Review")."""
-
-    window_days: Annotated[int, Meta(ge=1, le=90)] = 30
-    max_ratio: Annotated[float, Meta(gt=0, le=1)] = 0.30
-    min_orders: Positive = 5
 
 
 @dataclass(frozen=True)

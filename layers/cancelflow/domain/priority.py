@@ -1,18 +1,27 @@
-"""Review priority: urgent first, then by time left to the SLA, then by amount. One sort key so
-a store can order tasks for us. Urgency comes only from facts the platform can check: a
-stop-delivery (the order is delivering), an escalation, or a platform fault claimed about goods
-whose value moved; never from the customer's word alone on an undelivered order."""
+"""Review priority (docs/domain.md, "Priority").
+
+Urgent first, then by time left to the SLA, then by amount: one sort key so a store can order
+tasks for us. Urgency comes only from facts the platform can check: a stop-delivery (the order
+is delivering), an escalation, or a platform fault claimed about goods whose value moved; never
+from the customer's word alone on an undelivered order.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from cancelflow.domain.reasons import Reason, checkable_fault
-from cancelflow.domain.states import OrderStatus
+from cancelflow.domain.reasons import Reason, is_platform_fault
+from cancelflow.domain.states import VALUE_MOVED, OrderStatus
 
 URGENT = 0
 NORMAL = 1
 _MAX_AMOUNT = 10**12
+
+
+def checkable_fault(reason: Reason, status: OrderStatus) -> bool:
+    """A platform fault the platform can check: claimed about goods whose value moved. Before
+    delivery a platform-fault reason is the customer's word alone, which earns no priority."""
+    return status in VALUE_MOVED and is_platform_fault(reason)
 
 
 def priority_class(action: str, reason: Reason, status: OrderStatus, escalated: bool = False) -> int:

@@ -1,11 +1,12 @@
-"""Reason codes, which of them fit an order's state, and the rule for ``other``."""
+"""Reason codes, which of them fit an order's state, and the rule for ``other``
+(docs/domain.md, "Reasons"). Which reasons earn priority: ``domain/priority.py``."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from cancelflow.domain.states import VALUE_MOVED, OrderStatus
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 
 MIN_OTHER_DESCRIPTION = 10
 MAX_DESCRIPTION = 1000
@@ -85,18 +86,14 @@ def fitting(reasons: tuple[Reason, ...], status: OrderStatus) -> tuple[Reason, .
     return tuple(r for r in reasons if status in VALUE_MOVED or r not in DELIVERY_FAULT_REASONS)
 
 
-def checkable_fault(reason: Reason, status: OrderStatus) -> bool:
-    """A platform fault the platform can check: claimed about goods whose value moved. Before
-    delivery a platform-fault reason is the customer's word alone, which earns no priority."""
-    return status in VALUE_MOVED and is_platform_fault(reason)
-
-
 def check_description(reason: Reason, description: str | None) -> None:
     """``other`` needs a real description; nothing may be longer than the limit."""
     text = (description or "").strip()
     if reason is Reason.OTHER and len(text) < MIN_OTHER_DESCRIPTION:
         raise DomainError(
-            "DESCRIPTION_REQUIRED", {"field": "description", "min_length": MIN_OTHER_DESCRIPTION}
+            ErrorCode.DESCRIPTION_REQUIRED, {"field": "description", "min_length": MIN_OTHER_DESCRIPTION}
         )
     if description is not None and len(description) > MAX_DESCRIPTION:
-        raise DomainError("VALIDATION_FAILED", {"field": "description", "max_length": MAX_DESCRIPTION})
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, {"field": "description", "max_length": MAX_DESCRIPTION}
+        )

@@ -1,4 +1,4 @@
-"""Order states and the transitions between them (DOMAIN.md, "Order states")."""
+"""Order states and the transitions between them (docs/domain.md, "Order states")."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cancelflow.clock import iso
 from cancelflow.events.catalogue import BY_HISTORY_EVENT, SOURCE, EventDetail
+from cancelflow.store.history import Entry
 
 
 @dataclass(frozen=True)
@@ -33,24 +35,26 @@ class DomainEvent:
         }
 
 
-def from_history(entry: dict[str, Any]) -> DomainEvent | None:
+def from_history(entry: Entry) -> DomainEvent | None:
     """The event for a history entry, None when it is not published. Raises
     ``pydantic.ValidationError`` for an entry that does not fit its schema."""
-    found = BY_HISTORY_EVENT.get(entry.get("event", ""))
+    found = BY_HISTORY_EVENT.get(entry.event)
     if found is None:
         return None
     etype, constants = found
     model = etype.model
+    # Times and enums as stored (clock.iso is the one stored format), so the event carries
+    # exactly what the history entry says.
     base = {
-        "event_id": entry["entry_id"],
-        "occurred_at": entry["at"],
-        "order_id": entry["order_id"],
-        "actor": entry["actor"],
-        "actor_id": entry["actor_id"],
-        "reason": entry.get("reason"),
-        "from_status": entry.get("from_status"),
+        "event_id": entry.entry_id,
+        "occurred_at": iso(entry.at),
+        "order_id": entry.order_id,
+        "actor": entry.actor.value,
+        "actor_id": entry.actor_id,
+        "reason": entry.reason,
+        "from_status": entry.from_status.value if entry.from_status else None,
     }
-    detail = entry.get("detail") or {}
+    detail = entry.detail
     values: dict[str, Any] = {}
     for name in model.model_fields:
         if name in constants:

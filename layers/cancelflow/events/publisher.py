@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from cancelflow import aws
 from cancelflow.events.outbox import DomainEvent, from_history
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb
+from cancelflow.store import history
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def event_of(record: dict[str, Any]) -> DomainEvent | None:
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
     if (image.get("type") or {}).get("S") != "history":
         return None
-    return from_history(ddb.from_item(image))
+    return from_history(history.of_stream_image(image))
 
 
 def _sequence(record: dict[str, Any]) -> str:
@@ -85,7 +86,7 @@ def publish(records: list[dict[str, Any]], put: PutEvents | None = None) -> Publ
     for i, record in enumerate(records):
         try:
             event = event_of(record)
-        except (ValidationError, KeyError) as e:
+        except (ValidationError, msgspec.ValidationError, KeyError) as e:
             # A broken entry is our bug: it is reported (and, after the retries, goes to the
             # publisher's DLQ with its position) instead of being dropped silently.
             log.error("history entry does not fit its event schema: %s %s", _sequence(record), e)

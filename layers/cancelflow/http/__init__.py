@@ -20,8 +20,8 @@ A function builds its routes on ``Api`` and exports ``handler``::
 
 
     @api.post(
-        "/v1/reviews/{task_id}/decision",          # API Gateway syntax, as in infra/topology.py
-        roles=REVIEWERS,                            # checked before validation: 401 / 403
+        "/v1/reviews/{task_id}/decision",          # API Gateway syntax; the one declaration of
+        roles=REVIEWERS,                            # the route (infra.topology reads it); 401 / 403
         status=200, model=DecisionOut,              # the success answer, for the OpenAPI document
         errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD"),  # catalogue codes this route can answer
     )
@@ -37,8 +37,8 @@ a list or a flattened string), the one error format for every failure (``http.er
 ``Idempotency-Key`` on every POST (``http.idempotency``: same key + body replays, another
 body is 409), ``Accept-Language`` and the request id, the body parsed by ``http.body`` (a
 JSON object, nesting limited), and the route's documented responses (success + every status
-its error codes map to). ``python -m cancelflow.http.openapi``
-merges every API function's document into ``docs/openapi.json``.
+its error codes map to). ``python -m infra.openapi`` (``make openapi``) merges every API
+function's document into ``docs/openapi.json``; the layer itself only registers routes.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from cancelflow.errors import CATALOGUE, DomainError
+from cancelflow.errors import CATALOGUE, Code, DomainError, ErrorCode, code_of
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
-from cancelflow.http.openapi import summary_and_description
+from cancelflow.http.docs import summary_and_description
 from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
@@ -50,7 +50,7 @@ class RouteSpec:
     status: int
     model: type[BaseModel] | None
     body: type[BaseModel] | None  # the request body's model, if the route takes one
-    error_codes: tuple[str, ...]  # every code it can answer: its own and the implied ones
+    error_codes: tuple[ErrorCode, ...]  # every code it can answer: its own and the implied ones
     regex: re.Pattern[str] = field(compare=False)
 
     @property
@@ -58,16 +58,16 @@ class RouteSpec:
         return f"{self.method} {self.path}"
 
 
-def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[str]:
+def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[ErrorCode]:
     """What any route can answer besides its own codes."""
     # VALIDATION_FAILED always: every route takes the Accept-Language header, length-limited.
-    codes = ["UNAUTHENTICATED", "VALIDATION_FAILED", "INTERNAL"]
+    codes = [ErrorCode.UNAUTHENTICATED, ErrorCode.VALIDATION_FAILED, ErrorCode.INTERNAL]
     if roles:
-        codes.append("FORBIDDEN")
+        codes.append(ErrorCode.FORBIDDEN)
     if has_body:
-        codes.append("MALFORMED_BODY")
+        codes.append(ErrorCode.MALFORMED_BODY)
     if method == "POST":
-        codes += ["IDEMPOTENCY_KEY_REUSED", "REQUEST_IN_PROGRESS"]
+        codes += [ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.REQUEST_IN_PROGRESS]
     return codes
 
 
@@ -80,13 +80,13 @@ _REPLAYED = {
 }
 
 
-def _responses(spec: RouteSpec, codes: Iterable[str]) -> dict[int, Any]:
+def _responses(spec: RouteSpec, codes: Iterable[ErrorCode]) -> dict[int, Any]:
     content = {http_errors.JSON: {"model": spec.model}} if spec.model else {}
     headers = {**_REQUEST_ID, **(_REPLAYED if spec.method == "POST" else {})}
     out: dict[int, Any] = {spec.status: {"description": "success", "content": content, "headers": headers}}
-    by_status: dict[int, list[str]] = {}
+    by_status: dict[int, list[ErrorCode]] = {}
     for code in dict.fromkeys(codes):
-        by_status.setdefault(CATALOGUE[code][0], []).append(code)
+        by_status.setdefault(CATALOGUE[code].status, []).append(code)
     for status, group in sorted(by_status.items()):
         out[status] = {
             "description": "error: " + ", ".join(group),
@@ -142,7 +142,7 @@ def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
     something that merely fails validation in a confusing way."""
     ctype = (context.header(event, "content-type") or "").strip().lower()
     if spec.method == "POST" and event.get("body") and ctype and not ctype.startswith(http_errors.JSON):
-        raise DomainError("MALFORMED_BODY", {"field": "body", "expected": http_errors.JSON})
+        raise DomainError(ErrorCode.MALFORMED_BODY, {"field": "body", "expected": http_errors.JSON})
 
 
 class Api:
@@ -169,7 +169,7 @@ class Api:
         roles: tuple[str, ...],
         status: int = 200,
         model: type[BaseModel] | None = None,
-        errors: Iterable[str] = (),
+        errors: Iterable[Code] = (),
         summary: str | None = None,
         aws: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -181,10 +181,7 @@ class Api:
         AWS service (so cannot be throttled).
         """
         method = method.upper()
-        error_codes = tuple(errors)
-        for code in error_codes:
-            if code not in CATALOGUE:
-                raise KeyError(f"unknown error code {code}")
+        error_codes = tuple(code_of(code) for code in errors)  # an unknown code: KeyError
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -199,7 +196,7 @@ class Api:
             extra = _header_params(method)
             implied = _implied_codes(method, roles, has_body)
             if aws:
-                implied.append("RATE_LIMITED")
+                implied.append(ErrorCode.RATE_LIMITED)
 
             spec = RouteSpec(
                 method=method,
@@ -289,7 +286,7 @@ class Api:
             return http_errors.raw_error(e.code, e.details)
         except Exception:  # the resolver's own failures: still the one format, no trace
             log.exception("unhandled error (request %s)", context.current().request_id)
-            return http_errors.raw_error("INTERNAL")
+            return http_errors.raw_error(ErrorCode.INTERNAL)
 
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = self.app.get_openapi_schema(title=f"cancelflow {self.name}").model_dump(

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cancelflow.errors import CATALOGUE, DomainError, message
+from cancelflow.errors import CATALOGUE, Code, DomainError, ErrorCode, message, status
 from cancelflow.http import body, context
 
 log = logging.getLogger("cancelflow.http")
@@ -31,7 +31,7 @@ _CODES = "\n".join(
     ["Stable machine code, one of:", "", "| code | HTTP status | meaning |", "|---|---|---|", *_ROWS]
 )
 _ENUM: dict[str, Any] = {
-    "enum": list(CATALOGUE),
+    "enum": [code.value for code in CATALOGUE],
     "x-enum-descriptions": [f"{status}: {en}" for status, _, en in CATALOGUE.values()],
 }
 
@@ -49,11 +49,11 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-def error_payload(code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_payload(code: Code, details: dict[str, Any] | None = None) -> dict[str, Any]:
     ctx = context.current()
     return {
         "error": {
-            "code": code,
+            "code": str(code),
             "message": message(code, ctx.lang),
             "request_id": ctx.request_id,
             "details": details or {},
@@ -61,23 +61,23 @@ def error_payload(code: str, details: dict[str, Any] | None = None) -> dict[str,
     }
 
 
-def error_response(code: str, details: dict[str, Any] | None = None) -> Any:
+def error_response(code: Code, details: dict[str, Any] | None = None) -> Any:
     from aws_lambda_powertools.event_handler import Response
 
     return Response(
-        status_code=CATALOGUE[code][0],
+        status_code=status(code),
         content_type=JSON,
         body=error_payload(code, details),
         headers={"X-Request-Id": context.current().request_id},
     )
 
 
-def raw_error(code: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def raw_error(code: Code, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The same error as a finished API Gateway v2 result (for failures outside the resolver)."""
     import json
 
     return {
-        "statusCode": CATALOGUE[code][0],
+        "statusCode": status(code),
         "headers": {"Content-Type": JSON, "X-Request-Id": context.current().request_id},
         "body": json.dumps(error_payload(code, details), ensure_ascii=False, separators=(",", ":")),
         "isBase64Encoded": False,
@@ -93,26 +93,28 @@ def request_body(text: str) -> dict[str, Any]:
     except body.BodyError as e:
         if e.why == "not_object":
             errors = [{"field": "body", "type": "object_type"}]
-            raise DomainError("VALIDATION_FAILED", {"field": "body", "errors": errors}) from e
+            raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": "body", "errors": errors}) from e
         limit = {"max_depth": body.MAX_DEPTH} if e.why == "too_deep" else {}
-        raise DomainError("MALFORMED_BODY", {"field": "body", "expected": "UTF-8 JSON", **limit}) from e
+        raise DomainError(
+            ErrorCode.MALFORMED_BODY, {"field": "body", "expected": "UTF-8 JSON", **limit}
+        ) from e
 
 
 def _field(loc: Sequence[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def validation_details(errors: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def validation_details(errors: Sequence[dict[str, Any]]) -> tuple[ErrorCode, dict[str, Any]]:
     """Powertools' validation errors -> (code, details). A body that is not JSON is 400."""
     if any(e.get("type") == "json_invalid" for e in errors):
-        return "MALFORMED_BODY", {"field": "body"}
+        return ErrorCode.MALFORMED_BODY, {"field": "body"}
     fields = [{"field": _field(e.get("loc", ())), "type": str(e.get("type", ""))} for e in errors]
-    return "VALIDATION_FAILED", {"field": fields[0]["field"] if fields else "body", "errors": fields}
+    return ErrorCode.VALIDATION_FAILED, {"field": fields[0]["field"] if fields else "body", "errors": fields}
 
 
 _IDEMPOTENCY_CODES = {
-    "IdempotencyValidationError": "IDEMPOTENCY_KEY_REUSED",  # same key, different request
-    "IdempotencyAlreadyInProgressError": "REQUEST_IN_PROGRESS",  # same key, first still running
+    "IdempotencyValidationError": ErrorCode.IDEMPOTENCY_KEY_REUSED,  # same key, different request
+    "IdempotencyAlreadyInProgressError": ErrorCode.REQUEST_IN_PROGRESS,  # same key, first still running
 }
 
 
@@ -143,15 +145,15 @@ def _invalid(e: Any) -> Any:
 
 
 def _content_type(e: Exception) -> Any:
-    return error_response("MALFORMED_BODY", {"field": "body", "expected": JSON})
+    return error_response(ErrorCode.MALFORMED_BODY, {"field": "body", "expected": JSON})
 
 
 def _undecodable(e: Exception) -> Any:
-    return error_response("MALFORMED_BODY", {"field": "body", "expected": "UTF-8 JSON"})
+    return error_response(ErrorCode.MALFORMED_BODY, {"field": "body", "expected": "UTF-8 JSON"})
 
 
 def _not_found(e: Exception) -> Any:
-    return error_response("NOT_FOUND")
+    return error_response(ErrorCode.NOT_FOUND)
 
 
 def _unexpected(e: Exception) -> Any:
@@ -161,9 +163,9 @@ def _unexpected(e: Exception) -> Any:
     if code:
         return error_response(code, {"header": "Idempotency-Key"})
     if _throttled(e):  # any AWS call that ran out of capacity: the client may retry shortly
-        return error_response("RATE_LIMITED")
+        return error_response(ErrorCode.RATE_LIMITED)
     log.exception("unexpected error (request %s)", context.current().request_id)
-    return error_response("INTERNAL")
+    return error_response(ErrorCode.INTERNAL)
 
 
 def install(app: Any) -> None:

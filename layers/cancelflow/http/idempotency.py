@@ -16,9 +16,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
 
-from cancelflow import aws
 from cancelflow.http import context
-from cancelflow.settings import get_settings
+from cancelflow.store import idempotency as records
 
 # A client retrying after a day is starting a new request, not repeating the old one.
 EXPIRES_AFTER_SECONDS = 24 * 3600
@@ -34,15 +33,10 @@ def _mark_replay(response: Any, _record: Any) -> Any:
 
 
 @cache
-def _executor(table: str, client: Any) -> Callable[..., Reply]:
-    """One persistence layer and config per table and client (never shared between configs)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+def _executor(layer: Any) -> Callable[..., Reply]:
+    """One config per persistence layer (never shared between configs)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-    layer = DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
     config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="payload",
@@ -66,9 +60,10 @@ def run(idempotency_key: str | None, payload: dict[str, Any], work: Work) -> Rep
         return work()
     ctx = context.current()
     caller = ctx.caller.sub if ctx.caller else "-"
-    execute = _executor(get_settings().idempotency_table_name, aws.dynamodb())
+    execute = _executor(records.records())
     if ctx.lambda_context is not None and hasattr(ctx.lambda_context, "get_remaining_time_in_millis"):
-        # lets an in-progress record expire with the invocation (see STACK-NOTES on #8049)
+        # lets an in-progress record expire with the invocation
+        # (docs/stack-notes.md, "Powertools idempotency and issue #8049")
         execute.config.register_lambda_context(ctx.lambda_context)  # type: ignore[attr-defined]
     request = {
         "key": json.dumps([caller, ctx.route_key, idempotency_key]),

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 
-# Roles (cognito:groups). The same tuples are in infra/topology.py; tests/api checks they agree.
+# Roles (cognito:groups): each route names its tuple in its decorator (functions/*/api.py), the
+# one declaration infra.topology.ROUTES, API Gateway and the OpenAPI document are read from.
 CUSTOMER = ("customer",)
 REVIEWERS = ("reviewer", "senior_reviewer")
 SUPPORT = ("support",)
@@ -74,7 +75,7 @@ def authorize(caller: Caller | None, roles: tuple[str, ...]) -> Caller:
     """The caller if allowed: no identity -> 401; a role outside ``roles`` -> 403.
     ``roles == ()`` admits anyone signed in."""
     if caller is None:
-        raise DomainError("UNAUTHENTICATED")
+        raise DomainError(ErrorCode.UNAUTHENTICATED)
     if roles and not caller.has_any(roles):
-        raise DomainError("FORBIDDEN", {"roles": list(roles)})
+        raise DomainError(ErrorCode.FORBIDDEN, {"roles": list(roles)})
     return caller

@@ -1,1 +1,2 @@
-"""The refund step: lifecycle, worker, providers, balance ledger (docs/refunds.md)."""
+"""The refund step: lifecycle, worker, providers (docs/refunds.md). Its records and the balance
+ledger are the store's (``cancelflow.store.refunds``, ``cancelflow.store.ledger``)."""

@@ -1,9 +1,10 @@
-"""The refund lifecycle (DOMAIN.md, "Refunds"): which transitions exist and how one is written.
+"""The refund lifecycle (docs/domain.md, "Refunds"): which transitions exist, and what each one
+records in the order's history.
 
-Every transition is ONE transaction of two items: the refund's update, conditional on the
-status and version read (so it is decided against the stored state at the moment of
-writing), and an entry in the order's history (the customer's timeline and the events
-outbox). Nothing here calls a provider.
+Every transition is ONE transaction of two items (``cancelflow.store.refunds.transition``): the
+refund's update, conditional on the status and version read (so it is decided against the
+stored state at the moment of writing), and an entry in the order's history (the customer's
+timeline and the events outbox). Nothing here calls a provider.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow.clock import iso
-from cancelflow.refunds.model import Refund, RefundStatus
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, history, keys, refund_records
+from cancelflow.store import refunds
+from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
+
+__all__ = ["ALLOWED", "EVENTS", "S", "StaleRefund", "backoff", "get_refund", "touch", "transition"]
 
 S = RefundStatus
 
@@ -42,16 +44,9 @@ EVENTS: dict[RefundStatus, str] = {
     S.NEEDS_CUSTOMER_ACTION: "refund.needs_customer_action",
 }
 
-_TIMED = frozenset(RefundStatus(s) for s in refund_records.TIMED)  # sorted by next attempt
-
-
-class StaleRefund(Exception):
-    """The refund changed since it was read (another worker, a callback, support)."""
-
 
 def get_refund(refund_id: str) -> Refund | None:
-    item = ddb.get(keys.refund_pk(refund_id), "REFUND")
-    return Refund.from_item(item) if item else None
+    return refunds.get(refund_id)
 
 
 def backoff(refund_id: str, failures: int) -> timedelta:
@@ -63,30 +58,7 @@ def backoff(refund_id: str, failures: int) -> timedelta:
     return timedelta(seconds=round(base * jitter, 3))
 
 
-def _status_entry(
-    refund: Refund, status: RefundStatus, next_attempt_at: datetime, now: datetime
-) -> dict[str, str]:
-    """The by-status index entry: waiting refunds sort by when they are next due, others by
-    when they got there."""
-    at = next_attempt_at if status in _TIMED else now
-    return refund_records.status_attrs(refund.refund_id, status.value, iso(at))
-
-
-def _versioned_update(
-    refund: Refund, changes: dict[str, Any], remove: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """The refund's update, only if it is still the status and version that was read."""
-    expr, names, vals = ddb.update_expression(changes, remove)
-    return {
-        "Key": ddb.key(keys.refund_pk(refund.refund_id), "REFUND"),
-        "UpdateExpression": expr,
-        "ConditionExpression": "#cs = :cs AND #cv = :cv",
-        "ExpressionAttributeNames": names | {"#cs": "status", "#cv": "version"},
-        "ExpressionAttributeValues": ddb.values(vals | {":cs": refund.status.value, ":cv": refund.version}),
-    }
-
-
-def transition_ops(
+def transition(
     refund: Refund,
     to: RefundStatus,
     *,
@@ -98,18 +70,17 @@ def transition_ops(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
     event: str | None = None,
-) -> tuple[list[dict[str, Any]], Refund]:
-    """The two writes of one transition, and the refund as it will be once they commit."""
+) -> Refund:
+    """Commit one transition; ``StaleRefund`` if the refund changed since it was read."""
     if to not in ALLOWED[refund.status]:
         raise ValueError(f"refund {refund.status.value} -> {to.value} is not a transition")
-    version = refund.version + 1
-    changes: dict[str, Any] = {"status": to, "version": version, "updated_at": now, **(set_ or {})}
-    next_at = changes.get("next_attempt_at", refund.next_attempt_at)
-    update = {"Update": _versioned_update(refund, changes | _status_entry(refund, to, next_at, now), remove)}
-    entry = history.entry_put(
-        refund.order_id,
-        at=now,
-        suffix=f"{refund.refund_id}#v{version:06d}",
+    changes = set_ or {}
+    return refunds.transition(
+        refund,
+        to,
+        now=now,
+        changes=changes,
+        remove=remove,
         event=event or EVENTS[to],
         actor=actor,
         actor_id=actor_id,
@@ -124,38 +95,10 @@ def transition_ops(
             **(detail or {}),
         },
     )
-    after = refund.model_copy(update={k: v for k, v in changes.items() if k in Refund.model_fields})
-    for k in remove:
-        if k in Refund.model_fields:
-            after = after.model_copy(update={k: None})
-    return [update, entry], after
-
-
-def transition(refund: Refund, to: RefundStatus, **kw: Any) -> Refund:
-    """Commit one transition; ``StaleRefund`` if the refund changed since it was read."""
-    ops, after = transition_ops(refund, to, **kw)
-    try:
-        ddb.transact(ops)
-    except ddb.TransactionFailed as e:
-        # The update's condition, or the history entry of the same version already written
-        # by whoever won: either way someone else moved the refund first.
-        if any(r in ddb.LOST_RACE for r in e.reasons):
-            raise StaleRefund(refund.refund_id) from e
-        raise
-    return after
 
 
 def touch(refund: Refund, now: datetime, **sets: Any) -> Refund:
     """Not a transition: bookkeeping of a refund waiting on its provider (the next poll time),
     conditional on the version read like any write, without a history entry (a timeline that
     grew by one line per poll would bury what happened)."""
-    version = refund.version + 1
-    changes: dict[str, Any] = {"version": version, "updated_at": now, **sets}
-    index = (
-        _status_entry(refund, refund.status, changes["next_attempt_at"], now)
-        if "next_attempt_at" in changes
-        else {}
-    )
-    if ddb.update(_versioned_update(refund, changes | index)) is None:
-        raise StaleRefund(refund.refund_id)
-    return refund.model_copy(update={k: v for k, v in changes.items() if k in Refund.model_fields})
+    return refunds.touch(refund, now=now, changes=sets)

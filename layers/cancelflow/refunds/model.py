@@ -1,66 +1,23 @@
-"""A refund as the refund step sees it, and what a provider can answer about one."""
+"""What a provider can answer about a refund, and which states the refund step acts from.
+
+The refund itself (``Refund``, ``RefundStatus``) is defined once, in ``cancelflow.store.refunds``;
+``RefundStatus`` is re-exported here for the modules that import it from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from cancelflow.store.refunds import RefundStatus
 
-from cancelflow.domain.products import Channel
-
-
-class RefundStatus(StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"  # retried with backoff
-    NEEDS_ATTENTION = "needs_attention"  # manual: support retries or settles it
-    NEEDS_CUSTOMER_ACTION = "needs_customer_action"  # e.g. destination account closed
-
+__all__ = ["CLAIMABLE", "RETRYABLE", "Outcome", "ProviderResult", "RefundStatus"]
 
 # States the worker may claim from (processing only once its lease has run out).
 CLAIMABLE = frozenset({RefundStatus.PENDING, RefundStatus.FAILED, RefundStatus.PROCESSING})
 # States support may hand back to the worker.
 RETRYABLE = frozenset({RefundStatus.FAILED, RefundStatus.NEEDS_ATTENTION, RefundStatus.NEEDS_CUSTOMER_ACTION})
-
-
-class Refund(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    refund_id: str
-    refund_no: str  # the provider's idempotency key, fixed at creation
-    order_id: str
-    customer_id: str
-    payment_id: str | None = None
-    paid_amount: int = 0
-    amount: int = Field(ge=1)
-    currency: str = "CNY"
-    channel: Channel
-    reason: str
-    status: RefundStatus
-    version: int = Field(ge=1)
-    attempts: int = 0  # claims so far
-    failures: int = 0  # consecutive failed attempts (backoff and needs_attention count these)
-    created_at: datetime
-    updated_at: datetime
-    next_attempt_at: datetime
-    lease_until: datetime | None = None
-    sla_due_at: datetime
-    overdue: bool = False
-    provider_status: str | None = None  # last word of the provider ("accepted", "SUCCESS", ...)
-    # The provider accepted it and the result is to come: polls only query, so they need no claim.
-    awaiting_provider: bool = False
-    polls: int = 0  # queries while awaiting (the poll interval grows with them)
-    provider_ref: str | None = None
-    last_error: str | None = None
-    succeeded_at: datetime | None = None
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Refund:
-        return cls.model_validate(item)
 
 
 class Outcome(StrEnum):

@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.refunds import lifecycle, results
-from cancelflow.refunds.model import Outcome, Refund, RefundStatus
+from cancelflow.refunds.model import Outcome
 from cancelflow.refunds.providers import for_channel
 from cancelflow.refunds.providers.base import InvalidNotification
 from cancelflow.refunds.worker import request_for
+from cancelflow.store.refunds import Refund, RefundStatus
 
 _FINAL = frozenset({Outcome.SUCCEEDED, Outcome.ACCOUNT_CLOSED, Outcome.FINAL_FAILURE})
 
@@ -22,14 +23,14 @@ def handle(refund_id: str, headers: Mapping[str, str], body: bytes, now: datetim
     """(the refund after the callback, whether the callback changed it)."""
     r = lifecycle.get_refund(refund_id)
     if r is None:
-        raise DomainError("REFUND_NOT_FOUND", {"refund_id": refund_id})
+        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
     provider = for_channel(r.channel)
     try:
         note = provider.verify_notification(headers, body, now)
     except InvalidNotification as e:
-        raise DomainError("NOTIFICATION_INVALID", {"reason": str(e)}) from e
+        raise DomainError(ErrorCode.NOTIFICATION_INVALID, {"reason": str(e)}) from e
     if note.refund_no != r.refund_no:
-        raise DomainError("NOTIFICATION_INVALID", {"reason": "refund_no"})
+        raise DomainError(ErrorCode.NOTIFICATION_INVALID, {"reason": "refund_no"})
     result = note.result
     if result.outcome is not Outcome.SUCCEEDED:
         if r.status is RefundStatus.SUCCEEDED:

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.refunds import lifecycle
-from cancelflow.refunds.lifecycle import StaleRefund
-from cancelflow.refunds.model import Outcome, ProviderResult, Refund, RefundStatus
+from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.settings import get_settings
+from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
 
 S = RefundStatus
 _IN_FLIGHT = frozenset({S.PROCESSING, S.FAILED})
@@ -42,8 +42,8 @@ def plan(
         return None
     if o is Outcome.SUCCEEDED:
         sets = {"succeeded_at": now, **_provider_fields(result)}
-        # off the SLA index: a succeeded refund is never overdue
-        return S.SUCCEEDED, sets, ("due_pk", "due_at", "lease_until", "last_error"), None
+        # (never overdue from now on: domain/refund_sla.py; the store takes it off the SLA index)
+        return S.SUCCEEDED, sets, ("lease_until", "last_error"), None
     if refund.status not in _IN_FLIGHT:
         return None
     if o is Outcome.PENDING:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from cancelflow.domain.products import Channel
-from cancelflow.refunds.model import Refund, RefundStatus
+from cancelflow.store.refunds import Refund, RefundStatus
 
 
 class RefundOut(BaseModel):
@@ -47,4 +47,4 @@ class NotifyOut(BaseModel):
 
 
 def view(r: Refund) -> RefundOut:
-    return RefundOut.model_validate(r.model_dump())
+    return RefundOut.model_validate(r, from_attributes=True)

@@ -6,8 +6,9 @@ Exactly-once money movement rests on three things, each necessary:
 2. every attempt uses the refund's fixed ``refund_no`` as the provider's idempotency key;
 3. an attempt that follows another one (or any unknown result) QUERIES the provider before it
    submits, so a refund the provider took while its worker died is found, not paid again.
-Powertools idempotency is deliberately not the guard here (STACK-NOTES: issue #8049, an
-in-progress record can expire after a Lambda timeout and the work run twice).
+Powertools idempotency is deliberately not the guard here (docs/stack-notes.md, "Powertools
+idempotency": issue #8049, an in-progress record can expire after a Lambda timeout and the work
+run twice).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cancelflow.refunds import lifecycle, results
-from cancelflow.refunds.lifecycle import StaleRefund
-from cancelflow.refunds.model import CLAIMABLE, Outcome, ProviderResult, Refund, RefundStatus
+from cancelflow.refunds.model import CLAIMABLE, Outcome, ProviderResult
 from cancelflow.refunds.providers import for_channel
 from cancelflow.refunds.providers.base import Provider, RefundRequest
 from cancelflow.settings import get_settings
+from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
 
 log = logging.getLogger(__name__)
 S = RefundStatus

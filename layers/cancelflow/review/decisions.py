@@ -8,7 +8,8 @@ order as stored, not on what the request once asked:
 - delivered or completed, appeal or after-sales: a refund only (full or partial), no cancel;
 - delivered or completed, cancel or stop-delivery: the delivery won the race, so the task
   turns into an appeal (never cancel a delivered order) and the reviewer decides again.
-Integrations: DynamoDB (one BatchGetItem, one transaction), SQS (the refund queue).
+Integrations: DynamoDB (one BatchGetItem, one transaction; through ``cancelflow.store``), SQS
+(the refund queue).
 """
 
 from __future__ import annotations
@@ -21,22 +22,23 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from cancelflow import dispatch
 from cancelflow.clock import parse
 from cancelflow.domain.models import Order, Rejection
-from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS, Action
+from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import VALUE_MOVED, Actor, OrderStatus
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http.fields import Fen, FreeText
 from cancelflow.review import tasks, writes
 from cancelflow.review.claims import require_lease, require_may_decide
-from cancelflow.review.tasks import Reviewer
+from cancelflow.review.tasks import Reviewer, Task
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, keys, orders, refund_records, requests
-from cancelflow.store.codec import decode
+from cancelflow.store import orders, refunds, requests, review_steps
+from cancelflow.store.requests import Request
+from cancelflow.store.review_steps import entry, request_decided, step_op
 
 APPROVED, CONVERTED = "approved", "converted_to_appeal"
 REJECTED, NEED_INFO = requests.REJECTED, requests.NEED_INFO  # outcomes that are request statuses
-REFUND_ONLY = frozenset(a.value for a in PARTIAL_REFUND_ACTIONS)
+REFUND_ONLY = tasks.REFUND_ONLY
 
 
 class Checklist(BaseModel):
@@ -63,15 +65,17 @@ class Decision(BaseModel):
     refund_amount: Fen | None = None  # one rule for every money field (http.fields)
 
 
-def _check(task: ddb.Item, reviewer: Reviewer, d: Decision, now: datetime) -> None:
-    # A clear 403 up front; the task's write condition enforces the same (writes.task_update).
+def _check(task: Task, reviewer: Reviewer, d: Decision, now: datetime) -> None:
+    # A clear 403 up front; the task's write condition enforces the same (review_steps.step_op).
     require_may_decide(task, reviewer)
     require_lease(task, reviewer, now)
     if d.outcome == "approve" and d.checklist.missing():
-        raise DomainError("CHECKLIST_INCOMPLETE", {"field": "checklist", "missing": d.checklist.missing()})
+        raise DomainError(
+            ErrorCode.CHECKLIST_INCOMPLETE, {"field": "checklist", "missing": d.checklist.missing()}
+        )
     if d.outcome != "approve" and not (d.note or "").strip():
         raise DomainError(
-            "VALIDATION_FAILED", {"field": "note", "why": "say why (reject) or what (need_info)"}
+            ErrorCode.VALIDATION_FAILED, {"field": "note", "why": "say why (reject) or what (need_info)"}
         )
 
 
@@ -88,19 +92,16 @@ def _decided_sets(
     }
 
 
-def _hold(request_id: str) -> dict[str, Any]:
-    return {"condition": "open_request_id = :rid", "cond_values": {":rid": request_id}}
-
-
 def _approve(
-    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
 ) -> dict[str, Any]:
-    rid = task["request_id"]
-    refund_to = RefundTo(task.get("refund_to", RefundTo.ORIGINAL.value))
+    rid = task.request_id
+    refund_to = RefundTo(task.refund_to)
     if order.status in (OrderStatus.PAID, OrderStatus.DELIVERING):
         if d.refund_amount is not None:
             raise DomainError(
-                "AMOUNT_NOT_ALLOWED", {"field": "refund_amount", "why": "a cancellation refunds in full"}
+                ErrorCode.AMOUNT_NOT_ALLOWED,
+                {"field": "refund_amount", "why": "a cancellation refunds in full"},
             )
         amount = order.refundable
         sets = _decided_sets(reviewer, d, now, APPROVED, refund_amount=amount, order_cancelled=True)
@@ -109,13 +110,13 @@ def _approve(
             now,
             actor=Actor.REVIEWER,
             actor_id=reviewer.id,
-            reason=task["reason_code"],
+            reason=task.reason_code,
             refund_to=refund_to,
             request_id=rid,
             extra=[
-                writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-                writes.request_decided(request, reviewer, now, APPROVED, d.note),
-                writes.review_entry(
+                step_op(task, reviewer, now, sets, tasks.DECIDED),
+                request_decided(request, reviewer, now, APPROVED, d.note),
+                entry(
                     task,
                     Actor.REVIEWER,
                     reviewer.id,
@@ -124,7 +125,7 @@ def _approve(
                     {"outcome": APPROVED, "amount": amount, "order_cancelled": True},
                 ),
             ],
-            **_hold(rid),
+            **review_steps.held_by(rid),
         )
         return {
             "outcome": APPROVED,
@@ -133,17 +134,17 @@ def _approve(
             "order": done,
             "sets": sets,
         }
-    if order.status in VALUE_MOVED and task["action"] not in REFUND_ONLY:
+    if order.status in VALUE_MOVED and task.action not in REFUND_ONLY:
         return _convert(task, request, order, reviewer, now)
     if order.status not in VALUE_MOVED:
-        raise DomainError("ORDER_NOT_CANCELLABLE", {"status": order.status.value})
-    amount = d.refund_amount or task.get("requested_amount") or order.refundable
-    refund_records.check_refundable(order, amount)
-    refund_id, put = refund_records.new_refund_put(
+        raise DomainError(ErrorCode.ORDER_NOT_CANCELLABLE, {"status": order.status.value})
+    amount = d.refund_amount or task.requested_amount or order.refundable
+    refunds.check_refundable(order, amount)
+    refund_id, put = refunds.create(
         order,
         amount=amount,
         refund_to=refund_to,
-        reason=task["reason_code"],
+        reason=task.reason_code,
         source=Actor.REVIEWER.value,
         now=now,
         request_id=rid,
@@ -158,26 +159,26 @@ def _approve(
         Actor.REVIEWER,
         reviewer.id,
         now,
-        reason=task["reason_code"],
+        reason=task.reason_code,
         set_={"refunded_amount": order.refunded_amount + amount},
         # an upheld appeal against a rejection ends that rejection
         remove=["open_request_id", *(["rejection"] if _rejected_by_this(order, rid) else [])],
         detail={
-            "task_id": task["task_id"],
+            "task_id": task.task_id,
             "request_id": rid,
             "outcome": APPROVED,
             "amount": amount,
             "refund_id": refund_id,
             "order_cancelled": False,
         },
-        **_hold(rid),
+        **review_steps.held_by(rid),
     )
     done = orders.run(
         change,
         [
             put,
-            writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-            writes.request_decided(request, reviewer, now, APPROVED, d.note),
+            step_op(task, reviewer, now, sets, tasks.DECIDED),
+            request_decided(request, reviewer, now, APPROVED, d.note),
         ],
     )
     return {"outcome": APPROVED, "refund_id": refund_id, "refund_amount": amount, "order": done, "sets": sets}
@@ -187,23 +188,21 @@ def _rejected_by_this(order: Order, request_id: str) -> bool:
     return order.rejection is not None and order.rejection.request_id == request_id
 
 
-def _convert(
-    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, now: datetime
-) -> dict[str, Any]:
+def _convert(task: Task, request: Request, order: Order, reviewer: Reviewer, now: datetime) -> dict[str, Any]:
     """Delivery completed before the decision: the request becomes an appeal, still leased."""
-    sets = {"action": Action.APPEAL.value, "converted_from": task["action"]}
+    sets = {"action": Action.APPEAL.value, "converted_from": task.action}
     req_sets = {"converted_to_appeal": True, "updated_at": now}
-    detail = {"from_action": task["action"], "order_status": order.status.value}
-    ddb.transact(
+    detail = {"from_action": task.action, "order_status": order.status.value}
+    review_steps.commit(
         writes.step(task, request, reviewer, now, sets, None, req_sets, "review.converted_to_appeal", detail)
     )
     return {"outcome": CONVERTED, "refund_id": None, "order": order, "sets": sets}
 
 
 def _reject(
-    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
 ) -> dict[str, Any]:
-    rid = task["request_id"]
+    rid = task.request_id
     sets = _decided_sets(reviewer, d, now, REJECTED)
     change = orders.Change(
         order,
@@ -212,30 +211,30 @@ def _reject(
         Actor.REVIEWER,
         reviewer.id,
         now,
-        reason=task["reason_code"],
+        reason=task.reason_code,
         # The rejection stands on the order: the way on is its appeal, not the same ask anew.
-        set_={"rejection": Rejection(rid, task["action"], appeal_used=bool(request.get("appeal_used")))},
+        set_={"rejection": Rejection(rid, task.action, appeal_used=request.appeal_used)},
         remove=["open_request_id"],  # the hold is lifted: delivery goes on
-        detail={"task_id": task["task_id"], "request_id": rid, "outcome": REJECTED, "note": d.note},
-        **_hold(rid),
+        detail={"task_id": task.task_id, "request_id": rid, "outcome": REJECTED, "note": d.note},
+        **review_steps.held_by(rid),
     )
     done = orders.run(
         change,
         [
-            writes.task_update(task, reviewer, now, sets, tasks.DECIDED),
-            writes.request_decided(request, reviewer, now, REJECTED, d.note),
+            step_op(task, reviewer, now, sets, tasks.DECIDED),
+            request_decided(request, reviewer, now, REJECTED, d.note),
         ],
     )
     return {"outcome": REJECTED, "refund_id": None, "order": done, "sets": sets}
 
 
 def _need_info(
-    task: ddb.Item, request: ddb.Item, order: Order, reviewer: Reviewer, d: Decision, now: datetime
+    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
 ) -> dict[str, Any]:
     """Ask the customer; the SLA clock stops (what is left is kept) until they answer through
-    POST .../answer (cancelflow.usecases.answer_question). The order stays held."""
+    POST .../answer (cancelflow.cancel.answer_question). The order stays held."""
     policy = get_settings().policies.for_type(order.product_type)
-    remaining = max(0, int((parse(task["decision_due"]) - now).total_seconds() * 1000))
+    remaining = max(0, int((parse(task.decision_due) - now).total_seconds() * 1000))
     sets = {
         "info_request": d.note,
         "info_asked_at": now,
@@ -253,7 +252,7 @@ def _need_info(
         "updated_at": now,
     }
     detail = {"question": d.note, "answer_by": wait_until}
-    ddb.transact(
+    review_steps.commit(
         writes.step(task, request, reviewer, now, sets, tasks.WAITING, req_sets, "review.need_info", detail)
     )
     return {"outcome": NEED_INFO, "refund_id": None, "order": order, "sets": sets}
@@ -266,22 +265,21 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
     """Carry out a decision; returns the outcome, the refund id (if any) and the task as left."""
     task = tasks.get_task(task_id)
     _check(task, reviewer, d, now)
-    order_key = (keys.order_pk(task["order_id"]), keys.ORDER)
-    req_key = (keys.order_pk(task["order_id"]), keys.request_sk(task["request_id"]))
-    found = ddb.batch_get([order_key, req_key])
-    order, request = decode(Order, found[order_key]), found[req_key]
-    if request["status"] != requests.UNDER_REVIEW:
-        raise DomainError("TASK_ALREADY_DECIDED", {"task_id": task_id, "request_status": request["status"]})
+    order, request = review_steps.for_decision(task)
+    if request.status != requests.UNDER_REVIEW:
+        raise DomainError(
+            ErrorCode.TASK_ALREADY_DECIDED, {"task_id": task_id, "request_status": request.status.value}
+        )
     try:
         result = _OUTCOMES[d.outcome](task, request, order, reviewer, d, now)
-    except (ddb.TransactionFailed, DomainError) as e:
-        if isinstance(e, DomainError) and e.code != "CONFLICT":
+    except (review_steps.TransactionFailed, DomainError) as e:
+        if isinstance(e, DomainError) and e.code != ErrorCode.CONFLICT:
             raise
         _explain(task_id, reviewer, now)
-        raise DomainError("CONFLICT", {"task_id": task_id, "order_status": order.status.value}) from e
+        raise DomainError(ErrorCode.CONFLICT, {"task_id": task_id, "order_status": order.status.value}) from e
     dispatch.send_refund(result["refund_id"])
     park = {APPROVED: tasks.DECIDED, REJECTED: tasks.DECIDED, NEED_INFO: tasks.WAITING}.get(result["outcome"])
-    left = writes.task_after(task, now, result["sets"], park)  # a conversion keeps its lease
+    left = review_steps.after(task, now, result["sets"], park)  # a conversion keeps its lease
     return {
         "outcome": result["outcome"],
         "refund_id": result["refund_id"],

@@ -1,6 +1,6 @@
 """What a reviewer sees of one task: the task, the order, its history, the customer's risk now,
 and short-lived download links for the evidence. Integrations: DynamoDB (a read, a BatchGet
-and the history query), S3 (presigning is local: no request).
+and the history query, through ``cancelflow.store``), S3 (presigning is local: no request).
 """
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from cancelflow import aws
-from cancelflow.domain.models import Order
 from cancelflow.settings import get_settings
-from cancelflow.store import customers, ddb, history, keys
-from cancelflow.store.codec import decode, plain
+from cancelflow.store import customers, history
+from cancelflow.store.codec import plain
+from cancelflow.store.requests import Request
 
 from . import tasks
 
@@ -33,26 +35,34 @@ def evidence_urls(object_keys: list[str]) -> list[dict[str, str]]:
     ]
 
 
+def _shown(struct: msgspec.Struct) -> dict[str, Any]:
+    """A stored entity as stored (times as ``clock.iso`` text), what it lacks left out."""
+    data: dict[str, Any] = plain(msgspec.to_builtins(struct, builtin_types=(datetime,)))
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _request(request: Request | None) -> dict[str, Any]:
+    if request is None:
+        return {}
+    shown = _shown(request)
+    if request.decided_by is not None:  # a review decision stores its note, null when none
+        shown.setdefault("decision_note", None)
+    return shown
+
+
 def task_detail(task_id: str, now: datetime) -> dict[str, Any]:
     task = tasks.get_task(task_id)
     book = get_settings().policies
-    order_key = (keys.order_pk(task["order_id"]), keys.ORDER)
-    req_key = (keys.order_pk(task["order_id"]), keys.request_sk(task["request_id"]))
     window = book.risk.window_days
-    found = ddb.batch_get([order_key, req_key, *customers.risk_keys(task["customer_id"], now, window)])
-    order = decode(Order, found[order_key])
-    risk = customers.risk_from(found, task["customer_id"], window)
-    timeline = [
-        {k: v for k, v in h.items() if k not in ("pk", "sk", "type")}
-        for h in history.timeline(task["order_id"])
-    ]
+    found = customers.read_request_with_risk(task.order_id, task.request_id, task.customer_id, now, window)
+    order, risk = found.order, found.risk
+    if order is None:
+        raise LookupError(f"no order {task.order_id} for task {task_id}")  # never expected
     return {
         "task": tasks.view(task, now),
         "order": {k: v for k, v in plain(order).items() if k != "key_ids"},
-        "request": {
-            k: v for k, v in found.get(req_key, {}).items() if k not in ("pk", "sk", "due_pk", "type")
-        },
-        "history": timeline,
+        "request": _request(found.request),
+        "history": [_shown(h) for h in history.timeline(task.order_id)],
         "risk": {
             "window_days": risk.window_days,
             "orders": risk.orders,
@@ -61,6 +71,6 @@ def task_detail(task_id: str, now: datetime) -> dict[str, Any]:
             "flagged": risk.flagged,
             "high_risk": risk.high_risk(book.risk),
         },
-        "evidence": evidence_urls(list(task.get("evidence", []))),
+        "evidence": evidence_urls(list(task.evidence)),
         "evidence_url_seconds": EVIDENCE_URL_SECONDS,
     }

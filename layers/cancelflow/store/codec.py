@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 from cancelflow.clock import iso
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store.schema import INDEXES
 
 T = TypeVar("T")
@@ -137,7 +137,7 @@ def decode_cursor(scope: CursorScope, cursor: str | None) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         c = msgspec.json.decode(raw, type=_Cursor)
     except (ValueError, msgspec.MsgspecError):  # binascii.Error is a ValueError
-        raise DomainError("VALIDATION_FAILED", {"field": CURSOR_FIELD}) from None
+        raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": CURSOR_FIELD}) from None
     partition_attr = INDEXES[scope.index][0]
     ok = (
         c.b == scope.binding
@@ -153,7 +153,7 @@ def decode_cursor(scope: CursorScope, cursor: str | None) -> Position:
         )
     )
     if not ok:
-        raise DomainError("VALIDATION_FAILED", {"field": CURSOR_FIELD})
+        raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": CURSOR_FIELD})
     return Position(c.p, None if c.k is None else {k: {"S": v} for k, v in c.k.items()})
 
 

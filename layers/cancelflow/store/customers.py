@@ -1,21 +1,57 @@
-"""A customer's recent cancellation statistics: one small item per customer per day (CST).
+"""A customer's recent cancellation statistics: one small item per customer per day (CST), and
+one profile item (support's flag). The rule that reads them is ``domain/risk.py``
+(docs/domain.md, "Risk").
 
-Reading 30 day-items by key is one BatchGetItem; writing adds to today's item only, so no
-item is shared between customers (no hot counter).
+Reading 30 day-items by key is one BatchGetItem, and the callers that need the risk read it in
+the same BatchGetItem as what they read anyway (``read_with_risk``, ``read_request_with_risk``);
+writing adds to today's item only, so no item is shared between customers (no hot counter).
+``DayStats`` and ``Profile`` are the items as written and as read; their keys (``pk``, ``sk``)
+are added here when writing and ignored when decoding.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+
+import msgspec
+from msgspec import Meta
 
 from cancelflow.domain.calendar import to_cst
-from cancelflow.domain.models import RiskProfile
+from cancelflow.domain.models import Order
+from cancelflow.domain.risk import RiskProfile
 from cancelflow.store import ddb, keys
+from cancelflow.store.codec import decode
+
+if TYPE_CHECKING:  # requests imports this module: no cycle at import time
+    from cancelflow.store.requests import Request
+
+Key = tuple[str, str]
+Counter = Literal["orders", "cancellation_requests"]
+Count = Annotated[int, Meta(ge=0)]
 
 
-def count_op(customer_id: str, now: datetime, field: str) -> dict[str, Any]:
-    """An Update adding one to today's ``orders`` or ``cancellation_requests``."""
+class DayStats(msgspec.Struct, frozen=True, kw_only=True):
+    """One customer's counts on one CST day (``DAY#<date>``); created by the first count."""
+
+    customer_id: str | None = None
+    orders: Count = 0
+    cancellation_requests: Count = 0
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    """What support sets by hand about a customer (``PROFILE``)."""
+
+    customer_id: str
+    flagged: bool = False
+
+
+def count_op(customer_id: str, now: datetime, field: Counter) -> dict[str, Any]:
+    """An Update adding one to today's ``orders`` or ``cancellation_requests``: an operation for a
+    transaction, to pass along."""
+    if field not in get_args(Counter):  # a Literal is not checked at run time
+        raise ValueError(f"not a day statistic: {field}")
     return {
         "Update": {
             "Key": ddb.key(keys.customer_pk(customer_id), keys.day_sk(to_cst(now).date())),
@@ -26,40 +62,77 @@ def count_op(customer_id: str, now: datetime, field: str) -> dict[str, Any]:
     }
 
 
-def risk_keys(customer_id: str, now: datetime, window_days: int) -> list[tuple[str, str]]:
+def risk_keys(customer_id: str, now: datetime, window_days: int) -> list[Key]:
+    """The day items of the window (today and ``window_days - 1`` days back) and the profile."""
     today = to_cst(now).date()
     pk = keys.customer_pk(customer_id)
     return [(pk, keys.day_sk(today - timedelta(days=i))) for i in range(window_days)] + [(pk, keys.PROFILE)]
 
 
-def risk_from(items: dict[tuple[str, str], ddb.Item], customer_id: str, window_days: int) -> RiskProfile:
+def risk_from(items: dict[Key, ddb.Item], customer_id: str, window_days: int) -> RiskProfile:
+    """The customer's risk from what a BatchGetItem found; other items in ``items`` are ignored."""
     pk = keys.customer_pk(customer_id)
-    days = [v for (p, s), v in items.items() if p == pk and s.startswith("DAY#")]
-    profile = items.get((pk, keys.PROFILE), {})
+    days = [decode(DayStats, v) for (p, s), v in items.items() if p == pk and s.startswith("DAY#")]
+    raw = items.get((pk, keys.PROFILE))
+    profile = decode(Profile, raw) if raw is not None else Profile(customer_id=customer_id)
     return RiskProfile(
         window_days=window_days,
-        orders=sum(int(d.get("orders", 0)) for d in days),
-        cancellation_requests=sum(int(d.get("cancellation_requests", 0)) for d in days),
-        flagged=bool(profile.get("flagged", False)),
+        orders=sum(d.orders for d in days),
+        cancellation_requests=sum(d.cancellation_requests for d in days),
+        flagged=profile.flagged,
     )
 
 
 def load_risk(customer_id: str, now: datetime, window_days: int) -> RiskProfile:
-    return risk_from(ddb.batch_get(risk_keys(customer_id, now, window_days)), customer_id, window_days)
+    return read_with_risk(customer_id, now, window_days)[0]
+
+
+def read_with_risk(
+    customer_id: str, now: datetime, window_days: int, extra: list[Key] | None = None
+) -> tuple[RiskProfile, dict[Key, ddb.Item]]:
+    """The customer's risk and the ``extra`` items, in one BatchGetItem. For store modules (the
+    items are undecoded): ``orders.read_with_risk`` and ``read_request_with_risk`` build on it."""
+    extra = extra or []
+    found = ddb.batch_get([*extra, *risk_keys(customer_id, now, window_days)])
+    return risk_from(found, customer_id, window_days), {k: found[k] for k in extra if k in found}
+
+
+@dataclass(frozen=True)
+class RequestWithRisk:
+    """An order, one of its requests and its customer's risk, as one BatchGetItem found them:
+    ``None`` for what is not stored."""
+
+    order: Order | None
+    request: Request | None
+    risk: RiskProfile
+
+
+def read_request_with_risk(
+    order_id: str, request_id: str, customer_id: str, now: datetime, window_days: int
+) -> RequestWithRisk:
+    """What review intake and a task's detail read: the order, the request and the customer's
+    risk over ``window_days``, in one BatchGetItem."""
+    from cancelflow.store import requests
+
+    order_key = (keys.order_pk(order_id), keys.ORDER)
+    req_key = (keys.order_pk(order_id), keys.request_sk(request_id))
+    risk, found = read_with_risk(customer_id, now, window_days, [order_key, req_key])
+    order, request = found.get(order_key), found.get(req_key)
+    return RequestWithRisk(
+        decode(Order, order) if order is not None else None,
+        requests.of_item(request) if request is not None else None,
+        risk,
+    )
 
 
 def set_flag(customer_id: str, flagged: bool) -> None:
     """Support (and the demo data) mark a customer high-risk by hand."""
     from cancelflow import aws
 
+    profile = Profile(customer_id=customer_id, flagged=flagged)
     aws.dynamodb().put_item(
         TableName=ddb.table(),
         Item=ddb.to_item(
-            {
-                "pk": keys.customer_pk(customer_id),
-                "sk": keys.PROFILE,
-                "customer_id": customer_id,
-                "flagged": flagged,
-            }
+            {"pk": keys.customer_pk(customer_id), "sk": keys.PROFILE, **msgspec.to_builtins(profile)}
         ),
     )

@@ -1,13 +1,19 @@
-"""Thin helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors."""
+"""Thin helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors.
+
+(De)serialisation is boto3's ``TypeSerializer``/``TypeDeserializer`` with two differences: a
+``None`` inside a map is left out (as at an item's top level), and a whole number reads back as
+``int`` (a non-integral one as ``Decimal``), so stored fen and counts compare and add as ints.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from cancelflow import aws
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store.codec import plain
 
@@ -28,40 +34,35 @@ def update_expression(
     return expr, names | gone, vals
 
 
+@functools.cache
+def _codecs() -> tuple[Any, Any]:
+    """boto3's own (de)serialisers with this project's two choices on top. Imported on first
+    use: ``boto3.dynamodb.types`` imports the whole ``boto3`` package (~200 ms), which the first
+    DynamoDB call pays for anyway, but a handler's import (its cold start's init) should not."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    class Serializer(TypeSerializer):  # type: ignore[misc]  # boto3 ships no type hints
+        def _serialize_m(self, value: Mapping[str, Any]) -> dict[str, Any]:
+            # None in a map is left out, as in an item: an unset optional is no attribute at all
+            return {k: self.serialize(v) for k, v in value.items() if v is not None}
+
+    class Deserializer(TypeDeserializer):  # type: ignore[misc]
+        def _deserialize_n(self, value: str) -> int | Decimal:
+            # whole numbers (fen, counts, versions) as int; anything else stays a Decimal
+            d: Decimal = super()._deserialize_n(value)
+            return int(d) if d == d.to_integral_value() else d
+
+    return Serializer(), Deserializer()
+
+
 def _ser(v: Any) -> dict[str, Any]:
-    if isinstance(v, bool):
-        return {"BOOL": v}
-    if isinstance(v, int):
-        return {"N": str(v)}
-    if isinstance(v, str):
-        return {"S": v}
-    if isinstance(v, Mapping):
-        return {"M": {k: _ser(x) for k, x in v.items() if x is not None}}
-    if isinstance(v, list | tuple):
-        return {"L": [_ser(x) for x in v]}
-    if v is None:
-        return {"NULL": True}
-    raise TypeError(f"cannot store {type(v).__name__}")
+    """One value as a DynamoDB attribute value (float is refused: store fen or a Decimal)."""
+    out: dict[str, Any] = _codecs()[0].serialize(v)
+    return out
 
 
 def _de(v: Mapping[str, Any]) -> Any:
-    ((tag, x),) = v.items()
-    if tag == "S":
-        return x
-    if tag == "N":
-        d = Decimal(x)
-        return int(d) if d == d.to_integral_value() else d
-    if tag == "BOOL":
-        return bool(x)
-    if tag == "NULL":
-        return None
-    if tag == "M":
-        return {k: _de(y) for k, y in x.items()}
-    if tag == "L":
-        return [_de(y) for y in x]
-    if tag == "SS":
-        return set(x)
-    raise TypeError(f"unexpected DynamoDB type {tag}")
+    return _codecs()[1].deserialize(v)
 
 
 def to_item(d: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def transact(items: list[dict[str, Any]]) -> None:
             reasons = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
             raise TransactionFailed(reasons) from e
         if code in ("ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"):
-            raise DomainError("RATE_LIMITED") from e
+            raise DomainError(ErrorCode.RATE_LIMITED) from e
         raise
 
 

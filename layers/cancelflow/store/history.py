@@ -2,18 +2,22 @@
 
 It is also the outbox: each entry names its ``event`` and the stream publisher turns entries
 into domain events (docs/events.md), so a state change and its event are one write. The
-customer's timeline shows every entry (``cancelflow.usecases.timeline``).
+customer's timeline shows every entry (``cancelflow.cancel.timeline``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from cancelflow.clock import iso
+from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.store import ddb, keys
-from cancelflow.store.codec import plain
+from cancelflow.store.codec import decode, plain
 
 
 class HistoryEvent(StrEnum):
@@ -104,5 +108,33 @@ def entry_put(
     }
 
 
-def timeline(order_id: str) -> list[ddb.Item]:
-    return ddb.partition(keys.order_pk(order_id), "HIST#")
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored history entry. ``detail`` holds the facts of its kind of step (request,
+    refund, task ids, amounts, a question, ...): free-form by design, each reader picks what it
+    may show (``cancelflow.cancel.timeline``)."""
+
+    order_id: str
+    entry_id: str
+    at: datetime
+    event: HistoryEvent
+    actor: Actor
+    actor_id: str
+    reason: str | None = None
+    from_status: OrderStatus | None = None  # order changes only
+    to_status: OrderStatus | None = None
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+def of_item(item: ddb.Item) -> Entry:
+    return decode(Entry, item)
+
+
+def of_stream_image(image: Mapping[str, Any]) -> Entry:
+    """A history entry from a DynamoDB stream record's ``NewImage`` (the outbox publisher's
+    input); raises ``msgspec.ValidationError`` for an image that is not a stored entry."""
+    return of_item(ddb.from_item(image))
+
+
+def timeline(order_id: str) -> list[Entry]:
+    """Every entry of the order, in time order."""
+    return [of_item(i) for i in ddb.partition(keys.order_pk(order_id), "HIST#")]

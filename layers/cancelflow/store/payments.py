@@ -1,23 +1,48 @@
 """Payments: applying a payment notification to its order, idempotently per payment id.
 
 A payment that cannot be applied (late, duplicate, or not the order's amount) is recorded and
-refunded in full in the same transaction, on the trade that brought it.
+refunded in full in the same transaction, on the trade that brought it. ``Payment`` is the one
+definition of the record kept per payment id (``PAY#<id>``): what is written and what a replay
+reads; its keys and ``type`` are added here when writing and ignored when decoding.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
-from cancelflow.errors import DomainError
-from cancelflow.store import ddb, keys, refund_records
-from cancelflow.store.codec import decode
+from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.store import ddb, keys, refunds
+from cancelflow.store.codec import decode, plain
 from cancelflow.store.orders import Change, expire_order, not_due, run
+
+SK = "PAYMENT"
+
+
+class PaymentOutcome(StrEnum):
+    APPLIED = "applied"  # the order is paid by it
+    REFUNDED = "refunded"  # taken in and refunded in full (late, duplicate or wrong amount)
+
+
+class Payment(msgspec.Struct, frozen=True, kw_only=True):
+    """One payment notification as recorded, once per payment id."""
+
+    payment_id: str
+    order_id: str
+    amount: Annotated[int, Meta(ge=0)]  # fen
+    channel: Channel
+    received_at: datetime
+    outcome: PaymentOutcome
+    refund_id: str | None = None  # the refund that gave it back (outcome ``refunded``)
 
 
 @dataclass(frozen=True)
@@ -34,36 +59,31 @@ def _payment_item(
     amount: int,
     channel: Channel,
     now: datetime,
-    outcome: str,
+    outcome: PaymentOutcome,
     refund_id: str | None,
 ) -> dict[str, Any]:
-    return {
-        "Put": {
-            "Item": ddb.to_item(
-                {
-                    "pk": keys.payment_pk(payment_id),
-                    "sk": "PAYMENT",
-                    "type": "payment",
-                    "payment_id": payment_id,
-                    "order_id": order_id,
-                    "amount": amount,
-                    "channel": channel.value,
-                    "received_at": iso(now),
-                    "outcome": outcome,
-                    "refund_id": refund_id,
-                }
-            ),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    payment = Payment(
+        payment_id=payment_id,
+        order_id=order_id,
+        amount=amount,
+        channel=channel,
+        received_at=now,
+        outcome=outcome,
+        refund_id=refund_id,
+    )
+    attrs = plain(msgspec.to_builtins(payment, builtin_types=(datetime,)))
+    item = {"pk": keys.payment_pk(payment_id), "sk": SK, "type": "payment", **attrs}
+    return {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def _same_payment(seen: ddb.Item, payment_id: str, sent: dict[str, Any]) -> None:
+def _same_payment(seen: Payment, payment_id: str, sent: dict[str, Any]) -> None:
     """A payment id names one payment: the same id with another order, amount or channel is not
     a replay of it but a conflict, answered with what is stored and what was sent."""
-    stored = {k: seen[k] for k in sent}
+    stored = {"order_id": seen.order_id, "amount": seen.amount, "channel": seen.channel.value}
     if stored != sent:
-        raise DomainError("PAYMENT_CONFLICT", {"payment_id": payment_id, "stored": stored, "sent": sent})
+        raise DomainError(
+            ErrorCode.PAYMENT_CONFLICT, {"payment_id": payment_id, "stored": stored, "sent": sent}
+        )
 
 
 def confirm_payment(
@@ -74,20 +94,21 @@ def confirm_payment(
     applied (order cancelled, expired, already paid by another payment, or not the order's
     amount) is recorded and refunded in full, automatically: money that arrived is never
     refused or lost in silence."""
-    payment_key, order_key = (keys.payment_pk(payment_id), "PAYMENT"), (keys.order_pk(order_id), keys.ORDER)
+    payment_key, order_key = (keys.payment_pk(payment_id), SK), (keys.order_pk(order_id), keys.ORDER)
     for _attempt in range(3):
         # One read for both: the payment id (a replay answers without writing) and the order.
         found = ddb.batch_get([payment_key, order_key])
-        seen = found.get(payment_key)
+        raw = found.get(payment_key)
+        seen = decode(Payment, raw) if raw is not None else None
         if seen is not None:
             _same_payment(
                 seen, payment_id, {"order_id": order_id, "amount": amount, "channel": channel.value}
             )
         if order_key not in found:
-            raise DomainError("ORDER_NOT_FOUND", {"order_id": order_id})
+            raise DomainError(ErrorCode.ORDER_NOT_FOUND, {"order_id": order_id})
         order = decode(Order, found[order_key])
         if seen is not None:
-            return PaymentResult(order, seen["outcome"] == "applied", seen.get("refund_id"), True)
+            return PaymentResult(order, seen.outcome is PaymentOutcome.APPLIED, seen.refund_id, True)
         try:
             if order.is_overdue_unpaid(now):
                 expire_order(order, now)  # expired on every path, even before the sweep
@@ -113,7 +134,8 @@ def confirm_payment(
                     detail={"payment_id": payment_id, "channel": channel.value, "amount": amount},
                 )
                 paid = run(
-                    change, [_payment_item(payment_id, order_id, amount, channel, now, "applied", None)]
+                    change,
+                    [_payment_item(payment_id, order_id, amount, channel, now, PaymentOutcome.APPLIED, None)],
                 )
                 return PaymentResult(paid, True, None)
             # Late, duplicate or wrong-amount payment: take the money in and give it all back.
@@ -129,7 +151,7 @@ def confirm_payment(
             trade = replace(
                 order, paid_amount=amount, refunded_amount=0, payment_channel=channel, payment_id=payment_id
             )
-            refund_id, refund_put = refund_records.new_refund_put(
+            refund_id, refund_put = refunds.create(
                 trade,
                 amount=amount,
                 refund_to=RefundTo.ORIGINAL,
@@ -157,12 +179,14 @@ def confirm_payment(
                 change,
                 [
                     refund_put,
-                    _payment_item(payment_id, order_id, amount, channel, now, "refunded", refund_id),
+                    _payment_item(
+                        payment_id, order_id, amount, channel, now, PaymentOutcome.REFUNDED, refund_id
+                    ),
                 ],
             )
             return PaymentResult(done, False, refund_id)
         except DomainError as e:
-            if e.code != "CONFLICT":
+            if e.code != ErrorCode.CONFLICT:
                 raise
             # lost a race (the same payment twice at once, or the order changed): look again
-    raise DomainError("CONFLICT", {"order_id": order_id})
+    raise DomainError(ErrorCode.CONFLICT, {"order_id": order_id})

@@ -1,24 +1,62 @@
 """Products and their stock: one item per card key, status ``available``, ``reserved`` or
 ``delivered``. Available keys sit in a sparse, sharded index so a reservation reads a few
-candidates and claims them with conditional updates (no counter item to contend on)."""
+candidates and claims them with conditional updates (no counter item to contend on).
+
+``Product`` and ``StockKey`` are the items as written and as read. Their keys, ``type`` and the
+stock index attributes (``stock_pk``, ``stock_sk``: present while a key is available) are added
+here when writing and ignored when decoding.
+"""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from cancelflow import aws
 from cancelflow.domain.products import ProductType
-from cancelflow.errors import DomainError
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys
+from cancelflow.store.codec import decode
 from cancelflow.store.schema import GSI_STOCK
 
-AVAILABLE, RESERVED, DELIVERED = "available", "reserved", "delivered"
+
+class KeyStatus(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"  # for ``order_id``, until it is paid and delivered or cancelled
+    DELIVERED = "delivered"  # to ``order_id``: never back to stock
+
+
+AVAILABLE, RESERVED, DELIVERED = KeyStatus.AVAILABLE, KeyStatus.RESERVED, KeyStatus.DELIVERED
+
+
+class Product(msgspec.Struct, frozen=True, kw_only=True):
+    product_id: str
+    product_type: ProductType
+    price: Annotated[int, Meta(ge=0)]  # fen, per unit
+    name_zh: str
+    name_en: str
+
+
+class StockKey(msgspec.Struct, frozen=True, kw_only=True):
+    """One card key of a product's stock."""
+
+    product_id: str
+    key_id: str
+    code: str  # the secret shown to the customer once delivered
+    status: KeyStatus
+    order_id: str | None = None  # the order it is reserved for or delivered to
 
 
 def put_product(product_id: str, product_type: ProductType, price: int, name_zh: str, name_en: str) -> None:
+    product = Product(
+        product_id=product_id, product_type=product_type, price=price, name_zh=name_zh, name_en=name_en
+    )
     aws.dynamodb().put_item(
         TableName=ddb.table(),
         Item=ddb.to_item(
@@ -26,23 +64,24 @@ def put_product(product_id: str, product_type: ProductType, price: int, name_zh:
                 "pk": keys.product_pk(product_id),
                 "sk": keys.PRODUCT,
                 "type": "product",
-                "product_id": product_id,
-                "product_type": product_type.value,
-                "price": price,
-                "name_zh": name_zh,
-                "name_en": name_en,
+                **msgspec.to_builtins(product),
             }
         ),
     )
 
 
-def get_product(product_id: str) -> ddb.Item | None:
-    return ddb.get(keys.product_pk(product_id), keys.PRODUCT, consistent=False)
+def get_product(product_id: str) -> Product | None:
+    item = ddb.get(keys.product_pk(product_id), keys.PRODUCT, consistent=False)
+    return decode(Product, item) if item is not None else None
+
+
+def index_partition(product_id: str, key_id: str) -> str:
+    """The stock index partition a key sits in while available (its shard of the product)."""
+    return keys.stock_pk(product_id, keys.shard(key_id, get_settings().stock_shards))
 
 
 def _available_attrs(product_id: str, key_id: str) -> dict[str, str]:
-    shard_no = keys.shard(key_id, get_settings().stock_shards)
-    return {"stock_pk": keys.stock_pk(product_id, shard_no), "stock_sk": key_id}
+    return {"stock_pk": index_partition(product_id, key_id), "stock_sk": key_id}
 
 
 def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
@@ -58,18 +97,18 @@ def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
         try:
             ddb.transact(chunk)
         except ddb.TransactionFailed as e:
-            raise DomainError("CONFLICT", {"product_id": product_id, "reason": "key id exists"}) from e
+            raise DomainError(
+                ErrorCode.CONFLICT, {"product_id": product_id, "reason": "key id exists"}
+            ) from e
         chunk.clear()
 
     for key_id, code in codes:
+        key = StockKey(product_id=product_id, key_id=key_id, code=code, status=KeyStatus.AVAILABLE)
         item = {
             "pk": keys.product_pk(product_id),
             "sk": keys.stock_key_sk(key_id),
             "type": "stock_key",
-            "product_id": product_id,
-            "key_id": key_id,
-            "code": code,
-            "status": AVAILABLE,
+            **msgspec.to_builtins(key),
             **_available_attrs(product_id, key_id),
         }
         chunk.append({"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}})
@@ -142,6 +181,6 @@ def deliver_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
     }
 
 
-def product_keys(product_id: str) -> list[ddb.Item]:
+def product_keys(product_id: str) -> list[StockKey]:
     """Every key of a product (admin, tests and invariant checks; not a customer path)."""
-    return ddb.partition(keys.product_pk(product_id), "KEY#")
+    return [decode(StockKey, item) for item in ddb.partition(keys.product_pk(product_id), "KEY#")]

@@ -1,10 +1,6 @@
-"""Reading what falls due, and nothing else, bounded per run.
-
-The sparse ``by_due`` index holds an item only while something about it can fall due
-(an unpaid order, a refund inside its SLA, a request under review), spread over
-``due_shards`` partitions (``DUE#<KIND>#nn``) so no index partition takes every write
-(ARCHITECTURE.md, "Planning for internet scale"). A sweep queries each shard with
-``due_at <= now``: the items read are the due items, plus at most one empty page per shard.
+"""Working through what falls due, bounded per run. What is due, and how it is read and
+decoded, is the store's (``cancelflow.store.due``: the sparse ``by_due`` and ``by_status``
+indexes, one partition per shard); this module only decides how much of it a run takes.
 
 A run is bounded twice: by items (``sweep_max_items``) and by time (the Lambda's remaining
 time less a margin, given by the handler). Shards are worked in parallel
@@ -23,17 +19,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from cancelflow.clock import iso
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, keys
-from cancelflow.store.schema import GSI_DUE, GSI_STATUS
+from cancelflow.store.due import EXPIRY, REFUND, REVIEW, Reader, Start
 
-EXPIRY, REFUND, REVIEW = "EXPIRY", "REFUND", "REVIEW"
+__all__ = ["EXPIRY", "REFUND", "REVIEW", "Budget", "Reader", "Tally", "run", "stop_time"]
 
-Act = Callable[[ddb.Item], None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,23 +75,12 @@ class Budget:
             self.left += n
 
 
-def _rotated(partitions: list[str], now: datetime) -> list[str]:
-    """Start each run (a minute apart) at another partition: with a budget smaller than the
-    number of partitions, the first ones would otherwise always be served first."""
-    k = int(now.timestamp() // 60) % max(1, len(partitions))
-    return partitions[k:] + partitions[:k]
-
-
-@dataclass(frozen=True)
-class Reader:
-    index: str
-    key_condition: str  # with ":p" for the partition
-    values: dict[str, Any]
-    partitions: list[str]
-
-
 def run(
-    reader: Reader, act: Act, tally: Tally, budget: int | None = None, stop_at: float | None = None
+    reader: Reader[T],
+    act: Callable[[T], None],
+    tally: Tally,
+    budget: int | None = None,
+    stop_at: float | None = None,
 ) -> Tally:
     """Page through every partition (in parallel), handing each item to ``act``, until the
     index is read or the budget (items, time) is spent."""
@@ -107,15 +89,13 @@ def run(
     page = max(1, math.ceil(left.left / max(1, len(reader.partitions))))
 
     def drain(part: str) -> None:
-        start: dict[str, Any] | None = None
+        start: Start = None
         while True:
             want = left.take(page)
             if want == 0:
                 tally.exhausted = True  # items (or time) left over for the next run
                 return
-            items, last = ddb.query(
-                reader.index, reader.key_condition, {":p": part, **reader.values}, limit=want, start=start
-            )
+            items, last = reader.page(part, want, start)
             left.give_back(want - len(items))
             tally.add("requests")
             tally.add("items_read", len(items))
@@ -134,21 +114,6 @@ def run(
             for f in [pool.submit(drain, p) for p in reader.partitions]:
                 f.result()  # re-raise what a worker raised
     return tally
-
-
-def due(kind: str, now: datetime) -> Reader:
-    """Items of ``kind`` whose ``due_at`` has come (``by_due``, one partition per shard)."""
-    parts = _rotated([keys.due_pk(kind, n) for n in range(get_settings().due_shards)], now)
-    return Reader(GSI_DUE, "due_pk = :p AND due_at <= :now", {":now": iso(now)}, parts)
-
-
-def waiting(kind: str, statuses: tuple[str, ...], before: datetime) -> Reader:
-    """Items in the sparse by-status index (``<KIND>#<status>#nn``) whose sort key
-    (``<time>#<id>``) is at or before ``before``: e.g. refunds whose next attempt is due."""
-    n = get_settings().status_shards
-    parts = _rotated([keys.status_pk(kind, st, i) for st in statuses for i in range(n)], before)
-    # "~" sorts after every id character, so "<time>#~" bounds every key stamped at <time>.
-    return Reader(GSI_STATUS, "status_pk = :p AND status_sk <= :b", {":b": f"{iso(before)}#~"}, parts)
 
 
 MARGIN_SECONDS = 10.0  # time kept for finishing the items in hand and flushing metrics

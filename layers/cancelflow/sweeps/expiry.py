@@ -1,5 +1,5 @@
-"""Expire unpaid orders past their payment deadline (DOMAIN.md: cancelled by the system,
-reason ``payment_timeout``, stock released). Integrations: DynamoDB only.
+"""Expire unpaid orders past their payment deadline (docs/domain.md, "Order states": cancelled
+by the system, reason ``payment_timeout``, stock released). Integrations: DynamoDB only.
 
 The index copy of an order may lag the table (a GSI read is eventually consistent), so it is
 only a hint: ``expire_order`` writes conditionally on the version and status it was given,
@@ -14,10 +14,9 @@ import logging
 from datetime import datetime
 
 from cancelflow.domain.models import Order
-from cancelflow.errors import DomainError
-from cancelflow.store import ddb, orders
-from cancelflow.store.codec import decode
-from cancelflow.sweeps.due import EXPIRY, Tally, due, run
+from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.store import due, orders
+from cancelflow.sweeps.due import Tally, run
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a stale index copy costs one re-read; more conflicts mean someone else is on it
@@ -32,7 +31,7 @@ def expire_one(order: Order, now: datetime, tally: Tally) -> None:
         try:
             orders.expire_order(order, now)
         except DomainError as e:
-            if e.code != "CONFLICT":
+            if e.code != ErrorCode.CONFLICT:
                 raise
             fresh = orders.get_order(order.order_id)  # consistent read of the base item
             if fresh is None:
@@ -49,13 +48,13 @@ def expire_due(now: datetime, budget: int | None = None, stop_at: float | None =
     """One bounded run: expire what is due now; what the budget leaves waits for the next run."""
     tally = Tally()
 
-    def act(item: ddb.Item) -> None:
+    def act(order: Order) -> None:
         try:
-            expire_one(decode(Order, item), now, tally)
+            expire_one(order, now, tally)
         except DomainError as e:
             # One order that cannot be expired must not stop the others; it stays due and is
             # logged every run until someone looks.
             tally.add("failed")
-            log.error("expiry of %s failed: %s %s", item.get("order_id"), e.code, e.details)
+            log.error("expiry of %s failed: %s %s", order.order_id, e.code, e.details)
 
-    return run(due(EXPIRY, now), act, tally, budget, stop_at)
+    return run(due.expiring_orders(now), act, tally, budget, stop_at)

@@ -1,4 +1,4 @@
-"""Reviews past their SLA (DOMAIN.md, "Review": overdue tasks are flagged and escalated).
+"""Reviews past their SLA (docs/domain.md, "Review": overdue tasks are flagged and escalated).
 Integrations: DynamoDB, SQS (through the review step).
 
 Requests under review sit in ``DUE#REVIEW#nn`` until decided. What escalation means (raise
@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from cancelflow.store import ddb
-from cancelflow.sweeps.due import REVIEW, Tally, due, run
+from cancelflow.store.due import due_reviews
+from cancelflow.store.requests import Request
+from cancelflow.sweeps.due import Tally, run
 
 log = logging.getLogger(__name__)
 
-Escalate = Callable[[dict[str, Any], datetime], bool]
+Escalate = Callable[[Request, datetime], bool]
 
 
 def _escalate() -> Escalate:
@@ -38,17 +38,17 @@ def escalate_due(
     do = escalate or _escalate()
     tally = Tally()
 
-    def act(item: ddb.Item) -> None:
+    def act(item: Request) -> None:
         try:
             acted = do(item, now)
         except Exception:
             # one broken request must not stop the others; it stays due and is logged each run
             tally.add("failed")
-            log.exception("escalating request %s failed", item.get("request_id"))
+            log.exception("escalating request %s failed", item.request_id)
             return
         if acted:
-            tally.add("done", ident=item["request_id"])
+            tally.add("done", ident=item.request_id)
         else:
             tally.add("lost")  # settled, not yet due once re-read, or another run was first
 
-    return run(due(REVIEW, now), act, tally, budget, stop_at)
+    return run(due_reviews(now), act, tally, budget, stop_at)

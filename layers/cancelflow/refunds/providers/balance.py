@@ -1,4 +1,4 @@
-"""Refunds to the customer's account balance: a credit in our own ledger (refunds/ledger.py).
+"""Refunds to the customer's account balance: a credit in our own ledger (store/ledger.py).
 Synchronous and idempotent per refund number, so it needs no callbacks."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from cancelflow.refunds import ledger
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
+from cancelflow.store import ledger
 
 
 class Balance:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from cancelflow import dispatch
+from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
 from cancelflow.store import payments
-from cancelflow.usecases.views import PaymentOut, PlatformOrderOut
 
 
 def record(order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime) -> PaymentOut:

@@ -11,14 +11,23 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cancelflow.cancel import titles
+from cancelflow.cancel.views import (
+    ANSWER_BY,
+    QUESTION,
+    REJECTION,
+    RefundSummary,
+    cst_of,
+    refunds_named,
+    time_of,
+)
 from cancelflow.domain.calendar import CST_DESCRIPTION
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
-from cancelflow.refunds.model import RefundStatus
-from cancelflow.store.history import HistoryEvent
-from cancelflow.usecases import order_partition, titles
-from cancelflow.usecases.views import ANSWER_BY, QUESTION, REJECTION, RefundSummary, cst_of, time_of
+from cancelflow.store import orders
+from cancelflow.store.history import Entry, HistoryEvent
+from cancelflow.store.refunds import RefundStatus
 
 
 class ReviewOutcome(StrEnum):
@@ -83,24 +92,24 @@ class TimelineEntry(BaseModel):
     )
 
     @classmethod
-    def of(cls, item: Mapping[str, Any], lang: str) -> Self:
+    def of(cls, entry: Entry, lang: str) -> Self:
         """From a stored history entry. Only what the customer may see is picked from its
         ``detail`` (never task versions, provider answers or who reviewed)."""
-        event = HistoryEvent(item["event"])
-        d: Mapping[str, Any] = item.get("detail") or {}
+        event = entry.event
+        d: Mapping[str, Any] = entry.detail
         outcome = ReviewOutcome(d["outcome"]) if event is E.REVIEW_DECIDED and d.get("outcome") else None
         asking = event is E.REVIEW_NEED_INFO
         answer_by = time_of(d.get("answer_by")) if asking else None
         decision_due = time_of(d.get("decision_due")) if event in _DECISION_DUE_EVENTS else None
         refund = event in _REFUND_EVENTS
         return cls(
-            at=item["at"],
+            at=entry.at,
             event=event,
             title=titles.title(event, outcome, lang),
-            actor=item["actor"],
-            from_status=item.get("from_status"),
-            to_status=item.get("to_status"),
-            reason=item.get("reason"),
+            actor=entry.actor,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            reason=entry.reason,
             request_id=d.get("request_id"),
             action=d.get("action") if event is E.CANCELLATION_REQUESTED else None,
             refund_id=d.get("refund_id"),
@@ -129,11 +138,11 @@ class Timeline(BaseModel):
 
 
 def timeline(customer_id: str, order_id: str, now: datetime, lang: str) -> Timeline:
-    order, history, _ = order_partition.read(order_id, customer_id)
+    part = orders.read_partition(order_id, customer_id)  # another customer's order: not found
     return Timeline(
         order_id=order_id,
-        status=order.effective_status(now),
+        status=part.order.effective_status(now),
         # who exactly (a reviewer's id) is internal; the role and what happened are not
-        entries=[TimelineEntry.of(h, lang) for h in history],
-        refunds=order_partition.refunds(history),
+        entries=[TimelineEntry.of(h, lang) for h in part.history],
+        refunds=refunds_named(part.history),
     )

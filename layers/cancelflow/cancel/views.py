@@ -6,7 +6,6 @@ leave."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -20,6 +19,8 @@ from cancelflow.domain.options import Action
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.store import history, refunds
+from cancelflow.store.requests import Request, RequestStatus
 
 
 class OrderOut(BaseModel):
@@ -62,19 +63,6 @@ def time_of(stored: Any) -> datetime | None:
     return parse(stored) if isinstance(stored, str) and stored else None
 
 
-class RequestStatus(StrEnum):
-    """Where a cancellation request stands: ``auto_approved`` (inside the window: cancelled and
-    refunded at once), ``under_review``, ``need_info`` (a reviewer asked a question: answer it
-    with POST .../cancellations/{request_id}/answer), ``approved``, ``rejected`` (may be
-    appealed once with POST .../cancellations/{request_id}/appeal)."""
-
-    AUTO_APPROVED = "auto_approved"
-    UNDER_REVIEW = "under_review"
-    NEED_INFO = "need_info"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
 QUESTION = "the reviewer's question, while it waits for the customer's answer"
 ANSWER_BY = "answer before this, or the request is decided with what there is"
 REJECTION = "why the request was rejected, in the reviewer's words"
@@ -100,19 +88,20 @@ class RequestSummary(BaseModel):
     )
 
     @classmethod
-    def of(cls, item: Mapping[str, Any]) -> Self:
+    def of(cls, request: Request) -> Self:
         """From the stored request: the open question only while one is open, and the rejection's
         reason unless a later decision approved the request."""
-        status = RequestStatus(item["status"])
+        status = request.status
         asking = status is RequestStatus.NEED_INFO
-        answer_by = time_of(item.get("due_at")) if asking else None  # due_at: the answer's deadline
-        rejected = bool(item.get("rejected_at")) and status is not RequestStatus.APPROVED
+        answer_by = request.due_at if asking else None  # due_at: the answer's deadline
+        rejected = request.rejected_at is not None and status is not RequestStatus.APPROVED
+        fields = {k: getattr(request, k) for k in _REQUEST_FIELDS}
         return cls(
-            **{k: item[k] for k in _REQUEST_FIELDS if item.get(k) is not None},
-            question=item.get("info_request") if asking else None,
+            **{k: v for k, v in fields.items() if v is not None},
+            question=request.info_request if asking else None,
             answer_by=answer_by,
             answer_by_cst=cst_of(answer_by),
-            rejection_reason=item.get("decision_note") if rejected else None,
+            rejection_reason=request.decision_note if rejected else None,
         )
 
 
@@ -153,6 +142,12 @@ class RefundSummary(BaseModel):
     updated_at: datetime | None = None
     sla_due_at: datetime | None = None
     overdue: bool = False
+
+
+def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
+    """The refunds an order's history names, in the order first named (one BatchGetItem)."""
+    ids = [str(e.detail["refund_id"]) for e in entries if e.detail.get("refund_id")]
+    return [RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(ids)]
 
 
 class CancellationSummary(BaseModel):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cancelflow.cancel.views import PlatformOrderOut
 from cancelflow.store import orders
-from cancelflow.usecases.views import PlatformOrderOut
 
 
 def place(

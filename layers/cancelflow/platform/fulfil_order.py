@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from cancelflow.cancel.views import PlatformOrderOut
 from cancelflow.store import orders
-from cancelflow.usecases.views import PlatformOrderOut
 
 
 class FulfilmentStep(StrEnum):

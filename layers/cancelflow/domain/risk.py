@@ -1,0 +1,48 @@
+"""Risk: when a customer's recent cancellations make them high-risk (docs/domain.md, "Risk").
+
+A customer is high-risk when support has flagged them, or when, over the last ``window_days``
+(CST days, today included), they placed at least ``min_orders`` orders and asked to cancel more
+than ``max_ratio`` of them. Every cancellation request counts, auto-approved ones too (else a
+customer who always cancels inside the window would never reach the threshold). A high-risk
+customer is never auto-approved (``domain/auto_approval.py``) and their requests are reviewed
+strictly. The statistics are read by ``store/customers.py``; the thresholds are configuration
+(``PolicyBook.risk``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from msgspec import Meta
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    """The thresholds; bounds checked when the policy book is built."""
+
+    window_days: Annotated[int, Meta(ge=1, le=90)] = 30
+    max_ratio: Annotated[float, Meta(gt=0, le=1)] = 0.30
+    min_orders: Annotated[int, Meta(ge=1)] = 5
+
+
+@dataclass(frozen=True)
+class RiskProfile:
+    """A customer's recent cancellation history (requests over orders in a window)."""
+
+    window_days: int = 30
+    orders: int = 0
+    cancellation_requests: int = 0
+    flagged: bool = False  # set by support, e.g. after fraud
+
+    @property
+    def ratio(self) -> float:
+        return self.cancellation_requests / self.orders if self.orders else 0.0
+
+    def high_risk(self, rules: RiskRules) -> bool:
+        return high_risk(self, rules)
+
+
+def high_risk(profile: RiskProfile, rules: RiskRules) -> bool:
+    """Flagged, or enough orders in the window and too many of them asked to be cancelled."""
+    return profile.flagged or (profile.orders >= rules.min_orders and profile.ratio > rules.max_ratio)

@@ -1,0 +1,89 @@
+"""What falls due when: the sparse indexes the sweeps read, one page at a time.
+
+``by_due`` holds an item only while something about it can fall due (an unpaid order, a refund
+inside its SLA, a request under review), spread over ``due_shards`` partitions
+(``DUE#<KIND>#nn``) so no index partition takes every write (docs/data-model.md). A reader asks
+each shard for ``due_at <= now``: the items read are the due items, plus at most one empty page
+per shard. ``by_status`` serves the same way for items waiting in a status by time (refunds
+whose next attempt is due). Each reader decodes what it reads into its entity's Struct; how a
+run pages through the partitions, and what it does with each item, is ``cancelflow.sweeps.due``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from cancelflow.clock import iso
+from cancelflow.domain.models import Order
+from cancelflow.settings import get_settings
+from cancelflow.store import ddb, keys, refunds, requests
+from cancelflow.store.orders import reads
+from cancelflow.store.schema import GSI_DUE, GSI_STATUS
+
+EXPIRY, REFUND, REVIEW = "EXPIRY", "REFUND", "REVIEW"
+
+T = TypeVar("T")
+Start = dict[str, Any] | None  # where a partition's next page starts: opaque, pass it back
+
+
+@dataclass(frozen=True)
+class Reader(Generic[T]):
+    """One sparse index range, over its partitions (in the order a run should serve them)."""
+
+    index: str
+    key_condition: str  # with ":p" for the partition
+    values: dict[str, Any]
+    partitions: list[str]
+    decode: Callable[[ddb.Item], T]
+
+    def page(self, partition: str, limit: int, start: Start) -> tuple[list[T], Start]:
+        """Up to ``limit`` items of one partition from ``start``, decoded; where the next page
+        starts (None: the partition is read)."""
+        items, last = ddb.query(
+            self.index, self.key_condition, {":p": partition, **self.values}, limit=limit, start=start
+        )
+        return [self.decode(i) for i in items], last
+
+
+def _rotated(partitions: list[str], now: datetime) -> list[str]:
+    """Start each run (a minute apart) at another partition: with a budget smaller than the
+    number of partitions, the first ones would otherwise always be served first."""
+    k = int(now.timestamp() // 60) % max(1, len(partitions))
+    return partitions[k:] + partitions[:k]
+
+
+def _due(kind: str, now: datetime, decode: Callable[[ddb.Item], T]) -> Reader[T]:
+    parts = _rotated([keys.due_pk(kind, n) for n in range(get_settings().due_shards)], now)
+    return Reader(GSI_DUE, "due_pk = :p AND due_at <= :now", {":now": iso(now)}, parts, decode)
+
+
+def expiring_orders(now: datetime) -> Reader[Order]:
+    """Unpaid orders past their payment deadline (as the index copy has them: a hint)."""
+    return _due(EXPIRY, now, reads.of_item)
+
+
+def overdue_refunds(now: datetime) -> Reader[refunds.Refund]:
+    """Refunds past their SLA and not yet flagged (the index copy)."""
+    return _due(REFUND, now, refunds.decode)
+
+
+def due_reviews(now: datetime) -> Reader[requests.Request]:
+    """Requests whose review (or whose customer's answer) is due (the index copy)."""
+    return _due(REVIEW, now, requests.of_item)
+
+
+def _waiting(
+    kind: str, statuses: tuple[str, ...], before: datetime, decode: Callable[[ddb.Item], T]
+) -> Reader[T]:
+    n = get_settings().status_shards
+    parts = _rotated([keys.status_pk(kind, st, i) for st in statuses for i in range(n)], before)
+    # "~" sorts after every id character, so "<time>#~" bounds every key stamped at <time>.
+    return Reader(GSI_STATUS, "status_pk = :p AND status_sk <= :b", {":b": f"{iso(before)}#~"}, parts, decode)
+
+
+def refunds_waiting(statuses: tuple[str, ...], before: datetime) -> Reader[refunds.Refund]:
+    """Refunds in ``statuses`` whose next attempt time is at or before ``before``."""
+    return _waiting("REFUND", statuses, before, refunds.decode)

@@ -1,0 +1,149 @@
+"""Cancelling an order: by its customer before payment, by the system past the payment
+deadline, or with its refund once paid, auto-approved or after review
+(docs/domain.md, "Cancellation paths"). Each is one ``Change``, its stock released with it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cancelflow.clock import iso
+from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
+from cancelflow.domain.options import Submission
+from cancelflow.domain.products import RefundTo
+from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.store import customers, refunds, requests
+from cancelflow.store.orders.changes import Change, not_due, release_ops, run
+
+
+def _cancel_sets(now: datetime, actor: Actor, reason: str) -> dict[str, Any]:
+    return {"cancelled_at": now, "cancelled_by": actor.value, "cancel_reason": reason, "stock_locked": False}
+
+
+def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Order:
+    """Unpaid order cancelled by its customer at once; stock released, nothing to refund."""
+    if order.is_overdue_unpaid(now):
+        raise DomainError(ErrorCode.ORDER_EXPIRED)
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        # A paid order is never cancelled without its refund (cancel_with_refund does that).
+        raise DomainError(
+            ErrorCode.ORDER_CANCELLED if order.status is OrderStatus.CANCELLED else ErrorCode.ALREADY_PAID,
+            {"status": order.status.value},
+        )
+    change = Change(
+        order,
+        OrderStatus.CANCELLED,
+        "order.cancelled",
+        Actor.CUSTOMER,
+        order.customer_id,
+        now,
+        reason=reason,
+        set_=_cancel_sets(now, Actor.CUSTOMER, reason),
+        remove=not_due(),
+        condition="payment_deadline > :now",
+        cond_values={":now": iso(now)},
+    )
+    return run(change, release_ops(order))
+
+
+def expire_order(order: Order, now: datetime) -> Order:
+    """The system cancels an unpaid order past its deadline (reason ``payment_timeout``)."""
+    if not order.is_overdue_unpaid(now):
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    change = Change(
+        order,
+        OrderStatus.CANCELLED,
+        "order.expired",
+        Actor.SYSTEM,
+        "expiry",
+        now,
+        reason=PAYMENT_TIMEOUT_REASON,
+        set_=_cancel_sets(now, Actor.SYSTEM, PAYMENT_TIMEOUT_REASON),
+        remove=not_due(),
+        condition="payment_deadline <= :now",
+        cond_values={":now": iso(now)},
+    )
+    return run(change, release_ops(order))
+
+
+def cancel_with_refund(
+    order: Order,
+    now: datetime,
+    *,
+    actor: Actor,
+    actor_id: str,
+    reason: str,
+    refund_to: RefundTo,
+    amount: int | None = None,
+    request_id: str | None = None,
+    event: str = "order.cancelled",
+    extra: list[dict[str, Any]] | None = None,
+    condition: str = "",
+    cond_values: dict[str, Any] | None = None,
+) -> tuple[Order, str | None]:
+    """Cancel a paid (or delivering, undelivered) order and create its refund in one
+    transaction; the refund is full unless ``amount`` says less. Returns (order, refund id)."""
+    amount = order.refundable if amount is None else amount
+    refund_id, ops = None, list(extra or [])
+    sets = _cancel_sets(now, actor, reason)
+    if amount > 0:
+        refunds.check_refundable(order, amount)
+        refund_id, put = refunds.create(
+            order,
+            amount=amount,
+            refund_to=refund_to,
+            reason=reason,
+            source=actor.value,
+            now=now,
+            request_id=request_id,
+        )
+        ops.append(put)
+        sets["refunded_amount"] = order.refunded_amount + amount
+    change = Change(
+        order,
+        OrderStatus.CANCELLED,
+        event,
+        actor,
+        actor_id,
+        now,
+        reason=reason,
+        set_=sets,
+        remove=["open_request_id"],
+        condition=condition,
+        cond_values=cond_values or {},
+        detail={"refund_id": refund_id, "amount": amount, "request_id": request_id},
+    )
+    return run(change, release_ops(order) + ops), refund_id
+
+
+def cancel_auto_approved(
+    order: Order, sub: Submission, request_id: str, now: datetime
+) -> tuple[Order, requests.Request, str | None]:
+    """An auto-approved request (docs/domain.md, "Auto-approval"): the order cancelled, its full
+    refund created and the request stored as ``auto_approved``, in one transaction; the order,
+    the request and the refund id.
+
+    Whether the request is auto-approved is decided before this, by the domain rule
+    (``domain/auto_approval.py``) at the time of the request: paid, inside the window after
+    payment, stock not locked, customer not high-risk. The window needs no second check here
+    (``paid_at`` does not change once paid and the decision is made at ``now``), and this write
+    does not re-check it. What the write re-checks against the stored order is what another
+    writer may have changed since the read: the version and status read (every ``Change``),
+    the stock still unlocked by fulfilment, and no request holding the order."""
+    request = requests.new_request(order, sub, request_id, requests.AUTO_APPROVED, now)
+    done, refund_id = cancel_with_refund(
+        order,
+        now,
+        actor=Actor.CUSTOMER,
+        actor_id=order.customer_id,
+        reason=sub.reason_code.value,
+        refund_to=sub.refund_to,
+        request_id=request_id,
+        # counted like a reviewed request: otherwise a customer who always cancels inside the
+        # window would never reach the risk threshold that ends auto-approval
+        extra=[requests.put_op(request), customers.count_op(order.customer_id, now, "cancellation_requests")],
+        condition="stock_locked = :f AND attribute_not_exists(open_request_id)",
+        cond_values={":f": False},
+    )
+    return done, request, refund_id

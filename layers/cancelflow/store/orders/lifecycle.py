@@ -1,0 +1,188 @@
+"""The order's life outside cancellation: created with its stock reserved, delivered (or its
+delivery failed), completed (docs/domain.md, "Order states"). Each is one ``Change``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cancelflow.clock import iso
+from cancelflow.domain.models import Order
+from cancelflow.domain.products import KEYED_TYPES, ProductType
+from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.settings import get_settings
+from cancelflow.store import customers, ddb, history, keys, stock
+from cancelflow.store.codec import checked, dump, new_id
+from cancelflow.store.orders.changes import Change, run
+from cancelflow.store.orders.reads import require_order
+
+MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
+
+
+def create_order(
+    customer_id: str,
+    product_id: str,
+    quantity: int,
+    now: datetime,
+    target: str | None = None,
+    order_id: str | None = None,
+) -> Order:
+    """Create an unpaid order and reserve its stock, all or nothing."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(ErrorCode.INVALID_QUANTITY, {"field": "quantity", "max": MAX_QUANTITY})
+    product = stock.get_product(product_id)
+    if product is None:
+        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, {"product_id": product_id})
+    ptype = product.product_type
+    if ptype is ProductType.MOBILE_TOPUP and quantity != 1:
+        raise DomainError(ErrorCode.INVALID_QUANTITY, {"field": "quantity", "max": 1})
+    s = get_settings()
+    policy = s.policies.for_type(ptype)
+    order_id = order_id or new_id("o")
+    deadline = now + policy.payment_timeout
+    exclude: set[str] = set()
+    for _attempt in range(4):
+        key_ids: list[str] = []
+        if ptype in KEYED_TYPES:
+            key_ids = stock.candidates(product_id, quantity, order_id, exclude)[:quantity]
+            if len(key_ids) < quantity:
+                raise DomainError(ErrorCode.OUT_OF_STOCK, {"product_id": product_id, "requested": quantity})
+        order = checked(
+            Order(
+                order_id=order_id,
+                customer_id=customer_id,
+                product_id=product_id,
+                product_type=ptype,
+                quantity=quantity,
+                amount=product.price * quantity,
+                target=target,
+                status=OrderStatus.PENDING_PAYMENT,
+                version=1,
+                created_at=now,
+                payment_deadline=deadline,
+                key_ids=tuple(key_ids),
+            )
+        )
+        item = {
+            "pk": keys.order_pk(order_id),
+            "sk": keys.ORDER,
+            "type": "order",
+            **dump(order, exclude_none=True),
+            "updated_at": iso(now),
+            "gsi_cust_pk": keys.customer_pk(customer_id),
+            "gsi_cust_sk": f"{iso(now)}#{order_id}",
+            # sparse: only unpaid orders are in the expiry index, sharded (docs/data-model.md)
+            "due_pk": keys.due_pk("EXPIRY", keys.shard(order_id, s.due_shards)),
+            "due_at": iso(deadline),
+        }
+        ops: list[dict[str, Any]] = [
+            {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+            history.entry_put(
+                order_id,
+                at=now,
+                suffix="v000001",
+                event="order.created",
+                actor=Actor.PLATFORM.value,
+                actor_id="order-service",
+                to_status=OrderStatus.PENDING_PAYMENT.value,
+                detail={"quantity": quantity, "amount": order.amount},
+            ),
+            customers.count_op(customer_id, now, "orders"),
+            *[stock.reserve_op(product_id, k, order_id) for k in key_ids],
+        ]
+        try:
+            ddb.transact(ops)
+            return order
+        except ddb.TransactionFailed as e:
+            if e.reasons and e.reasons[0] == "ConditionalCheckFailed":
+                raise DomainError(ErrorCode.CONFLICT, {"order_id": order_id}) from e
+            # a racing order took some keys first: try others
+            exclude |= {k for k, r in zip(key_ids, e.reasons[3:], strict=False) if r != "None"}
+    raise DomainError(ErrorCode.OUT_OF_STOCK, {"product_id": product_id, "requested": quantity})
+
+
+def start_delivery(order_id: str, now: datetime) -> Order:
+    """Fulfilment locks the stock. Refused while a cancellation request holds the order."""
+    order = require_order(order_id)
+    if order.status is not OrderStatus.PAID:
+        raise DomainError(
+            ErrorCode.ORDER_NOT_CANCELLABLE
+            if order.status is not OrderStatus.DELIVERING
+            else ErrorCode.CONFLICT,
+            {"status": order.effective_status(now).value},
+        )
+    if order.held:
+        raise DomainError(ErrorCode.ORDER_HELD, {"request_id": order.open_request_id})
+    return run(
+        Change(
+            order,
+            OrderStatus.DELIVERING,
+            "delivery.started",
+            Actor.PLATFORM,
+            "fulfilment",
+            now,
+            set_={"stock_locked": True, "delivery_started_at": now},
+            condition="attribute_not_exists(open_request_id)",
+        )
+    )
+
+
+def complete_delivery(order_id: str, now: datetime) -> Order:
+    """Value moves: keys become delivered, the order delivered."""
+    order = require_order(order_id)
+    if order.status is not OrderStatus.DELIVERING:
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    ops = (
+        [stock.deliver_op(order.product_id, k, order.order_id) for k in order.key_ids]
+        if (order.product_type in KEYED_TYPES)
+        else []
+    )
+    return run(
+        Change(
+            order,
+            OrderStatus.DELIVERED,
+            "delivery.completed",
+            Actor.PLATFORM,
+            "fulfilment",
+            now,
+            set_={"delivered_at": now},
+        ),
+        ops,
+    )
+
+
+def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed") -> Order:
+    """Delivery did not happen: back to paid, stock unlocked (still reserved for the order)."""
+    order = require_order(order_id)
+    if order.status is not OrderStatus.DELIVERING:
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    return run(
+        Change(
+            order,
+            OrderStatus.PAID,
+            "delivery.failed",
+            Actor.PLATFORM,
+            "fulfilment",
+            now,
+            reason=reason,
+            set_={"stock_locked": False},
+        )
+    )
+
+
+def complete_order(order_id: str, now: datetime) -> Order:
+    order = require_order(order_id)
+    if order.status is not OrderStatus.DELIVERED:
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    return run(
+        Change(
+            order,
+            OrderStatus.COMPLETED,
+            "order.completed",
+            Actor.SYSTEM,
+            "confirmation",
+            now,
+            set_={"completed_at": now},
+        )
+    )

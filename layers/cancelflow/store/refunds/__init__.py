@@ -1,0 +1,57 @@
+"""Refund records: the one definition of a refund (``Refund``) and every read and write of one.
+``records``: the entity, creation, reads and support's list; ``writes``: its moves (lifecycle
+transitions, the schedule's overdue flag and hand-back). Import from here."""
+
+from __future__ import annotations
+
+from cancelflow.store.refunds.records import (
+    FIELDS,
+    OPEN,
+    SK,
+    TIMED,
+    Op,
+    Refund,
+    RefundStatus,
+    check_refundable,
+    create,
+    decode,
+    get,
+    get_many,
+    page,
+    refund_channel,
+)
+from cancelflow.store.refunds.writes import (
+    QUEUE_VISIBILITY,
+    StaleRefund,
+    flag_overdue,
+    mark_handed_back,
+    overdue_ops,
+    touch,
+    transition,
+    transition_ops,
+)
+
+__all__ = [
+    "FIELDS",
+    "OPEN",
+    "QUEUE_VISIBILITY",
+    "SK",
+    "TIMED",
+    "Op",
+    "Refund",
+    "RefundStatus",
+    "StaleRefund",
+    "check_refundable",
+    "create",
+    "decode",
+    "flag_overdue",
+    "get",
+    "get_many",
+    "mark_handed_back",
+    "overdue_ops",
+    "page",
+    "refund_channel",
+    "touch",
+    "transition",
+    "transition_ops",
+]

@@ -1,1 +1,0 @@
-"""Use cases: one module each, called by the thin handlers in functions/."""
