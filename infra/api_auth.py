@@ -1,4 +1,4 @@
-"""API and auth: the Cognito user pool (groups = roles of API.md), its app clients, and the HTTP
+"""API and auth: the Cognito user pool (groups = the roles of cancelflow/http/identity.py), its app clients, and the HTTP
 API with every route of topology.ROUTES on its function behind the JWT authorizer.
 
 API Gateway checks the signature, issuer, audience and expiry; the handlers check the role from

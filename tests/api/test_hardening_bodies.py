@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from cancelflow.http.fields import TEXT_PATTERN
-from cancelflow.http.openapi import merged
 
+from infra.openapi import merged
 from tests.api.conftest import Resp, call, table_snapshot
 from tests.api.world import (
     DELIVERED,

@@ -28,7 +28,7 @@ PATH = f"/v1/orders/{PENDING}/cancellations"
 
 
 def _cancellations(order_id: str) -> list[str]:
-    return [h["event"] for h in history.timeline(order_id) if h["event"] == "order.cancelled"]
+    return [h.event for h in history.timeline(order_id) if h.event == "order.cancelled"]
 
 
 def test_same_key_same_body_replays_and_acts_once(catalog: dict[str, str]) -> None:
@@ -182,7 +182,7 @@ def test_twenty_at_once_with_different_keys_one_wins(
     state they found or a lost race."""
     _served_world()
     results = _at_once([f"key-{i:02d}" for i in range(20)], order_id, body)
-    assert [h["event"] for h in history.timeline(order_id) if h["event"] == event] == [event]
+    assert [h.event for h in history.timeline(order_id) if h.event == event] == [event]
     by_status = Counter(r[0] for r in results)
     assert by_status == {201: 1, 409: 19}, results
     assert {r[1] for r in results if r[0] == 409} <= losers, results

@@ -1,3 +1,3 @@
 """The scheduled sweeps (issue 7): expire unpaid orders, flag overdue refunds and reviews,
 hand stuck refunds back. Each reads only what is due through a sparse index (docs/events.md,
-"Sweeps"), is bounded per run, and acts through conditional writes only."""
+"Schedules"), is bounded per run, and acts through conditional writes only."""
