@@ -1,5 +1,5 @@
-"""API and auth: the Cognito user pool (groups = the roles of cancelflow/http/identity.py), its app clients, and the HTTP
-API with every route of topology.ROUTES on its function behind the JWT authorizer.
+"""API and auth: the Cognito user pool (groups = the roles of cancelflow/http/identity.py), its
+app clients, and the HTTP API with every route of topology.ROUTES on its function behind the JWT authorizer.
 
 API Gateway checks the signature, issuer, audience and expiry; the handlers check the role from
 ``cognito:groups`` (topology.ROUTES says which), so a route never trusts a missing claim.

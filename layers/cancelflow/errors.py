@@ -230,8 +230,8 @@ _missing = set(ErrorCode) - set(CATALOGUE)
 if _missing:
     raise RuntimeError(f"error codes without a catalogue entry: {sorted(_missing)}")
 
-# What a code argument may be. Call sites still pass string literals (checked at run time);
-# once every one names ErrorCode, this becomes ``Code: TypeAlias = ErrorCode`` and mypy checks them.
+# What a code argument may be: only an ErrorCode member, so a misspelt code fails mypy, not a
+# request (``code_of`` still refuses an unknown string at run time, for untyped callers).
 Code: TypeAlias = ErrorCode
 
 

@@ -66,7 +66,8 @@ def test_stage_throttles_and_logs_per_environment(dev, prod):
 
 
 def test_user_pool_groups_are_the_roles(dev):
-    """GIVEN the roles of cancelflow/http/identity.py THEN the pool has exactly those groups (cognito:groups claim)."""
+    """GIVEN the roles of cancelflow/http/identity.py THEN the pool has exactly those groups
+    (cognito:groups claim)."""
     names = {g["Properties"]["GroupName"] for g in tpl.resources(dev, "AWS::Cognito::UserPoolGroup").values()}
     assert names == set(GROUPS)
     assert {r for route in topology.ROUTES for r in route.roles} <= names

@@ -92,7 +92,7 @@ def list_tasks(
 # ---------------------------------------------------------------- writes
 
 
-_CREATED = ("task_id", "request_id", "kind", "action", "converted_from", "decision_due")
+_CREATED = ("kind", "action", "converted_from", "decision_due")  # besides the task and request ids
 
 
 def create(task: Task, now: datetime) -> bool:
@@ -105,19 +105,13 @@ def create(task: Task, now: datetime) -> bool:
         **tasks.dump(task),
         **tasks.pool_attrs(task.task_id, task.priority_class, parse(task.decision_due), task.amount),
     }
-    entry = history.entry_put(
-        task.order_id,
-        at=now,
-        suffix=f"{task.task_id}#v{task.version:06d}",
-        event="review.task_created",
-        actor=Actor.SYSTEM.value,
-        actor_id="review-intake",
-        reason=task.reason_code,
-        detail={k: getattr(task, k) for k in _CREATED},
+    created = {k: getattr(task, k) for k in _CREATED}
+    timeline = entry(
+        task, Actor.SYSTEM, "review-intake", now, "review.task_created", created, version=task.version
     )
     put = {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
     try:
-        ddb.transact([put, entry])
+        ddb.transact([put, timeline])
     except ddb.TransactionFailed as e:
         if e.reasons and e.reasons[0] == "ConditionalCheckFailed":
             return False  # the task exists: a redelivery or duplicate
@@ -206,10 +200,11 @@ def entry(
     event: str,
     detail: Mapping[str, Any],
     reason: str | None = None,
+    version: int | None = None,
 ) -> Op:
-    """The timeline entry of one review step, keyed by the task version it makes (so a replay
-    of the same step cannot append twice); ``reason`` by default the request's."""
-    version = task.version + 1
+    """The timeline entry of one review step, keyed by the task version it makes, by default the
+    next (so a replay of the same step cannot append twice); ``reason`` by default the request's."""
+    version = task.version + 1 if version is None else version
     return history.entry_put(
         task.order_id,
         at=at,

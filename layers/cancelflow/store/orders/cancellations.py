@@ -14,11 +14,45 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import customers, refunds, requests
-from cancelflow.store.orders.changes import Change, not_due, release_ops, run
+from cancelflow.store.orders.changes import Change, Op, not_due, release_ops, run
 
 
 def _cancel_sets(now: datetime, actor: Actor, reason: str) -> dict[str, Any]:
     return {"cancelled_at": now, "cancelled_by": actor.value, "cancel_reason": reason, "stock_locked": False}
+
+
+def _cancel(
+    order: Order,
+    now: datetime,
+    event: str,
+    actor: Actor,
+    actor_id: str,
+    reason: str,
+    *,
+    remove: list[str],
+    condition: str,
+    cond_values: dict[str, Any],
+    sets: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+    extra: list[Op] | None = None,
+) -> Order:
+    """Every cancellation: the order cancelled (by whom, when, why; stock unlocked) with
+    ``sets`` besides, its reserved keys released and ``extra`` written, in one transaction."""
+    change = Change(
+        order,
+        OrderStatus.CANCELLED,
+        event,
+        actor,
+        actor_id,
+        now,
+        reason=reason,
+        set_=_cancel_sets(now, actor, reason) | (sets or {}),
+        remove=remove,
+        condition=condition,
+        cond_values=cond_values,
+        detail=detail or {},
+    )
+    return run(change, release_ops(order) + (extra or []))
 
 
 def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Order:
@@ -31,40 +65,34 @@ def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Or
             ErrorCode.ORDER_CANCELLED if order.status is OrderStatus.CANCELLED else ErrorCode.ALREADY_PAID,
             {"status": order.status.value},
         )
-    change = Change(
+    return _cancel(
         order,
-        OrderStatus.CANCELLED,
+        now,
         "order.cancelled",
         Actor.CUSTOMER,
         order.customer_id,
-        now,
-        reason=reason,
-        set_=_cancel_sets(now, Actor.CUSTOMER, reason),
+        reason,
         remove=not_due(),
         condition="payment_deadline > :now",
         cond_values={":now": iso(now)},
     )
-    return run(change, release_ops(order))
 
 
 def expire_order(order: Order, now: datetime) -> Order:
     """The system cancels an unpaid order past its deadline (reason ``payment_timeout``)."""
     if not order.is_overdue_unpaid(now):
         raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
-    change = Change(
+    return _cancel(
         order,
-        OrderStatus.CANCELLED,
+        now,
         "order.expired",
         Actor.SYSTEM,
         "expiry",
-        now,
-        reason=PAYMENT_TIMEOUT_REASON,
-        set_=_cancel_sets(now, Actor.SYSTEM, PAYMENT_TIMEOUT_REASON),
+        PAYMENT_TIMEOUT_REASON,
         remove=not_due(),
         condition="payment_deadline <= :now",
         cond_values={":now": iso(now)},
     )
-    return run(change, release_ops(order))
 
 
 def cancel_with_refund(
@@ -86,7 +114,7 @@ def cancel_with_refund(
     transaction; the refund is full unless ``amount`` says less. Returns (order, refund id)."""
     amount = order.refundable if amount is None else amount
     refund_id, ops = None, list(extra or [])
-    sets = _cancel_sets(now, actor, reason)
+    sets: dict[str, Any] = {}
     if amount > 0:
         refunds.check_refundable(order, amount)
         refund_id, put = refunds.create(
@@ -100,21 +128,21 @@ def cancel_with_refund(
         )
         ops.append(put)
         sets["refunded_amount"] = order.refunded_amount + amount
-    change = Change(
+    done = _cancel(
         order,
-        OrderStatus.CANCELLED,
+        now,
         event,
         actor,
         actor_id,
-        now,
-        reason=reason,
-        set_=sets,
+        reason,
+        sets=sets,
         remove=["open_request_id"],
         condition=condition,
         cond_values=cond_values or {},
         detail={"refund_id": refund_id, "amount": amount, "request_id": request_id},
+        extra=ops,
     )
-    return run(change, release_ops(order) + ops), refund_id
+    return done, refund_id
 
 
 def cancel_auto_approved(

@@ -130,9 +130,7 @@ def start_delivery(order_id: str, now: datetime) -> Order:
 
 def complete_delivery(order_id: str, now: datetime) -> Order:
     """Value moves: keys become delivered, the order delivered."""
-    order = require_order(order_id)
-    if order.status is not OrderStatus.DELIVERING:
-        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    order = _found_in(order_id, OrderStatus.DELIVERING)
     ops = (
         [stock.deliver_op(order.product_id, k, order.order_id) for k in order.key_ids]
         if (order.product_type in KEYED_TYPES)
@@ -154,9 +152,7 @@ def complete_delivery(order_id: str, now: datetime) -> Order:
 
 def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed") -> Order:
     """Delivery did not happen: back to paid, stock unlocked (still reserved for the order)."""
-    order = require_order(order_id)
-    if order.status is not OrderStatus.DELIVERING:
-        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    order = _found_in(order_id, OrderStatus.DELIVERING)
     return run(
         Change(
             order,
@@ -172,9 +168,7 @@ def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed
 
 
 def complete_order(order_id: str, now: datetime) -> Order:
-    order = require_order(order_id)
-    if order.status is not OrderStatus.DELIVERED:
-        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    order = _found_in(order_id, OrderStatus.DELIVERED)
     return run(
         Change(
             order,
@@ -186,3 +180,11 @@ def complete_order(order_id: str, now: datetime) -> Order:
             set_={"completed_at": now},
         )
     )
+
+
+def _found_in(order_id: str, status: OrderStatus) -> Order:
+    """The stored order, which must be in ``status``: otherwise CONFLICT with the status found."""
+    order = require_order(order_id)
+    if order.status is not status:
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    return order
