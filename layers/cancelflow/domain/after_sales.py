@@ -17,14 +17,22 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import ErrorCode
 
 
+def confirmation_ends(order: Order, policy: CancellationPolicy) -> datetime | None:
+    """The end of the confirmation window after delivery (the last moment to appeal the goods,
+    and when a delivered order counts as completed); ``None`` until delivered."""
+    if order.delivered_at is None:
+        return None
+    return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+
+
 def confirmed_at(order: Order, policy: CancellationPolicy) -> datetime | None:
     """When the order is (or counts as) completed: its completion, or else the end of the
     confirmation window after delivery, even before the completion sweep has run (as an
     unpaid order counts as expired at its deadline)."""
     if order.completed_at is not None:
         return order.completed_at
-    if order.status is OrderStatus.DELIVERED and order.delivered_at is not None:
-        return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+    if order.status is OrderStatus.DELIVERED:
+        return confirmation_ends(order, policy)
     return None
 
 

@@ -18,10 +18,10 @@ appeal was decided too, ``REQUEST_REJECTED_FINAL``. An upheld appeal ends it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cancelflow.domain.actions import Action
-from cancelflow.domain.after_sales import confirmed_at
+from cancelflow.domain.after_sales import confirmation_ends, confirmed_at
 from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.policy import CancellationPolicy, EvidenceRules
 from cancelflow.domain.reasons import MAX_DESCRIPTION, PLATFORM_FAULT_REASONS, Reason
@@ -60,9 +60,7 @@ def not_allowed_code(order: Order, now: datetime, policy: CancellationPolicy) ->
 
 def deadline(order: Order, policy: CancellationPolicy) -> datetime | None:
     """The end of the confirmation window after delivery: the last moment to appeal."""
-    if order.delivered_at is None:
-        return None
-    return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+    return confirmation_ends(order, policy)
 
 
 def evidence_required(action: Action, rules: EvidenceRules) -> bool:

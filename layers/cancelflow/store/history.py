@@ -79,33 +79,30 @@ def entry_put(
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Put that only succeeds once for this entry (so a replay cannot append twice).
-    ``event`` must be a ``HistoryEvent``: a kind of entry the timeline does not document is
-    refused here, at the writer, rather than shown to customers as an unknown code."""
-    event = HistoryEvent(event).value
+    """A Put that only succeeds once for this entry (so a replay cannot append twice). The
+    entry is built as an ``Entry`` first, the one definition that is also read back, so a kind
+    of entry the timeline does not document (``event`` must be a ``HistoryEvent``), an unknown
+    actor or status is refused here, at the writer, rather than breaking a timeline later."""
     sk = history_sk(at, suffix)
-    return {
-        "Put": {
-            "Item": ddb.to_item(
-                {
-                    "pk": keys.order_pk(order_id),
-                    "sk": sk,
-                    "type": "history",
-                    "order_id": order_id,
-                    "entry_id": f"{order_id}:{sk}",
-                    "at": iso(at),
-                    "event": event,
-                    "actor": actor,
-                    "actor_id": actor_id,
-                    "reason": reason,
-                    "from_status": from_status,
-                    "to_status": to_status,
-                    "detail": plain(detail or {}),
-                }
-            ),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+    entry = msgspec.convert(
+        {
+            "order_id": order_id,
+            "entry_id": f"{order_id}:{sk}",
+            "at": at,
+            "event": event,
+            "actor": actor,
+            "actor_id": actor_id,
+            "reason": reason,
+            "from_status": from_status,
+            "to_status": to_status,
+            "detail": plain(detail or {}),
+        },
+        Entry,
+        builtin_types=(datetime,),
+    )
+    attrs = plain(msgspec.to_builtins(entry, builtin_types=(datetime,)))
+    item = {"pk": keys.order_pk(order_id), "sk": sk, "type": "history", **attrs}
+    return {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
