@@ -35,11 +35,11 @@ def _claim(queue: str, who: Reviewer = R1, at: Any = NOW) -> Task:
 
 
 def _snapshot(order_id: str, task_id: str) -> tuple[Any, ...]:
-    """Everything a decision could change."""
-    order = ddb.get(keys.order_pk(order_id), keys.ORDER)
-    task = tasks.get_task(task_id)
-    reqs = requests.list_requests(order_id)
-    return order, task, reqs, len(history.timeline(order_id))
+    """Everything a decision could change, as stored: every attribute of the order, the task,
+    the requests and the timeline entries (index attributes included)."""
+    pk = keys.order_pk(order_id)
+    order = ddb.get(pk, keys.ORDER)
+    return order, stored_task(task_id), ddb.partition(pk, "REQ#"), ddb.partition(pk, "HIST#")
 
 
 def _stored_request(order_id: str, request_id: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from cancelflow.review import claims, decisions, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
 from cancelflow.review.sla import escalate_overdue
 from cancelflow.review.tasks import Reviewer
-from cancelflow.store import ddb, history, keys, orders, requests, review_steps
+from cancelflow.store import ddb, keys, orders, requests, review_steps
 from pydantic import ValidationError
 
 from tests.conftest import NOW
@@ -41,11 +41,11 @@ DECISIONS = {
 
 
 def _snapshot(order_id: str, task_id: str) -> tuple[Any, ...]:
-    """Everything a decision could change."""
-    order = ddb.get(keys.order_pk(order_id), keys.ORDER)
-    task = tasks.get_task(task_id)
-    reqs = requests.list_requests(order_id)
-    return order, task, reqs, len(history.timeline(order_id))
+    """Everything a decision could change, as stored: every attribute of the order, the task,
+    the requests and the timeline entries (index attributes included)."""
+    pk = keys.order_pk(order_id)
+    order = ddb.get(pk, keys.ORDER)
+    return order, stored_task(task_id), ddb.partition(pk, "REQ#"), ddb.partition(pk, "HIST#")
 
 
 def _claimed_then_escalated(make_request: Maker, queue: str, who: Reviewer = R1) -> tuple[str, str]:
@@ -115,11 +115,11 @@ def test_task_write_condition_refuses_a_plain_reviewer_on_a_senior_only_task(
     WHEN the task update of a review step is written for that reviewer
     THEN DynamoDB refuses it (the condition failed) and the task is unchanged."""
     _, task_id = _plain_lease_on_senior_only_task(make_request, review_queue)
-    task = tasks.get_task(task_id)
+    task, before = tasks.get_task(task_id), stored_task(task_id)
     with pytest.raises(ddb.TransactionFailed) as e:
         ddb.transact([review_steps.step_op(task, R1, LATE, {"outcome": "approved"}, tasks.DECIDED)])
     assert e.value.reasons == ["ConditionalCheckFailed"]
-    assert tasks.get_task(task_id) == task
+    assert stored_task(task_id) == before
 
 
 def test_escalation_ends_a_plain_reviewers_lease_so_a_senior_takes_it_at_once(

@@ -255,7 +255,7 @@ CLAUSES: list[Clause] = [
         "handed_back_at <= :cut",
         tests("refund", "handing_back_a_refund_handed_back_in_this_window_is_refused"),
     ),
-    # ---------------------------------------------------------------- review: store/tasks.py, review_steps.py
+    # ---------------------------------------------------------------- review: store/tasks.py, review_*.py
     Clause(
         "review_steps.create: task new",
         "store/review_steps.py",
@@ -352,9 +352,9 @@ CLAUSES: list[Clause] = [
         tests("review", "deciding_a_request_no_longer_under_review_is_refused"),
     ),
     Clause(
-        "review_steps.held_by: held by this request",
-        "store/review_steps.py",
-        "def held_by",
+        "review_decisions._held_by: held by this request",
+        "store/review_decisions.py",
+        "def _held_by",
         "open_request_id = :rid",
         tests(
             "review",
@@ -365,29 +365,29 @@ CLAUSES: list[Clause] = [
         ),
     ),
     Clause(
-        "review_steps.rearm_op: due time read",
-        "store/review_steps.py",
+        "review_escalations.rearm_op: due time read",
+        "store/review_escalations.py",
         "def rearm_op",
         "due_at = :seen",
         tests("request", "escalating_a_review_another_sweep_escalated_is_refused"),
     ),
     Clause(
-        "review_steps.rearm_op: still undecided",
-        "store/review_steps.py",
+        "review_escalations.rearm_op: still undecided",
+        "store/review_escalations.py",
         "def rearm_op",
         "#s IN (:ur, :ni)",
         tests("request", "escalating_a_review_decided_since_the_read_is_refused"),
     ),
     Clause(
-        "review_steps.escalation_op: version read",
-        "store/review_steps.py",
+        "review_escalations.escalation_op: version read",
+        "store/review_escalations.py",
         "def escalation_op",
         "version = :v",
         tests("request", "escalating_a_task_claimed_since_the_read_is_refused"),
     ),
     Clause(
-        "review_steps.escalation_op: not decided",
-        "store/review_steps.py",
+        "review_escalations.escalation_op: not decided",
+        "store/review_escalations.py",
         "def escalation_op",
         "#s <> :d",
         tests("request", "escalating_a_decided_task_is_refused"),

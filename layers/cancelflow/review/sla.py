@@ -11,66 +11,46 @@ intake never saw the request).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from cancelflow import dispatch
-from cancelflow.clock import iso, parse
-from cancelflow.domain.priority import URGENT
-from cancelflow.domain.states import Actor
+from cancelflow.clock import parse
+from cancelflow.domain.models import Order
+from cancelflow.domain.priority import priority_class
+from cancelflow.domain.reasons import Reason
 from cancelflow.review import tasks
 from cancelflow.review.tasks import Task
 from cancelflow.settings import get_settings
-from cancelflow.store import requests, review_steps
+from cancelflow.store import requests, review_escalations
 from cancelflow.store.requests import Request
-from cancelflow.store.tasks import Op
 
 
-def _escalation(task: Task, now: datetime) -> list[Op]:
+def _escalate(request: Request, task: Task, order: Order, next_due: datetime, now: datetime) -> bool:
     """Urgent, for a senior, and back in the open pool if it waited for the customer in vain."""
     due = parse(task.decision_due)
     if task.status == tasks.WAITING:
         due = now  # the customer did not answer: decide now, with what there is
-    sets = {
-        "escalated": True,
-        "escalated_at": iso(now),
-        "senior_only": True,
-        "priority_class": URGENT,
-        "decision_due": iso(due),
-    }
     # From now on only a senior may decide it: a plain reviewer's lease is ended (it could only
     # block the seniors until it ran out, on a task already late); a senior's is kept. The write
     # is conditioned on the version read, so the holder seen is the holder at the write.
     ends_lease = task.lease_holder is not None and task.lease_senior is not True
-    why = "info_not_supplied" if task.status == tasks.WAITING else "review_overdue"
-    return [
-        review_steps.escalation_op(task, sets, ends_lease),
-        review_steps.entry(
-            task,
-            Actor.SYSTEM,
-            "review-sla",
-            now,
-            "review.escalated",
-            {"decision_due": task.decision_due},
-            why,
-        ),
-    ]
+    return review_escalations.escalate(
+        request,
+        task,
+        now,
+        next_due=next_due,
+        decision_due=due,
+        priority_class=priority_class(task.action, Reason(task.reason_code), order.status, escalated=True),
+        end_lease=ends_lease,
+        why="info_not_supplied" if task.status == tasks.WAITING else "review_overdue",
+    )
 
 
-def _commit(ops: list[Op]) -> bool:
-    try:
-        review_steps.commit(ops)
-    except review_steps.TransactionFailed:
-        return False  # another sweep took it (or the request or task moved on)
-    return True
-
-
-def escalate_overdue(item: Mapping[str, Any] | Request | Task, now: datetime) -> bool:
-    """Flag one overdue review (``item``: the due request as the sweep read it, or the request
-    or its task). True when this call changed something (escalated the task or re-sent the
-    message); False when it was not overdue, already settled, or another sweep won."""
-    request = review_steps.due_request(item)
+def escalate_overdue(item: Request | Task, now: datetime) -> bool:
+    """Flag one overdue review (``item``: the due request as the sweep read it, or its task).
+    True when this call changed something (escalated the task or re-sent the message); False
+    when it was not overdue, already settled, or another sweep won."""
+    request = review_escalations.due_request(item)
     if (
         request is None
         or request.status not in requests.PENDING_REVIEW
@@ -80,18 +60,19 @@ def escalate_overdue(item: Mapping[str, Any] | Request | Task, now: datetime) ->
         return False
     book = get_settings().policies
     kind = "rejection_appeal" if request.appeal_used else "cancellation"
-    order, task = review_steps.order_and_task(request.order_id, tasks.task_id_for(request.request_id, kind))
+    order, task = review_escalations.order_and_task(
+        request.order_id, tasks.task_id_for(request.request_id, kind)
+    )
     if order is None:
         return False  # nothing to review without its order (never expected)
     next_due = now + timedelta(minutes=book.for_type(order.product_type).review_decision_minutes)
-    rearm = review_steps.rearm_op(request, next_due, now)
     if task is not None and task.status == tasks.DECIDED:
         return False
     if task is None or (task.escalated and task.status != tasks.WAITING):
-        if not _commit([rearm]):
-            return False
+        if not review_escalations.rearm(request, next_due, now):
+            return False  # another sweep took it (or the request moved on)
         if task is None:
             dispatch.send_review(requests.review_message(request, order))  # intake never saw it: again
             return True
         return False
-    return _commit([rearm, *_escalation(task, now)])
+    return _escalate(request, task, order, next_due, now)

@@ -1,8 +1,9 @@
 """What reviewers see of a review task: its live status (an open task is "claimed" while its
 lease lasts, so an expired lease returns it to the pool without anyone writing anything) and
-its view. The task as stored, its reads and writes: ``cancelflow.store.tasks`` and
-``cancelflow.store.review_steps`` (docs/domain.md, "Review"); the names the review step and
-its routes use are re-exported here."""
+its view. The task as stored, its reads and writes: ``cancelflow.store.tasks``,
+``cancelflow.store.review_steps``, ``cancelflow.store.review_decisions`` and
+``cancelflow.store.review_escalations`` (docs/domain.md, "Review"); the names the review step
+and its routes use are re-exported here."""
 
 from __future__ import annotations
 

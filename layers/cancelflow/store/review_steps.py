@@ -1,7 +1,8 @@
-"""The review step's other reads and writes: a new task and its timeline entry, the lists, the
+"""The review step's shared reads and writes: a new task and its timeline entry, the lists, the
 task and request updates each step makes (under the caller's lease, and only while the request
-is under review), the escalation of an overdue review, and the reads a decision, a task's
-detail and an escalation start from. The task's own shape, reads and leases: ``store.tasks``."""
+is under review), the release of a lease and the customer's answer. The task's own shape, reads
+and leases: ``store.tasks``; the writes of each decision: ``store.review_decisions``; of the
+review SLA: ``store.review_escalations``."""
 
 from __future__ import annotations
 
@@ -10,50 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import iso, parse
-from cancelflow.domain.models import Order
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import codec, ddb, history, keys, requests, tasks
-from cancelflow.store.codec import decode, plain
-from cancelflow.store.ddb import TransactionFailed as TransactionFailed  # what ``commit`` raises
+from cancelflow.store.codec import plain
 from cancelflow.store.requests import Request
 from cancelflow.store.schema import GSI_STATUS
 from cancelflow.store.tasks import Op, Reviewer, Task
-
-# ---------------------------------------------------------------- reads
-
-
-def for_decision(task: Task) -> tuple[Order, Request]:
-    """The order and the request a decision acts on (one BatchGetItem)."""
-    order_key = (keys.order_pk(task.order_id), keys.ORDER)
-    req_key = (keys.order_pk(task.order_id), keys.request_sk(task.request_id))
-    found = ddb.batch_get([order_key, req_key])
-    return decode(Order, found[order_key]), requests.of_item(found[req_key])
-
-
-def due_request(item: Mapping[str, Any] | Request | Task) -> Request | None:
-    """The request a review sweep's item names (a due index item, a request or its task): the
-    item itself when it is the request as stored, else read (None when there is none)."""
-    if isinstance(item, Request):
-        return item
-    if isinstance(item, Task):
-        found = ddb.get(keys.order_pk(item.order_id), keys.request_sk(item.request_id))
-    else:
-        is_request = item.get("type") == "request"
-        found = (
-            dict(item)
-            if is_request
-            else ddb.get(keys.order_pk(item["order_id"]), keys.request_sk(item["request_id"]))
-        )
-    return None if found is None else requests.of_item(found)
-
-
-def order_and_task(order_id: str, task_id: str) -> tuple[Order | None, Task | None]:
-    """The order and the task (None: not there), in one BatchGetItem."""
-    order_key, tkey = (keys.order_pk(order_id), keys.ORDER), tasks.task_key(task_id)
-    found = ddb.batch_get([order_key, tkey])
-    order = decode(Order, found[order_key]) if order_key in found else None
-    return order, tasks.decode(found[tkey]) if tkey in found else None
 
 
 def list_tasks(
@@ -119,17 +83,6 @@ def create(task: Task, now: datetime) -> bool:
     return True
 
 
-def commit(ops: list[Op]) -> None:
-    """One transaction of a review step's operations (``TransactionFailed`` when refused)."""
-    ddb.transact(ops)
-
-
-def held_by(request_id: str) -> dict[str, Any]:
-    """``orders.Change``'s condition that the order is still held by this request (a decision
-    acts on an order only while its request holds it)."""
-    return {"condition": "open_request_id = :rid", "cond_values": {":rid": request_id}}
-
-
 # ---------------------------------------------------------------- under the caller's lease
 
 
@@ -173,14 +126,15 @@ def _task_change(
     return sets | {"status": park, **tasks.parked_attrs(park, now, task.task_id)}, tasks.LEASE_ATTRS
 
 
-def _applied(task: Task, sets: Mapping[str, Any], removed: tuple[str, ...] = ()) -> Task:
+def applied(task: Task, sets: Mapping[str, Any], removed: tuple[str, ...] = ()) -> Task:
+    """The task with ``sets`` written and ``removed`` gone (what a committed update leaves)."""
     after = {k: v for k, v in tasks.dump(task).items() if k not in removed} | plain(dict(sets))
     return tasks.decode(after)
 
 
 def after(task: Task, now: datetime, sets: Mapping[str, Any], park: str | None) -> Task:
     """The task as ``step_op`` leaves it once committed (no read after the write)."""
-    return _applied(task, *_task_change(task, now, sets, park))
+    return applied(task, *_task_change(task, now, sets, park))
 
 
 def step_op(task: Task, reviewer: Reviewer, now: datetime, sets: Mapping[str, Any], park: str | None) -> Op:
@@ -217,7 +171,8 @@ def entry(
     )
 
 
-def _request_op(request: Request, expr: str, cond: str, names: Mapping[str, str], vals: dict[str, Any]) -> Op:
+def request_op(request: Request, expr: str, cond: str, names: Mapping[str, str], vals: dict[str, Any]) -> Op:
+    """An UpdateItem of one request (``#s`` names its status), for a transaction."""
     key = ddb.key(keys.order_pk(request.order_id), keys.request_sk(request.request_id))
     names = {**names, "#s": "status"}
     return {
@@ -234,7 +189,7 @@ def _request_op(request: Request, expr: str, cond: str, names: Mapping[str, str]
 def request_update(request: Request, sets: Mapping[str, Any], decided: bool) -> Op:
     """The request update, only while it is under review; a decided request leaves the due index."""
     expr, names, vals = ddb.update_expression(sets, ("due_pk", "due_at") if decided else ())
-    return _request_op(request, expr, "#s = :ur", names, vals | {":ur": requests.UNDER_REVIEW})
+    return request_op(request, expr, "#s = :ur", names, vals | {":ur": requests.UNDER_REVIEW})
 
 
 def request_decided(request: Request, reviewer: Reviewer, now: datetime, status: str, note: str | None) -> Op:
@@ -245,35 +200,6 @@ def request_decided(request: Request, reviewer: Reviewer, now: datetime, status:
     if status == requests.REJECTED:
         sets |= {"rejected_by": reviewer.id, "rejected_at": now}
     return request_update(request, sets, decided=True)
-
-
-# ---------------------------------------------------------------- escalation
-
-
-_UNDECIDED = {":ur": requests.UNDER_REVIEW, ":ni": requests.NEED_INFO}
-
-
-def rearm_op(request: Request, next_due: datetime, now: datetime) -> Op:
-    """Push the request's due time on, only if no other sweep did it first."""
-    expr = "SET due_at = :next, escalated_at = if_not_exists(escalated_at, :now), #s = :ur"
-    vals = {":next": iso(next_due), ":now": iso(now), ":seen": plain(request.due_at), **_UNDECIDED}
-    return _request_op(request, expr, "due_at = :seen AND #s IN (:ur, :ni)", {}, vals)
-
-
-def escalation_op(task: Task, sets: Mapping[str, Any], end_lease: bool) -> Op:
-    """The task back in the open pool as ``sets`` leaves it (its place from its class, due time
-    and amount), conditioned on the version read and never once decided; ``end_lease`` removes
-    the lease."""
-    changed = {**sets, "status": tasks.OPEN.value, "version": task.version + 1}
-    left = _applied(task, changed)
-    changed |= tasks.pool_attrs(task.task_id, left.priority_class, parse(left.decision_due), left.amount)
-    expr, names, vals = ddb.update_expression(changed, tasks.LEASE_ATTRS if end_lease else ())
-    cond = "version = :v AND #s <> :d"
-    return {
-        "Update": tasks.update_op(
-            task.task_id, expr, cond, names, vals | {":v": task.version, ":d": tasks.DECIDED.value}
-        )
-    }
 
 
 def answered_op(task: Task, now: datetime, decision_due: datetime, answer: Mapping[str, Any]) -> Op:

@@ -1,6 +1,6 @@
 """Review tasks as stored: one item per (request, kind), its key, its place in the by-status
 index, its reads and its leases (docs/domain.md, "Review"); the writes of each review step are
-``store.review_steps``.
+``store.review_steps`` (shared), ``store.review_decisions`` and ``store.review_escalations``.
 
 The open pool is one index partition (``REVIEW#open``), not sharded like refunds: claim-next
 must see the single highest-priority task, which one Query gives only if every open task sorts
