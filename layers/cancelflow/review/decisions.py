@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from cancelflow import dispatch
 from cancelflow.clock import parse
 from cancelflow.domain import appeals
-from cancelflow.domain.models import Order
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import VALUE_MOVED, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
@@ -33,8 +32,7 @@ from cancelflow.review.claims import require_lease, require_may_decide
 from cancelflow.review.tasks import Reviewer, Task
 from cancelflow.settings import get_settings
 from cancelflow.store import refunds, requests, review_decisions
-from cancelflow.store.requests import Request
-from cancelflow.store.review_decisions import Decided
+from cancelflow.store.review_decisions import Decided, Step
 
 REFUND_ONLY = tasks.REFUND_ONLY
 
@@ -81,57 +79,45 @@ def _verdict(d: Decision) -> review_decisions.Verdict:
     return review_decisions.Verdict(d.checklist.model_dump(), d.note)
 
 
-def _approve(
-    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
-) -> Decided:
+def _approve(step: Step, d: Decision) -> Decided:
+    task, order = step.task, step.order
     if order.status in (OrderStatus.PAID, OrderStatus.DELIVERING):
         if d.refund_amount is not None:
             raise DomainError(
                 ErrorCode.AMOUNT_NOT_ALLOWED,
                 {"field": "refund_amount", "why": "a cancellation refunds in full"},
             )
-        return review_decisions.approve_cancel(task, request, order, reviewer, now, _verdict(d))
+        return review_decisions.approve_cancel(step, _verdict(d))
     if order.status in VALUE_MOVED and task.action not in REFUND_ONLY:
         # delivery completed before the decision: the request becomes an appeal, still leased
-        return review_decisions.convert_to_appeal(task, request, order, reviewer, now)
+        return review_decisions.convert_to_appeal(step)
     if order.status not in VALUE_MOVED:
         raise DomainError(ErrorCode.ORDER_NOT_CANCELLABLE, {"status": order.status.value})
     amount = d.refund_amount or task.requested_amount or order.refundable
     refunds.check_refundable(order, amount)
     return review_decisions.approve_refund(
-        task,
-        request,
-        order,
-        reviewer,
-        now,
+        step,
         _verdict(d),
         amount=amount,
         ends_rejection=appeals.ends_rejection(order, task.request_id),
     )
 
 
-def _reject(
-    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
-) -> Decided:
+def _reject(step: Step, d: Decision) -> Decided:
     # The rejection stands on the order: the way on is its appeal, not the same ask anew.
-    rejection = appeals.rejection(task.request_id, task.action, request.appeal_used)
-    return review_decisions.reject(task, request, order, reviewer, now, _verdict(d), rejection=rejection)
+    rejection = appeals.rejection(step.task.request_id, step.task.action, step.request.appeal_used)
+    return review_decisions.reject(step, _verdict(d), rejection=rejection)
 
 
-def _need_info(
-    task: Task, request: Request, order: Order, reviewer: Reviewer, d: Decision, now: datetime
-) -> Decided:
+def _need_info(step: Step, d: Decision) -> Decided:
     """Ask the customer; the SLA clock stops (what is left is kept) until they answer through
     POST .../answer (cancelflow.cancel.answer_question). The order stays held, and the request
     stays due by the time the customer has to answer."""
+    task, order, now = step.task, step.order, step.now
     policy = get_settings().policies.for_type(order.product_type)
     remaining = max(0, int((parse(task.decision_due) - now).total_seconds() * 1000))
     return review_decisions.ask_customer(
-        task,
-        request,
-        order,
-        reviewer,
-        now,
+        step,
         question=d.note,
         answer_by=now + timedelta(hours=policy.review_need_info_hours),
         sla_remaining_ms=remaining,
@@ -151,7 +137,7 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
             ErrorCode.TASK_ALREADY_DECIDED, {"task_id": task_id, "request_status": request.status.value}
         )
     try:
-        done = _OUTCOMES[d.outcome](task, request, order, reviewer, d, now)
+        done = _OUTCOMES[d.outcome](Step(task, request, order, reviewer, now), d)
     except (review_decisions.TransactionFailed, DomainError) as e:
         if isinstance(e, DomainError) and e.code != ErrorCode.CONFLICT:
             raise

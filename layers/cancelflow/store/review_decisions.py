@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.options import Action
@@ -31,6 +31,17 @@ from cancelflow.store.tasks import Reviewer, Task
 
 APPROVED, CONVERTED = "approved", "converted_to_appeal"
 REJECTED, NEED_INFO = requests.REJECTED, requests.NEED_INFO  # outcomes that are request statuses
+
+
+class Step(NamedTuple):
+    """What every decision is written against, as read: the task (leased by ``reviewer``), its
+    request and order, and the time of the decision."""
+
+    task: Task
+    request: Request
+    order: Order
+    reviewer: Reviewer
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -78,11 +89,10 @@ def _decided(reviewer: Reviewer, v: Verdict, now: datetime, outcome: str, **more
     }
 
 
-def approve_cancel(
-    task: Task, request: Request, order: Order, reviewer: Reviewer, now: datetime, verdict: Verdict
-) -> Decided:
+def approve_cancel(step: Step, verdict: Verdict) -> Decided:
     """Approve on a paid or delivering order: cancelled by the reviewer with its full refund,
     reserved stock released, the hold lifted, the task and the request decided."""
+    task, request, order, reviewer, now = step
     rid = task.request_id
     amount = order.refundable
     sets = _decided(reviewer, verdict, now, APPROVED, refund_amount=amount, order_cancelled=True)
@@ -112,11 +122,7 @@ def approve_cancel(
 
 
 def approve_refund(
-    task: Task,
-    request: Request,
-    order: Order,
-    reviewer: Reviewer,
-    now: datetime,
+    step: Step,
     verdict: Verdict,
     *,
     amount: int,
@@ -125,6 +131,7 @@ def approve_refund(
     """Approve on an order whose value has moved: a refund of ``amount`` (checked refundable
     by the caller), no cancellation, the hold lifted; ``ends_rejection``: the rejection that
     stands on the order is ended (an upheld appeal against it)."""
+    task, request, order, reviewer, now = step
     rid = task.request_id
     refund_id, put = refunds.create(
         order,
@@ -170,17 +177,14 @@ def approve_refund(
 
 
 def reject(
-    task: Task,
-    request: Request,
-    order: Order,
-    reviewer: Reviewer,
-    now: datetime,
+    step: Step,
     verdict: Verdict,
     *,
     rejection: Rejection,
 ) -> Decided:
     """Reject: ``rejection`` stands on the order (the way on is its appeal, not the same ask
     anew), the hold is lifted (delivery goes on), the task and the request decided."""
+    task, request, order, reviewer, now = step
     rid = task.request_id
     sets = _decided(reviewer, verdict, now, REJECTED)
     change = orders.Change(
@@ -229,11 +233,10 @@ def _undecided_step(
     return after(task, now, sets, park)
 
 
-def convert_to_appeal(
-    task: Task, request: Request, order: Order, reviewer: Reviewer, now: datetime
-) -> Decided:
+def convert_to_appeal(step: Step) -> Decided:
     """Delivery completed before the decision: the request becomes an appeal, the task keeps
     its lease (the reviewer decides again)."""
+    task, request, order, reviewer, now = step
     sets = {"action": Action.APPEAL.value, "converted_from": task.action}
     req_sets = {"converted_to_appeal": True, "updated_at": now}
     detail = {"from_action": task.action, "order_status": order.status.value}
@@ -244,11 +247,7 @@ def convert_to_appeal(
 
 
 def ask_customer(
-    task: Task,
-    request: Request,
-    order: Order,
-    reviewer: Reviewer,
-    now: datetime,
+    step: Step,
     *,
     question: str | None,
     answer_by: datetime,
@@ -257,6 +256,7 @@ def ask_customer(
     """Ask the customer ``question``: the task waits (keeping what was left of its SLA), the
     request stays in the due index until ``answer_by``, so an unanswered question is escalated
     rather than holding the order for ever. The order stays held."""
+    task, request, order, reviewer, now = step
     sets = {
         "info_request": question,
         "info_asked_at": now,
