@@ -1,24 +1,61 @@
 # Two commands for a newcomer: `make dev` (the whole system locally) and `make test`.
-# Both set themselves up: a virtual environment with every package, node for the CDK,
-# and Debian's chromium for the browser tests.
+# Both set themselves up: a virtual environment on the Lambda runtime's Python, installed from
+# the lock (uv.lock), node for the CDK, and Debian's chromium for the browser tests.
 
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The functions run on Lambda's python3.13 (infra/build_layer.LAMBDA_PYTHON); the tests run on
+# the same minor version. Found on PATH or under pyenv (the machine image carries it).
+PYTHON_VERSION := 3.13
+PY_BASE := $(shell for p in python$(PYTHON_VERSION) $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)) /usr/local/bin/python$(PYTHON_VERSION) /usr/bin/python$(PYTHON_VERSION); do \
+  $$p -c 'import sys; assert "%d.%d" % sys.version_info[:2] == "$(PYTHON_VERSION)"; print(sys.executable)' 2>/dev/null && break; done)
+# uv installs from the lock; it is bootstrapped (pinned) into its own small venv.
+UV_VERSION := 0.13.9
+TOOLS := build/tools
+UV    := $(TOOLS)/bin/uv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | sha1sum | cut -c1-12)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
+# uv must use the machine's CPython, never download one, and put the venv where make expects it.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup browser lint types test test-fast dev bench synth layer deploy clean openapi mutation
+.PHONY: setup python checkov lock bootstrap browser lint types test test-fast dev bench synth layer deploy diff cdk-cli clean openapi mutation
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@echo "==> setting up $(VENV) (python packages, node for the CDK)"
-	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+python:
+	@test -n "$(PY_BASE)" || { \
+	  echo "make: Python $(PYTHON_VERSION) is needed (the Lambda runtime's version) and none was found"; \
+	  echo "      on PATH or under ~/.pyenv/versions. Install it with one of:"; \
+	  echo "        pyenv install $(PYTHON_VERSION)"; \
+	  echo "        apt-get install python$(PYTHON_VERSION) python$(PYTHON_VERSION)-venv   (Debian trixie, Ubuntu 24.04+)"; \
+	  exit 1; }
+
+$(UV): | python
+	@echo "==> bootstrapping uv $(UV_VERSION) into $(TOOLS)"
+	@$(PY_BASE) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@echo "==> setting up $(VENV) on Python $(PYTHON_VERSION) from uv.lock (python packages, node for the CDK)"
+	@UV_PYTHON=$(PY_BASE) $(UV) sync --frozen --quiet
 	@rm -f $(VENV)/.installed-* && touch $@
+
+# checkov (a second opinion on the templates, tests/infra) pins its own boto3 and more: it lives in
+# its own environment, installed from the same lock (its dependency group).
+CHECKOV := build/checkov/bin/checkov
+checkov: $(CHECKOV)
+$(CHECKOV): pyproject.toml uv.lock | $(UV)
+	@echo "==> installing checkov into build/checkov from uv.lock"
+	@UV_PROJECT_ENVIRONMENT=$(CURDIR)/build/checkov UV_PYTHON=$(PY_BASE) $(UV) sync --frozen --only-group checkov --quiet
+	@touch $@
+
+# Re-resolve every dependency to the newest allowed by pyproject.toml (and the CDK CLI's lock).
+lock: $(UV)
+	UV_PYTHON=$(PY_BASE) $(UV) lock --upgrade
+	cd infra/cli && npm install --package-lock-only --ignore-scripts
 
 # Debian's chromium for Playwright (its own browser download is blocked here).
 browser:
@@ -31,6 +68,8 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; }
 
 lint: setup
+	@# the lock agrees with pyproject.toml (offline: from uv's cache, a few milliseconds)
+	UV_PYTHON=$(PY_BASE) $(UV) lock --check --offline --quiet
 	ruff check .
 	ruff format --check .
 
@@ -38,7 +77,7 @@ types: setup
 	mypy layers/cancelflow
 	mypy functions local infra bench app.py
 
-test: setup browser lint types
+test: setup browser checkov lint types
 	pytest -q -p no:cacheprovider
 
 test-fast: setup
@@ -71,6 +110,23 @@ layer: setup
 
 synth: setup layer
 	$(PY) app.py
+
+# The CDK CLI, pinned in infra/cli/package.json and its lock (never "whatever npm has today").
+CDK := infra/cli/node_modules/.bin/cdk
+cdk-cli: $(CDK)
+$(CDK): infra/cli/package.json infra/cli/package-lock.json | setup
+	cd infra/cli && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bootstrap: setup cdk-cli
+	$(CDK) bootstrap
+
+# `make deploy ENV=prod` (default dev); `make diff ENV=prod` shows what a deploy would change.
+deploy: setup layer cdk-cli
+	$(CDK) deploy --all -c env=$(or $(ENV),dev)
+
+diff: setup layer cdk-cli
+	$(CDK) diff --all -c env=$(or $(ENV),dev)
 
 clean:
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache artifacts

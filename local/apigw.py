@@ -195,7 +195,9 @@ class RouteLike(Protocol):
 R = TypeVar("R", bound=RouteLike)
 
 
-def match_route(routes: Iterable[R], method: str, raw_path: str) -> tuple[R, dict[str, str]] | None:
+def match_route[R: RouteLike](
+    routes: Iterable[R], method: str, raw_path: str
+) -> tuple[R, dict[str, str]] | None:
     """The route (API Gateway syntax, ``/v1/orders/{order_id}``) a request reaches, with its path
     parameters, as API Gateway matches it: literal segments before ``{params}``."""
     parts = raw_path.rstrip("/").split("/") if raw_path != "/" else [""]

@@ -9,7 +9,7 @@ messages (keyed by the enum; a code without an entry fails at import). The HTTP 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, NamedTuple
 
 
 class ErrorCode(StrEnum):
@@ -232,7 +232,7 @@ if _missing:
 
 # What a code argument may be: only an ErrorCode member, so a misspelt code fails mypy, not a
 # request (``code_of`` still refuses an unknown string at run time, for untyped callers).
-Code: TypeAlias = ErrorCode
+Code = ErrorCode
 
 
 def code_of(code: Code) -> ErrorCode:

@@ -105,7 +105,7 @@ def customer() -> tuple[str, str]:
     return (f"cust-e2e-{uuid.uuid4().hex[:8]}", "customer")
 
 
-def eventually(check: Callable[[], T | None], timeout: float = 30, every: float = 0.2) -> T:
+def eventually[T](check: Callable[[], T | None], timeout: float = 30, every: float = 0.2) -> T:
     """Poll ``check`` until it returns something truthy without raising; then return it.
     After the deadline the last failure is raised as it is."""
     deadline = time.monotonic() + timeout

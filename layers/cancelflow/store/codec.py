@@ -62,13 +62,13 @@ def dump(v: Any, *, exclude_none: bool = False) -> dict[str, Any]:
     return {k: x for k, x in data.items() if x is not None} if exclude_none else data
 
 
-def decode(cls: type[T], item: Mapping[str, Any]) -> T:
+def decode[T](cls: type[T], item: Mapping[str, Any]) -> T:
     """A stored item (or any plain map) as ``cls``: types and bounds checked, other keys (index
     keys, bookkeeping) ignored. Raises ``msgspec.ValidationError`` (a ``ValueError``)."""
     return msgspec.convert(item, cls)
 
 
-def checked(v: T) -> T:
+def checked[T](v: T) -> T:
     """``v`` once its types and bounds have passed ``decode``: a dataclass or struct built in code
     is not validated by its constructor, so what is stored or sent goes through this first."""
     return msgspec.convert(msgspec.to_builtins(v), type(v))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
@@ -30,7 +30,7 @@ Start = dict[str, Any] | None  # where a partition's next page starts: opaque, p
 
 
 @dataclass(frozen=True)
-class Reader(Generic[T]):
+class Reader[T]:
     """One sparse index range, over its partitions (in the order a run should serve them)."""
 
     index: str
@@ -55,7 +55,7 @@ def _rotated(partitions: list[str], now: datetime) -> list[str]:
     return partitions[k:] + partitions[:k]
 
 
-def _due(kind: str, now: datetime, decode: Callable[[ddb.Item], T]) -> Reader[T]:
+def _due[T](kind: str, now: datetime, decode: Callable[[ddb.Item], T]) -> Reader[T]:
     parts = _rotated([keys.due_pk(kind, n) for n in range(get_settings().due_shards)], now)
     return Reader(GSI_DUE, "due_pk = :p AND due_at <= :now", {":now": iso(now)}, parts, decode)
 
@@ -75,7 +75,7 @@ def due_reviews(now: datetime) -> Reader[requests.Request]:
     return _due(REVIEW, now, requests.of_item)
 
 
-def _waiting(
+def _waiting[T](
     kind: str, statuses: tuple[str, ...], before: datetime, decode: Callable[[ddb.Item], T]
 ) -> Reader[T]:
     n = get_settings().status_shards

@@ -75,7 +75,7 @@ class Budget:
             self.left += n
 
 
-def run(
+def run[T](
     reader: Reader[T],
     act: Callable[[T], None],
     tally: Tally,
