@@ -28,18 +28,29 @@ M = timedelta(minutes=1)
 
 # operation -> (floor, why we make what we make)
 FLOORS: dict[str, tuple[int, str]] = {
+    "create order, product not cached": (
+        3,
+        "product read (price, type; then kept 60 s per process: store/stock.py) + stock Query "
+        "+ 1 transaction",
+    ),
     "create order (1 key)": (
         2,
-        "product read (price, type) + stock Query + 1 transaction; the product could be cached: floor 2",
+        "a warm function: the product from its cache + stock Query (key candidates) + 1 transaction",
     ),
     "confirm payment": (
         1,
-        "one BatchGetItem (the payment id: a replay must answer without writing; the order: amount, "
-        "deadline) + 1 transaction; one conditional transaction could do it all: floor 1",
+        "we make 2: one BatchGetItem (the payment id: a replay answers without writing; the order: "
+        "amount, deadline, version) + 1 transaction. A transaction returns no item and the answer "
+        "is the paid order: writing first would need a read after it",
     ),
-    "start delivery": (1, "order read (status, hold, to give a precise refusal) + 1 transaction"),
+    "start delivery": (
+        1,
+        "we make 2: order read (status, hold, version: the condition and the history entry's key) "
+        "+ 1 transaction (order + history entry, the outbox). A transaction returns no item and the "
+        "answer is the whole order; a refusal costs the read alone (rows below)",
+    ),
     "complete delivery": (2, "order read (its key ids) + 1 transaction moving the keys"),
-    "complete order": (1, "order read + 1 transaction"),
+    "complete order": (1, "we make 2, as start delivery: order read + 1 transaction"),
     "self-cancel (unpaid)": (
         1,
         "the order in hand: one transaction (status+version condition, keys back, history)",
@@ -55,6 +66,15 @@ FLOORS: dict[str, tuple[int, str]] = {
         "one BatchGetItem (payment id + order) + 1 transaction (refund record, payment record, "
         "history): the floor",
     ),
+    # Refusals, each worded as precisely as before (code, status, version).
+    "start delivery, held (refused)": (1, "the order read decides: ORDER_HELD, nothing written"),
+    "payment replayed": (1, "one BatchGetItem: the payment id is recorded, answered without writing"),
+    "self-cancel, paid meanwhile": (
+        1,
+        "the order in hand is stale: the transaction is refused and returns the order as stored "
+        "(ALL_OLD), which CONFLICT names: no read after",
+    ),
+    "expire, paid meanwhile": (1, "the sweep's index copy is stale: as above, the refused transaction"),
 }
 
 
@@ -66,13 +86,15 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         from cancelflow.cancel import submit_cancellation
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
-        from cancelflow.store import orders, payments, stock
+        from cancelflow.errors import DomainError
+        from cancelflow.store import orders, payments, requests, stock
 
         from local.provision import apply, provision
 
         apply(provision())
         stock.put_product("p-bench", ProductType.GAME_CARD, 1000, "基准", "bench")
-        stock.add_keys("p-bench", ((f"bk{i}", f"CODE{i}") for i in range(20)))
+        # enough keys that the order's own stock shard always has candidates: one Query
+        stock.add_keys("p-bench", ((f"bk{i}", f"CODE{i}") for i in range(200)))
         counter = Counter()
         counter.attach()
         rows: list[tuple[str, int, int, str, str]] = []
@@ -85,6 +107,18 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
             rows.append((name, sum(seen.values()), floor, ops, why))
             return result
 
+        def refused(name: str, code: str, call: Callable[[], Any]) -> None:
+            def attempt() -> None:
+                try:
+                    call()
+                except DomainError as e:
+                    assert e.code == code, (name, e.code, e.details)
+                    return
+                raise AssertionError(f"{name}: not refused")
+
+            measure(name, attempt)
+
+        measure("create order, product not cached", lambda: orders.create_order("c0", "p-bench", 1, NOW))
         o = measure("create order (1 key)", lambda: orders.create_order("c1", "p-bench", 1, NOW))
         measure(
             "confirm payment",
@@ -113,6 +147,24 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
                 late.order_id, "pay-late", late.amount, Channel.WECHAT_PAY, NOW + 20 * M
             ),
         )
+        # The refusals. A stale order in hand (read before a payment landed) is what the cancel
+        # route or the expiry sweep's index copy can hold; the write decides against what is stored.
+        h = orders.create_order("c5", "p-bench", 1, NOW)
+        payments.confirm_payment(h.order_id, "pay-h", h.amount, Channel.ALIPAY, NOW + M)
+        requests.open_for_review(orders.require_order(h.order_id), Submission(action=Action.REQUEST), NOW + M)
+        refused(
+            "start delivery, held (refused)",
+            "ORDER_HELD",
+            lambda: orders.start_delivery(h.order_id, NOW + 2 * M),
+        )
+        measure(
+            "payment replayed",
+            lambda: payments.confirm_payment(h.order_id, "pay-h", h.amount, Channel.ALIPAY, NOW + 2 * M),
+        )
+        stale = orders.create_order("c6", "p-bench", 1, NOW)
+        payments.confirm_payment(stale.order_id, "pay-s", stale.amount, Channel.ALIPAY, NOW + M)
+        refused("self-cancel, paid meanwhile", "CONFLICT", lambda: orders.self_cancel(stale, NOW + 2 * M))
+        refused("expire, paid meanwhile", "CONFLICT", lambda: orders.expire_order(stale, NOW + 16 * M))
     return rows
 
 

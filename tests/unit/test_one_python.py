@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_suite_runs_on_the_lambda_runtimes_python() -> None:
-    assert "%d.%d" % sys.version_info[:2] == build_layer.LAMBDA_PYTHON
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" == build_layer.LAMBDA_PYTHON
 
 
 def test_the_functions_are_deployed_on_that_python() -> None:

@@ -10,6 +10,7 @@ here when writing and ignored when decoding.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
@@ -68,11 +69,58 @@ def put_product(product_id: str, product_type: ProductType, price: int, name_zh:
             }
         ),
     )
+    forget_products()  # this process sees its own change at once (the local runtime, tests)
 
 
 def get_product(product_id: str) -> Product | None:
     item = ddb.get(keys.product_pk(product_id), keys.PRODUCT, consistent=False)
     return decode(Product, item) if item is not None else None
+
+
+# Products for order creation, per process, for PRODUCT_TTL_SECONDS: a warm function creating
+# orders does not read the catalogue item (price, type) for each one. A price or type change
+# therefore reaches new orders within a minute; until then a warm function may create an order
+# at the old price. Such an order is consistent in itself: its amount is fixed when it is
+# created, and its payment (which must match it) and refunds follow that amount. The order's
+# transaction deliberately does not re-check the product: a condition on the product item in
+# every order's transaction would make it one item that every concurrent order of the product
+# contends on, which the sharded stock index exists to avoid. A missing product is not cached
+# (a new one is orderable at once). The cache belongs to the DynamoDB client it was filled
+# through: a new client (``reset_settings``, every test stack) starts it empty.
+PRODUCT_TTL_SECONDS = 60.0
+
+
+class _ProductCache:
+    def __init__(self) -> None:
+        self.client: object | None = None  # the client the entries were read through
+        self.entries: dict[str, tuple[float, Product]] = {}  # product id -> (monotonic time, product)
+
+
+_cache = _ProductCache()
+
+
+def product_for_order(product_id: str) -> Product | None:
+    """The product as ``get_product`` reads it, at most PRODUCT_TTL_SECONDS old."""
+    client = aws.dynamodb()
+    if _cache.client is not client:
+        forget_products()
+        _cache.client = client
+    now = time.monotonic()
+    hit = _cache.entries.get(product_id)
+    if hit is not None and now - hit[0] < PRODUCT_TTL_SECONDS:
+        return hit[1]
+    product = get_product(product_id)
+    if product is None:
+        _cache.entries.pop(product_id, None)
+    else:
+        _cache.entries[product_id] = (now, product)
+    return product
+
+
+def forget_products() -> None:
+    """Empty the product cache: the next order creation reads each product again."""
+    _cache.client = None
+    _cache.entries.clear()
 
 
 def index_partition(product_id: str, key_id: str) -> str:

@@ -66,6 +66,9 @@ class Change:
                 "ConditionExpression": cond,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": ddb.values(vals),
+                # a refusal is worded from the order as stored, returned by the refused write
+                # itself (no read after it; no read capacity either)
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
         entry = history.entry_put(
@@ -92,7 +95,7 @@ def run(change: Change, extra: list[Op] | None = None) -> Order:
         # payment record) or a concurrent transaction on one of the items is a lost race: the
         # caller gets CONFLICT with the state found, never a raw error.
         if any(r in ddb.LOST_RACE for r in e.reasons):
-            found = reads.get_order(change.order.order_id)
+            found = _found(change.order.order_id, e)
             raise DomainError(
                 ErrorCode.CONFLICT,
                 {
@@ -102,6 +105,27 @@ def run(change: Change, extra: list[Op] | None = None) -> Order:
             ) from e
         raise
     return _committed(change)
+
+
+def _found(order_id: str, e: ddb.TransactionFailed) -> Order | None:
+    """The stored order a refused change met. When the order's own condition failed, the
+    transaction returned the order as stored (``ALL_OLD``; no item: there is no such order),
+    so the refusal costs that one request. Otherwise (another item's condition, or a
+    concurrent transaction on the order) its state is unknown: read it."""
+    if e.reasons[:1] == ["ConditionalCheckFailed"]:
+        old = old_item(e, 0)
+        return reads.of_item(old) if old is not None else None
+    return reads.get_order(order_id)
+
+
+def old_item(e: ddb.TransactionFailed, i: int) -> ddb.Item | None:
+    """Item ``i`` of a cancelled transaction as stored, when its condition failed and it asked
+    for ``ALL_OLD``: DynamoDB puts it in ``CancellationReasons[i].Item`` of the error that
+    ``ddb.transact`` raised ``TransactionFailed`` from."""
+    response = getattr(e.__cause__, "response", None) or {}
+    reasons = response.get("CancellationReasons") or []
+    raw = reasons[i].get("Item") if i < len(reasons) else None
+    return ddb.from_item(raw) if raw else None
 
 
 def _committed(change: Change) -> Order:

@@ -31,7 +31,7 @@ def create_order(
     """Create an unpaid order and reserve its stock, all or nothing."""
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(ErrorCode.INVALID_QUANTITY, {"field": "quantity", "max": MAX_QUANTITY})
-    product = stock.get_product(product_id)
+    product = stock.product_for_order(product_id)  # cached for a minute (store/stock.py)
     if product is None:
         raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, {"product_id": product_id})
     ptype = product.product_type
