@@ -20,6 +20,8 @@ TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 QUEUE_SEND = ("sqs:SendMessage",)
 SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+# The secret's own key (infra/refunds.py), usable only through Secrets Manager (kms:ViaService).
+SECRET_KEY = ("kms:Decrypt",)
 BUS_PUT = ("events:PutEvents",)
 EVIDENCE_PUT = ("s3:PutObject",)  # signs the presigned POST (the signer's rights are what S3 checks)
 EVIDENCE_GET = ("s3:GetObject",)  # HeadObject and presigned downloads need GetObject

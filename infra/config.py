@@ -49,6 +49,9 @@ class EnvConfig:
     console_callback_urls: list[str] = field(default_factory=list)
     cors_origins: list[str] = field(default_factory=list)
     alarm_email: str = ""
+    # An AWS WAF web ACL (scope CLOUDFRONT, made in us-east-1 outside this stack) for the console's
+    # distribution; empty: none (docs/deploy.md, "What checkov flags and why", CKV_AWS_68).
+    console_web_acl_arn: str = ""
     refunds_overdue_threshold: int = 1
     reviews_overdue_threshold: int = 1
 

@@ -89,6 +89,7 @@ class ConsoleHosting(Construct):
             enable_logging=True,
             log_bucket=access_logs,
             log_file_prefix="cloudfront/",
+            web_acl_id=cfg.console_web_acl_arn or None,
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
         CfnOutput(self, "ConsoleUrl", value=self.url)

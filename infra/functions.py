@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -53,6 +54,7 @@ class Resources:
     evidence_bucket: s3.Bucket
     bus: events.EventBus
     provider_secret: secretsmanager.Secret
+    provider_key: kms.IKey
 
 
 class LambdaFunctions(Construct):
@@ -205,6 +207,14 @@ def _grant(role: iam.Role, grants: access.Access, res: Resources, *, decides: bo
     if grants.provider_secret:
         role.add_to_policy(
             iam.PolicyStatement(actions=list(access.SECRET_READ), resources=[res.provider_secret.secret_arn])
+        )
+        via = f"secretsmanager.{Stack.of(role).region}.amazonaws.com"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(access.SECRET_KEY),
+                resources=[res.provider_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": via}},
+            )
         )
     if grants.put_events:
         role.add_to_policy(

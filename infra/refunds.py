@@ -1,5 +1,7 @@
 """The refund step: the refund queue (fed after the owing transaction commits, and by the overdue
-sweep), its DLQ, and the payment providers' credentials in Secrets Manager."""
+sweep), its DLQ, and the payment providers' credentials in Secrets Manager under a key of their
+own (reading them needs this key as well as the secret: a broad ``secretsmanager:GetSecretValue``
+grant elsewhere in the account is not enough to move money)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvConfig
+from infra.keys import customer_key
 from infra.queues import WorkQueue
 
 # Filled in after the first deploy (docs/deploy.md); the worker reads it at run time and never logs it.
@@ -19,6 +22,9 @@ class Refunds(Construct):
     def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig) -> None:
         super().__init__(scope, cid)
         self.work = WorkQueue(self, "Refund", name="refund")
+        self.provider_key = customer_key(
+            self, "ProviderKey", cfg=cfg, description=f"cancelflow {cfg.name} payment provider credentials"
+        )
         self.provider_secret = secretsmanager.Secret(
             self,
             "ProviderCredentials",
@@ -27,6 +33,7 @@ class Refunds(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=SECRET_TEMPLATE, generate_string_key="placeholder"
             ),
+            encryption_key=self.provider_key,
             removal_policy=cfg.removal_policy,
         )
 

@@ -88,3 +88,37 @@ def test_console_deploys_with_this_stacks_config(dev):
     assert {api_id, client_id} <= tpl.refs(p["SourceMarkers"])
     console_id, _ = tpl.only(dev, "AWS::S3::Bucket", "Console")
     assert p["DestinationBucketName"] == {"Ref": console_id}
+
+
+def test_evidence_is_versioned_and_replaced_versions_expire(dev, prod):
+    """GIVEN evidence a refund decision rests on THEN an image overwritten or deleted is kept
+    NONCURRENT_DAYS more, then goes with its delete marker: evidence still expires."""
+    from infra.evidence import NONCURRENT_DAYS
+
+    for template in (dev, prod):
+        _, bucket = tpl.only(template, "AWS::S3::Bucket", "Evidence")
+        p = bucket["Properties"]
+        assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+        rules = p["LifecycleConfiguration"]["Rules"]
+        kept = [r["NoncurrentVersionExpiration"] for r in rules if "NoncurrentVersionExpiration" in r]
+        assert kept == [{"NoncurrentDays": NONCURRENT_DAYS}]
+        assert [r for r in rules if r.get("ExpiredObjectDeleteMarker") is True and "Prefix" not in r]
+
+
+def test_console_distribution_takes_the_configured_web_acl():
+    """GIVEN cdk.json console_web_acl_arn THEN the console's distribution is behind that web ACL;
+    empty (both environments today), behind none."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.config import EnvConfig
+    from infra.console_hosting import ConsoleHosting
+    from infra.log_bucket import AccessLogs
+
+    acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/0123"
+    for arn in (acl, ""):
+        stack = cdk.Stack(cdk.App(), "Console")
+        cfg = EnvConfig(name="test", console_web_acl_arn=arn)
+        ConsoleHosting(stack, "Console", cfg=cfg, access_logs=AccessLogs(stack, "Logs", cfg=cfg).bucket)
+        (dist,) = Template.from_stack(stack).find_resources("AWS::CloudFront::Distribution").values()
+        assert dist["Properties"]["DistributionConfig"].get("WebACLId") == (arn or None)

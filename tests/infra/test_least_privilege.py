@@ -21,6 +21,7 @@ KINDS = (
     ("SchedulesEventsPublisherDlq", "dlq:publisher"),
     ("EvidenceBucket", "evidence"),
     ("RefundsProviderCredentials", "secret"),
+    ("RefundsProviderKey", "secret_key"),
     ("SchedulesEventsBus", "bus"),
 )
 CONSUME = ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
@@ -82,6 +83,7 @@ def _expected(function: str) -> set[tuple[str, str]]:
         want.add(("s3:GetObject", "evidence"))
     if a.provider_secret:
         want |= {("secretsmanager:GetSecretValue", "secret"), ("secretsmanager:DescribeSecret", "secret")}
+        want.add(("kms:Decrypt", "secret_key"))
     if a.put_events:
         want.add(("events:PutEvents", "bus"))
     if access.reads_stream(function):  # the stream event source, and its on-failure destination
@@ -99,6 +101,30 @@ def test_function_role_allows_exactly_its_access_row(synth, function):
     """GIVEN access.ACCESS THEN the function's role allows exactly those (action, resource) pairs."""
     for template in synth.templates.values():
         assert _granted(template, function) == _expected(function)
+
+
+def test_provider_secret_is_under_its_own_key_used_only_through_secrets_manager(synth):
+    """GIVEN the providers' secret under its own key THEN only the secret's readers may decrypt
+    with it, and only through Secrets Manager in the stack's region: a role with a broad
+    GetSecretValue grant but not this key reads nothing."""
+    for template in synth.templates.values():
+        key_id, _ = tpl.only(template, "AWS::KMS::Key", "RefundsProviderKey")
+        (_, secret) = tpl.only(template, "AWS::SecretsManager::Secret")
+        assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        for name, a in access.ACCESS.items():
+            kms = [
+                s
+                for s in tpl.statements_of_role(template, tpl.role_id(template, name))
+                if any(str(x).startswith("kms:") for x in tpl.as_list(s["Action"]))
+            ]
+            if not a.provider_secret:
+                assert kms == [], name
+                continue
+            (s,) = kms
+            assert s["Action"] == "kms:Decrypt" and tpl.refs(s["Resource"]) == {key_id}
+            assert s["Condition"] == {
+                "StringEquals": {"kms:ViaService": "secretsmanager.ap-east-1.amazonaws.com"}
+            }
 
 
 def test_review_intake_cannot_issue_refunds_or_write_evidence(dev):
@@ -162,10 +188,29 @@ def _tls_only(statement) -> bool:
     return statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+# What the SNS guide gives an AWS service that publishes to an encrypted topic ("Enable
+# compatibility between event sources from AWS services and encrypted topics").
+SERVICE_PUBLISH = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def _delegates_to_iam(res_type: str, statement) -> bool:
+    """A key policy statement whose principal is this account (AWS's default key policy, and the
+    CDK's Secrets Manager statements): it only lets IAM policies grant the key, and those are
+    checked statement by statement here; or a service principal with exactly SERVICE_PUBLISH."""
+    if res_type != "AWS::KMS::Key" or statement["Effect"] != "Allow":
+        return False
+    principal = statement["Principal"]
+    if "Service" in principal:
+        return tpl.as_list(statement["Action"]) == SERVICE_PUBLISH
+    root = principal.get("AWS", {}).get("Fn::Join", ["", []])[1]
+    return root[-2:] == [{"Ref": "AWS::AccountId"}, ":root"]
+
+
 def test_no_wildcard_action_in_any_policy(synth):
     """GIVEN every policy document in both templates (role, bucket, queue, topic, key policies)
     THEN no statement that grants anything has an action with `*` (the one exemption is CDK's
-    BucketDeployment role); a `*` only appears in the TLS-only Deny statements, which take away."""
+    BucketDeployment role); a `*` only appears in the TLS-only Deny statements, which take away,
+    and in key policies that hand the key to IAM (checked here) or to a publishing service."""
     for template in synth.templates.values():
         checked = 0
         for lid, res in template["Resources"].items():
@@ -176,6 +221,8 @@ def test_no_wildcard_action_in_any_policy(synth):
                 continue
             for doc in docs:
                 for s in doc["Statement"]:
+                    if _delegates_to_iam(res["Type"], s):
+                        continue
                     for action in tpl.as_list(s.get("Action", [])) + tpl.as_list(s.get("NotAction", [])):
                         checked += 1
                         if s["Effect"] == "Deny":

@@ -1,5 +1,6 @@
 """Alarms on dead letters, function errors and throttles, overdue refunds and reviews, API 5xx,
-all notifying the operations topic; and a dashboard."""
+all notifying the operations topic; and a dashboard. (One alarm per stuck state, and the
+runbook: tests/infra/test_alarms.py.)"""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def test_overdue_metrics_alarm_at_configured_thresholds(dev, prod):
     ctx = cdk_json_context()["cancelflow"]
     for env, template in (("dev", dev), ("prod", prod)):
         by_name = {a["MetricName"]: a for a in _alarms(template) if a.get("Namespace") == "cancelflow"}
-        assert set(by_name) == {"refunds_overdue", "reviews_overdue"}
-        for name, alarm in by_name.items():
+        for name in ("refunds_overdue", "reviews_overdue"):
+            alarm = by_name[name]
             assert alarm["Dimensions"] == [{"Name": "service", "Value": "cancelflow"}]
             assert alarm["Threshold"] == ctx[env][f"{name}_threshold"]
 
@@ -55,3 +56,24 @@ def test_api_5xx_alarm_and_all_alarms_notify_ops(dev):
 def test_dashboard_exists(dev):
     _, dash = tpl.only(dev, "AWS::CloudWatch::Dashboard")
     assert dash["Properties"]["DashboardName"] == "cancelflow-dev"
+
+
+def test_ops_topic_is_encrypted_with_a_key_cloudwatch_and_eventbridge_may_use(synth):
+    """GIVEN alarms and the overdue rule publishing to the operations topic THEN the topic is
+    encrypted with its own rotated key (not alias/aws/sns, whose policy admits no AWS service)
+    and the key's policy gives CloudWatch and EventBridge what SNS documents for a publishing
+    service: kms:Decrypt and kms:GenerateDataKey*."""
+    for template in synth.templates.values():
+        key_id, key = tpl.only(template, "AWS::KMS::Key", "OpsKey")
+        _, topic = tpl.only(template, "AWS::SNS::Topic")
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert key["Properties"]["EnableKeyRotation"] is True
+        services = {
+            s["Principal"]["Service"]: sorted(tpl.as_list(s["Action"]))
+            for s in key["Properties"]["KeyPolicy"]["Statement"]
+            if "Service" in s["Principal"]
+        }
+        assert services == {
+            "cloudwatch.amazonaws.com": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "events.amazonaws.com": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        }

@@ -48,6 +48,22 @@ def test_consumers_use_partial_batches_and_bounded_concurrency(dev):
         assert m["ScalingConfig"] == {"MaximumConcurrency": conf["max_concurrency"]}
 
 
+def test_a_reserved_consumer_can_take_all_its_event_source_sends(dev, prod):
+    """GIVEN an environment that reserves concurrency for a queue consumer THEN at least its event
+    source's maximum concurrency: fewer and Lambda throttles the poller, and throttled messages
+    count receives towards their DLQ. Prod reserves for both consumers (capacity the API cannot take)."""
+    ctx = cdk_json_context()["cancelflow"]
+    for consumer in topology.CONSUMERS:
+        assert consumer.function in ctx["prod"]["reserved_concurrency"]
+    for env, template in (("dev", dev), ("prod", prod)):
+        ids = tpl.function_ids(template)
+        for consumer in topology.CONSUMERS:
+            fn = template["Resources"][ids[consumer.function]]["Properties"]
+            reserved = fn.get("ReservedConcurrentExecutions")
+            if reserved is not None:
+                assert reserved >= QUEUES[consumer.queue]["max_concurrency"], (env, consumer.function)
+
+
 def test_stream_publisher_reads_history_with_failure_destination(dev):
     """GIVEN the outbox THEN the publisher reads the table stream (history inserts only), bisects
     failing batches and sends what it gives up on to its DLQ."""
