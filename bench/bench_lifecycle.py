@@ -75,6 +75,16 @@ FLOORS: dict[str, tuple[int, str]] = {
         "(ALL_OLD), which CONFLICT names: no read after",
     ),
     "expire, paid meanwhile": (1, "the sweep's index copy is stale: as above, the refused transaction"),
+    "sweep step, paid meanwhile": (
+        1,
+        "the expiry sweep's whole step on that stale copy: the refusal carries the order it found "
+        "(orders.OrderConflict.found), paid, so it is skipped as lost: no read after",
+    ),
+    "sweep step, a version behind": (
+        2,
+        "a copy a version behind, still due: the refused transaction, then the expiry written on "
+        "the order the refusal found; no read between",
+    ),
 }
 
 
@@ -83,11 +93,14 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
     from moto import mock_aws
 
     with mock_aws():
+        from cancelflow import aws
         from cancelflow.cancel import submit_cancellation
         from cancelflow.domain.options import Action, Submission
         from cancelflow.domain.products import Channel, ProductType
         from cancelflow.errors import DomainError
-        from cancelflow.store import orders, payments, requests, stock
+        from cancelflow.store import ddb, keys, orders, payments, requests, stock
+        from cancelflow.sweeps.due import Tally
+        from cancelflow.sweeps.expiry import expire_one
 
         from local.provision import apply, provision
 
@@ -165,6 +178,17 @@ def _measure_requests() -> list[tuple[str, int, int, str, str]]:
         payments.confirm_payment(stale.order_id, "pay-s", stale.amount, Channel.ALIPAY, NOW + M)
         refused("self-cancel, paid meanwhile", "CONFLICT", lambda: orders.self_cancel(stale, NOW + 2 * M))
         refused("expire, paid meanwhile", "CONFLICT", lambda: orders.expire_order(stale, NOW + 16 * M))
+        tally = Tally()
+        measure("sweep step, paid meanwhile", lambda: expire_one(stale, NOW + 16 * M, tally))
+        behind = orders.create_order("c7", "p-bench", 1, NOW)
+        aws.dynamodb().update_item(  # a change that is not a payment: the version moves on
+            TableName=ddb.table(),
+            Key=ddb.key(keys.order_pk(behind.order_id), keys.ORDER),
+            UpdateExpression="SET version = :v",
+            ExpressionAttributeValues=ddb.values({":v": behind.version + 1}),
+        )
+        measure("sweep step, a version behind", lambda: expire_one(behind, NOW + 16 * M, tally))
+        assert (tally.lost, tally.done) == (1, 1), tally.summary()
     return rows
 
 

@@ -4,7 +4,9 @@ GIVEN an order changed between the read a step decided on and its write (a stale
 WHEN the step's conditional transaction is refused
 THEN the refusal is worded exactly as before (409 CONFLICT with the status and version stored),
 from the order the refused transaction returned (``ReturnValuesOnConditionCheckFailure:
-ALL_OLD``), so the refused attempt is that one request: no read after it.
+ALL_OLD``), so the refused attempt is that one request: no read after it. The refusal
+(``orders.OrderConflict``) carries that order, so the expiry sweep decides again on it: a stale
+index copy costs the sweep one request, not a write and a read.
 
 GIVEN order creation THEN the product (price, type) is read once per process and minute; a
 change made through ``stock.put_product`` in this process, a new client, or an expired entry
@@ -28,6 +30,8 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, keys, orders, payments, requests, stock
 from cancelflow.store.orders import lifecycle
+from cancelflow.sweeps.due import Tally
+from cancelflow.sweeps.expiry import expire_one
 
 from bench.common import Counter
 from tests.conftest import NOW
@@ -87,6 +91,71 @@ def test_an_expiry_from_a_stale_index_copy_is_refused_in_one_request(counter: Co
     assert _wording(e) == _conflict_with(stored)
     assert (calls, sends) == (["TransactWriteItems"], 1)
     assert orders.require_order(stale.order_id) == stored
+
+
+def test_an_expiry_sweep_step_on_a_stale_index_copy_costs_one_request(counter: Counter) -> None:
+    """GIVEN the sweep's index copy of an order paid since WHEN the sweep works it THEN the
+    refused write's order (``OrderConflict.found``) shows it paid: skipped as lost, no read."""
+    stale = orders.create_order("c1", CARD, 1, NOW)
+    stored = _paid_since(stale)
+    tally = Tally()
+    _, calls, sends = counter.measure(lambda: expire_one(stale, stale.payment_deadline + M, tally))
+    assert (tally.done, tally.lost, tally.skipped, tally.failed) == (0, 1, 0, 0)
+    assert (calls, sends) == (["TransactWriteItems"], 1)
+    assert orders.require_order(stale.order_id) == stored
+
+
+def test_an_expiry_sweep_step_on_a_copy_a_version_behind_expires_from_what_the_refusal_found(
+    counter: Counter,
+) -> None:
+    """GIVEN an index copy one version behind an order still unpaid and overdue WHEN the sweep
+    works it THEN it expires the order as the refusal found it: two writes, no read."""
+    stale = orders.create_order("c1", CARD, 1, NOW)
+    clients.dynamodb().update_item(  # a change that is not a payment: the version moves on
+        TableName=ddb.table(),
+        Key=ddb.key(keys.order_pk(stale.order_id), keys.ORDER),
+        UpdateExpression="SET version = :v",
+        ExpressionAttributeValues=ddb.values({":v": 2}),
+    )
+    tally = Tally()
+    _, calls, _ = counter.measure(lambda: expire_one(stale, stale.payment_deadline + M, tally))
+    assert (tally.done, tally.lost, tally.ids) == (1, 0, [stale.order_id])
+    assert calls == ["TransactWriteItems", "TransactWriteItems"]
+    done = orders.require_order(stale.order_id)
+    assert (done.status, done.version, done.cancel_reason) == (OrderStatus.CANCELLED, 3, "payment_timeout")
+
+
+def test_the_refusal_carries_the_order_it_found(counter: Counter) -> None:
+    """``OrderConflict``: worded as any CONFLICT, and ``found`` is the stored order itself."""
+    stale = orders.create_order("c1", CARD, 1, NOW)
+    stored = _paid_since(stale)
+    e, _, _ = refused(counter, lambda: orders.self_cancel(stale, NOW + 2 * M))
+    assert isinstance(e, orders.OrderConflict) and e.found == stored
+
+
+def test_a_cancelled_transaction_returns_the_old_items_aligned_with_its_reasons(
+    catalog: dict[str, str],
+) -> None:
+    """``TransactionFailed.items``: item ``i`` as stored (decoded like a read) where its
+    condition failed and it asked for ALL_OLD; None where it did not ask, or did not fail."""
+    o = orders.create_order("c1", CARD, 1, NOW)
+
+    def check(key: tuple[str, str], old: str | None) -> dict[str, Any]:
+        op: dict[str, Any] = {
+            "Key": ddb.key(*key),
+            "ConditionExpression": "version = :v",  # 99: never true here (a product has none)
+            "ExpressionAttributeValues": ddb.values({":v": 99}),
+        }
+        return {"ConditionCheck": op | ({"ReturnValuesOnConditionCheckFailure": old} if old else {})}
+
+    fine = {"Put": {"Item": ddb.to_item({"pk": "X#1", "sk": "X", "n": 7})}}
+    product = (keys.product_pk(CARD), keys.PRODUCT)
+    with pytest.raises(ddb.TransactionFailed) as e:
+        ddb.transact([check((keys.order_pk(o.order_id), keys.ORDER), "ALL_OLD"), fine, check(product, None)])
+    assert e.value.reasons == ["ConditionalCheckFailed", "None", "ConditionalCheckFailed"]
+    assert e.value.items == [ddb.get(keys.order_pk(o.order_id), keys.ORDER), None, None]
+    assert e.value.items[0] is not None and e.value.items[0]["version"] == 1  # an int, as read
+    assert ddb.TransactionFailed(["None", "TransactionConflict"]).items == [None, None]
 
 
 def test_starting_delivery_of_an_order_held_since_its_read_is_refused_in_one_request(
@@ -182,7 +251,10 @@ def _product_elsewhere(product_id: str, ptype: ProductType, price: int) -> None:
 def test_a_warm_process_reads_the_product_once(counter: Counter) -> None:
     orders.create_order("c1", CARD, 1, NOW)
     o, calls, _ = counter.measure(lambda: orders.create_order("c1", CARD, 1, NOW))
-    assert (o.amount, sorted(calls)) == (10000, ["Query", "TransactWriteItems"])
+    # no product read: the stock Query (a second one when the order's shard has too few keys
+    # left: the order id, hence its shard, is random) and the transaction
+    assert o.amount == 10000 and "GetItem" not in calls
+    assert calls[-1:] == ["TransactWriteItems"] and set(calls[:-1]) == {"Query"}
 
 
 def test_a_price_changed_elsewhere_reaches_new_orders_when_the_entry_expires(

@@ -47,8 +47,14 @@ def _empty(table: str) -> None:
 @pytest.fixture
 def aws(_stack: dict[str, str]) -> dict[str, str]:
     """``tests/conftest.py``'s ``aws`` (faithful DynamoDB), with empty tables."""
+    from cancelflow.store import stock
+
     for table in (_stack["CANCELFLOW_TABLE"], _stack["CANCELFLOW_IDEMPOTENCY_TABLE"]):
         _empty(table)
+    # The stack (and so its client) outlives the test, and the product cache belongs to the
+    # client: emptied with the tables, a product a test deleted or never wrote is never served
+    # from an earlier test's cache.
+    stock.forget_products()
     return _stack
 
 

@@ -184,11 +184,16 @@ LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 class TransactionFailed(Exception):
-    """A transaction was cancelled; ``reasons`` has one code per item ("None" for those fine)."""
+    """A transaction was cancelled; ``reasons`` has one code per item ("None" for those fine).
 
-    def __init__(self, reasons: list[str]) -> None:
+    ``items`` is aligned with ``reasons``: item ``i`` as stored (decoded like any read) where
+    its condition failed and its write asked for ``ReturnValuesOnConditionCheckFailure:
+    ALL_OLD``, else None (also when there is no such item)."""
+
+    def __init__(self, reasons: list[str], items: list[Item | None] | None = None) -> None:
         super().__init__(", ".join(reasons))
         self.reasons = reasons
+        self.items: list[Item | None] = items if items is not None else [None] * len(reasons)
 
 
 def transact(items: list[dict[str, Any]]) -> None:
@@ -204,8 +209,10 @@ def transact(items: list[dict[str, Any]]) -> None:
     except ClientError as e:
         code = e.response.get("Error", {}).get("Code")
         if code == "TransactionCanceledException":
-            reasons = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
-            raise TransactionFailed(reasons) from e
+            cancelled = e.response.get("CancellationReasons", [])
+            reasons = [r.get("Code", "None") for r in cancelled]
+            olds = [from_item(r["Item"]) if r.get("Item") else None for r in cancelled]
+            raise TransactionFailed(reasons, olds) from e
         if code in ("ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"):
             raise DomainError(ErrorCode.RATE_LIMITED) from e
         raise

@@ -3,8 +3,10 @@ by the system, reason ``payment_timeout``, stock released). Integrations: Dynamo
 
 The index copy of an order may lag the table (a GSI read is eventually consistent), so it is
 only a hint: ``expire_order`` writes conditionally on the version and status it was given,
-and on a conflict the order is read again, consistently, and decided on what is stored. Two
-overlapping runs therefore expire each order once: the loser re-reads a cancelled order and
+and on a conflict it is decided again on what is stored: the refusal carries the order as
+stored (``orders.OrderConflict.found``, returned by the refused write itself when the order's
+own condition failed), so a stale copy costs that one request and no read.
+Two overlapping runs therefore expire each order once: the loser finds a cancelled order and
 skips it.
 """
 
@@ -19,7 +21,7 @@ from cancelflow.store import due, orders
 from cancelflow.sweeps.due import Tally, run
 
 log = logging.getLogger(__name__)
-ATTEMPTS = 3  # a stale index copy costs one re-read; more conflicts mean someone else is on it
+ATTEMPTS = 3  # a stale index copy costs one refused write; more conflicts: someone else is on it
 
 
 def expire_one(order: Order, now: datetime, tally: Tally) -> None:
@@ -33,7 +35,8 @@ def expire_one(order: Order, now: datetime, tally: Tally) -> None:
         except DomainError as e:
             if e.code != ErrorCode.CONFLICT:
                 raise
-            fresh = orders.get_order(order.order_id)  # consistent read of the base item
+            # the order as the refusal found it (a CONFLICT of another kind: read it, consistently)
+            fresh = e.found if isinstance(e, orders.OrderConflict) else orders.get_order(order.order_id)
             if fresh is None:
                 tally.add("skipped")
                 return

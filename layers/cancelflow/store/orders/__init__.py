@@ -3,6 +3,7 @@
 - ``reads``: one order by id, a customer's orders a page at a time;
 - ``changes``: ``Change`` and ``run``, one change of one order as one transaction (the order
   update conditional on the version and status read, its history entry, what goes with it);
+  a lost race raises ``OrderConflict`` (CONFLICT) carrying the order as found;
 - ``lifecycle``: created with stock reserved, delivered, completed;
 - ``cancellations``: cancelled by the customer, the system, or with a refund (auto-approved or
   after review);
@@ -17,7 +18,7 @@ from cancelflow.store.orders.cancellations import (
     expire_order,
     self_cancel,
 )
-from cancelflow.store.orders.changes import Change, Op, not_due, release_ops, run
+from cancelflow.store.orders.changes import Change, Op, OrderConflict, not_due, release_ops, run
 from cancelflow.store.orders.lifecycle import (
     MAX_QUANTITY,
     complete_delivery,
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_QUANTITY",
     "Change",
     "Op",
+    "OrderConflict",
     "Partition",
     "cancel_auto_approved",
     "cancel_with_refund",

@@ -3,7 +3,7 @@
 Each lifecycle operation is: the order update, conditional on the version and status read (so
 it is decided against the stored state at the moment of writing), one history entry, and
 whatever else must change with it (stock keys, statistics, refunds, requests). A lost race
-surfaces as ``CONFLICT`` with the state found.
+surfaces as ``CONFLICT`` with the state found (``OrderConflict``, which carries that order).
 """
 
 from __future__ import annotations
@@ -86,8 +86,21 @@ class Change:
         return [update, entry]
 
 
+class OrderConflict(DomainError):
+    """CONFLICT: a change lost its race. ``details`` word it as before (the status and version
+    found); ``found`` is that order itself as stored when the change was refused (None: there
+    is no such order), so a caller that decides again (the expiry sweep) needs no read."""
+
+    def __init__(self, found: Order | None) -> None:
+        super().__init__(
+            ErrorCode.CONFLICT,
+            {"status": found.status.value if found else None, "version": found.version if found else None},
+        )
+        self.found = found
+
+
 def run(change: Change, extra: list[Op] | None = None) -> Order:
-    """Commit a change (plus extra ops) atomically; a lost race is CONFLICT with the state found."""
+    """Commit a change (plus extra ops) atomically; a lost race is ``OrderConflict``."""
     try:
         ddb.transact([*change.ops(), *(extra or [])])
     except ddb.TransactionFailed as e:
@@ -95,14 +108,7 @@ def run(change: Change, extra: list[Op] | None = None) -> Order:
         # payment record) or a concurrent transaction on one of the items is a lost race: the
         # caller gets CONFLICT with the state found, never a raw error.
         if any(r in ddb.LOST_RACE for r in e.reasons):
-            found = _found(change.order.order_id, e)
-            raise DomainError(
-                ErrorCode.CONFLICT,
-                {
-                    "status": found.status.value if found else None,
-                    "version": found.version if found else None,
-                },
-            ) from e
+            raise OrderConflict(_found(change.order.order_id, e)) from e
         raise
     return _committed(change)
 
@@ -120,12 +126,8 @@ def _found(order_id: str, e: ddb.TransactionFailed) -> Order | None:
 
 def old_item(e: ddb.TransactionFailed, i: int) -> ddb.Item | None:
     """Item ``i`` of a cancelled transaction as stored, when its condition failed and it asked
-    for ``ALL_OLD``: DynamoDB puts it in ``CancellationReasons[i].Item`` of the error that
-    ``ddb.transact`` raised ``TransactionFailed`` from."""
-    response = getattr(e.__cause__, "response", None) or {}
-    reasons = response.get("CancellationReasons") or []
-    raw = reasons[i].get("Item") if i < len(reasons) else None
-    return ddb.from_item(raw) if raw else None
+    for ``ALL_OLD`` (``ddb.transact`` decodes them into ``e.items``)."""
+    return e.items[i] if i < len(e.items) else None
 
 
 def _committed(change: Change) -> Order:
