@@ -46,9 +46,15 @@ def build(context: Mapping[str, object] | None = None, outdir: str | None = None
     wanted = str(app.node.try_get_context("env") or "dev")
     names = config.ENVIRONMENTS if wanted == "all" else (wanted,)
     stub = str(app.node.try_get_context(config.STUB_ASSETS)).lower() == "true"
-    layer_dir = build_layer.STUB_DIR if stub else build_layer.OUT_DIR
-    if not stub and not (layer_dir / "python").is_dir():
-        raise SystemExit(f"{layer_dir} is missing: run `make layer` (or -c {config.STUB_ASSETS}=true)")
+    # the same stand-in for both layers: the template is the same, only the assets' content differs
+    layer_dir, providers_layer_dir = (
+        (build_layer.STUB_DIR, build_layer.STUB_DIR)
+        if stub
+        else (build_layer.OUT_DIR, build_layer.out_dir("arm64", "providers"))
+    )
+    for folder in () if stub else (layer_dir, providers_layer_dir):
+        if not (folder / "python").is_dir():
+            raise SystemExit(f"{folder} is missing: run `make layer` (or -c {config.STUB_ASSETS}=true)")
     all_ctx = app.node.try_get_context("cancelflow")
     for name in names:
         cfg = config.from_context(name, {"cancelflow": all_ctx})
@@ -56,7 +62,14 @@ def build(context: Mapping[str, object] | None = None, outdir: str | None = None
             account=cfg.account or os.environ.get("CDK_DEFAULT_ACCOUNT"),
             region=cfg.region or os.environ.get("CDK_DEFAULT_REGION"),
         )
-        stack = CancelflowStack(app, cfg.stack_name, cfg=cfg, layer_dir=layer_dir, env=env)
+        stack = CancelflowStack(
+            app,
+            cfg.stack_name,
+            cfg=cfg,
+            layer_dir=layer_dir,
+            providers_layer_dir=providers_layer_dir,
+            env=env,
+        )
         stack.acknowledged = nag.acknowledge(stack, cfg)
     return app
 

@@ -1,22 +1,28 @@
-"""Build the shared Lambda layer without Docker: ``python -m infra.build_layer`` (``make layer``).
+"""Build the Lambda layers without Docker: ``python -m infra.build_layer`` (``make layer``).
 
-The layer is what Lambda mounts at /opt: ``python/`` holds the runtime dependencies at exactly
-the versions of uv.lock (exported with their hashes and installed with hashes required, as
-manylinux wheels for the Lambda runtime's Python and architecture, never built here), the
-cancelflow package beside them, minus what Lambda never loads (infra/layer_files.py), and
-bytecode for every .py written by that same Python (unchecked hash-based pycs, so nothing is
-compiled at a cold start). Skipped when nothing that goes into it changed.
+A layer is what Lambda mounts at /opt: ``python/`` holds runtime dependencies at exactly the
+versions of uv.lock (exported with their hashes and installed with hashes required, as manylinux
+wheels for the Lambda runtime's Python and architecture, never built here), minus what Lambda
+never loads (infra/layer_files.py), and bytecode for every .py written by that same Python
+(unchecked hash-based pycs, so nothing is compiled at a cold start). Skipped when nothing that
+goes into it changed. There are two (``LAYERS``), both extracted into the same /opt/python:
+
+- ``shared``, on every function: the cancelflow package and every runtime dependency but those of
+  the providers layer.
+- ``providers``, only on ``PROVIDER_LAYER_FUNCTIONS``: cryptography and what it loads at run time.
 
 Two entry points, both returning a folder and both skipped when up to date:
 
-- ``build(arch="arm64") -> Path``: the folder that contains ``python/``, as Lambda's /opt.
-  arm64 (build/layer) is what the stack deploys; x86_64 (build/layer-x86_64) is this machine's,
-  for the import tests and the cold-start bench.
+- ``build(arch="arm64", layer="shared") -> Path``: the folder that contains ``python/``, as
+  Lambda's /opt. arm64 (build/layer, build/layer-providers) is what the stack deploys; x86_64
+  (build/layer-x86_64, build/layer-providers-x86_64) is this machine's, for the import tests and
+  the cold-start bench.
 - ``runtime_dir(arch="x86_64") -> Path``: a stand-in for Lambda's /var/runtime (put the folder
   itself on sys.path): boto3, botocore, s3transfer and their dependencies at the lock's versions,
   precompiled the same way (the runtime ships bytecode too). Never deployed.
 
-``python -m infra.build_layer [--arch x86_64] [--runtime] [--force]``.
+``python -m infra.build_layer [--arch x86_64] [--layer shared|providers|all] [--runtime] [--force]``
+(all layers by default).
 """
 
 from __future__ import annotations
@@ -55,22 +61,54 @@ PLATFORMS = {"arm64": "aarch64-manylinux_2_34", "x86_64": "x86_64-manylinux_2_34
 # hashes are required for every dependency and theirs are not in the layer's list).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 ALSO_IN_LAYER = {"jmespath"}
+
+LAYERS = ("shared", "providers")
+# cryptography zips to 5 MB (its Rust extension, OpenSSL inside), nearly half of the 11.4 MB a single
+# layer would, and only the refund path loads it: cancelflow.refunds.signing imports it lazily, when a
+# provider message is signed, verified or decrypted. In a layer of its own, the shared layer stays
+# under its 10 MB budget and the functions that never sign do not mount it. These are its package
+# and its dependencies (cffi, and pycparser for cffi); none of the shared layer's packages needs
+# them (the shared install would fail otherwise: hashes are required for every dependency), and a
+# new dependency of cryptography fails the providers install until it is named here.
+PROVIDER_PACKAGES = ("cryptography", "cffi", "pycparser")
+# What of those cryptography never loads at run time: its Rust extension embeds OpenSSL bindings
+# that cffi compiled ahead of time (API mode), which need cffi's C runtime, _cffi_backend (kept,
+# with cffi's metadata and licence), but neither cffi's Python package (which writes such
+# bindings) nor pycparser (the C parser that one uses); cffi's entry points name its Python
+# package (a console script and a setuptools hook), so they go too. tests/infra/test_layer_build
+# signs and verifies with RSA and seals with AES-GCM from the layer as built, without them.
+PROVIDER_UNUSED = ("cffi", "pycparser", "pycparser-*.dist-info", "cffi-*.dist-info/entry_points.txt")
+# The functions that get the providers layer: those that sign or verify the payment providers'
+# messages. The refund worker signs refund requests and queries and verifies the answers; the
+# refund API verifies (and for WeChat Pay decrypts) the providers' callbacks. They are the only
+# functions whose imports, lazy ones included, reach cryptography (tests/infra/test_layer_build
+# checks it both ways); infra/functions.py attaches the layer to these and no other.
+PROVIDER_LAYER_FUNCTIONS = frozenset({"refund_worker", "refund_api"})
+
 SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 # Where each tree sits on Lambda: compiled into code objects (tracebacks show these paths).
 LAYER_DDIR = "/opt/python"
 RUNTIME_DDIR = "/var/runtime"
 
 
-def _check_arch(arch: str) -> None:
+def _check(arch: str, layer: str = "shared") -> None:
     if arch not in PLATFORMS:
         raise ValueError(f"unknown architecture {arch!r}: one of {sorted(PLATFORMS)}")
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}: one of {LAYERS}")
 
 
-def out_dir(arch: str = "arm64") -> Path:
-    """The layer folder for ``arch`` (the one holding ``python/``). arm64 keeps build/layer, the
-    folder app.py deploys and the docs name."""
-    _check_arch(arch)
-    return BUILD / ("layer" if arch == "arm64" else f"layer-{arch}")
+def layers_for(function: str) -> tuple[str, ...]:
+    """The layers a function mounts, in the order they are attached."""
+    return LAYERS if function in PROVIDER_LAYER_FUNCTIONS else ("shared",)
+
+
+def out_dir(arch: str = "arm64", layer: str = "shared") -> Path:
+    """The folder of ``layer`` for ``arch`` (the one holding ``python/``): build/layer[-providers]
+    [-x86_64]. The shared arm64 layer keeps build/layer, the folder app.py deploys and the docs name."""
+    _check(arch, layer)
+    name = "layer" if layer == "shared" else f"layer-{layer}"
+    return BUILD / (name if arch == "arm64" else f"{name}-{arch}")
 
 
 OUT_DIR = out_dir("arm64")
@@ -90,13 +128,23 @@ def _export(exclude: tuple[str, ...]) -> str:
     return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
-def layer_requirements_file() -> str:
-    return _export(tuple(p for p in RUNTIME_PACKAGES if p not in ALSO_IN_LAYER))
+def layer_requirements_file(layer: str = "shared") -> str:
+    """The lock's pins (with hashes) that ``layer`` installs."""
+    _check("arm64", layer)
+    if layer == "providers":
+        return _only(PROVIDER_PACKAGES)
+    runtime = tuple(p for p in RUNTIME_PACKAGES if p not in ALSO_IN_LAYER)
+    return _export(runtime + PROVIDER_PACKAGES)
 
 
 def runtime_requirements_file() -> str:
-    """Only the runtime's packages: everything else the export names is left out."""
-    others = {_name(r) for r in _pins(_export(()))} - set(RUNTIME_PACKAGES)
+    """Only the runtime's packages."""
+    return _only(RUNTIME_PACKAGES)
+
+
+def _only(packages: tuple[str, ...]) -> str:
+    """The export of ``packages`` alone: everything else it names is left out."""
+    others = {_name(r) for r in _pins(_export(()))} - set(packages)
     return _export(tuple(sorted(others)))
 
 
@@ -104,9 +152,9 @@ def _pins(text: str) -> list[str]:
     return [line.split(" ")[0] for line in text.splitlines() if line and not line[0].isspace()]
 
 
-def requirements() -> list[str]:
-    """``name==version`` of every package the layer installs (from uv.lock)."""
-    return _pins(layer_requirements_file())
+def requirements(layer: str = "shared") -> list[str]:
+    """``name==version`` of every package ``layer`` installs (from uv.lock)."""
+    return _pins(layer_requirements_file(layer))
 
 
 def _name(requirement: str) -> str:
@@ -120,21 +168,23 @@ def _package_files() -> list[Path]:
 
 
 def _recipe() -> bytes:
-    """How the tree is made: the build's own code (a changed strip or compile rule rebuilds), the
-    strip tools found and the bytecode format of the interpreter that compiles."""
-    tools = " ".join(str(layer_files.strip_tool(a)) for a in sorted(PLATFORMS))
+    """How a tree is made: the build's own code (a changed strip or compile rule rebuilds) and the
+    bytecode format of the interpreter that compiles."""
     code = Path(__file__).read_bytes() + Path(layer_files.__file__).read_bytes()
-    return code + tools.encode() + importlib.util.MAGIC_NUMBER
+    return code + importlib.util.MAGIC_NUMBER
 
 
-def fingerprint(arch: str = "arm64") -> str:
-    """What goes into the layer: the lock's pins and hashes of every package it installs (the part
+def fingerprint(arch: str = "arm64", layer: str = "shared") -> str:
+    """What goes into ``layer``: the lock's pins and hashes of every package it installs (the part
     of uv.lock that matters here: a dev-only change does not rebuild), the architecture, the
-    recipe and the cancelflow sources."""
+    recipe and, for the shared layer, the cancelflow sources."""
+    _check(arch, layer)
     h = hashlib.sha256()
-    h.update("\n".join(["layer", arch, LAMBDA_PYTHON, PLATFORMS[arch], layer_requirements_file()]).encode())
+    h.update(
+        "\n".join([layer, arch, LAMBDA_PYTHON, PLATFORMS[arch], layer_requirements_file(layer)]).encode()
+    )
     h.update(_recipe())
-    for f in _package_files():
+    for f in _package_files() if layer == "shared" else ():
         h.update(str(f.relative_to(PACKAGE)).encode())
         h.update(f.read_bytes())
     return h.hexdigest()
@@ -149,9 +199,10 @@ def _stamp(folder: Path) -> Path:
     return folder.with_name(folder.name + ".stamp")
 
 
-def report(arch: str = "arm64") -> dict[str, dict[str, int]]:
-    """Sizes recorded by the last build of ``arch`` ({"installed"|"stripped"|"built": Size})."""
-    stamp = _stamp(out_dir(arch))
+def report(arch: str = "arm64", layer: str = "shared") -> dict[str, dict[str, int]]:
+    """Sizes recorded by the last build of ``layer`` for ``arch`` ({"installed"|"stripped"|"built":
+    Size as a dict}); {} before the first."""
+    stamp = _stamp(out_dir(arch, layer))
     return json.loads(stamp.read_text())["sizes"] if stamp.exists() else {}
 
 
@@ -204,13 +255,13 @@ def _exclusive(out: Path, fp: str, marker: str, sizes: dict[str, layer_files.Siz
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build(arch: str = "arm64", force: bool = False) -> Path:
-    """Build the layer for ``arch`` (or keep it when its inputs are unchanged); returns the folder
+def build(arch: str = "arm64", layer: str = "shared", force: bool = False) -> Path:
+    """Build ``layer`` for ``arch`` (or keep it when its inputs are unchanged); returns the folder
     that contains ``python/`` (Lambda's /opt)."""
-    _check_arch(arch)
+    _check(arch, layer)
     layer_files.check_interpreter(LAMBDA_PYTHON)
-    out = out_dir(arch)
-    fp = fingerprint(arch)
+    out = out_dir(arch, layer)
+    fp = fingerprint(arch, layer)
     if force:
         _stamp(out).unlink(missing_ok=True)
     t0 = time.perf_counter()
@@ -221,18 +272,19 @@ def build(arch: str = "arm64", force: bool = False) -> Path:
             return out
         site = tmp / "python"
         site.mkdir()
-        _install(layer_requirements_file(), site, arch, out.name)
-        for src in _package_files():
+        _install(layer_requirements_file(layer), site, arch, out.name)
+        for src in _package_files() if layer == "shared" else ():
             dest = site / "cancelflow" / src.relative_to(PACKAGE)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
         sizes["installed"] = layer_files.size(tmp)
         removed = layer_files.strip(site)
-        removed += layer_files.strip_symbols(site, arch)
+        if layer == "providers":
+            removed += layer_files.drop(site, PROVIDER_UNUSED)
         sizes["stripped"] = layer_files.size(tmp)
         layer_files.precompile(site, LAYER_DDIR)
         sizes["built"] = layer_files.size(tmp)
-    print(f"layer built: {out} ({arch}, Python {LAMBDA_PYTHON}) in {time.perf_counter() - t0:.1f} s")
+    print(f"layer built: {out} ({layer}, {arch}, Python {LAMBDA_PYTHON}) in {time.perf_counter() - t0:.1f} s")
     print(f"  stripped {len(removed)} paths: " + ", ".join(sorted({_kind(p) for p in removed})))
     for name, s in sizes.items():
         print(layer_files.describe(name, s))
@@ -240,12 +292,12 @@ def build(arch: str = "arm64", force: bool = False) -> Path:
 
 
 def _kind(path: Path) -> str:
-    return "symbols of .so" if ".so" in path.suffixes else path.suffix or path.name
+    return path.suffix or path.name
 
 
 def runtime_dir(arch: str = "x86_64", force: bool = False) -> Path:
     """Build (or keep) the stand-in for Lambda's /var/runtime; returns the folder to put on sys.path."""
-    _check_arch(arch)
+    _check(arch)
     layer_files.check_interpreter(LAMBDA_PYTHON)
     out = BUILD / f"runtime-{arch}"
     fp = _runtime_fingerprint(arch)
@@ -265,11 +317,13 @@ def runtime_dir(arch: str = "x86_64", force: bool = False) -> Path:
 
 def main(argv: list[str]) -> None:
     arch = argv[argv.index("--arch") + 1] if "--arch" in argv else "arm64"
+    wanted = argv[argv.index("--layer") + 1] if "--layer" in argv else "all"
     force = "--force" in argv
     if "--runtime" in argv:
         print(runtime_dir(arch, force=force))
-    else:
-        build(arch, force=force)
+        return
+    for layer in LAYERS if wanted == "all" else (wanted,):
+        build(arch, layer, force=force)
 
 
 if __name__ == "__main__":

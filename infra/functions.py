@@ -1,5 +1,6 @@
-"""Every Lambda function of topology.FUNCTIONS: one recipe (runtime, arm64, the shared layer, own
-role, own log group) and the IAM statements that infra/access.py allows it, nothing more."""
+"""Every Lambda function of topology.FUNCTIONS: one recipe (runtime, arm64, the shared layer, plus
+the providers layer for the functions that sign, own role, own log group) and the IAM statements
+that infra/access.py allows it, nothing more."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ class LambdaFunctions(Construct):
         cfg: EnvConfig,
         resources: Resources,
         layer_dir: Path,
+        providers_layer_dir: Path,
         async_dlq: sqs.IQueue,
     ) -> None:
         super().__init__(scope, cid)
@@ -78,6 +80,17 @@ class LambdaFunctions(Construct):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="cancelflow shared package and its runtime dependencies",
         )
+        # cryptography in a layer of its own, mounted only by build_layer.PROVIDER_LAYER_FUNCTIONS
+        # (infra/build_layer.py says why and which).
+        self.providers_layer = lambda_.LayerVersion(
+            self,
+            "ProvidersLayer",
+            code=lambda_.Code.from_asset(str(providers_layer_dir)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="cryptography, for the payment providers' signatures (refund functions only)",
+        )
+        self.layers = {"shared": self.layer, "providers": self.providers_layer}
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         for fn in topology.FUNCTIONS.values():
@@ -113,7 +126,7 @@ class LambdaFunctions(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=f"{fn.module}.handler",
             code=lambda_.Code.from_asset(str(source), exclude=ASSET_EXCLUDE),
-            layers=[self.layer],
+            layers=[self.layers[name] for name in build_layer.layers_for(fn.name)],
             role=role,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,

@@ -9,7 +9,6 @@ import os
 import py_compile
 import shutil
 import struct
-import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -36,12 +35,15 @@ UNUSED_ASSETS = ("aws_lambda_powertools/event_handler/openapi/swagger_ui/*.min.j
 # Console scripts (bin/ of a --target install): nothing runs them in Lambda, and their shebang
 # names this machine's interpreter.
 SCRIPT_DIRS = {"bin"}
+# The empty file uv locks a --target folder with while it installs into it.
+INSTALL_LOCKS = {".lock"}
 
 
-# ELF e_machine of each architecture's shared libraries.
+# ELF e_machine of each architecture's shared libraries (the tests check every extension's).
 ELF_MACHINE = {"arm64": 183, "x86_64": 62}
-# Binutils' strip only reads its own architecture; llvm-strip (the machine image has LLVM) reads both.
-STRIP_TOOLS = {"arm64": ("llvm-strip", "aarch64-linux-gnu-strip"), "x86_64": ("llvm-strip", "strip")}
+# Shared libraries keep their symbol tables: stripping them needs a strip tool for the target
+# architecture, which nothing here installs, and a layer whose content depends on whether some
+# tool happens to be on the machine is not reproducible from the lock.
 
 
 def check_interpreter(version: str) -> None:
@@ -58,7 +60,7 @@ def check_interpreter(version: str) -> None:
 def strippable(site: Path) -> Iterator[Path]:
     """Every file or folder under ``site`` (a --target install) that Lambda never loads."""
     for top in sorted(site.iterdir()):
-        if top.is_dir() and top.name in SCRIPT_DIRS:
+        if (top.is_dir() and top.name in SCRIPT_DIRS) or (top.is_file() and top.name in INSTALL_LOCKS):
             yield top
     for pattern in UNUSED_ASSETS:
         yield from sorted(site.glob(pattern))
@@ -86,38 +88,28 @@ def strip(site: Path) -> list[Path]:
     return removed
 
 
-def strip_tool(arch: str) -> str | None:
-    return next((found for tool in STRIP_TOOLS[arch] if (found := shutil.which(tool))), None)
+def drop(site: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Remove what matches ``patterns`` (globs relative to ``site``): a layer's packages that the
+    lock requires but nothing loads at run time. Returns them (relative to ``site``); a pattern
+    that matches nothing is an error, so a renamed package cannot silently stay in."""
+    removed = []
+    for pattern in patterns:
+        found = sorted(site.glob(pattern))
+        if not found:
+            raise SystemExit(f"nothing under {site} matches {pattern!r}: the layer's drop list is stale")
+        for path in found:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            removed.append(path.relative_to(site))
+    return removed
 
 
-def elf_info(path: Path) -> tuple[int, bool]:
-    """(e_machine, has a .symtab) of a 64-bit little-endian ELF file."""
-    data = path.read_bytes()
+def elf_machine(path: Path) -> int:
+    """The e_machine of a 64-bit little-endian ELF file (the architecture it was built for)."""
+    data = path.read_bytes()[:0x14]
     if data[:6] != b"\x7fELF\x02\x01":
         raise ValueError(f"{path} is not a 64-bit little-endian ELF file")
     (machine,) = struct.unpack_from("<H", data, 0x12)
-    (shoff,) = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-    sh_types = (struct.unpack_from("<I", data, shoff + i * shentsize + 4)[0] for i in range(shnum))
-    return machine, any(t == 2 for t in sh_types)  # SHT_SYMTAB
-
-
-def strip_symbols(site: Path, arch: str) -> list[Path]:
-    """Drop the static symbol tables (and any debug info) of the shared libraries: only the dynamic
-    symbols are used to load and link them, the rest is for debuggers (cryptography's Rust
-    extension alone sheds 3 MB). Returns the libraries stripped; none without a strip tool (the
-    layer is then only larger)."""
-    tool = strip_tool(arch)
-    libs = [p for p in sorted(site.rglob("*.so*")) if p.is_file() and elf_info(p)[1]]
-    if tool is None:
-        print(
-            f"  no strip tool for {arch} ({' or '.join(STRIP_TOOLS[arch])}): "
-            "shared libraries keep their symbols"
-        )
-        return []
-    if libs:
-        subprocess.run([tool, "--strip-unneeded", *map(str, libs)], check=True)
-    return [p.relative_to(site) for p in libs]
+    return int(machine)
 
 
 def precompile(site: Path, ddir: str) -> None:

@@ -23,7 +23,16 @@ from infra.schedules_events import SchedulesEvents
 
 
 class CancelflowStack(Stack):
-    def __init__(self, scope: Construct, cid: str, *, cfg: EnvConfig, layer_dir: Path, **kw: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        cfg: EnvConfig,
+        layer_dir: Path,
+        providers_layer_dir: Path,
+        **kw: Any,
+    ) -> None:
         super().__init__(scope, cid, description=f"cancelflow ({cfg.name})", **kw)
         Tags.of(self).add("app", "cancelflow")
         Tags.of(self).add("env", cfg.name)
@@ -54,6 +63,7 @@ class CancelflowStack(Stack):
             cfg=cfg,
             resources=self.resources,
             layer_dir=layer_dir,
+            providers_layer_dir=providers_layer_dir,
             async_dlq=self.events.schedule_dlq,
         )
         fns = self.lambdas.functions

@@ -38,18 +38,21 @@ def test_runtime_is_the_python_the_suite_runs_on():
 
 def test_every_topology_function_is_arm64_on_the_layer(dev):
     """GIVEN topology.FUNCTIONS THEN each is a function with its handler, arm64, the newest
-    runtime and exactly the shared layer."""
+    runtime and exactly the shared layer, followed by the providers layer for the functions that
+    sign (build_layer.PROVIDER_LAYER_FUNCTIONS) and only for them."""
     fns = _functions(dev)
     assert set(fns) == set(topology.FUNCTIONS)
-    (layer_id,) = [
-        k for k in tpl.resources(dev, "AWS::Lambda::LayerVersion") if k.startswith("FunctionsSharedLayer")
-    ]
+    layers = tpl.resources(dev, "AWS::Lambda::LayerVersion")
+    (layer_id,) = [k for k in layers if k.startswith("FunctionsSharedLayer")]
+    (providers_id,) = [k for k in layers if k.startswith("FunctionsProvidersLayer")]
+    assert len([k for k in layers if k.startswith("Functions")]) == 2
     for name, fn in fns.items():
         p = fn["Properties"]
         assert p["Handler"] == f"{topology.FUNCTIONS[name].module}.handler"
         assert p["Runtime"] == RUNTIME.name
         assert p["Architectures"] == ["arm64"]
-        assert p["Layers"] == [{"Ref": layer_id}]
+        signs = name in build_layer.PROVIDER_LAYER_FUNCTIONS
+        assert p["Layers"] == [{"Ref": layer_id}, *([{"Ref": providers_id}] if signs else [])], name
         assert p["LoggingConfig"]["LogFormat"] == "JSON"
 
 
