@@ -11,6 +11,12 @@ refunds/s is wall time, "per cpu-s" the same work per second of this process's C
 moto and the simulator share one process): on a shared machine the second is the steadier.
 Almost all of it is moto's request handling, not the worker's.
 
+"crypto ms" is the time the worker's own thread spent in refunds/signing.py per attempt (RSA
+signing of requests, verifying answers and, for callbacks, AES-GCM decryption), with the calls
+per attempt beside it; the simulator's signing runs in its own thread and is not counted. The
+first lines print what the first attempt of a cold process pays once: importing
+``cryptography`` and parsing the merchant key.
+
 The last row is the whole local runtime (``python -m local`` in a subprocess, its queue poller
 driving the worker over the embedded AWS and the simulator over HTTP): wall time from the first
 customer cancel until support's refund list shows every refund succeeded.
@@ -19,8 +25,12 @@ customer cancel until support's refund list shows every refund succeeded.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from bench.common import moto_env
@@ -44,6 +54,84 @@ class Counting:
         return out
 
 
+class CryptoTime:
+    """Time spent in the signing primitives by the thread that installed it (the worker's)."""
+
+    NAMES = ("rsa_sign", "rsa_verify", "aes_gcm_decrypt")
+
+    def __init__(self) -> None:
+        from cancelflow.refunds import signing
+
+        self.signing, self.thread = signing, threading.current_thread()
+        self.seconds, self.calls = 0.0, Counter[str]()
+        self.originals = {n: getattr(signing, n) for n in self.NAMES}
+        for n in self.NAMES:
+            setattr(signing, n, self._timed(n, self.originals[n]))
+
+    def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*a: Any, **kw: Any) -> Any:
+            if threading.current_thread() is not self.thread:
+                return fn(*a, **kw)
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.seconds += time.perf_counter() - t0
+                self.calls[name] += 1
+
+        return timed
+
+    def take(self) -> tuple[float, Counter[str]]:
+        out = (self.seconds, self.calls)
+        self.seconds, self.calls = 0.0, Counter()
+        return out
+
+    def close(self) -> None:
+        for n, fn in self.originals.items():
+            setattr(self.signing, n, fn)
+
+
+def _cold_costs() -> None:
+    """What a cold refund worker pays once, on its first attempt (fresh interpreters)."""
+    code = (
+        "import time; t=time.perf_counter(); "
+        "from cryptography.hazmat.primitives.asymmetric import padding, rsa; "
+        "from cryptography.hazmat.primitives import hashes, serialization; "
+        "from cryptography.hazmat.primitives.ciphers.aead import AESGCM; "
+        "from cryptography import x509; print((time.perf_counter()-t)*1000)"
+    )
+    runs = sorted(float(subprocess.check_output([sys.executable, "-c", code]).decode()) for _ in range(5))
+    from cancelflow.refunds import signing
+
+    from local.provider_sim import keys
+
+    pem = keys.current().merchant["alipay"].private_pem
+    signing._private.cache_clear()
+    t0 = time.perf_counter()
+    signing.rsa_sign(pem, "x")
+    first = (time.perf_counter() - t0) * 1000
+    print(
+        f"  cold costs, paid once per process on the first attempt: importing cryptography"
+        f" {runs[2]:.0f} ms (median of 5 fresh interpreters, min {runs[0]:.0f}),"
+        f" parsing (validating) the merchant RSA key and the first signature {first:.0f} ms"
+    )
+
+
+def _warm() -> None:
+    """Parse every key once, so the per-attempt figures are the steady state (_cold_costs prints
+    the first attempt's extra)."""
+    from cancelflow.refunds import signing
+
+    from local.provider_sim import keys
+
+    k = keys.current()
+    for party in k.merchant.values():
+        signing.rsa_sign(party.private_pem, "warm")
+    for party in k.provider.values():
+        signing.rsa_verify(party.cert_pem, "warm", "")
+        signing.rsa_verify(party.public_pem, "warm", "")
+
+
 def _run(faults: dict[str, float], label: str) -> None:
     from cancelflow import aws
     from cancelflow.messages import RefundMessage
@@ -58,6 +146,7 @@ def _run(faults: dict[str, float], label: str) -> None:
     counter = Counting()
     for client in (aws.dynamodb(), aws.client("sqs")):
         client.meta.events.register("before-call.*.*", counter)
+    crypto = CryptoTime()
     made: dict[str, list[Refund]] = {}
     for channel, n in N.items():
         paid_with = "alipay" if channel == "balance" else channel
@@ -65,11 +154,14 @@ def _run(faults: dict[str, float], label: str) -> None:
         made[channel] = [
             paid_order_owing(f"b{i}", 1000 + i, paid_with, [1000 + i], to)[1][0] for i in range(n)
         ]
+    _warm()
     counter.take()
+    crypto.take()
     print(f"  {label}")
     print(
         f"  {'channel':<11}{'attempts':>9}{'ddb/attempt':>13}{'floor':>7}{'sqs/attempt':>13}"
-        f"{'http/attempt':>14}{'refunds/s':>11}{'per cpu-s':>11}   after callbacks"
+        f"{'http/attempt':>14}{'crypto ms':>11}{'sign/verify':>13}{'refunds/s':>11}{'per cpu-s':>11}"
+        "   after callbacks"
     )
     for channel, refunds in made.items():
         before = sum(len(v) for v in sim.refunds()["calls"].values())
@@ -80,21 +172,27 @@ def _run(faults: dict[str, float], label: str) -> None:
             attempts += 1
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         calls = counter.take()
+        spent, crypto_calls = crypto.take()
         http = sum(len(v) for v in sim.refunds()["calls"].values()) - before
         ddb = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
         sqs = sum(v for k, v in calls.items() if k.startswith("sqs."))
         settled = deliver(sim, NOW) if channel in ("wechat_pay", "bank_card") else []
         cb_calls = counter.take()
+        cb_spent, _ = crypto.take()
+        n_cb = max(1, len(settled))
         cb = (
-            f"{len(settled)} callbacks, {sum(cb_calls.values()) / max(1, len(settled)):.1f} ddb/callback"
+            f"{len(settled)} callbacks, {sum(cb_calls.values()) / n_cb:.1f} ddb/callback,"
+            f" {cb_spent * 1000 / n_cb:.2f} crypto ms/callback"
             if settled
             else "-"
         )
+        sv = f"{crypto_calls['rsa_sign'] / attempts:.2f}/{crypto_calls['rsa_verify'] / attempts:.2f}"
         print(
             f"  {channel:<11}{attempts:>9}{ddb / attempts:>13.2f}{FLOOR[channel]:>7}{sqs / attempts:>13.2f}"
-            f"{http / attempts:>14.2f}{len(refunds) / elapsed:>11.1f}{len(refunds) / max(cpu, 1e-9):>11.1f}"
-            f"   {cb}"
+            f"{http / attempts:>14.2f}{spent * 1000 / attempts:>11.2f}{sv:>13}"
+            f"{len(refunds) / elapsed:>11.1f}{len(refunds) / max(cpu, 1e-9):>11.1f}   {cb}"
         )
+    crypto.close()
     for client in (aws.dynamodb(), aws.client("sqs")):
         client.meta.events.unregister("before-call.*.*", counter)
 
@@ -257,14 +355,21 @@ def main() -> None:
     url, stop = provider_sim.start(0)  # also gives this process its keys
     os.environ["CANCELFLOW_PROVIDER_BASE_URL"] = url
     try:
+        _cold_costs()
         with mock_aws(), faithful_dynamodb():
             apply(provision())
             _run({}, "no faults (first attempt each; async ones complete by callback)")
         with mock_aws(), faithful_dynamodb():
             apply(provision())
             _run(
-                {"unknown_result": 0.1, "error_5xx": 0.1, "insufficient_balance": 0.05},
-                "faults: 10% unknown results, 10% 5xx, 5% refused (each fault costs a query, then backoff)",
+                {
+                    "unknown_result": 0.1,
+                    "error_5xx": 0.1,
+                    "insufficient_balance": 0.05,
+                    "bad_signature": 0.05,
+                },
+                "faults: 10% unknown results, 10% 5xx, 5% refused, 5% answers with a bad signature"
+                " (each fault costs a query, then backoff)",
             )
         with mock_aws(), faithful_dynamodb():
             apply(provision())

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.provider_sim import alipay, bank, wechat
-from local.provider_sim.books import DEFAULT_CREDENTIALS, Answer, Sim
+from local.provider_sim import alipay, bank, callbacks, keys, wechat
+from local.provider_sim.books import Answer, Sim
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -39,34 +39,38 @@ def _look_up(sim: Sim, api: ModuleType, no: str) -> Answer:
         return api.ERRORS["query_error"]  # type: ignore[no-any-return]
     rec = sim.refunds.get(no)
     sim.log(no, f"query:{rec['status'] if rec else 'none'}")
-    return api.ERRORS["not_found"] if rec is None else (200, api.view(rec))
+    return api.ERRORS["not_found"] if rec is None else (200, api.view(sim, rec))
 
 
 def build_app(sim: Sim) -> Starlette:
-    async def answer(result: Answer) -> Response:
-        if result is None:
+    async def late(response: Response | None) -> Response:
+        """None: the provider acted (or not) and answers after the client has given up."""
+        if response is None:
             await _lag(sim)
             return _json({"code": "TIMEOUT"}, 504)
-        return _json(result[1], result[0])
+        return response
 
     async def alipay_gateway(request: Request) -> Response:
-        params = dict(parse_qsl((await request.body()).decode()))
+        # Alipay takes the parameters in the query (the SDKs' GET) or as a form (POST).
+        params = dict(parse_qsl(request.url.query)) | dict(parse_qsl((await request.body()).decode()))
         with sim.lock:
             sim.settle_due()
             result = alipay.answer(sim, params)
-        return await answer(result)
+            response = None if result is None else alipay.respond(sim, params, result)
+        return await late(response)
 
     def refunds(api: ModuleType) -> Callable[[Request], Awaitable[Response]]:
         """POST a refund to an asynchronous provider (``api``: the wechat or bank module)."""
 
         async def submit(request: Request) -> Response:
             body = (await request.body()).decode()
-            if not api.auth_ok(sim, request, body):
-                return _json(api.ERRORS["bad_signature"][1], 401)
             with sim.lock:
+                if not api.auth_ok(sim, request, body):
+                    return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()
                 result = api.submit(sim, json.loads(body or "{}"))
-            return await answer(result)
+                response = None if result is None else api.respond(sim, *result)
+            return await late(response)
 
         return submit
 
@@ -74,12 +78,13 @@ def build_app(sim: Sim) -> Starlette:
         """GET one refund by number from an asynchronous provider."""
 
         async def look_up(request: Request) -> Response:
-            if not api.auth_ok(sim, request, ""):
-                return _json(api.ERRORS["bad_signature"][1], 401)
             with sim.lock:
+                if not api.auth_ok(sim, request, ""):
+                    return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()
                 result = _look_up(sim, api, request.path_params["no"])
-            return await answer(result)
+                response = None if result is None else api.respond(sim, *result)
+            return await late(response)
 
         return look_up
 
@@ -115,7 +120,15 @@ def build_app(sim: Sim) -> Starlette:
         """Deliver callbacks to the caller instead of pushing them (tests drive the order)."""
         with sim.lock:
             sim.settle_due()
-            return _json({"callbacks": sim.ready_callbacks()})
+            return _json({"callbacks": [callbacks.signed(sim, cb) for cb in sim.ready_callbacks()]})
+
+    async def admin_trades(request: Request) -> Response:
+        """``{"trade": "...", "total": 5000}``: a trade's amount, as its payment made it (WeChat's
+        ``amount.total`` must equal it; no provider refunds more than it)."""
+        doc = await request.json()
+        with sim.lock:
+            sim.trades[str(doc["trade"])] = int(doc["total"])
+            return _json({"trade": doc["trade"], "total": sim.trades[str(doc["trade"])]})
 
     async def admin_accounts(request: Request) -> Response:
         """``{"trade": "...", "closed": false}``: the customer fixed (or lost) the account."""
@@ -126,7 +139,7 @@ def build_app(sim: Sim) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/alipay/gateway.do", alipay_gateway, methods=["POST"]),
+            Route("/alipay/gateway.do", alipay_gateway, methods=["GET", "POST"]),
             Route("/v3/refund/domestic/refunds", refunds(wechat), methods=["POST"]),
             Route("/v3/refund/domestic/refunds/{no}", query(wechat), methods=["GET"]),
             Route("/bank/v1/refunds", refunds(bank), methods=["POST"]),
@@ -137,6 +150,7 @@ def build_app(sim: Sim) -> Starlette:
             Route("/admin/payouts", admin_payouts, methods=["GET"]),
             Route("/admin/callbacks", admin_callbacks, methods=["POST"]),
             Route("/admin/accounts", admin_accounts, methods=["POST"]),
+            Route("/admin/trades", admin_trades, methods=["POST"]),
         ]
     )
 
@@ -150,7 +164,7 @@ def _pusher(sim: Sim, stop: threading.Event) -> None:
             if not url:
                 continue
             sim.settle_due()
-            ready = sim.ready_callbacks()
+            ready = [callbacks.signed(sim, cb) for cb in sim.ready_callbacks()]
             extra = dict(sim.config["notify_headers"])
         for cb in ready:
             req = urllib.request.Request(
@@ -173,8 +187,9 @@ def _pusher(sim: Sim, stop: threading.Event) -> None:
                     )
 
 
-def credentials_json(creds: dict[str, dict[str, str]] | None = None) -> str:
-    return json.dumps(creds or DEFAULT_CREDENTIALS)
+def credentials_json(sim_keys: keys.SimKeys | None = None) -> str:
+    """The runtime's credentials for this process's simulator (one object per provider)."""
+    return json.dumps((sim_keys or keys.current()).credentials())
 
 
 def start(
@@ -182,18 +197,20 @@ def start(
     *,
     host: str = "127.0.0.1",
     now: Callable[[], datetime] = clock.now,
-    credentials: dict[str, dict[str, str]] | None = None,
+    sim_keys: keys.SimKeys | None = None,
     **config: Any,
 ) -> tuple[str, Callable[[], None]]:
-    """Run the simulator in a thread; (base URL, stop). Handlers in this process get its keys
-    through ``CANCELFLOW_PROVIDER_CREDENTIALS`` unless credentials are configured already."""
+    """Run the simulator in a thread; (base URL, stop). Its RSA keys and certificates are this
+    process's (keys.current(), made on first use); handlers in this process get the merchant's
+    side through ``CANCELFLOW_PROVIDER_CREDENTIALS`` unless credentials are configured already
+    (the same hand-over as before the real protocols)."""
     import uvicorn
 
     from local.serve import serve_in_thread
 
-    creds = credentials or DEFAULT_CREDENTIALS
-    os.environ.setdefault("CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(creds))
-    sim = Sim(now, creds)
+    made = sim_keys or keys.current()
+    os.environ.setdefault("CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(made))
+    sim = Sim(now, made)
     sim.reset(**config)
     server_config = uvicorn.Config(
         build_app(sim), host=host, port=port, log_level="warning", lifespan="off", access_log=False

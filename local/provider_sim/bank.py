@@ -1,15 +1,25 @@
-"""A bank's refund API: JSON with an ``X-Signature`` header, accepted and settled after
-``bank_settle_days`` business days (CST, the policy's holidays), RETURNED for a closed account."""
+"""The acquirer's refund API on the contract in docs/refunds.md ("Bank card: the acquirer
+contract"): requests signed SHA256withRSA by the merchant (``X-Merchant-Id/-Timestamp/-Nonce/
+-Serial/-Signature`` over ``METHOD\\nPATH\\nTS\\nNONCE\\nBODY\\n``, refused with 401
+``BAD_SIGNATURE``), answers and callbacks signed by the acquirer over ``TS\\nNONCE\\nBODY\\n``.
+Accepted, then settled after ``bank_settle_days`` business days (CST, the policy's holidays),
+RETURNED for a closed account."""
 
 from __future__ import annotations
 
+import json
+import secrets
+import time
 from typing import Any
 
 from cancelflow.refunds import signing
 from starlette.requests import Request
+from starlette.responses import Response
 
 from local.provider_sim.books import Answer, Sim, submit_async
+from local.provider_sim.keys import MERCHANT_IDS
 
+MAX_SKEW = 300
 ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "error_5xx": (503, {"code": "UNAVAILABLE"}),
     "insufficient_balance": (402, {"code": "INSUFFICIENT_FUNDS"}),
@@ -21,18 +31,41 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
 
 
 def auth_ok(sim: Sim, request: Request, body: str) -> bool:
-    creds = sim.creds["bank_card"]
-    msg = signing.wechat_message(
-        request.method, request.url.path, request.headers.get("x-timestamp", ""), body
-    )
-    return request.headers.get("x-merchant-id") == creds["merchant_id"] and signing.verify(
-        creds["key"], msg, request.headers.get("x-signature", "")
-    )
+    h = request.headers
+    merchant = sim.keys.merchant["bank_card"]
+    ts = h.get("x-timestamp", "")
+    if (
+        h.get("x-merchant-id") != MERCHANT_IDS["bank_card"]
+        or h.get("x-serial") != merchant.serial
+        or not ts.isdigit()
+        or abs(time.time() - int(ts)) > MAX_SKEW
+    ):
+        return False
+    msg = signing.wechat_message(request.method, request.url.path, ts, h.get("x-nonce", ""), body)
+    return signing.rsa_verify(merchant.public_pem, msg, h.get("x-signature", ""))
 
 
-def view(rec: dict[str, Any]) -> dict[str, Any]:
+def signed_headers(sim: Sim, body: str, *, spoil: bool = True) -> dict[str, str]:
+    acquirer = sim.keys.provider["bank_card"]
+    ts, nonce = str(int(time.time())), secrets.token_hex(16)
+    sig = signing.rsa_sign(acquirer.private_pem, signing.wechat_message(ts, nonce, body))
+    return {
+        "X-Timestamp": ts,
+        "X-Nonce": nonce,
+        "X-Serial": acquirer.serial,
+        "X-Signature": sim.bad_signature(sig) if spoil else sig,
+    }
+
+
+def respond(sim: Sim, status: int, doc: dict[str, Any]) -> Response:
+    body = json.dumps(doc, separators=(",", ":"))
+    return Response(body.encode(), status, signed_headers(sim, body), media_type="application/json")
+
+
+def view(sim: Sim, rec: dict[str, Any]) -> dict[str, Any]:
     return {
         "refund_no": rec["refund_no"],
+        "original_payment_id": rec["trade"],
         "status": rec["status"],
         "settle_at": rec["settle_at"],
         "bank_ref": f"bk{rec['refund_no']}",
@@ -51,5 +84,16 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
         if rec["status"] == "RETURNED" and not sim.closed(trade):
             sim.start_async(rec)
         sim.log(no, "submit:repeat")
-        return 202, view(rec)
-    return submit_async(sim, "bank_card", (no, trade, amount), ERRORS, lambda rec: (202, view(rec)))
+        return 202, view(sim, rec)
+    total = sim.trades.get(trade)
+    if amount <= 0 or (total is not None and sim.trade_refunded.get(trade, 0) + amount > total):
+        sim.log(no, "submit:invalid")
+        return 400, {"code": "INVALID"}
+    return submit_async(sim, "bank_card", (no, trade, amount), ERRORS, lambda rec: (202, view(sim, rec)))
+
+
+def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str], str]:
+    body = json.dumps(
+        {"notification_id": secrets.token_hex(8), **view(sim, rec), "status": status}, separators=(",", ":")
+    )
+    return signed_headers(sim, body, spoil=False), body

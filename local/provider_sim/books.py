@@ -1,27 +1,20 @@
 """The simulator's books: one refund record per refund number (its idempotency key), the
-payouts, the seeded fault draws, and the callbacks waiting to be delivered."""
+trades it knows (their totals), the payouts, the seeded fault draws, and the callbacks waiting
+to be delivered (signed, and for WeChat encrypted, when they leave: callbacks.py)."""
 
 from __future__ import annotations
 
-import json
+import base64
 import random
-import secrets
 import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from cancelflow.clock import iso
-from cancelflow.refunds import signing
 from cancelflow.settings import get_settings
 
-# The keys the simulator accepts; the local runtime gives the handlers the same JSON.
-DEFAULT_CREDENTIALS: dict[str, dict[str, str]] = {
-    "alipay": {"merchant_id": "2021000000000001", "key": "sim-alipay-key"},
-    "wechat_pay": {"merchant_id": "1900000001", "key": "sim-wechat-key", "serial_no": "SIMSERIAL0001"},
-    "bank_card": {"merchant_id": "BANK000001", "key": "sim-bank-key"},
-}
+from local.provider_sim.keys import SimKeys
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 1,
@@ -33,6 +26,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "query_error": 0.0,
     "duplicate_callbacks": 0.0,
     "late_callbacks": 0.0,
+    "bad_signature": 0.0,  # answers signed wrongly (the money moved or not as drawn before)
     "timeout_seconds": 1.0,  # longer than the client's timeout
     "wechat_settle_seconds": 0,  # WeChat refunds settle this long after acceptance (business time)
     "bank_settle_days": 1,  # business days (CST, policy holidays)
@@ -48,9 +42,9 @@ Answer = tuple[int, dict[str, Any]] | None  # (status, body), or None: the clien
 class Sim:
     """The provider's books. One lock; no await inside it."""
 
-    def __init__(self, now: Callable[[], datetime], credentials: dict[str, dict[str, str]]) -> None:
+    def __init__(self, now: Callable[[], datetime], keys: SimKeys) -> None:
         self.now = now
-        self.creds = credentials
+        self.keys = keys
         self.lock = threading.Lock()
         self.reset()
 
@@ -61,6 +55,8 @@ class Sim:
         self.payouts: list[dict[str, Any]] = []
         self.trade_refunded: dict[str, int] = {}
         self.trade_closed: dict[str, bool] = {}
+        # trade -> its total, fen: registered (POST /admin/trades) or as WeChat's first refund states it
+        self.trades: dict[str, int] = {}
         self.callbacks: list[dict[str, Any]] = []  # waiting to be delivered
         self.calls: dict[str, list[str]] = {}  # refund_no -> "submit:<answer>" / "query:<answer>"
 
@@ -74,6 +70,15 @@ class Sim:
             if r < acc:
                 return m
         return None
+
+    def bad_signature(self, sig: str) -> str:
+        """The answer's signature, spoiled when the ``bad_signature`` fault is drawn (no draw at
+        rate 0, so seeded runs without it draw as before)."""
+        if float(self.config["bad_signature"]) <= 0 or not self.draw("bad_signature"):
+            return sig
+        raw = bytearray(base64.b64decode(sig))
+        raw[len(raw) // 2] ^= 0x01
+        return base64.b64encode(bytes(raw)).decode()
 
     def closed(self, trade: str) -> bool:
         if trade not in self.trade_closed:
@@ -165,61 +170,16 @@ class Sim:
             )
 
     def ready_callbacks(self) -> list[dict[str, Any]]:
-        """Callbacks due now, signed now; late ones wait one more round."""
+        """Callbacks due now (callbacks.signed signs them as they leave); late ones wait one
+        more round."""
         out, keep = [], []
         for cb in self.callbacks:
             if cb["hold"] > 0:
                 keep.append({**cb, "hold": cb["hold"] - 1})
             else:
-                out.append(self.signed_callback(cb))
+                out.append(cb)
         self.callbacks = keep
         return out
-
-    def signed_callback(self, cb: dict[str, Any]) -> dict[str, Any]:
-        rec = self.refunds[cb["refund_no"]]
-        ts = str(int(time.time()))
-        if cb["provider"] == "wechat_pay":
-            event = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL"}.get(
-                cb["status"], "REFUND.CLOSED"
-            )
-            body = json.dumps(
-                {
-                    "id": secrets.token_hex(8),
-                    "create_time": iso(self.now()),
-                    "event_type": event,
-                    "resource_type": "plain-resource",
-                    "resource": {
-                        "out_refund_no": rec["refund_no"],
-                        "out_trade_no": rec["trade"],
-                        "refund_status": cb["status"],
-                        "refund_id": f"wx{rec['refund_no']}",
-                        "amount": {"refund": rec["amount"]},
-                    },
-                },
-                separators=(",", ":"),
-            )
-            nonce = secrets.token_hex(16)
-            key = self.creds["wechat_pay"]["key"]
-            headers = {
-                "Wechatpay-Timestamp": ts,
-                "Wechatpay-Nonce": nonce,
-                "Wechatpay-Signature": signing.sign(key, signing.wechat_message(ts, nonce, body)),
-                "Wechatpay-Serial": self.creds["wechat_pay"].get("serial_no", ""),
-            }
-        else:
-            body = json.dumps(
-                {
-                    "notification_id": secrets.token_hex(8),
-                    "refund_no": rec["refund_no"],
-                    "status": cb["status"],
-                    "bank_ref": f"bk{rec['refund_no']}",
-                    "settle_at": rec["settle_at"],
-                },
-                separators=(",", ":"),
-            )
-            key = self.creds["bank_card"]["key"]
-            headers = {"X-Timestamp": ts, "X-Signature": signing.sign(key, signing.wechat_message(ts, body))}
-        return {"refund_no": rec["refund_no"], "provider": cb["provider"], "headers": headers, "body": body}
 
 
 def submit_async(

@@ -1,52 +1,99 @@
-"""WeChat Pay v3 refunds: JSON with an ``Authorization`` signature, accepted as PROCESSING and
-settled later (``wechat_settle_seconds``), the result pushed as a signed callback."""
+"""WeChat Pay API v3 refunds as WeChat plays them: every request's ``Authorization``
+(WECHATPAY2-SHA256-RSA2048 under the merchant's registered certificate, a fresh timestamp)
+verified or refused with 401 ``SIGN_ERROR``; every answer signed with the platform key
+(``Wechatpay-Timestamp/-Nonce/-Serial/-Signature``); ``amount.total`` checked against the
+trade; refunds accepted as PROCESSING and settled later (``wechat_settle_seconds``); results
+pushed as callbacks with the ``resource`` encrypted (AEAD_AES_256_GCM, the APIv3 key)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from datetime import timedelta, timezone
 from typing import Any
 
 from cancelflow.refunds import signing
 from starlette.requests import Request
+from starlette.responses import Response
 
 from local.provider_sim.books import Answer, Sim, submit_async
+from local.provider_sim.keys import MERCHANT_IDS
 
-_SYSTEM_ERROR = (500, {"code": "SYSTEM_ERROR", "message": "system error"})
+MAX_SKEW = 300
+CST = timezone(timedelta(hours=8))
+_SYSTEM_ERROR = (500, {"code": "SYSTEM_ERROR", "message": "系统超时"})
 ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "error_5xx": _SYSTEM_ERROR,
-    "insufficient_balance": (403, {"code": "NOT_ENOUGH", "message": "merchant balance not enough"}),
+    "insufficient_balance": (403, {"code": "NOT_ENOUGH", "message": "余额不足"}),
     "unknown_result": _SYSTEM_ERROR,
-    "query_error": (500, {"code": "SYSTEM_ERROR"}),
-    "not_found": (404, {"code": "RESOURCE_NOT_EXISTS", "message": "no such refund"}),
-    "bad_signature": (401, {"code": "SIGN_ERROR", "message": "signature"}),
+    "query_error": _SYSTEM_ERROR,
+    "not_found": (404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"}),
+    "bad_signature": (401, {"code": "SIGN_ERROR", "message": "签名错误"}),
 }
+EVENTS = {"SUCCESS": ("REFUND.SUCCESS", "退款成功"), "ABNORMAL": ("REFUND.ABNORMAL", "退款异常")}
 
 
 def auth_ok(sim: Sim, request: Request, body: str) -> bool:
-    auth = request.headers.get("authorization", "")
-    scheme, _, rest = auth.partition(" ")
-    parts = dict(p.split("=", 1) for p in rest.split(",") if "=" in p)
-    parts = {k.strip(): v.strip().strip('"') for k, v in parts.items()}
-    creds = sim.creds["wechat_pay"]
+    scheme, parts = signing.parse_authorization(request.headers.get("authorization", ""))
+    merchant = sim.keys.merchant["wechat_pay"]
+    ts = parts.get("timestamp", "")
+    if (
+        scheme != signing.WECHAT_SCHEME
+        or parts.get("mchid") != MERCHANT_IDS["wechat_pay"]
+        or parts.get("serial_no") != merchant.serial
+        or not ts.isdigit()
+        or abs(time.time() - int(ts)) > MAX_SKEW
+    ):
+        return False
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    msg = signing.wechat_message(
-        request.method, path, parts.get("timestamp", ""), parts.get("nonce_str", ""), body
-    )
-    return (
-        scheme == "WECHATPAY2-SHA256-HMAC"
-        and parts.get("mchid") == creds["merchant_id"]
-        and signing.verify(creds["key"], msg, parts.get("signature", ""))
-    )
+    msg = signing.wechat_message(request.method, path, ts, parts.get("nonce_str", ""), body)
+    return signing.rsa_verify(merchant.cert_pem, msg, parts.get("signature", ""))
 
 
-def view(rec: dict[str, Any]) -> dict[str, Any]:
+def signed_headers(sim: Sim, body: str, *, spoil: bool = True) -> dict[str, str]:
+    platform = sim.keys.provider["wechat_pay"]
+    ts, nonce = str(int(time.time())), secrets.token_hex(16)
+    sig = signing.rsa_sign(platform.private_pem, signing.wechat_message(ts, nonce, body))
     return {
+        "Wechatpay-Timestamp": ts,
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Serial": platform.serial,
+        "Wechatpay-Signature": sim.bad_signature(sig) if spoil else sig,
+        "Wechatpay-Signature-Type": signing.WECHAT_SCHEME,
+        "Request-ID": uuid.uuid4().hex,
+    }
+
+
+def respond(sim: Sim, status: int, doc: dict[str, Any]) -> Response:
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode(), status, signed_headers(sim, body), media_type="application/json")
+
+
+def view(sim: Sim, rec: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "refund_id": f"wx{rec['refund_no']}",
         "out_refund_no": rec["refund_no"],
+        "transaction_id": "42" + hashlib.sha256(rec["trade"].encode()).hexdigest()[:26],
         "out_trade_no": rec["trade"],
+        "channel": "ORIGINAL",
+        "user_received_account": "支付用户零钱",
         "status": rec["status"],
         "create_time": rec["created_at"],
-        "amount": {"refund": rec["amount"], "currency": "CNY"},
+        "funds_account": "AVAILABLE",
+        "amount": {
+            "total": sim.trades.get(rec["trade"], rec["amount"]),
+            "refund": rec["amount"],
+            "payer_total": sim.trades.get(rec["trade"], rec["amount"]),
+            "payer_refund": rec["amount"],
+            "currency": "CNY",
+        },
     }
+    if rec["status"] == "SUCCESS":
+        out["success_time"] = rec.get("paid_at")
+    return out
 
 
 def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
@@ -58,8 +105,45 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
         if rec["status"] == "ABNORMAL" and not sim.closed(trade):
             sim.start_async(rec)  # the account was fixed: the same number goes through now
         sim.log(no, "submit:repeat")
-        return 200, view(rec)
-    if refund <= 0 or (total and sim.trade_refunded.get(trade, 0) + refund > total):
+        return 200, view(sim, rec)
+    known = sim.trades.setdefault(trade, total)  # a trade's total, as its first refund states it
+    if total != known:
+        sim.log(no, "submit:invalid_total")
+        return 400, {
+            "code": "INVALID_REQUEST",
+            "message": "订单金额与实际不符 (amount.total is not the trade's)",
+        }
+    if refund <= 0 or sim.trade_refunded.get(trade, 0) + refund > total:
         sim.log(no, "submit:invalid")
-        return 400, {"code": "INVALID_REQUEST", "message": "refund exceeds the trade's refundable amount"}
-    return submit_async(sim, "wechat_pay", (no, trade, refund), ERRORS, lambda rec: (200, view(rec)))
+        return 400, {"code": "INVALID_REQUEST", "message": "申请退款金额超过订单可退金额"}
+    return submit_async(sim, "wechat_pay", (no, trade, refund), ERRORS, lambda rec: (200, view(sim, rec)))
+
+
+def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str], str]:
+    """(headers, body) of the refund result callback, its resource encrypted."""
+    event, summary = EVENTS.get(status, ("REFUND.CLOSED", "退款关闭"))
+    inner = {k: v for k, v in view(sim, rec).items() if k not in ("status", "create_time", "funds_account")}
+    inner |= {"mchid": MERCHANT_IDS["wechat_pay"], "refund_status": status}
+    nonce = secrets.token_hex(6)  # 12 characters, as WeChat's
+    resource = {
+        "original_type": "refund",
+        "algorithm": "AEAD_AES_256_GCM",
+        "ciphertext": signing.aes_gcm_encrypt(
+            sim.keys.apiv3_key, nonce, "refund", json.dumps(inner, ensure_ascii=False)
+        ),
+        "associated_data": "refund",
+        "nonce": nonce,
+    }
+    body = json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "create_time": sim.now().astimezone(CST).isoformat(timespec="seconds"),
+            "resource_type": "encrypt-resource",
+            "event_type": event,
+            "summary": summary,
+            "resource": resource,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return signed_headers(sim, body, spoil=False), body

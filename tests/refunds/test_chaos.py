@@ -1,7 +1,8 @@
-"""Chaos: 1,000 refunds through the simulated provider over HTTP with seeded faults (timeouts,
-5xx, unknown results, refusals, closed accounts, failing queries) and duplicated, late,
-shuffled callbacks. The worker logic is driven directly (not through SQS) in an event-driven
-loop over business time."""
+"""Chaos: 1,000 refunds through the simulated providers over HTTP on their real protocols (RSA
+signed requests, signed answers and callbacks, WeChat callbacks encrypted) with seeded faults
+(timeouts, 5xx, unknown results, refusals, closed accounts, failing queries, answers with a bad
+signature) and duplicated, late, shuffled callbacks. The worker logic is driven directly (not
+through SQS) in an event-driven loop over business time."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ FAULTS = {
     "insufficient_balance": 0.06,
     "closed_account": 0.03,
     "query_error": 0.08,
+    "bad_signature": 0.03,
     "duplicate_callbacks": 0.5,
     "late_callbacks": 0.3,
 }
@@ -79,7 +81,7 @@ def test_thousand_refunds_under_faults_pay_at_most_once(
     WHEN the worker and the callbacks run until nothing is due
     THEN every refund is succeeded, needs_attention or needs_customer_action; the provider paid
     each refund number at most once and only after a query said it had not; refunded <= paid
-    for every order; the balance ledger equals the succeeded balance refunds."""
+    for every trade and every order; the balance ledger equals the succeeded balance refunds."""
     from cancelflow.settings import reset_settings
 
     monkeypatch.setenv("CANCELFLOW_PROVIDER_TIMEOUT_SECONDS", "0.3")
@@ -148,10 +150,15 @@ def _run(sim: SimAdmin, rng: random.Random) -> None:
     ok = {rid for rid, r in stored.items() if r.channel.value == "balance" and r.status is S.SUCCEEDED}
     assert set(credited) == ok and set(credited.values()) == {1}
 
-    # refunded <= paid for every order, by the books and by the order's own counter
+    # refunded <= paid for every order, by the books and by the order's own counter, and for
+    # every trade by the provider's books (each order here is paid by one trade, pay-<order>)
+    per_trade: dict[str, int] = defaultdict(int)
+    for p in books["payouts"]:
+        per_trade[p["trade"]] += p["amount"]
     for o in (i for i in items if i["sk"] == "ORDER"):
         assert out[o["order_id"]] <= o["paid_amount"]
         assert o["refunded_amount"] <= o["paid_amount"]
+        assert per_trade.get(o["payment_id"], 0) <= o["paid_amount"]
 
     # Each succeeded refund shows once as succeeded in its order's timeline (the outbox).
     succeeded = Counter(i["detail"]["refund_id"] for i in items if i.get("event") == "refund.succeeded")

@@ -1,102 +1,183 @@
-"""Alipay: ``alipay.trade.refund`` and ``alipay.trade.fastpay.refund.query`` through the gateway.
+"""Alipay open platform (gateway API): ``alipay.trade.refund`` and
+``alipay.trade.fastpay.refund.query``.
 
-Semantics followed (Alipay open platform docs): one gateway URL, form parameters with a JSON
-``biz_content``; ``out_trade_no`` names the original trade and ``out_request_no`` the refund,
-so partial refunds of one trade each carry their own number and repeating a number never
-refunds twice. Refunds answer synchronously; ``fund_change = N`` or a system error means
-"ask the query API". The query answers ``refund_status = REFUND_SUCCESS`` when the money
-moved, and no status when the request was not received or did not succeed.
+One gateway URL (sandbox or production: ``base_url`` in the secret), form parameters with a
+JSON ``biz_content``, signed ``RSA2`` (SHA256withRSA with the app private key over the sorted
+non-empty parameters but ``sign``). Public-key mode by default; certificate mode when the
+secret has ``app_cert_sn`` and ``alipay_root_cert_sn`` (the answer then names the Alipay
+certificate that signed it, ``alipay_cert_sn``).
+
+Every answer is verified over the exact text of its ``<method>_response`` node against the
+Alipay public key (by ``alipay_cert_sn``, or every configured key while one rotates) before it
+is believed: an answer that does not verify is UNKNOWN (query later), never a success or a
+refusal. ``out_trade_no`` names the trade refunded and ``out_request_no`` the refund, so
+repeating a number never refunds twice. ``fund_change = Y`` means money moved; ``N`` or a
+system error means "ask the query API", which answers ``refund_status = REFUND_SUCCESS`` (and,
+asked with ``query_options = [gmt_refund_pay]``, when) once it did, and no status otherwise.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from cancelflow.domain.calendar import to_cst
 from cancelflow.refunds import credentials, signing
+from cancelflow.refunds.credentials import ProviderCredentials
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import http
+from cancelflow.refunds.providers.answers import ALIPAY_GATEWAY, ALIPAY_QUERY, ALIPAY_REFUND, refused
 from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
 from cancelflow.settings import get_settings
 
-# Business error sub-codes and what they mean for us. Anything else refused is final.
-_SUB_CODES: dict[str, Outcome] = {
-    "ACQ.SYSTEM_ERROR": Outcome.UNKNOWN,  # "retry with the same out_request_no after a query"
-    "ACQ.SELLER_BALANCE_NOT_ENOUGH": Outcome.RETRYABLE,
-    "ACQ.REFUND_FREQUENCY_LIMITED": Outcome.RETRYABLE,
-    "ACQ.BUYER_ACCOUNT_CLOSED": Outcome.ACCOUNT_CLOSED,
+GATEWAYS = {
+    "production": "https://openapi.alipay.com/gateway.do",
+    "sandbox": "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
 }
+SIM_PATH = "/alipay/gateway.do"  # under CANCELFLOW_PROVIDER_BASE_URL (the simulator)
+CST = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time
 
 
 def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
+def fen(amount: Any) -> int | None:
+    try:
+        d = Decimal(str(amount)) * 100
+    except InvalidOperation:
+        return None
+    return int(d) if d == d.to_integral_value() else None
+
+
+def _cst(value: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CST).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def gateway(creds: ProviderCredentials) -> str:
+    if creds.base_url:
+        return GATEWAYS.get(creds.base_url, creds.base_url)
+    base = get_settings().provider_base_url
+    return base.rstrip("/") + SIM_PATH if base else GATEWAYS["production"]
+
+
 class Alipay:
     name = "alipay"
 
-    def _call(self, method: str, biz: dict[str, Any], now: datetime) -> tuple[int, dict[str, Any] | None]:
-        s = get_settings()
-        creds = credentials.credentials(self.name)
+    def params(self, creds: ProviderCredentials, method: str, biz: dict[str, Any]) -> dict[str, str]:
+        """The signed request parameters."""
         params = {
             "app_id": creds.merchant_id,
             "method": method,
             "format": "JSON",
             "charset": "utf-8",
-            "sign_type": "HMAC-SHA256",
-            "timestamp": to_cst(now).strftime("%Y-%m-%d %H:%M:%S"),
+            "sign_type": "RSA2",
+            # Transport time (wall clock, Beijing), not business time: the gateway checks it.
+            "timestamp": datetime.now(CST).strftime("%Y-%m-%d %H:%M:%S"),
             "version": "1.0",
             "biz_content": json.dumps(biz, separators=(",", ":"), ensure_ascii=False),
         }
-        params["sign"] = signing.sign(creds.key.get_secret_value(), signing.alipay_content(params))
-        status, body = http.request(
-            "POST",
-            f"{s.provider_base_url}/alipay/gateway.do",
-            body=urlencode(params).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
-            timeout=s.provider_timeout_seconds,
+        if creds.app_cert_sn:
+            params |= {"app_cert_sn": creds.app_cert_sn, "alipay_root_cert_sn": creds.alipay_root_cert_sn}
+        params["sign"] = signing.rsa_sign(
+            creds.private_key.get_secret_value(), signing.alipay_content(params)
         )
-        node = body.get(method.replace(".", "_") + "_response") if isinstance(body, dict) else None
-        return status, node if isinstance(node, dict) else None
+        return params
 
-    def _biz(self, req: RefundRequest) -> dict[str, Any]:
-        return {"out_trade_no": req.payment_id or req.order_id, "out_request_no": req.refund_no}
+    def _call(self, method: str, biz: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        """(the verified answer node, "") or (None, why it is not to be believed)."""
+        s = get_settings()
+        creds = credentials.credentials(self.name)
+        try:
+            a = http.request(
+                "POST",
+                gateway(creds),
+                body=urlencode(self.params(creds, method, biz)).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
+                timeout=s.provider_timeout_seconds,
+            )
+        except http.Unreachable as e:
+            return None, str(e)
+        if a.status != 200:
+            return None, f"http_{a.status}"
+        found = signing.alipay_node(a.text, method.replace(".", "_") + "_response") if a.json() else None
+        if found is None:  # (a.json() first: the depth-limited parser refuses hostile nesting)
+            return None, "answer_shape"
+        text, node, sign, cert_sn = found
+        if sign:
+            if not self._signed_by_alipay(creds, text, sign, cert_sn):
+                return None, "answer_signature"
+        elif str(node.get("code")) == "10000":  # an unsigned refusal can only stop a refund, not pay one
+            return None, "answer_unsigned"
+        return node, ""
+
+    def _signed_by_alipay(self, creds: ProviderCredentials, text: str, sign: str, cert_sn: str) -> bool:
+        for c in (creds, None):
+            c = c or credentials.refreshed(self.name)  # a key we do not have yet: re-read the secret once
+            keys = [k for k in [c.provider_key(cert_sn)] if k] if cert_sn else list(c.provider_keys.values())
+            if any(signing.rsa_verify(k, text, sign) for k in keys):
+                return True
+        return False
 
     def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        biz = self._biz(req) | {"refund_amount": yuan(req.amount), "refund_reason": req.reason}
-        try:
-            status, r = self._call("alipay.trade.refund", biz, now)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if r is None or status >= 500:
-            return ProviderResult(Outcome.UNKNOWN, error=f"http_{status}")
-        code, sub = str(r.get("code")), str(r.get("sub_code", ""))
+        biz = {
+            "out_trade_no": req.trade_no,
+            "out_request_no": req.refund_no,
+            "refund_amount": yuan(req.amount),
+            "refund_reason": req.reason,
+        }
+        r, why = self._call("alipay.trade.refund", biz)
+        if r is None:
+            return ProviderResult(Outcome.UNKNOWN, error=why)
+        code, sub = str(r.get("code")), str(r.get("sub_code") or "")
         if code == "10000":
+            if r.get("out_trade_no", req.trade_no) != req.trade_no:
+                return ProviderResult(Outcome.UNKNOWN, error="answer_mismatch")
             # fund_change N: this number was refunded before, or not yet: only the query knows.
-            outcome = Outcome.SUCCEEDED if r.get("fund_change") == "Y" else Outcome.UNKNOWN
+            moved = r.get("fund_change") == "Y"
             return ProviderResult(
-                outcome, provider_status=f"fund_change={r.get('fund_change')}", provider_ref=r.get("trade_no")
+                Outcome.SUCCEEDED if moved else Outcome.UNKNOWN,
+                provider_status=f"fund_change={r.get('fund_change')}",
+                provider_ref=r.get("trade_no"),
+                settle_at=_cst(r.get("gmt_refund_pay")) if moved else None,
             )
-        if code == "20000":  # service unavailable: unknown result
-            return ProviderResult(Outcome.UNKNOWN, error=sub or code)
-        return ProviderResult(_SUB_CODES.get(sub, Outcome.FINAL_FAILURE), error=sub or code)
+        if code == "40004":
+            return ProviderResult(refused(ALIPAY_REFUND, sub), error=sub or code)
+        return ProviderResult(
+            refused(ALIPAY_GATEWAY, code, 500 if code.startswith("2") else 400), error=sub or code
+        )
 
     def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        try:
-            status, r = self._call("alipay.trade.fastpay.refund.query", self._biz(req), now)
-        except http.Unreachable as e:
-            return ProviderResult(Outcome.UNKNOWN, error=str(e))
-        if r is None or status >= 500 or str(r.get("code")) != "10000":
-            return ProviderResult(Outcome.UNKNOWN, error=str((r or {}).get("sub_code", f"http_{status}")))
-        if r.get("refund_status") == "REFUND_SUCCESS":
-            return ProviderResult(
-                Outcome.SUCCEEDED, provider_status="REFUND_SUCCESS", provider_ref=r.get("trade_no")
-            )
-        return ProviderResult(Outcome.NOT_FOUND, provider_status="none")
+        biz = {
+            "out_trade_no": req.trade_no,
+            "out_request_no": req.refund_no,
+            "query_options": ["gmt_refund_pay"],  # the refund's time in the answer
+        }
+        r, why = self._call("alipay.trade.fastpay.refund.query", biz)
+        if r is None:
+            return ProviderResult(Outcome.UNKNOWN, error=why)
+        code, sub = str(r.get("code")), str(r.get("sub_code") or "")
+        if code != "10000":
+            return ProviderResult(ALIPAY_QUERY.get(sub, Outcome.UNKNOWN), error=sub or code)
+        if r.get("refund_status") != "REFUND_SUCCESS":
+            return ProviderResult(Outcome.NOT_FOUND, provider_status="none")  # not received, or not paid
+        if (
+            r.get("out_request_no", req.refund_no) != req.refund_no
+            or fen(r.get("refund_amount", yuan(req.amount))) != req.amount
+        ):
+            return ProviderResult(Outcome.UNKNOWN, error="answer_mismatch")
+        return ProviderResult(
+            Outcome.SUCCEEDED,
+            provider_status="REFUND_SUCCESS",
+            provider_ref=r.get("trade_no"),
+            settle_at=_cst(r.get("gmt_refund_pay")),  # when the money moved, Alipay's word
+        )
 
     def poll_at(self, req: RefundRequest, result: ProviderResult, now: datetime) -> datetime:
         return now + timedelta(seconds=30)  # Alipay answers synchronously; a rare pending is short

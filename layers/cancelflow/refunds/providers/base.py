@@ -12,29 +12,41 @@ from cancelflow.refunds.model import ProviderResult
 
 @dataclass(frozen=True)
 class RefundRequest:
-    """What a provider needs to execute one refund (from the refund record)."""
+    """What a provider needs to execute one refund (from the refund record).
+
+    The trade refunded is an input: ``payment_id`` names it (Alipay and WeChat
+    ``out_trade_no``, the acquirer's original payment) and ``paid_amount`` is THAT trade's
+    total (WeChat's ``amount.total`` must equal it), never a sum over the order's payments.
+    The clients send both as given; whoever builds the request picks the trade."""
 
     refund_id: str
     refund_no: str  # idempotency key: Alipay out_request_no, WeChat out_refund_no
     order_id: str
-    payment_id: str | None  # the original trade (Alipay out_trade_no, WeChat out_trade_no)
+    payment_id: str | None  # the trade refunded (out_trade_no); None: the order id is the trade's
     customer_id: str
     amount: int  # fen
-    paid_amount: int  # the trade's total, fen
+    paid_amount: int  # the refunded trade's total, fen (WeChat amount.total)
     currency: str
     reason: str
+
+    @property
+    def trade_no(self) -> str:
+        return self.payment_id or self.order_id
 
 
 @dataclass(frozen=True)
 class Notification:
-    """A verified provider callback about one refund number."""
+    """A verified provider callback about one refund number, with what it says was refunded
+    (checked against the refund before anything is applied)."""
 
     refund_no: str
     result: ProviderResult
+    amount: int | None = None  # fen, as the callback states it
+    trade_no: str | None = None  # the trade it names
 
 
 class InvalidNotification(Exception):
-    """A callback whose signature, timestamp or shape does not verify."""
+    """A callback whose signature, timestamp, serial, encryption or shape does not verify."""
 
 
 class Provider(Protocol):

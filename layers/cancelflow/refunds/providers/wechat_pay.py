@@ -1,13 +1,17 @@
-"""WeChat Pay API v3 domestic refunds.
+"""WeChat Pay API v3 domestic refunds (pay.weixin.qq.com: 申请退款, 查询单笔退款, 退款结果通知).
 
-Semantics followed (pay.weixin.qq.com API v3 docs): ``POST /v3/refund/domestic/refunds`` with
-``out_trade_no``, ``out_refund_no`` (the idempotency key) and ``amount.refund/total/currency``;
-the refund is asynchronous: the answer's ``status`` is ``PROCESSING`` (usually), ``SUCCESS``,
-``CLOSED`` or ``ABNORMAL``; ``GET /v3/refund/domestic/refunds/{out_refund_no}`` reads it back
-(404 ``RESOURCE_NOT_EXISTS`` if never taken); results are also pushed as signed notifications
-(``REFUND.SUCCESS`` / ``REFUND.ABNORMAL`` / ``REFUND.CLOSED``) that may arrive several times.
-Requests carry an ``Authorization`` header over ``METHOD\\nURL\\nTS\\nNONCE\\nBODY\\n``;
-callbacks are verified over ``TS\\nNONCE\\nBODY\\n`` from the ``Wechatpay-*`` headers.
+``POST /v3/refund/domestic/refunds`` with ``out_trade_no`` (the trade refunded),
+``out_refund_no`` (our idempotency key) and ``amount.refund/total/currency`` (``total`` is that
+trade's amount); ``GET /v3/refund/domestic/refunds/{out_refund_no}`` reads it back (404
+``RESOURCE_NOT_EXISTS``: never taken). The refund is asynchronous: ``PROCESSING`` (usually),
+``SUCCESS``, ``CLOSED`` or ``ABNORMAL``; results are also pushed as callbacks
+(``REFUND.SUCCESS/ABNORMAL/CLOSED``) that may come several times.
+
+Every request carries ``Authorization: WECHATPAY2-SHA256-RSA2048`` (SHA256withRSA with the
+merchant key over ``METHOD\\nURL\\nTS\\nNONCE\\nBODY\\n``). Every answer and callback is verified
+(providers/verify.py) before it is believed: an answer that does not verify, or does not name
+this refund and amount, is UNKNOWN (the worker queries later), never a success. A callback's
+``resource`` is decrypted (AEAD_AES_256_GCM, the APIv3 key) before use.
 """
 
 from __future__ import annotations
@@ -22,89 +26,150 @@ from typing import Any
 from cancelflow.http import body as json_body
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.refunds.providers import answers, http
+from cancelflow.refunds.providers import http, verify
+from cancelflow.refunds.providers.answers import WECHAT_ERRORS, WECHAT_STATUS, refused
 from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
 from cancelflow.settings import get_settings
 
+HOST = "https://api.mch.weixin.qq.com"
 PATH = "/v3/refund/domestic/refunds"
-SCHEME = "WECHATPAY2-SHA256-HMAC"  # the real scheme is WECHATPAY2-SHA256-RSA2048
-
-STATUSES: dict[str, Outcome] = {
-    "SUCCESS": Outcome.SUCCEEDED,
-    "PROCESSING": Outcome.PENDING,
-    "ABNORMAL": Outcome.ACCOUNT_CLOSED,  # the buyer's card/account cannot receive it
-    "CLOSED": Outcome.FINAL_FAILURE,
-}
-_ERRORS: dict[str, Outcome] = {
-    "NOT_ENOUGH": Outcome.RETRYABLE,  # merchant balance
-    "FREQUENCY_LIMITED": Outcome.RETRYABLE,
-    "SYSTEM_ERROR": Outcome.UNKNOWN,
-}
+EVENTS = {"REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "REFUND.CLOSED": "CLOSED"}
 
 
-def _result(body: dict[str, Any]) -> ProviderResult:
-    st = str(body.get("status") or body.get("refund_status") or "")
-    if st not in STATUSES:
+def _fen(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _status(st: str, ref: Any) -> ProviderResult:
+    if st not in WECHAT_STATUS:
         return ProviderResult(Outcome.UNKNOWN, error=f"status_{st or 'missing'}")
-    return ProviderResult(STATUSES[st], provider_status=st, provider_ref=body.get("refund_id"))
+    return ProviderResult(
+        WECHAT_STATUS[st], provider_status=st, provider_ref=ref if isinstance(ref, str) else None
+    )
+
+
+def _read(doc: dict[str, Any], req: RefundRequest) -> ProviderResult:
+    """A verified refund record, believed only if it is this refund, this amount, this trade."""
+    got = doc.get("amount")
+    amount: dict[str, Any] = got if isinstance(got, dict) else {}
+    if (
+        doc.get("out_refund_no") != req.refund_no
+        or _fen(amount.get("refund")) != req.amount
+        or doc.get("out_trade_no", req.trade_no) != req.trade_no
+    ):
+        return ProviderResult(Outcome.UNKNOWN, error="answer_mismatch")
+    return _status(str(doc.get("status") or ""), doc.get("refund_id"))
 
 
 class WechatPay:
     name = "wechat_pay"
 
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> tuple[int, Any]:
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> http.Answer:
         s = get_settings()
         creds = credentials.credentials(self.name)
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False) if payload else ""
-        ts, nonce = str(int(time.time())), secrets.token_hex(16)
-        sig = signing.sign(
-            creds.key.get_secret_value(), signing.wechat_message(method, path, ts, nonce, body)
-        )
-        auth = (
-            f'{SCHEME} mchid="{creds.merchant_id}",nonce_str="{nonce}",signature="{sig}",'
-            f'timestamp="{ts}",serial_no="{creds.serial_no}"'
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False) if payload is not None else ""
+        ts, nonce = str(int(time.time())), secrets.token_hex(16).upper()
+        auth = signing.wechat_authorization(
+            creds.merchant_id,
+            creds.serial_no,
+            creds.private_key.get_secret_value(),
+            method,
+            path,
+            body,
+            ts,
+            nonce,
         )
         return http.request(
             method,
-            s.provider_base_url + path,
+            (creds.base_url or s.provider_base_url or HOST).rstrip("/") + path,
             body=body.encode() if body else None,
             headers={"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json"},
             timeout=s.provider_timeout_seconds,
         )
 
+    def _answer(self, call: tuple[str, str, dict[str, Any] | None]) -> tuple[http.Answer | None, Any, str]:
+        """(answer, its verified JSON, why it is not to be believed: "" when it is)."""
+        try:
+            a = self._call(*call)
+        except http.Unreachable as e:
+            return None, None, str(e)
+        signed = verify.wechat_headers(a.headers)
+        # A success must be signed; an error answer is checked when signed (an unsigned one can
+        # only stop or repeat a refund under the same number, never pay one).
+        if 200 <= a.status < 300 or signed.signature:
+            bad = verify.problem(self.name, signed, a.text)
+            if bad:
+                return a, None, f"answer_{bad}"
+        doc = a.json()
+        if 200 <= a.status < 300 and not isinstance(doc, dict):
+            return a, None, "answer_shape"
+        return a, doc, ""
+
     def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        payload = {
-            "out_trade_no": req.payment_id or req.order_id,
+        payload: dict[str, Any] = {
+            "out_trade_no": req.trade_no,
             "out_refund_no": req.refund_no,
             "reason": req.reason,
             "amount": {"refund": req.amount, "total": req.paid_amount, "currency": req.currency},
         }
-        return answers.submitted(lambda: self._call("POST", PATH, payload), (200,), _result, _ERRORS)
+        notify_url = credentials.credentials(self.name).notify_url
+        if notify_url:
+            payload["notify_url"] = notify_url
+        a, doc, why = self._answer(("POST", PATH, payload))
+        if a is None or why:
+            return ProviderResult(Outcome.UNKNOWN, error=why)
+        if 200 <= a.status < 300:
+            return _read(doc, req)
+        code = str(doc.get("code")) if isinstance(doc, dict) else f"http_{a.status}"
+        return ProviderResult(refused(WECHAT_ERRORS, code, a.status), error=code)
 
     def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
-        return answers.queried(
-            lambda: self._call("GET", f"{PATH}/{req.refund_no}", None),
-            _result,
-            ProviderResult(Outcome.NOT_FOUND, provider_status="RESOURCE_NOT_EXISTS"),
-        )
+        a, doc, why = self._answer(("GET", f"{PATH}/{req.refund_no}", None))
+        if a is None or why:
+            return ProviderResult(Outcome.UNKNOWN, error=why)
+        if 200 <= a.status < 300:
+            return _read(doc, req)
+        code = str(doc.get("code")) if isinstance(doc, dict) else f"http_{a.status}"
+        if a.status == 404 and code in ("RESOURCE_NOT_EXISTS", "http_404"):
+            return ProviderResult(Outcome.NOT_FOUND, provider_status="RESOURCE_NOT_EXISTS")
+        return ProviderResult(Outcome.UNKNOWN, error=code)
 
     def poll_at(self, req: RefundRequest, result: ProviderResult, now: datetime) -> datetime:
-        return now + timedelta(minutes=1)
+        return now + timedelta(minutes=1)  # WeChat: "query once a minute, slower after 5 minutes"
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
-        h = {k.lower(): v for k, v in headers.items()}
-        ts, nonce, sig = (
-            h.get("wechatpay-timestamp", ""),
-            h.get("wechatpay-nonce", ""),
-            h.get("wechatpay-signature", ""),
-        )
-        answers.authenticate(
-            self.name, ts, signing.wechat_message(ts, nonce, body.decode("utf-8", "replace")), sig
-        )
+        bad = verify.problem(self.name, verify.wechat_headers(headers), body.decode("utf-8", "replace"))
+        if bad:
+            raise InvalidNotification(bad)
+        creds = credentials.credentials(self.name)
         try:
             doc = json_body.loads_object(body)  # depth-limited, an object: whoever signed it
-            resource = doc["resource"]
-            refund_no = str(resource["out_refund_no"])
-        except (ValueError, KeyError, TypeError) as e:
+            res = doc["resource"]
+            if doc.get("resource_type") != "encrypt-resource" or res.get("algorithm") != "AEAD_AES_256_GCM":
+                raise InvalidNotification("resource_type")
+            plain = signing.aes_gcm_decrypt(
+                creds.apiv3_key.get_secret_value(),
+                str(res["nonce"]),
+                str(res.get("associated_data") or ""),
+                str(res["ciphertext"]),
+            )
+            inner = json_body.loads_object(plain)
+            refund_no, status = str(inner["out_refund_no"]), str(inner["refund_status"])
+            amount = _fen(inner["amount"]["refund"])
+        except signing.DecryptError as e:
+            raise InvalidNotification("decrypt") from e
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise InvalidNotification("shape") from e
-        return Notification(refund_no, _result(resource))
+        if amount is None:
+            raise InvalidNotification("shape")
+        if inner.get("mchid", creds.merchant_id) != creds.merchant_id:
+            raise InvalidNotification("mchid")
+        if EVENTS.get(str(doc.get("event_type"))) != status:
+            raise InvalidNotification("event_type")
+        trade = inner.get("out_trade_no")
+        return Notification(
+            refund_no,
+            _status(status, inner.get("refund_id")),
+            amount=amount,
+            trade_no=str(trade) if trade is not None else None,
+        )

@@ -1,0 +1,67 @@
+"""Verifying a provider's signed answer or callback in WeChat Pay API v3's scheme, which our
+acquirer contract uses too: SHA256withRSA over ``timestamp\\nnonce\\nbody\\n`` under the key the
+message names by serial, the timestamp within ``MAX_SKEW_SECONDS`` of the wall clock.
+
+Any serial in ``provider_keys`` is accepted, so a provider key rotates with both live; an
+unknown serial re-reads the secret once (credentials.refreshed) before it is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cancelflow.refunds import credentials, signing
+
+MAX_SKEW_SECONDS = 300  # WeChat's guidance for callbacks; answers are held to it as well
+PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant must refuse them
+
+
+@dataclass(frozen=True)
+class Signed:
+    timestamp: str
+    nonce: str
+    serial: str
+    signature: str
+    scheme: str = signing.WECHAT_SCHEME
+
+
+def wechat_headers(headers: Mapping[str, str]) -> Signed:
+    h = {k.lower(): v for k, v in headers.items()}
+    return Signed(
+        h.get("wechatpay-timestamp", ""),
+        h.get("wechatpay-nonce", ""),
+        h.get("wechatpay-serial", ""),
+        h.get("wechatpay-signature", ""),
+        h.get("wechatpay-signature-type", signing.WECHAT_SCHEME),
+    )
+
+
+def acquirer_headers(headers: Mapping[str, str]) -> Signed:
+    h = {k.lower(): v for k, v in headers.items()}
+    return Signed(
+        h.get("x-timestamp", ""), h.get("x-nonce", ""), h.get("x-serial", ""), h.get("x-signature", "")
+    )
+
+
+def problem(provider: str, signed: Signed, body: str) -> str | None:
+    """Why this is not a message the provider signed (a short word, safe to store and log),
+    or None when it verifies."""
+    if signed.signature.startswith(PROBE_PREFIX):
+        return "signature_probe"
+    if signed.scheme != signing.WECHAT_SCHEME:
+        return "signature_type"
+    ts = signed.timestamp
+    if not (ts.isdigit() and len(ts) <= 12) or abs(time.time() - int(ts)) > MAX_SKEW_SECONDS:
+        return "timestamp"
+    if not signed.serial or not signed.signature:
+        return "unsigned"
+    key = credentials.credentials(provider).provider_key(signed.serial)
+    if key is None:
+        key = credentials.refreshed(provider).provider_key(signed.serial)
+        if key is None:
+            return "serial"
+    if not signing.rsa_verify(key, signing.wechat_message(ts, signed.nonce, body), signed.signature):
+        return "signature"
+    return None
