@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup python checkov lock bootstrap browser lint types test test-fast dev bench synth layer deploy diff cdk-cli clean openapi mutation
+.PHONY: setup python checkov lock bootstrap browser lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
 
 setup: $(STAMP)
 
@@ -101,6 +101,11 @@ mutation: setup
 
 bench: setup
 	$(PY) -m bench $(ONLY)
+
+# One refund and one query against a provider's sandbox (docs/refunds.md, "Going live"); it refuses
+# clearly without credentials. `make sandbox-refund PROVIDER=alipay ARGS='...'`.
+sandbox-refund: setup
+	$(PY) -m local.sandbox_refund $(PROVIDER) $(ARGS)
 
 openapi: setup
 	$(PY) -m infra.openapi > docs/openapi.json
