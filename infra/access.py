@@ -19,8 +19,10 @@ TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 # Powertools idempotency: get, put-if-absent, update the record, delete it when the call failed.
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 QUEUE_SEND = ("sqs:SendMessage",)
-SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
-# The secret's own key (infra/refunds.py), usable only through Secrets Manager (kms:ViaService).
+# The providers' secrets, one per provider (infra/refunds.py); Powertools' get_secret calls
+# GetSecretValue alone.
+SECRET_READ = ("secretsmanager:GetSecretValue",)
+# The secrets' own key (infra/refunds.py), usable only through Secrets Manager (kms:ViaService).
 SECRET_KEY = ("kms:Decrypt",)
 BUS_PUT = ("events:PutEvents",)
 EVIDENCE_PUT = ("s3:PutObject",)  # signs the presigned POST (the signer's rights are what S3 checks)

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from infra import access, build_layer, topology
 from infra.config import ASSET_EXCLUDE, ROOT, EnvConfig
+from infra.refunds import secret_ids
 
 # Seconds. API functions answer inside API Gateway's 30 s; queue consumers stay well under their
 # queue's visibility timeout (schema.QUEUES) so a slow batch is not redelivered while running.
@@ -54,7 +55,7 @@ class Resources:
     queues: dict[str, sqs.Queue]
     evidence_bucket: s3.Bucket
     bus: events.EventBus
-    provider_secret: secretsmanager.Secret
+    provider_secrets: dict[str, secretsmanager.ISecret]  # provider name -> its credentials
     provider_key: kms.IKey
 
 
@@ -164,7 +165,7 @@ def environment(name: str, cfg: EnvConfig, res: Resources) -> dict[str, str]:
     if grants.put_events:
         env["CANCELFLOW_EVENT_BUS"] = res.bus.event_bus_name
     if grants.provider_secret:
-        env["CANCELFLOW_PROVIDER_SECRET_ARN"] = res.provider_secret.secret_arn
+        env["CANCELFLOW_PROVIDER_SECRET_ARN"] = secret_ids(res.provider_secrets)
         if cfg.provider_base_url:
             env["CANCELFLOW_PROVIDER_BASE_URL"] = cfg.provider_base_url
     if name in _SCHEDULED:
@@ -218,9 +219,8 @@ def _grant(role: iam.Role, grants: access.Access, res: Resources, *, decides: bo
     if grants.evidence_get:
         role.add_to_policy(iam.PolicyStatement(actions=list(access.EVIDENCE_GET), resources=[evidence]))
     if grants.provider_secret:
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(access.SECRET_READ), resources=[res.provider_secret.secret_arn])
-        )
+        secrets = [res.provider_secrets[name].secret_arn for name in sorted(res.provider_secrets)]
+        role.add_to_policy(iam.PolicyStatement(actions=list(access.SECRET_READ), resources=secrets))
         via = f"secretsmanager.{Stack.of(role).region}.amazonaws.com"
         role.add_to_policy(
             iam.PolicyStatement(

@@ -112,10 +112,10 @@ ACKNOWLEDGED: tuple[Ack, ...] = (
     ),
     # --- secrets
     Ack(
-        "Refunds/ProviderCredentials",
+        "Refunds/ProviderCredentials/*",
         _aws("SMG4"),
-        "payment provider keys are issued by the providers' merchant portals; rotation is a manual "
-        "runbook step (docs/deploy.md), a rotation Lambda cannot mint them",
+        "each provider's keys are issued by its merchant portal; rotation is a manual runbook step "
+        "that needs no deploy (docs/deploy.md, 'Provider credentials'), a rotation Lambda cannot mint them",
     ),
     # --- Cognito
     Ack(

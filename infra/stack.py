@@ -54,7 +54,7 @@ class CancelflowStack(Stack):
             queues={"review": self.review.work.queue, "refund": self.refunds.work.queue},
             evidence_bucket=self.evidence.bucket,
             bus=self.events.bus,
-            provider_secret=self.refunds.provider_secret,
+            provider_secrets=self.refunds.provider_secrets,
             provider_key=self.refunds.provider_key,
         )
         self.lambdas = LambdaFunctions(

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from infra import access, topology
+from infra import access, refunds, topology
 from infra.nag import BUCKET_DEPLOYMENT
 from tests.infra import tpl
 
@@ -20,7 +20,7 @@ KINDS = (
     ("SchedulesEventsScheduleDlq", "dlq:schedule"),
     ("SchedulesEventsPublisherDlq", "dlq:publisher"),
     ("EvidenceBucket", "evidence"),
-    ("RefundsProviderCredentials", "secret"),
+    *((f"RefundsProviderCredentials{refunds.construct_id(p)}", f"secret:{p}") for p in refunds.PROVIDERS),
     ("RefundsProviderKey", "secret_key"),
     ("SchedulesEventsBus", "bus"),
 )
@@ -82,7 +82,7 @@ def _expected(function: str) -> set[tuple[str, str]]:
     if a.evidence_get:
         want.add(("s3:GetObject", "evidence"))
     if a.provider_secret:
-        want |= {("secretsmanager:GetSecretValue", "secret"), ("secretsmanager:DescribeSecret", "secret")}
+        want |= {("secretsmanager:GetSecretValue", f"secret:{p}") for p in refunds.PROVIDERS}
         want.add(("kms:Decrypt", "secret_key"))
     if a.put_events:
         want.add(("events:PutEvents", "bus"))
@@ -103,14 +103,17 @@ def test_function_role_allows_exactly_its_access_row(synth, function):
         assert _granted(template, function) == _expected(function)
 
 
-def test_provider_secret_is_under_its_own_key_used_only_through_secrets_manager(synth):
-    """GIVEN the providers' secret under its own key THEN only the secret's readers may decrypt
-    with it, and only through Secrets Manager in the stack's region: a role with a broad
-    GetSecretValue grant but not this key reads nothing."""
+def test_provider_secrets_are_under_their_own_key_used_only_through_secrets_manager(synth):
+    """GIVEN one secret per provider, all under the providers' key THEN only the secrets' readers
+    may decrypt with it, and only through Secrets Manager in the stack's region: a role with a
+    broad GetSecretValue grant but not this key reads nothing."""
     for template in synth.templates.values():
         key_id, _ = tpl.only(template, "AWS::KMS::Key", "RefundsProviderKey")
-        (_, secret) = tpl.only(template, "AWS::SecretsManager::Secret")
-        assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        secrets = tpl.resources(template, "AWS::SecretsManager::Secret")
+        assert len(secrets) == len(refunds.PROVIDERS) == 3
+        for p in refunds.PROVIDERS:
+            _, secret = tpl.only(template, "AWS::SecretsManager::Secret", refunds.construct_id(p))
+            assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
         for name, a in access.ACCESS.items():
             kms = [
                 s
@@ -127,11 +130,33 @@ def test_provider_secret_is_under_its_own_key_used_only_through_secrets_manager(
             }
 
 
+def test_secret_readers_get_exactly_the_three_secret_arns(synth):
+    """GIVEN the functions with the provider-secret grant THEN each has one GetSecretValue
+    statement naming the three secrets themselves (their Ref, the full ARN: no name pattern, no
+    `*`), and no other function has any secretsmanager action."""
+    readers = {name for name, a in access.ACCESS.items() if a.provider_secret}
+    assert readers == {"refund_worker", "refund_api"}
+    for template in synth.templates.values():
+        ids = set(tpl.resources(template, "AWS::SecretsManager::Secret"))
+        for name in access.ACCESS:
+            statements = [
+                s
+                for s in tpl.statements_of_role(template, tpl.role_id(template, name))
+                if any(str(x).startswith("secretsmanager:") for x in tpl.as_list(s["Action"]))
+            ]
+            if name not in readers:
+                assert statements == [], name
+                continue
+            (s,) = statements
+            assert s["Effect"] == "Allow" and s["Action"] == "secretsmanager:GetSecretValue"
+            assert sorted(s["Resource"], key=str) == sorted(({"Ref": i} for i in ids), key=str)
+
+
 def test_review_intake_cannot_issue_refunds_or_write_evidence(dev):
     """GIVEN the review intake THEN it cannot send to the refund queue, read provider secrets,
     touch S3, and is explicitly denied writing refund or payment items."""
     granted = _granted(dev, "review_intake")
-    assert not {g for g in granted if g[1] in ("queue:refund", "secret", "evidence")}
+    assert not {g for g in granted if g[1] == "queue:refund" or g[1].startswith(("secret", "evidence"))}
     assert not {g for g in granted if g[0].startswith("s3:")}
     denies = tpl.statements_of_role(dev, tpl.role_id(dev, "review_intake"))
     leading = [s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] for s in denies
