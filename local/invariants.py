@@ -38,9 +38,10 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
         "stock conserved (each key available, reserved or delivered, for the right order)": [],
         "never both delivered and cancelled": [],
         "refunded <= paid, refunds add up to the order's refunded amount": [],
+        "refunded <= paid per trade, each refund on one trade of its order with that trade's total": [],
         "every state change in the history": [],
     }
-    stock, never_both, money, hist = out.values()
+    stock, never_both, money, per_trade, hist = out.values()
 
     held: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for k in keys:
@@ -81,8 +82,10 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
             stock.append(f"order {oid} lists {o.get('key_ids')} but holds {sorted(mine)}")
 
     refunded_by_order: dict[str, int] = defaultdict(int)
+    refunds_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in refunds:
         refunded_by_order[r["order_id"]] += int(r["amount"])
+        refunds_of[r["order_id"]].append(r)
     for oid, o in orders.items():
         if o["status"] == "cancelled" and o.get("delivered_at"):
             never_both.append(f"order {oid} is cancelled after delivery")
@@ -91,9 +94,54 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
             money.append(f"order {oid}: refunded {refunded}, paid {paid}")
         if refunded_by_order.get(oid, 0) != refunded:
             money.append(f"order {oid}: refund records sum {refunded_by_order.get(oid, 0)} != {refunded}")
+        per_trade += _trade_books(o, refunds_of.get(oid, []))
         missing = set(range(1, int(o["version"]) + 1)) - history.get(oid, set())
         if missing:
             hist.append(f"order {oid}: no history entry for versions {sorted(missing)}")
+    return out
+
+
+def trades_of(o: dict[str, Any]) -> list[dict[str, Any]]:
+    """The order's trades as stored; an order stored without them reads as one trade holding
+    all it was paid and refunded (``domain.models.Order``'s fallback, the same rule)."""
+    if o.get("trades"):
+        return list(o["trades"])
+    paid = int(o.get("paid_amount", 0))
+    if paid <= 0:
+        return []
+    pid = o.get("payment_id") or o["order_id"]
+    return [{"payment_id": pid, "amount": paid, "refunded": int(o.get("refunded_amount", 0))}]
+
+
+def _trade_books(o: dict[str, Any], refunds: list[dict[str, Any]]) -> list[str]:
+    """Per trade: 0 <= refunded <= its amount, its refunds add up to its refunded amount and each
+    carries its total; the trades add up to the order's paid and refunded amounts."""
+    oid, out = o["order_id"], []
+    trades = {str(t["payment_id"]): t for t in trades_of(o)}
+    on: dict[str, int] = defaultdict(int)
+    for r in refunds:
+        pid = str(r.get("payment_id") or o.get("payment_id") or oid)
+        t = trades.get(pid)
+        if t is None:
+            out.append(f"refund {r['refund_id']}: on {pid}, not a trade of order {oid}")
+            continue
+        on[pid] += int(r["amount"])
+        if int(r.get("paid_amount", 0)) != int(t["amount"]):
+            out.append(
+                f"refund {r['refund_id']}: total {r.get('paid_amount')} != trade {pid}'s {t['amount']}"
+            )
+    for pid, t in trades.items():
+        amount, refunded = int(t["amount"]), int(t.get("refunded", 0))
+        if not 0 <= refunded <= amount or on.get(pid, 0) > amount:
+            out.append(
+                f"order {oid}, trade {pid}: refunded {refunded} (records {on.get(pid, 0)}), paid {amount}"
+            )
+        if on.get(pid, 0) != refunded:
+            out.append(f"order {oid}, trade {pid}: refund records sum {on.get(pid, 0)} != {refunded}")
+    paid = sum(int(t["amount"]) for t in trades.values())
+    refunded = sum(int(t.get("refunded", 0)) for t in trades.values())
+    if (paid, refunded) != (int(o.get("paid_amount", 0)), int(o.get("refunded_amount", 0))):
+        out.append(f"order {oid}: trades sum to paid {paid}, refunded {refunded}; the order says otherwise")
     return out
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from cancelflow.clock import iso
+from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor
@@ -51,6 +52,11 @@ def _step(order_id: str, run: Callable[[], object]) -> tuple[dict[str, Any], set
     return changed, removed, new[0]
 
 
+def _trade(o: Order, refunded: int) -> dict[str, Any]:
+    """The order's one trade (world.paid's Alipay payment) as stored, ``refunded`` claimed."""
+    return {"payment_id": o.payment_id, "channel": "alipay", "amount": o.paid_amount, "refunded": refunded}
+
+
 def _entry(e: history.Entry) -> dict[str, Any]:
     return {k: getattr(e, k) for k in ENTRY}
 
@@ -81,6 +87,7 @@ def test_creating_an_order_stores_it_unpaid_with_its_keys_reserved(product: str)
         "payment_deadline": iso(o.payment_deadline),
         "paid_amount": 0,
         "refunded_amount": 0,
+        "trades": [],  # every payment that arrives is appended (store/payments.py)
         "stock_locked": False,
         "gsi_cust_pk": "CUSTOMER#c1",
         "gsi_cust_sk": f"{iso(NOW)}#{o.order_id}",
@@ -121,6 +128,7 @@ def test_a_payment_marks_the_order_paid_and_takes_it_off_the_expiry_index(produc
         "payment_id": "pay-1",
         "payment_channel": "wechat_pay",
         "paid_amount": o.amount,
+        "trades": [{"payment_id": "pay-1", "channel": "wechat_pay", "amount": o.amount, "refunded": 0}],
     }
     assert removed == {"due_pk", "due_at"}
     assert _entry(entry) == {
@@ -278,6 +286,7 @@ def test_a_cancel_with_refund_raises_the_refunded_amount_and_lifts_the_hold(prod
         "cancelled_by": "reviewer",
         "cancel_reason": "changed_mind",
         "refunded_amount": held.paid_amount,
+        "trades": [_trade(held, refunded=held.paid_amount)],
     }
     assert removed == {"open_request_id"}
     assert _entry(entry) == {
@@ -374,6 +383,7 @@ def test_cancelling_a_delivering_order_unlocks_its_stock(product: str) -> None:
         "cancel_reason": "changed_mind",
         "stock_locked": False,
         "refunded_amount": o.paid_amount,
+        "trades": [_trade(o, refunded=o.paid_amount)],
     }
     assert removed == set()
     assert _available(o.key_ids[0])

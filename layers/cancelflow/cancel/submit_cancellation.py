@@ -28,7 +28,11 @@ class SubmissionResult:
     outcome: Outcome
     request_id: str
     order: Order
-    refund_id: str | None = None
+    refund_ids: tuple[str, ...] = ()  # one per trade refunded, the applied trade's first
+
+    @property
+    def refund_id(self) -> str | None:
+        return self.refund_ids[0] if self.refund_ids else None
 
 
 def submit(
@@ -52,9 +56,10 @@ def submit(
     if option.outcome is Outcome.REFUND_STARTED:
         # auto-approved by the domain rule (domain/auto_approval.py) as of now; the write
         # re-checks what may have changed since the read (orders.cancel_auto_approved)
-        done, request, refund_id = orders.cancel_auto_approved(order, sub, new_id("rq"), now)
-        dispatch.send_refund(refund_id)
-        return SubmissionResult(Outcome.REFUND_STARTED, request.request_id, done, refund_id)
+        done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now)
+        for refund_id in refund_ids:
+            dispatch.send_refund(refund_id)
+        return SubmissionResult(Outcome.REFUND_STARTED, request.request_id, done, refund_ids)
 
     held, request = requests.open_for_review(order, sub, now)
     dispatch.send_review(requests.review_message(request, order))

@@ -145,8 +145,14 @@ class RefundSummary(BaseModel):
 
 
 def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
-    """The refunds an order's history names, in the order first named (one BatchGetItem)."""
-    ids = [str(e.detail["refund_id"]) for e in entries if e.detail.get("refund_id")]
+    """The refunds an order's history names, in the order first named (one BatchGetItem). A
+    refund split over several trades names them all (``refund_ids``; ``refund_id`` is the first)."""
+    ids = [
+        str(rid)
+        for e in entries
+        for rid in (e.detail.get("refund_ids") or [e.detail.get("refund_id")])
+        if rid
+    ]
     return [RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(ids)]
 
 

@@ -32,6 +32,33 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class Trade:
+    """One payment that reached the order (applied, late, duplicate or of the wrong amount), as
+    the provider knows it: a refund goes back on ONE trade, with that trade's total (WeChat Pay's
+    ``amount.total``) and never more than is left of it (docs/domain.md, "Refunds").
+
+    A dataclass like the order (``store.codec.plain`` writes dataclasses as maps), kept on the
+    order item itself: the order's version condition then guards every trade's books with no
+    extra read or item (docs/data-model.md)."""
+
+    payment_id: str
+    channel: Channel
+    amount: Annotated[int, Meta(ge=0)]  # fen, this trade's total
+    refunded: Annotated[int, Meta(ge=0)] = 0  # claimed by refunds created on it (balance ones too)
+
+    @property
+    def refundable(self) -> int:
+        return max(0, self.amount - self.refunded)
+
+
+# A refund is split over at most this many trades: each slice is one item of the transaction
+# that owes it (DynamoDB's limit is 100 items, shared with stock keys, the request, the task...).
+# Late, duplicate and wrong-amount payments are refunded in full when they arrive, so in practice
+# only the applied trade has money left and an order-level refund is one slice.
+MAX_REFUND_SLICES = 4
+
+
+@dataclass(frozen=True)
 class Order:
     """Decoded from a stored item by ``store.codec.decode`` (which checks the bounds)."""
 
@@ -50,8 +77,10 @@ class Order:
     paid_at: datetime | None = None
     payment_id: str | None = None
     payment_channel: Channel | None = None
-    paid_amount: int = 0
+    paid_amount: int = 0  # the sum of every trade's amount
     refunded_amount: int = 0  # reserved by every refund created, so refunded <= paid holds early
+    # Every payment that arrived, in arrival order (``store.payments.confirm_payment``).
+    trades: tuple[Trade, ...] = ()
     stock_locked: bool = False  # fulfilment has locked stock / submitted upstream
     key_ids: tuple[str, ...] = ()
     delivery_started_at: datetime | None = None
@@ -62,6 +91,40 @@ class Order:
     cancel_reason: str | None = None
     open_request_id: str | None = None  # a cancel/stop request under review holds the order
     rejection: Rejection | None = None
+
+    def __post_init__(self) -> None:
+        # An order stored before trades were recorded (or built without them) reads as ONE trade
+        # holding all that was paid and refunded: exactly what its refunds were created with
+        # before, so nothing stored breaks; the next write that changes its books stores it.
+        if not self.trades and self.paid_amount > 0:
+            legacy = Trade(
+                payment_id=self.payment_id or self.order_id,
+                channel=self.payment_channel or Channel.BALANCE,
+                amount=self.paid_amount,
+                refunded=self.refunded_amount,
+            )
+            object.__setattr__(self, "trades", (legacy,))
+
+    def trade(self, payment_id: str) -> Trade | None:
+        return next((t for t in self.trades if t.payment_id == payment_id), None)
+
+    def refund_slices(self, amount: int, payment_id: str | None = None) -> tuple[tuple[Trade, int], ...]:
+        """How a refund of ``amount`` falls on the trades: (trade, fen) pairs, each within what is
+        left of its trade. ``payment_id``: on that trade only. Otherwise the applied trade first
+        (the order's ``payment_id``), then the others in arrival order. Less than ``amount`` in
+        all when the trades cannot cover it (the caller refuses that); never an empty slice."""
+        if payment_id is not None:
+            ordered = [t for t in self.trades if t.payment_id == payment_id]
+        else:
+            ordered = sorted(self.trades, key=lambda t: t.payment_id != self.payment_id)  # stable
+        out: list[tuple[Trade, int]] = []
+        left = amount
+        for t in ordered:
+            take = min(left, t.refundable)
+            if take > 0:
+                out.append((t, take))
+                left -= take
+        return tuple(out)
 
     def is_overdue_unpaid(self, now: datetime) -> bool:
         """Past its payment deadline while unpaid: expired on every path, swept or not."""

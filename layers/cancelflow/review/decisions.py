@@ -143,7 +143,8 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
             raise
         _explain(task_id, reviewer, now)
         raise DomainError(ErrorCode.CONFLICT, {"task_id": task_id, "order_status": order.status.value}) from e
-    dispatch.send_refund(done.refund_id)
+    for refund_id in done.refund_ids:  # one per trade refunded
+        dispatch.send_refund(refund_id)
     return {
         "outcome": done.outcome,
         "refund_id": done.refund_id,

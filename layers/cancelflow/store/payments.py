@@ -1,9 +1,11 @@
 """Payments: applying a payment notification to its order, idempotently per payment id.
 
-A payment that cannot be applied (late, duplicate, or not the order's amount) is recorded and
-refunded in full in the same transaction, on the trade that brought it. ``Payment`` is the one
-definition of the record kept per payment id (``PAY#<id>``): what is written and what a replay
-reads; its keys and ``type`` are added here when writing and ignored when decoding.
+Every payment that arrives is one of the order's ``trades`` (its id, channel and amount), written
+with the order in the transaction that takes it in. A payment that cannot be applied (late,
+duplicate, or not the order's amount) is recorded and refunded in full in the same transaction,
+on the trade that brought it. ``Payment`` is the one definition of the record kept per payment
+id (``PAY#<id>``): what is written and what a replay reads; its keys and ``type`` are added here
+when writing and ignored when decoding.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import msgspec
 from msgspec import Meta
 
 from cancelflow.clock import iso
-from cancelflow.domain.models import Order
+from cancelflow.domain.models import Order, Trade
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
@@ -113,6 +115,10 @@ def confirm_payment(
             if order.is_overdue_unpaid(now):
                 expire_order(order, now)  # expired on every path, even before the sweep
                 continue
+            # Every payment that arrives becomes one of the order's trades, in the transaction
+            # that takes it in: the trade a refund of that money goes back on.
+            arrived = Trade(payment_id=payment_id, channel=channel, amount=amount)
+            trades = (*order.trades, arrived)
             if order.status is OrderStatus.PENDING_PAYMENT and amount == order.amount:
                 change = Change(
                     order,
@@ -127,6 +133,7 @@ def confirm_payment(
                         "payment_channel": channel.value,
                         # added, not set: a refunded wrong-amount payment may have come first
                         "paid_amount": order.paid_amount + amount,
+                        "trades": trades,
                     },
                     remove=not_due(),
                     condition="payment_deadline > :now",
@@ -138,27 +145,21 @@ def confirm_payment(
                     [_payment_item(payment_id, order_id, amount, channel, now, PaymentOutcome.APPLIED, None)],
                 )
                 return PaymentResult(paid, True, None)
-            # Late, duplicate or wrong-amount payment: take the money in and give it all back.
+            # Late, duplicate or wrong-amount payment: take the money in and give it all back,
+            # on the trade that brought it (its own payment id, channel and total), not on the
+            # order's applied payment, which may be refunded already.
             reason = "late_payment" if order.status is not OrderStatus.PENDING_PAYMENT else "amount_mismatch"
-            late = replace(
-                order,
-                paid_amount=order.paid_amount + amount,
-                payment_channel=order.payment_channel or channel,
-                payment_id=order.payment_id or payment_id,
-            )
-            # The refund goes back on the trade that brought this money (its own payment id and
-            # channel), not on the order's first payment, which may be refunded already.
-            trade = replace(
-                order, paid_amount=amount, refunded_amount=0, payment_channel=channel, payment_id=payment_id
-            )
-            refund_id, refund_put = refunds.create(
-                trade,
-                amount=amount,
+            took = replace(order, paid_amount=order.paid_amount + amount, trades=trades)
+            owed = refunds.owe(
+                took,
+                amount,
                 refund_to=RefundTo.ORIGINAL,
                 reason=reason,
                 source="payment",
                 now=now,
+                payment_id=payment_id,
             )
+            refund_id = owed.refund_id
             change = Change(
                 order,
                 None,
@@ -168,17 +169,18 @@ def confirm_payment(
                 now,
                 reason=reason,
                 set_={
-                    "paid_amount": late.paid_amount,
-                    "refunded_amount": order.refunded_amount + amount,
-                    "payment_channel": late.payment_channel,
-                    "payment_id": late.payment_id,
+                    "paid_amount": took.paid_amount,
+                    # the order's own payment fields name its applied payment (or the first one)
+                    "payment_channel": order.payment_channel or channel,
+                    "payment_id": order.payment_id or payment_id,
+                    **owed.sets,
                 },
                 detail={"payment_id": payment_id, "amount": amount, "refund_id": refund_id},
             )
             done = run(
                 change,
                 [
-                    refund_put,
+                    *owed.ops,
                     _payment_item(
                         payment_id, order_id, amount, channel, now, PaymentOutcome.REFUNDED, refund_id
                     ),

@@ -60,7 +60,11 @@ class Decided:
     outcome: str
     order: Order
     task: Task
-    refund_id: str | None = None
+    refund_ids: tuple[str, ...] = ()  # one per trade refunded, the applied trade's first
+
+    @property
+    def refund_id(self) -> str | None:
+        return self.refund_ids[0] if self.refund_ids else None
 
 
 def for_decision(task: Task) -> tuple[Order, Request]:
@@ -96,7 +100,7 @@ def approve_cancel(step: Step, verdict: Verdict) -> Decided:
     rid = task.request_id
     amount = order.refundable
     sets = _decided(reviewer, verdict, now, APPROVED, refund_amount=amount, order_cancelled=True)
-    done, refund_id = orders.cancel_with_refund(
+    done, refund_ids = orders.cancel_with_refunds(
         order,
         now,
         actor=Actor.REVIEWER,
@@ -118,7 +122,7 @@ def approve_cancel(step: Step, verdict: Verdict) -> Decided:
         ],
         **_held_by(rid),
     )
-    return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), refund_id)
+    return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), refund_ids)
 
 
 def approve_refund(
@@ -133,15 +137,16 @@ def approve_refund(
     stands on the order is ended (an upheld appeal against it)."""
     task, request, order, reviewer, now = step
     rid = task.request_id
-    refund_id, put = refunds.create(
+    owed = refunds.owe(
         order,
-        amount=amount,
+        amount,
         refund_to=RefundTo(task.refund_to),
         reason=task.reason_code,
         source=Actor.REVIEWER.value,
         now=now,
         request_id=rid,
     )
+    refund_id = owed.refund_id
     sets = _decided(
         reviewer, verdict, now, APPROVED, refund_amount=amount, refund_id=refund_id, order_cancelled=False
     )
@@ -153,14 +158,14 @@ def approve_refund(
         reviewer.id,
         now,
         reason=task.reason_code,
-        set_={"refunded_amount": order.refunded_amount + amount},
+        set_=owed.sets,
         remove=["open_request_id", *(["rejection"] if ends_rejection else [])],
         detail={
             "task_id": task.task_id,
             "request_id": rid,
             "outcome": APPROVED,
             "amount": amount,
-            "refund_id": refund_id,
+            **owed.named(),
             "order_cancelled": False,
         },
         **_held_by(rid),
@@ -168,12 +173,12 @@ def approve_refund(
     done = orders.run(
         change,
         [
-            put,
+            *owed.ops,
             step_op(task, reviewer, now, sets, tasks.DECIDED),
             request_decided(request, reviewer, now, APPROVED, verdict.note),
         ],
     )
-    return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), refund_id)
+    return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), owed.refund_ids)
 
 
 def reject(

@@ -5,8 +5,8 @@
   update conditional on the version and status read, its history entry, what goes with it);
   a lost race raises ``OrderConflict`` (CONFLICT) carrying the order as found;
 - ``lifecycle``: created with stock reserved, delivered, completed;
-- ``cancellations``: cancelled by the customer, the system, or with a refund (auto-approved or
-  after review);
+- ``cancellations``: cancelled by the customer, the system, or with its refunds (auto-approved
+  or after review; one refund per trade refunded);
 - ``partition``: the order with its history and requests, or with its customer's risk.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from cancelflow.store.orders.cancellations import (
     cancel_auto_approved,
     cancel_with_refund,
+    cancel_with_refunds,
     expire_order,
     self_cancel,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Partition",
     "cancel_auto_approved",
     "cancel_with_refund",
+    "cancel_with_refunds",
     "complete_delivery",
     "complete_order",
     "create_order",

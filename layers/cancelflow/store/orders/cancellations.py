@@ -95,7 +95,7 @@ def expire_order(order: Order, now: datetime) -> Order:
     )
 
 
-def cancel_with_refund(
+def cancel_with_refunds(
     order: Order,
     now: datetime,
     *,
@@ -109,25 +109,23 @@ def cancel_with_refund(
     extra: list[dict[str, Any]] | None = None,
     condition: str = "",
     cond_values: dict[str, Any] | None = None,
-) -> tuple[Order, str | None]:
-    """Cancel a paid (or delivering, undelivered) order and create its refund in one
-    transaction; the refund is full unless ``amount`` says less. Returns (order, refund id)."""
+) -> tuple[Order, tuple[str, ...]]:
+    """Cancel a paid (or delivering, undelivered) order and create its refunds in one
+    transaction: full unless ``amount`` says less, one refund per trade it falls on (the
+    applied trade first: ``refunds.owe``). Returns (order, refund ids, the applied trade's
+    first; none when nothing was left to refund)."""
     amount = order.refundable if amount is None else amount
-    refund_id, ops = None, list(extra or [])
-    sets: dict[str, Any] = {}
+    owed = refunds.Owed()
     if amount > 0:
-        refunds.check_refundable(order, amount)
-        refund_id, put = refunds.create(
+        owed = refunds.owe(
             order,
-            amount=amount,
+            amount,
             refund_to=refund_to,
             reason=reason,
             source=actor.value,
             now=now,
             request_id=request_id,
         )
-        ops.append(put)
-        sets["refunded_amount"] = order.refunded_amount + amount
     done = _cancel(
         order,
         now,
@@ -135,22 +133,29 @@ def cancel_with_refund(
         actor,
         actor_id,
         reason,
-        sets=sets,
+        sets=owed.sets,
         remove=["open_request_id"],
         condition=condition,
         cond_values=cond_values or {},
-        detail={"refund_id": refund_id, "amount": amount, "request_id": request_id},
-        extra=ops,
+        detail={**owed.named(), "amount": amount, "request_id": request_id},
+        extra=[*(extra or []), *owed.ops],
     )
-    return done, refund_id
+    return done, owed.refund_ids
+
+
+def cancel_with_refund(order: Order, now: datetime, **kw: Any) -> tuple[Order, str | None]:
+    """``cancel_with_refunds`` naming one refund, the applied trade's: for callers that send or
+    show one (every refund is also found by the stuck-refund sweep if no message names it)."""
+    done, refund_ids = cancel_with_refunds(order, now, **kw)
+    return done, refund_ids[0] if refund_ids else None
 
 
 def cancel_auto_approved(
     order: Order, sub: Submission, request_id: str, now: datetime
-) -> tuple[Order, requests.Request, str | None]:
+) -> tuple[Order, requests.Request, tuple[str, ...]]:
     """An auto-approved request (docs/domain.md, "Auto-approval"): the order cancelled, its full
-    refund created and the request stored as ``auto_approved``, in one transaction; the order,
-    the request and the refund id.
+    refund created (one per trade with money left) and the request stored as ``auto_approved``,
+    in one transaction; the order, the request and the refund ids.
 
     Whether the request is auto-approved is decided before this, by the domain rule
     (``domain/auto_approval.py``) at the time of the request: paid, inside the window after
@@ -160,7 +165,7 @@ def cancel_auto_approved(
     writer may have changed since the read: the version and status read (every ``Change``),
     the stock still unlocked by fulfilment, and no request holding the order."""
     request = requests.new_request(order, sub, request_id, requests.AUTO_APPROVED, now)
-    done, refund_id = cancel_with_refund(
+    done, refund_ids = cancel_with_refunds(
         order,
         now,
         actor=Actor.CUSTOMER,
@@ -174,4 +179,4 @@ def cancel_auto_approved(
         condition="stock_locked = :f AND attribute_not_exists(open_request_id)",
         cond_values={":f": False},
     )
-    return done, request, refund_id
+    return done, request, refund_ids

@@ -1,9 +1,11 @@
 """Refund records: the one definition of a refund (``Refund``) and every read and write of one.
-``records``: the entity, creation, reads and support's list; ``writes``: its moves (lifecycle
-transitions, the schedule's overdue flag and hand-back). Import from here."""
+``records``: the entity, creation, reads and support's list; ``owed``: the refunds a change of an
+order owes, one per trade refunded (every caller creates refunds through ``owe``); ``writes``:
+its moves (lifecycle transitions, the schedule's overdue flag and hand-back). Import from here."""
 
 from __future__ import annotations
 
+from cancelflow.store.refunds.owed import Owed, owe
 from cancelflow.store.refunds.records import (
     FIELDS,
     OPEN,
@@ -38,6 +40,7 @@ __all__ = [
     "SK",
     "TIMED",
     "Op",
+    "Owed",
     "Refund",
     "RefundStatus",
     "StaleRefund",
@@ -49,6 +52,7 @@ __all__ = [
     "get_many",
     "mark_handed_back",
     "overdue_ops",
+    "owe",
     "page",
     "refund_channel",
     "touch",

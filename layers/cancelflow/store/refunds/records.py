@@ -2,8 +2,9 @@
 it is created, and how it is read and listed.
 
 A refund is always created in the same transaction as the change that owes it, and that
-transaction also raises the order's ``refunded_amount`` under a version condition, so the
-sum of refunds can never exceed what was paid.
+transaction also raises the order's ``refunded_amount`` and its trade's ``refunded`` under a
+version condition, so the sum of refunds can never exceed what was paid, per trade and per
+order (``owed.owe``).
 
 Stored beside the refund's own attributes (added here, ignored when decoding):
 - ``status_pk``/``status_sk``: the sparse by-status index, sharded. Refunds waiting for an
@@ -23,7 +24,7 @@ from typing import Annotated, Any
 import msgspec
 
 from cancelflow.domain import refund_sla
-from cancelflow.domain.models import Order
+from cancelflow.domain.models import Order, Trade
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
@@ -57,8 +58,8 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     refund_no: str  # the provider's idempotency key, fixed at creation
     order_id: str
     customer_id: str
-    payment_id: str | None = None
-    paid_amount: int = 0  # the trade's total (WeChat Pay's amount.total)
+    payment_id: str | None = None  # the trade refunded (one of the order's ``trades``)
+    paid_amount: int = 0  # THAT trade's total (WeChat Pay's amount.total), not the order's sum
     amount: Annotated[int, msgspec.Meta(ge=1)]
     currency: str = "CNY"
     channel: Channel
@@ -112,12 +113,14 @@ def status_entry(refund_id: str, status: RefundStatus, at: datetime) -> dict[str
 # ---------------------------------------------------------------- creation
 
 
-def refund_channel(order: Order, refund_to: RefundTo) -> Channel:
+def refund_channel(order: Order, refund_to: RefundTo, trade: Trade | None = None) -> Channel:
     """Where the money goes: the balance when asked (or nothing was paid through a provider),
-    otherwise back the way it came."""
-    if refund_to is RefundTo.BALANCE or order.payment_channel is None:
+    otherwise back the way it came: the channel of the trade refunded (the order's own
+    payment channel when no trade is named)."""
+    came_by = trade.channel if trade is not None else order.payment_channel
+    if refund_to is RefundTo.BALANCE or came_by is None:
         return Channel.BALANCE
-    return order.payment_channel
+    return came_by
 
 
 def check_refundable(order: Order, amount: int) -> None:
@@ -137,12 +140,17 @@ def create(
     source: str,
     now: datetime,
     request_id: str | None = None,
+    trade: Trade | None = None,
 ) -> tuple[str, Op]:
-    """(refund id, the Put). Caller adds ``amount`` to the order's refunded_amount in the same
-    transaction; ``check_refundable`` must have passed."""
+    """(refund id, the Put) of one refund of ``amount`` on ONE trade (default: the order's first
+    trade with money left, which is its applied payment's). Every refund the service owes goes
+    through ``refunds.owe``, which splits an order's refund over its trades, checks each slice
+    against what is left of its trade and keeps the order's books in the same transaction."""
     s = get_settings()
     refund_id = new_id("rf")
-    channel = refund_channel(order, refund_to)
+    if trade is None:
+        trade = next((t for t, _ in order.refund_slices(amount)), None)
+    channel = refund_channel(order, refund_to, trade)
     policy = s.policies.for_type(order.product_type)
     due = refund_sla.due_for_new_refund(policy, channel, now, s.policies.calendar)
     refund = Refund(
@@ -152,8 +160,10 @@ def create(
         refund_no=refund_id.replace("_", ""),
         order_id=order.order_id,
         customer_id=order.customer_id,
-        payment_id=order.payment_id,
-        paid_amount=order.paid_amount,
+        # The trade refunded and THAT trade's total, never the order's sum of payments: WeChat
+        # Pay refuses a refund whose amount.total is not the original trade's.
+        payment_id=trade.payment_id if trade is not None else order.payment_id,
+        paid_amount=trade.amount if trade is not None else order.paid_amount,
         amount=amount,
         currency=order.currency,
         channel=channel,
