@@ -23,6 +23,9 @@ from aws_cdk import aws_lambda as lambda_
 from infra import build_layer, layer_files, nag, topology
 from infra.functions import RUNTIME
 
+# our own package, which the stripper leaves exactly as written
+(OWN,) = layer_files.OWN_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 TAG = sys.implementation.cache_tag  # cpython-313: the build refuses any other interpreter
 PYC_UNCHECKED_HASH = 0b01  # PEP 552: bit 0 = hash-based, bit 1 = check the source
@@ -165,7 +168,7 @@ def test_strip_rules_on_a_made_up_install(tmp_path):
     files = ["pkg/__init__.py", "pkg/tests/test_pkg.py", "pkg/sub/test/conftest.py", "pkg/core.pyi",
              "pkg/__pycache__/core.cpython-311.pyc", "test/__init__.py", "bin/tool",
              "pkg-1.0.dist-info/METADATA", "pkg-1.0.dist-info/RECORD", "pkg-1.0.dist-info/entry_points.txt",
-             "cancelflow/tests/__init__.py", "cancelflow/py.typed", ".lock"]  # fmt: skip
+             f"{OWN}/tests/__init__.py", f"{OWN}/py.typed", ".lock"]  # fmt: skip
     for f in files:
         (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / f).write_text("")
@@ -174,8 +177,8 @@ def test_strip_rules_on_a_made_up_install(tmp_path):
                        "pkg-1.0.dist-info/RECORD", ".lock"}  # fmt: skip
     left = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert left == {"pkg/__init__.py", "test/__init__.py", "pkg-1.0.dist-info/METADATA",
-                    "pkg-1.0.dist-info/entry_points.txt", "cancelflow/tests/__init__.py",
-                    "cancelflow/py.typed"}  # fmt: skip
+                    "pkg-1.0.dist-info/entry_points.txt", f"{OWN}/tests/__init__.py",
+                    f"{OWN}/py.typed"}  # fmt: skip
     # a layer's unused packages go by name, and a name that matches nothing stops the build
     assert layer_files.drop(tmp_path, ("pkg", "pkg-*.dist-info/entry_points.txt")) == [
         Path("pkg"),
