@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup python checkov lock bootstrap browser lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
+.PHONY: setup python spin checkov lock bootstrap browser lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
 
 setup: $(STAMP)
 
@@ -67,6 +67,12 @@ browser:
 	  echo "==> installing a CJK font (apt)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; }
 
+# Debian's spin (and a C compiler for the verifiers it writes) for the model check (tests/model).
+spin:
+	@command -v spin >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || { \
+	  echo "==> installing spin and gcc (apt)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spin gcc >/dev/null; }
+
 lint: setup
 	@# the lock agrees with pyproject.toml (offline: from uv's cache, a few milliseconds)
 	UV_PYTHON=$(PY_BASE) $(UV) lock --check --offline --quiet
@@ -77,7 +83,7 @@ types: setup
 	mypy layers/cancelflow
 	mypy functions local infra bench app.py
 
-test: setup browser checkov lint types
+test: setup browser spin checkov lint types
 	pytest -q -p no:cacheprovider
 
 test-fast: setup

@@ -41,6 +41,7 @@ DOMAIN_SECTIONS = (
     "Time and the business calendar",
     "After-sales window",
     "Invariants",
+    "Model check",
     "Where each rule lives",
 )
 
