@@ -1,6 +1,9 @@
 """The cancel API's cost: AWS requests per route (counted with botocore event hooks, moto
-in-process) next to the floor the issue sets, and the cold import time of the cancel handler
-module as a ratio to ``import boto3`` plus creating a DynamoDB client (budget <= 1.3x).
+in-process) next to the floor the issue sets.
+
+Its cold start (importing the handler, creating the clients its first request uses, serving
+that request, next to a plain boto3 process doing the same requests) is every function's, in
+``bench/bench_coldstart.py`` (``make bench ONLY=coldstart``).
 
 Run: ``make bench ONLY=cancel_api`` (or ``python -m bench cancel_api``).
 """
@@ -8,27 +11,14 @@ Run: ``make bench ONLY=cancel_api`` (or ``python -m bench cancel_api``).
 from __future__ import annotations
 
 import json
-import os
-import statistics
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bench.common import Counter, moto_env
 
-ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 CUSTOMER = "7f3e2a10-5c1b-4e8a-9d2f-0b6c8e1a4d21"
-RUNS = 7
-
-_HANDLER = "import time; t = time.perf_counter(); import functions.cancel.api; print(time.perf_counter() - t)"
-_BOTO3 = (
-    "import time; t = time.perf_counter(); import boto3; "
-    "boto3.session.Session().client('dynamodb', region_name='ap-east-1'); print(time.perf_counter() - t)"
-)
 
 
 # ---------------------------------------------------------------- requests per route
@@ -187,36 +177,12 @@ def _requests_per_route() -> list[tuple[str, int, int, int, str]]:
     return rows
 
 
-# ---------------------------------------------------------------- cold import
-
-
-def _once(code: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def _cold_imports() -> tuple[float, float]:
-    handler, boto = [], []
-    for _ in range(RUNS):  # interleaved, so machine load hits both alike
-        handler.append(_once(_HANDLER))
-        boto.append(_once(_BOTO3))
-    return statistics.median(handler), statistics.median(boto)
-
-
 def main() -> None:
     moto_env()
     print(f"  {'route':<40} {'calls':>5} {'sent':>5} {'floor':>5}  operations")
     for name, calls, sends, floor, note in _requests_per_route():
         mark = "" if calls <= floor else f" (+{calls - floor})"
         print(f"  {name:<40} {calls:>5} {sends:>5} {floor:>5}{mark:<5} {note}")
-    h, b = _cold_imports()
-    print(f"\n  cold import, median of {RUNS} fresh interpreters (in-process perf_counter, no startup):")
-    print(f"  {'import functions.cancel.api':<40} {h * 1000:8.0f} ms")
-    print(f"  {'import boto3 + DynamoDB client':<40} {b * 1000:8.0f} ms")
-    print(f"  {'ratio (budget <= 1.30)':<40} {h / b:8.2f} x  {'OK' if h / b <= 1.3 else 'OVER BUDGET'}")
 
 
 if __name__ == "__main__":

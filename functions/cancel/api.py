@@ -1,7 +1,9 @@
 """The customer cancellation API (payload 2.0 behind API Gateway): thin routes over the use
 cases in ``cancelflow.cancel``. ``handler`` is the Lambda entry point.
 
-Cold start: no Tracer, and boto3 is imported on the first AWS call, not here.
+Cold start: no Tracer, and botocore is imported on the first AWS call, not here. Each route
+imports its use case when it is first called (a cold start loads only the route it serves),
+and the models are built on first use (``cancelflow.http.fields.Model``).
 """
 
 from __future__ import annotations
@@ -10,15 +12,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from cancelflow import clock, evidence
-from cancelflow.cancel import (
-    evidence_upload,
-    get_order,
-    list_orders,
-    order_view,
-    submit_cancellation,
-    timeline,
-)
+from cancelflow import clock, telemetry
+from cancelflow.cancel import timeline  # (loaded anyway: it defines the Timeline model)
 from cancelflow.cancel.timeline import Timeline
 from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, SupplementKind
 from cancelflow.domain.calendar import CST_DESCRIPTION
@@ -31,12 +26,12 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText
+from cancelflow.http.fields import Fen, FreeText, Model
 from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
 from cancelflow.http.params import OrderIdPath, RequestIdPath
 from cancelflow.settings import get_settings
 from cancelflow.store.requests import RequestStatus
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 api = Api("cancel")
 
@@ -48,12 +43,12 @@ EvidenceKeys = Annotated[
 ]
 
 
-class PoliciesOut(BaseModel):
+class PoliciesOut(Model):
     policies: list[CancellationPolicy]
     risk: RiskRules
 
 
-class CancellationIn(BaseModel):
+class CancellationIn(Model):
     model_config = ConfigDict(extra="forbid")
     action: Action
     reason_code: Reason = Reason.CHANGED_MIND
@@ -66,7 +61,7 @@ class CancellationIn(BaseModel):
     amount: Fen | None = Field(default=None, description="fen, a JSON integer: a partial refund")
 
 
-class CancellationOut(BaseModel):
+class CancellationOut(Model):
     outcome: Outcome
     request_id: str
     order_id: str
@@ -75,20 +70,20 @@ class CancellationOut(BaseModel):
     order: OrderOut
 
 
-class AppealIn(BaseModel):
+class AppealIn(Model):
     model_config = ConfigDict(extra="forbid")
     text: FreeText = Field(min_length=1, max_length=MAX_DESCRIPTION, description="what the reviewer missed")
     evidence: EvidenceKeys = Field(default_factory=list)
     refund_to: RefundTo = Field(default=RefundTo.ORIGINAL, description="balance: the alternative remedy")
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(Model):
     model_config = ConfigDict(extra="forbid")
     text: FreeText = Field(min_length=1, max_length=MAX_DESCRIPTION, description="the answer to the question")
     evidence: EvidenceKeys = Field(default_factory=list)
 
 
-class _AddedOut(BaseModel):
+class _AddedOut(Model):
     request_id: str
     order_id: str
     status: RequestStatus = Field(description="under_review: a reviewer decides next")
@@ -105,12 +100,12 @@ class AnswerOut(_AddedOut):
     decision_due_cst: str = Field(description=CST_DESCRIPTION)
 
 
-class EvidenceUploadIn(BaseModel):
+class EvidenceUploadIn(Model):
     model_config = ConfigDict(extra="forbid")
     content_type: Literal["image/png", "image/jpeg", "image/webp"]
 
 
-class EvidenceUploadOut(BaseModel):
+class EvidenceUploadOut(Model):
     key: str = Field(description="name this key in a request's evidence after uploading")
     url: str = Field(description="POST the file here as multipart/form-data: fields first, then file")
     fields: dict[str, str]
@@ -132,12 +127,16 @@ def my_orders(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrdersPage:
     """The caller's orders, newest first."""
+    from cancelflow.cancel import list_orders  # this route's use case, loaded on its first call
+
     return list_orders.list_orders(context.caller().sub, limit, cursor, clock.now())
 
 
 @api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=(ErrorCode.ORDER_NOT_FOUND,))
 def order_detail(order_id: OrderIdPath) -> OrderDetail:
     """One order with its status and a cancellation summary."""
+    from cancelflow.cancel import get_order  # this route's use case, loaded on its first call
+
     return get_order.get_order(context.caller().sub, order_id, clock.now())
 
 
@@ -149,6 +148,8 @@ def order_detail(order_id: OrderIdPath) -> OrderDetail:
 )
 def cancellation_options(order_id: OrderIdPath) -> CancellationOptions:
     """What the caller may do with the order now; for each action not allowed, why."""
+    from cancelflow.cancel import order_view  # this route's use case, loaded on its first call
+
     _, options = order_view.options(order_id, context.caller().sub, clock.now(), context.lang())
     return options
 
@@ -192,11 +193,15 @@ SUBMIT_ERRORS = (
 )
 def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
     """Cancel, request a cancellation, stop a delivery, appeal, or ask for after-sales."""
+    from cancelflow import evidence  # this route's use case, loaded on its first call
+    from cancelflow.cancel import submit_cancellation
+
     sub = Submission(**body.model_dump(exclude={"evidence"}), evidence=tuple(body.evidence))
     now = clock.now()
     result = submit_cancellation.submit(
         context.caller().sub, order_id, sub, now, context.lang(), evidence.check_for_order
     )
+    _count_submission(sub.action, result.outcome)
     return CancellationOut(
         outcome=result.outcome,
         request_id=result.request_id,
@@ -205,6 +210,15 @@ def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
         refund_id=result.refund_id,
         order=OrderOut.of(result.order, now),
     )
+
+
+def _count_submission(action: Action, outcome: Outcome) -> None:
+    """Business metrics: every submission by outcome; and for a request (the one action the
+    auto-approval rule decides) 1 if the rule approved it, 0 if it went to review, so the
+    metric's Average is the auto-approval rate. (An idempotent replay does not run the route.)"""
+    telemetry.count("cancellations", outcome=outcome.value)
+    if action is Action.REQUEST:
+        telemetry.count("auto_approvals", 1 if outcome is Outcome.REFUND_STARTED else 0)
 
 
 @api.post(
@@ -229,7 +243,8 @@ def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> 
 
     A request waiting for the answer to a reviewer's question is answered with POST .../answer
     instead (here: 409 INFO_REQUESTED)."""
-    from cancelflow.cancel import appeal_rejection  # the review step's use case
+    from cancelflow import evidence  # this route's use case, loaded on its first call
+    from cancelflow.cancel import appeal_rejection
 
     out = appeal_rejection.appeal(
         context.caller().sub,
@@ -262,7 +277,8 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
 
     The review goes on with the time that was left when the question was asked; the one appeal
     against a rejection stays unused."""
-    from cancelflow.cancel import answer_question  # the review step's use case
+    from cancelflow import evidence  # this route's use case, loaded on its first call
+    from cancelflow.cancel import answer_question
 
     out = answer_question.answer(
         context.caller().sub,
@@ -285,6 +301,8 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
 )
 def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
     """A short-lived upload (presigned POST) for one PNG/JPEG/WebP image of at most 5 MB."""
+    from cancelflow.cancel import evidence_upload  # this route's use case, loaded on its first call
+
     up = evidence_upload.start_upload(context.caller().sub, order_id, body.content_type, clock.now())
     return EvidenceUploadOut.model_validate(up, from_attributes=True)
 

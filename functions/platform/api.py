@@ -1,6 +1,8 @@
 """Platform intake (role ``platform``): how the order service, the payment service and
 fulfilment drive orders through their states, on the lifecycle operations of
-``cancelflow.store.orders``. ``handler`` is the Lambda entry point."""
+``cancelflow.store.orders``. ``handler`` is the Lambda entry point. Models are built on first use
+(``cancelflow.http.fields.Model``) and order placement (stock reservation) loads on its first
+call, so a cold start pays for the route it serves."""
 
 from __future__ import annotations
 
@@ -11,20 +13,20 @@ from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
 from cancelflow.errors import ErrorCode
 from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText, JsonInt
+from cancelflow.http.fields import Fen, FreeText, JsonInt, Model
 from cancelflow.http.identity import PLATFORM
 from cancelflow.http.params import ORDER_ID_PATTERN, OrderIdPath
-from cancelflow.platform import fulfil_order, place_order, record_payment
+from cancelflow.platform import fulfil_order, record_payment  # (fulfil_order: FulfilmentStep)
 from cancelflow.platform.fulfil_order import FulfilmentStep
 from cancelflow.store.orders import MAX_QUANTITY
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 api = Api("platform")
 
 ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")]
 
 
-class OrderIn(BaseModel):
+class OrderIn(Model):
     model_config = ConfigDict(extra="forbid")
     customer_id: ExternalId
     product_id: ExternalId
@@ -35,7 +37,7 @@ class OrderIn(BaseModel):
     )
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(Model):
     model_config = ConfigDict(extra="forbid")
     order_id: str = Field(pattern=ORDER_ID_PATTERN, description="o_<20 hex digits>")
     payment_id: ExternalId
@@ -44,7 +46,7 @@ class PaymentIn(BaseModel):
     channel: Channel
 
 
-class FulfilmentIn(BaseModel):
+class FulfilmentIn(Model):
     model_config = ConfigDict(extra="forbid")
     action: FulfilmentStep
     reason: FreeText | None = Field(default=None, max_length=200, description="why delivery failed")
@@ -64,6 +66,8 @@ class FulfilmentIn(BaseModel):
 )
 def create_order(body: OrderIn) -> PlatformOrderOut:
     """Create an unpaid order and reserve its stock."""
+    from cancelflow.platform import place_order  # this route's use case, loaded on its first call
+
     return place_order.place(
         body.customer_id, body.product_id, body.quantity, body.target, body.order_id, clock.now()
     )

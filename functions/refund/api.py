@@ -7,7 +7,7 @@ import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from cancelflow import clock
+from cancelflow import clock, telemetry
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
@@ -65,7 +65,17 @@ def notify(refund_id: RefundIdPath) -> NotifyOut:
         r, applied = notify_uc.handle(refund_id, headers, body, clock.now())
     except StaleRefund as e:
         raise DomainError(ErrorCode.CONFLICT, {"refund_id": refund_id}) from e
+    if applied:
+        _count_settled(r.channel.value, r.status)
     return NotifyOut(refund_id=r.refund_id, status=r.status, applied=applied)
+
+
+def _count_settled(channel: str, status: RefundStatus) -> None:
+    """Business metrics for a refund a callback moved (the refund worker counts its own the
+    same way): ``refunds`` by channel and outcome, and the two states that need a person."""
+    telemetry.count("refunds", channel=channel, outcome=status.value)
+    if status in (RefundStatus.NEEDS_ATTENTION, RefundStatus.NEEDS_CUSTOMER_ACTION):
+        telemetry.count(f"refunds_{status.value}")
 
 
 handler = api.handler

@@ -2,7 +2,8 @@
 ``handler`` is the Lambda entry point. Roles: reviewers and senior reviewers only, on every
 route (support works refunds, not the queue: tasks carry customers' risk figures and evidence
 links); who may decide an appeal against a rejection is the review step's rule
-(``review.decisions``).
+(``review.decisions``). Routes import the use cases only they call when first called, and
+models are built on first use (``cancelflow.http.fields.Model``): a cold start loads its route's.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from cancelflow import clock
 from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
+from cancelflow.http.fields import Model
 from cancelflow.http.identity import REVIEWERS
 from cancelflow.http.params import TaskIdPath
-from cancelflow.review import claims, decisions, detail, tasks
+from cancelflow.review import decisions, tasks  # (loaded anyway: the Decision model, every view)
 from cancelflow.review.decisions import Decision
 from cancelflow.review.tasks import Reviewer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 api = Api("review")
 
 
-class TaskOut(BaseModel):
+class TaskOut(Model):
     """A review task as reviewers see it (more fields may follow: risk, answers, decision)."""
 
     model_config = ConfigDict(extra="allow")
@@ -48,7 +50,7 @@ class TaskOut(BaseModel):
     partial_amount_allowed: bool = Field(description="a decision may refund part of the amount")
 
 
-class TasksPage(BaseModel):
+class TasksPage(Model):
     """One page of a list, in the shape every list of the API has."""
 
     items: list[TaskOut]
@@ -57,12 +59,12 @@ class TasksPage(BaseModel):
     )
 
 
-class EvidenceLink(BaseModel):
+class EvidenceLink(Model):
     key: str
     url: str = Field(description="a short-lived download link")
 
 
-class RiskOut(BaseModel):
+class RiskOut(Model):
     window_days: int
     orders: int
     cancellation_requests: int
@@ -71,7 +73,7 @@ class RiskOut(BaseModel):
     high_risk: bool
 
 
-class TaskDetailOut(BaseModel):
+class TaskDetailOut(Model):
     task: TaskOut
     order: dict[str, Any]
     request: dict[str, Any]
@@ -81,7 +83,7 @@ class TaskDetailOut(BaseModel):
     evidence_url_seconds: int
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Model):
     outcome: Literal["approved", "rejected", "need_info", "converted_to_appeal"]
     refund_id: str | None = None
     order_status: str
@@ -108,6 +110,8 @@ def list_reviews(
 @api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=(ErrorCode.NO_TASK_AVAILABLE,))
 def claim_next() -> TaskOut:
     """Lease the highest-priority open task to the caller (10 minutes by default)."""
+    from cancelflow.review import claims  # claim and release only, loaded on first call
+
     now = clock.now()
     return TaskOut.model_validate(tasks.view(claims.claim_next(_me(), now), now))
 
@@ -115,6 +119,8 @@ def claim_next() -> TaskOut:
 @api.get("/v1/reviews/{task_id}", roles=REVIEWERS, model=TaskDetailOut, errors=(ErrorCode.TASK_NOT_FOUND,))
 def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     """The task with its order, history, the customer's risk and evidence download links."""
+    from cancelflow.review import detail  # this route's use case, loaded on its first call
+
     return TaskDetailOut.model_validate(detail.task_detail(task_id, clock.now()))
 
 
@@ -126,6 +132,8 @@ def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
 )
 def release(task_id: TaskIdPath) -> TaskOut:
     """Give a claimed task back to the pool."""
+    from cancelflow.review import claims  # claim and release only, loaded on first call
+
     now = clock.now()
     return TaskOut.model_validate(tasks.view(claims.release(task_id, _me(), now), now))
 

@@ -1,25 +1,49 @@
-"""Lazily created, cached boto3 clients: import cost and connection set-up are paid once."""
+"""Lazily created, cached AWS clients: import cost and connection set-up are paid once.
+
+Clients come from one botocore session, not from boto3: the clients are the same objects
+(boto3's client is botocore's), but importing boto3 also imports s3transfer and boto3's
+resource layer (~30 ms of a cold start) for upload helpers and resources nothing here uses,
+and one shared session loads the endpoint rules and credentials once for every client a
+function makes, where a session per client loaded them again each time.
+
+Creation is serialised: the sweeps work index shards on threads, and without the lock each
+thread's first request would create (and load) a client of its own at the same moment.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from typing import Any
 
 from cancelflow.settings import get_settings
 
+_clients: dict[str, Any] = {}
+_session: list[Any] = []  # the botocore session, once created
+_lock = threading.Lock()
 
-@cache
+
 def client(service: str) -> Any:
-    import boto3
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _lock:
+        if service not in _clients:
+            _clients[service] = _create(service)
+        return _clients[service]
+
+
+def _create(service: str) -> Any:
+    import botocore.session
     from botocore.config import Config
 
-    s = get_settings()
+    if not _session:
+        _session.append(botocore.session.Session())
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         signature_version="s3v4" if service == "s3" else None,
         s3={"addressing_style": "path"} if service == "s3" else None,
     )
-    return boto3.session.Session().client(service, endpoint_url=s.aws_endpoint_url, config=config)
+    return _session[0].create_client(service, endpoint_url=get_settings().aws_endpoint_url, config=config)
 
 
 def dynamodb() -> Any:
@@ -27,4 +51,8 @@ def dynamodb() -> Any:
 
 
 def reset_clients() -> None:
-    client.cache_clear()
+    """Forget every client and the session (credentials, endpoint): the next call creates them
+    again (tests that change the environment; a restored snapshot)."""
+    with _lock:
+        _clients.clear()
+        _session.clear()

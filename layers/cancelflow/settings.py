@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 from msgspec import Meta
 
-from cancelflow.domain.policy import PolicyBook, build_policy_book
+if TYPE_CHECKING:
+    from cancelflow.domain.policy import PolicyBook
 
 Positive = Annotated[int, Meta(ge=1)]
 
@@ -86,6 +87,10 @@ def get_settings() -> Settings:
 
 @lru_cache(maxsize=8)
 def _policy_book(overrides: str) -> PolicyBook:
+    # Imported here: the policy book (and the business calendar under it) is the cancel and
+    # review steps' concern; the sweeps, the refund worker and the publisher never read it.
+    from cancelflow.domain.policy import build_policy_book
+
     return build_policy_book(overrides)
 
 

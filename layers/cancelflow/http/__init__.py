@@ -2,18 +2,18 @@
 
 A function builds its routes on ``Api`` and exports ``handler``::
 
-    from pydantic import BaseModel, ConfigDict
+    from pydantic import ConfigDict
 
     from cancelflow.http import context
     from cancelflow.http.api import Api
-    from cancelflow.http.fields import FreeText, StrictBool
+    from cancelflow.http.fields import FreeText, Model, StrictBool
     from cancelflow.http.params import TaskIdPath
     from cancelflow.http.identity import REVIEWERS
 
     api = Api("review")          # one per function; ``handler`` is its Lambda entry point
 
 
-    class DecisionIn(BaseModel):
+    class DecisionIn(Model):                        # built on first use (a cold start pays less)
         model_config = ConfigDict(extra="forbid")   # no unknown fields
         approve: StrictBool                         # JSON true/false only (http.fields)
         note: FreeText | None = None                # text a person writes
@@ -36,9 +36,11 @@ What ``Api`` does around each route: the caller from the JWT claims (``cognito:g
 a list or a flattened string), the one error format for every failure (``http.errors``),
 ``Idempotency-Key`` on every POST (``http.idempotency``: same key + body replays, another
 body is 409), ``Accept-Language`` and the request id, the body parsed by ``http.body`` (a
-JSON object, nesting limited), and the route's documented responses (success + every status
-its error codes map to). ``python -m infra.openapi`` (``make openapi``) merges every API
-function's document into ``docs/openapi.json``; the layer itself only registers routes.
+JSON object, nesting limited), the route's documented responses (success + every status its
+error codes map to), and one JSON log line per answer through Powertools' Logger
+(``cancelflow.telemetry``) whose ``correlation_id`` is the answer's X-Request-Id.
+``python -m infra.openapi`` (``make openapi``) merges every API function's document into
+``docs/openapi.json``; the layer itself only registers routes.
 """
 
 from __future__ import annotations

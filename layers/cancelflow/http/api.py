@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import threading
+import time
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,10 +26,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from cancelflow.errors import CATALOGUE, Code, DomainError, ErrorCode, code_of
+from cancelflow import telemetry
+from cancelflow.errors import Code, DomainError, ErrorCode, code_of
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
-from cancelflow.http.docs import summary_and_description
+from cancelflow.http.docs import responses, summary_and_description
 from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
@@ -69,31 +71,6 @@ def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[
     if method == "POST":
         codes += [ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.REQUEST_IN_PROGRESS]
     return codes
-
-
-_REQUEST_ID = {"X-Request-Id": {"description": "API Gateway's request id", "schema": {"type": "string"}}}
-_REPLAYED = {
-    "Idempotency-Replayed": {
-        "description": "true when this is the stored first answer to the same Idempotency-Key",
-        "schema": {"type": "string", "enum": ["true"]},
-    }
-}
-
-
-def _responses(spec: RouteSpec, codes: Iterable[ErrorCode]) -> dict[int, Any]:
-    content = {http_errors.JSON: {"model": spec.model}} if spec.model else {}
-    headers = {**_REQUEST_ID, **(_REPLAYED if spec.method == "POST" else {})}
-    out: dict[int, Any] = {spec.status: {"description": "success", "content": content, "headers": headers}}
-    by_status: dict[int, list[ErrorCode]] = {}
-    for code in dict.fromkeys(codes):
-        by_status.setdefault(CATALOGUE[code].status, []).append(code)
-    for status, group in sorted(by_status.items()):
-        out[status] = {
-            "description": "error: " + ", ".join(group),
-            "content": {http_errors.JSON: {"model": http_errors.ErrorBody}},
-            "headers": _REQUEST_ID,
-        }
-    return out
 
 
 def _is_model(annotation: Any) -> bool:
@@ -245,7 +222,7 @@ class Api:
                 method,
                 summary=summary or first_sentence,
                 description=description,
-                responses=_responses(spec, spec.error_codes),
+                responses=responses(method, status, model, spec.error_codes),
                 tags=[self.name],
                 operation_id=fn.__name__,
             )(endpoint)
@@ -272,10 +249,29 @@ class Api:
         return next((s for s in self.routes.values() if s.method == method and s.regex.match(path)), None)
 
     def handler(self, event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+        started = time.perf_counter()
+        telemetry.logger.thread_safe_remove_keys(["correlation_id"])  # never the last request's
+        result = self._answer(event, lambda_context)
+        ctx = context.current()
+        log.info(
+            "answered",
+            extra={
+                "route": ctx.route_key,
+                "status": result.get("statusCode"),
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return result
+
+    def _answer(self, event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
         caller = identity.caller_from(event)
         try:
             spec = self.match(event)
-            context.begin(event, caller, spec.key if spec else "", lambda_context)
+            ctx = context.begin(event, caller, spec.key if spec else "", lambda_context)
+            # Every log line of this request, the layer's own loggers' included, carries the id
+            # the answer's X-Request-Id carries (a context variable: the local runtime serves
+            # requests on threads).
+            telemetry.logger.thread_safe_append_keys(correlation_id=ctx.request_id)
             if spec is not None:
                 identity.authorize(caller, spec.roles)
                 _check_content_type(spec, event)

@@ -1,10 +1,16 @@
-"""An operation's summary and description, from its handler's docstring (what ``Api`` gives
-Powertools for the OpenAPI document, which ``infra.openapi`` merges; the layer only registers)."""
+"""What ``Api`` gives Powertools for an operation's OpenAPI entry (which ``infra.openapi``
+merges; the layer only registers): its summary and description, from its handler's docstring,
+and its documented responses."""
 
 from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Iterable
+from typing import Any
+
+from cancelflow.errors import CATALOGUE, ErrorCode
+from cancelflow.http import errors as http_errors
 
 # A sentence ends at . ! or ? followed by a space and a capital (so "e.g. ``x``" does not end one).
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -18,3 +24,29 @@ def summary_and_description(doc: str | None) -> tuple[str | None, str | None]:
         return None, None
     paragraph = " ".join(text.split("\n\n", 1)[0].split())
     return _SENTENCE_END.split(paragraph, 1)[0], text
+
+
+_REQUEST_ID = {"X-Request-Id": {"description": "API Gateway's request id", "schema": {"type": "string"}}}
+_REPLAYED = {
+    "Idempotency-Replayed": {
+        "description": "true when this is the stored first answer to the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def responses(method: str, status: int, model: Any, codes: Iterable[ErrorCode]) -> dict[int, Any]:
+    """The success answer (``model``, if any) and one entry per status the error codes map to."""
+    content = {http_errors.JSON: {"model": model}} if model else {}
+    headers = {**_REQUEST_ID, **(_REPLAYED if method == "POST" else {})}
+    out: dict[int, Any] = {status: {"description": "success", "content": content, "headers": headers}}
+    by_status: dict[int, list[ErrorCode]] = {}
+    for code in dict.fromkeys(codes):
+        by_status.setdefault(CATALOGUE[code].status, []).append(code)
+    for code_status, group in sorted(by_status.items()):
+        out[code_status] = {
+            "description": "error: " + ", ".join(group),
+            "content": {http_errors.JSON: {"model": http_errors.ErrorBody}},
+            "headers": _REQUEST_ID,
+        }
+    return out

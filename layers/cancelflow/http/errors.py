@@ -14,10 +14,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from cancelflow.errors import CATALOGUE, Code, DomainError, ErrorCode, message, status
 from cancelflow.http import body, context
+from cancelflow.http.fields import Model
 
 log = logging.getLogger("cancelflow.http")
 
@@ -36,7 +37,7 @@ _ENUM: dict[str, Any] = {
 }
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Model):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(description=_CODES, json_schema_extra=_ENUM)
     message: str = Field(description="for people, in the language of Accept-Language (zh-CN default)")
@@ -44,7 +45,7 @@ class ErrorInfo(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     model_config = ConfigDict(extra="forbid")
     error: ErrorInfo
 

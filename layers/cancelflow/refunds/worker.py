@@ -35,6 +35,7 @@ class Attempt:
     result: str  # the refund's status after the attempt, or "skipped:<why>"
     refund: Refund | None = None
     requeue_in: timedelta | None = None  # send the refund message again after this delay
+    changed: bool = False  # the attempt moved the refund to ``result`` (what metrics count)
 
 
 def request_for(r: Refund) -> RefundRequest:
@@ -141,8 +142,8 @@ def process(refund_id: str, now: datetime, worker_id: str = "refund-worker") -> 
         log.exception("provider call failed for refund %s", refund_id)
         result = ProviderResult(Outcome.UNKNOWN, error=type(e).__name__)
     poll = provider.poll_at(req, result, now) if result.outcome is Outcome.PENDING else None
-    after, _ = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
-    return Attempt(refund_id, after.status.value, after, _requeue(after, now))
+    after, changed = results.record(claimed, result, now, actor_id=worker_id, poll_at=poll)
+    return Attempt(refund_id, after.status.value, after, _requeue(after, now), changed)
 
 
 def poll_accepted(r: Refund, now: datetime, worker_id: str) -> Attempt:
@@ -162,8 +163,8 @@ def poll_accepted(r: Refund, now: datetime, worker_id: str) -> Attempt:
         except StaleRefund:
             return Attempt(r.refund_id, "skipped:lost_race")
         return Attempt(r.refund_id, after.status.value, after, _requeue(after, now))
-    after, _ = results.record(r, result, now, actor_id=worker_id)
-    return Attempt(r.refund_id, after.status.value, after, _requeue(after, now))
+    after, changed = results.record(r, result, now, actor_id=worker_id)
+    return Attempt(r.refund_id, after.status.value, after, _requeue(after, now), changed)
 
 
 def handle_message(body: str, now: datetime) -> Attempt:

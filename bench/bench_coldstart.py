@@ -1,0 +1,482 @@
+"""Every function's real cold start next to its floor (issue 15, item 5).
+
+Measured, per function of ``infra.topology.FUNCTIONS``: a fresh ``python -S -I -B`` whose path
+is what Lambda gives a function — the function's folder (as deployed: no bytecode), the built
+layer's ``python/`` and the runtime's boto3 (``infra.build_layer.build`` / ``runtime_dir``) —
+with the function's environment (``infra.functions.environment``, prod's configuration)
+pointing at an embedded AWS (the local runtime's moto server, in a process of its own,
+provisioned by ``local.provision`` and seeded once). It imports the handler module and serves
+one real event (API Gateway v2 for a cheap authenticated call with JWT claims, one SQS record,
+a scheduled event, one stream record): whatever production pays on a cold start — Powertools,
+pydantic, settings, Logger and Metrics, creating each client the first request uses, that
+request and its log lines and EMF — is inside the time.
+
+The floor: the same kind of process with only the runtime's boto3 on its path, which imports
+boto3, creates the same clients (the ``Config`` of ``cancelflow.aws``) and makes the same AWS
+requests, one after the other: the ones the handler made, recorded by a probe run (one
+``Query`` or ``GetItem`` for most functions; a sweep's shard queries; the publisher's
+``PutEvents``). So the ratio is what the function costs beyond a bare boto3 function doing the
+same calls, not how many calls it makes (``bench/bench_cancel_api.py`` counts those).
+
+Printed per function, in ms: handler (``time.perf_counter()`` from the process's first line to
+the answer), of which importing the handler module, floor, their ratio against the budget
+(1.3 for the functions behind HTTP routes, 1.1 for the others), the same ratio of the two
+processes' CPU time (steadier on a busy machine), and the parent's wall time per process
+(interpreter start and exit included). Medians of ``PAIRS`` interleaved pairs, so machine load
+hits both alike. ``COLDSTART_PAIRS=n`` takes more; ``COLDSTART_FUNCTIONS=a,b`` measures some.
+
+Run: ``make bench ONLY=coldstart`` (or ``python -m bench coldstart``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from infra.topology import FUNCTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = max(7, int(os.environ.get("COLDSTART_PAIRS", "7")))
+API_BUDGET, OTHER_BUDGET = 1.3, 1.1
+CUSTOMER = "7f3e2a10-5c1b-4e8a-9d2f-0b6c8e1a4d21"
+PRODUCT = "p-bench"
+
+# The measured process. PATHS and the spec come from the parent; nothing before the clock starts.
+_HANDLER = """\
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+import sys
+sys.path[:0] = {paths!r}
+import json, os
+spec = json.loads(os.environ["CF_BENCH_SPEC"])
+if spec.get("probe"):
+    import botocore.client
+    calls = []
+    _orig = botocore.client.BaseClient._make_api_call
+    def _count(self, name, params):
+        calls.append([self.meta.service_model.service_name, name, params])
+        return _orig(self, name, params)
+    botocore.client.BaseClient._make_api_call = _count
+import importlib
+
+class Context:
+    function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    aws_request_id = "6f7e3d2c-0000-4000-8000-00000000bench"
+    invoked_function_arn = "arn:aws:lambda:ap-east-1:123456789012:function:" + function_name
+    log_group_name = "/aws/lambda/" + function_name
+    log_stream_name = "bench"
+    _deadline = time.monotonic() + 30
+    def get_remaining_time_in_millis(self):
+        return int((self._deadline - time.monotonic()) * 1000)
+
+module = importlib.import_module(spec["module"])
+t1 = time.perf_counter()
+out = module.handler(spec["event"], Context())
+t2, c2 = time.perf_counter(), time.process_time()
+answer = out.get("statusCode") if isinstance(out, dict) and "statusCode" in out else out
+report = {{"import": t1 - t0, "total": t2 - t0, "cpu": c2 - c0, "answer": answer}}
+if spec.get("probe"):
+    report["calls"] = calls
+print("CF_BENCH " + json.dumps(report, default=str))
+"""
+
+_FLOOR = """\
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+import sys
+sys.path[:0] = {paths!r}
+import json, os
+spec = json.loads(os.environ["CF_BENCH_SPEC"])
+import boto3
+from botocore.config import Config
+
+clients = {{}}
+for service in spec["services"]:  # cancelflow.aws's Config, client for client
+    config = Config(
+        retries={{"mode": "standard", "max_attempts": 3}},
+        signature_version="s3v4" if service == "s3" else None,
+        s3={{"addressing_style": "path"}} if service == "s3" else None,
+    )
+    clients[service] = boto3.session.Session().client(
+        service, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"), config=config
+    )
+from botocore import xform_name
+from botocore.exceptions import ClientError
+for service, operation, params in spec["calls"]:  # the handler's requests, one after the other
+    try:
+        getattr(clients[service], xform_name(operation))(**params)
+    except ClientError:  # e.g. a transaction whose condition fails: the handler's did too
+        pass
+t2, c2 = time.perf_counter(), time.process_time()
+print("CF_BENCH " + json.dumps({{"total": t2 - t0, "cpu": c2 - c0}}))
+"""
+
+
+@dataclass
+class Case:
+    function: str
+    event: dict[str, Any]
+    what: str  # the event, in words
+
+
+# ---------------------------------------------------------------- what Lambda lays out
+
+
+def _layers(function: str) -> list[Path]:
+    """The python/ folders of the layers the function gets, in Lambda's order (shared first;
+    the providers layer only for the functions infra.build_layer names), built by infra."""
+    from infra import build_layer
+
+    return [
+        build_layer.build(arch="x86_64", layer=name) / "python" for name in build_layer.layers_for(function)
+    ]
+
+
+def _runtime() -> Path:
+    """The runtime's folder of boto3 & co (Lambda's /var/runtime stand-in), built by infra."""
+    from infra import build_layer
+
+    return build_layer.runtime_dir(arch="x86_64")
+
+
+def _asset(folder: str, into: Path) -> Path:
+    """functions/<folder> as the CDK ships it (infra.config.ASSET_EXCLUDE: no bytecode, so the
+    handler module is compiled on every cold start, as in Lambda)."""
+    from infra.config import ASSET_EXCLUDE
+
+    dest = into / folder
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ROOT / "functions" / folder, dest, ignore=shutil.ignore_patterns(*ASSET_EXCLUDE))
+    return dest
+
+
+class _Resource:
+    """Stands in for a CDK resource in ``infra.functions.environment``: the embedded AWS's name
+    where the bench knows it, a made-up ARN for any ``*_arn``, another stand-in for anything else."""
+
+    def __init__(self, **known: Any) -> None:
+        self.__dict__.update(known)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return f"arn:aws:bench:ap-east-1:123456789012:{name}" if name.endswith("_arn") else _Resource()
+
+
+def _environment(name: str, env: dict[str, str]) -> dict[str, str]:
+    """The function's Lambda environment (infra.functions.environment, prod's configuration)
+    with the embedded AWS's names for the resources, plus what Lambda itself sets."""
+    from infra import functions
+    from infra.config import cdk_json_context, from_context
+
+    queues = {q: _Resource(queue_url=env[f"CANCELFLOW_{q.upper()}_QUEUE_URL"]) for q in ("review", "refund")}
+    res = _Resource(
+        table=_Resource(table_name=env["CANCELFLOW_TABLE"]),
+        idempotency_table=_Resource(table_name=env["CANCELFLOW_IDEMPOTENCY_TABLE"]),
+        queues=queues,
+        evidence_bucket=_Resource(bucket_name=env["CANCELFLOW_EVIDENCE_BUCKET"]),
+        bus=_Resource(event_bus_name=env["CANCELFLOW_EVENT_BUS"]),
+        provider_secret=_Resource(),
+        provider_secrets={p: _Resource() for p in ("alipay", "bank_card", "wechat_pay")},
+    )
+    cfg = from_context("prod", cdk_json_context())
+    return {
+        **functions.environment(name, cfg, res),  # type: ignore[arg-type]  # stand-in resources
+        "AWS_ENDPOINT_URL": env["AWS_ENDPOINT_URL"],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "ap-east-1",
+        "AWS_DEFAULT_REGION": "ap-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": f"cancelflow-{name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+    }
+
+
+# ---------------------------------------------------------------- the embedded AWS
+
+
+def serve_moto() -> None:
+    """(The moto process.) The local runtime's embedded AWS on a free port until stdin closes."""
+    from local.embedded_aws import EmbeddedAws, patch_transactions
+
+    patch_transactions()
+    server = EmbeddedAws("127.0.0.1", 0)
+    server.start()
+    host, port = server.get_host_and_port()
+    print(f"http://{host}:{port}", flush=True)
+    sys.stdin.read()
+    server.stop()
+
+
+@contextmanager
+def _moto() -> Iterator[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "from bench.bench_coldstart import serve_moto; serve_moto()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # werkzeug's line per request
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- seeding and events
+
+
+def _sqs_record(queue: str, env: dict[str, str]) -> dict[str, Any]:
+    """One message the handlers put on ``queue``, as Lambda's SQS event record."""
+    from cancelflow import aws
+
+    from local.pollers import sqs_record
+
+    sqs = aws.client("sqs")
+    url = env[f"CANCELFLOW_{queue.upper()}_QUEUE_URL"]
+    msgs = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=1, MessageAttributeNames=["All"], AttributeNames=["All"]
+    )["Messages"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {"Records": [sqs_record(msgs[0], arn)]}
+
+
+def _stream_record(env: dict[str, str]) -> dict[str, Any]:
+    """The table stream's first history INSERT, as Lambda's DynamoDB stream event record."""
+    from cancelflow import aws
+
+    from local.streams import stream_record
+
+    arn = aws.dynamodb().describe_table(TableName=env["CANCELFLOW_TABLE"])["Table"]["LatestStreamArn"]
+    streams = aws.client("dynamodbstreams")
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        it = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for rec in streams.get_records(ShardIterator=it, Limit=1000)["Records"]:
+            image = rec["dynamodb"].get("NewImage") or {}
+            if rec["eventName"] == "INSERT" and image.get("type", {}).get("S") == "history":
+                return {"Records": [stream_record(rec, arn)]}
+    raise RuntimeError("no history entry on the stream")
+
+
+def _api_event(method: str, path: str, route: str, params: dict[str, str], sub: str, group: str) -> Any:
+    """API Gateway's v2 event, JWT claims verified, as the local gateway builds it."""
+    from local.apigw import build_event, customer_claims
+
+    claims = customer_claims(sub, [group])
+    return build_event(method, path, f"{method} {route}", params or None, {}, None, None, claims)
+
+
+def _seed(env: dict[str, str]) -> list[Case]:
+    """Orders, a held request, a settled refund, a history entry; then each function's event."""
+    from cancelflow import clock
+    from cancelflow.cancel import submit_cancellation
+    from cancelflow.domain.options import Action, Submission
+    from cancelflow.domain.products import Channel, ProductType
+    from cancelflow.messages import ReviewMessage
+    from cancelflow.refunds.worker import handle_message
+    from cancelflow.review.intake import accept
+    from cancelflow.store import orders, payments, stock
+
+    from local.ticker import scheduled_event
+
+    stock.put_product(PRODUCT, ProductType.GAME_CARD, 10000, "游戏点卡", "Game card")
+    stock.add_keys(PRODUCT, ((f"k{i:03d}", f"CODE-{i}") for i in range(10)))
+    now = clock.now()
+    pending = orders.create_order(CUSTOMER, PRODUCT, 1, now).order_id
+    # paid 20 minutes ago: a cancellation request goes to review (a message on the review queue)
+    late = orders.create_order(CUSTOMER, PRODUCT, 1, now - timedelta(minutes=21)).order_id
+    payments.confirm_payment(late, "pay-late", 10000, Channel.ALIPAY, now - timedelta(minutes=20))
+    submit_cancellation.submit(CUSTOMER, late, Submission(action=Action.REQUEST), now)
+    review_event = _sqs_record("review", env)
+    accept(ReviewMessage.from_json(review_event["Records"][0]["body"]), now)  # measured: a redelivery
+    # paid just now, to balance: auto-approved, and the refund settled (measured: a redelivery)
+    fresh = orders.create_order(CUSTOMER, PRODUCT, 1, now).order_id
+    payments.confirm_payment(fresh, "pay-fresh", 10000, Channel.BALANCE, now)
+    submit_cancellation.submit(CUSTOMER, fresh, Submission(action=Action.REQUEST), now)
+    refund_event = _sqs_record("refund", env)
+    handle_message(refund_event["Records"][0]["body"], now)
+
+    o = "/v1/orders/{order_id}"
+    payment = {"order_id": late, "payment_id": "pay-late", "amount": 10000, "channel": "alipay"}
+    return [
+        Case(
+            "cancel_api",
+            _api_event("GET", f"/v1/orders/{pending}", o, {"order_id": pending}, CUSTOMER, "customer"),
+            "GET /v1/orders/{id}",
+        ),
+        Case(
+            "platform_api",  # it has no GET: a payment notification sent again (no Idempotency-Key)
+            _api_event("POST", "/v1/platform/payments", "/v1/platform/payments", {}, "platform", "platform")
+            | {"body": json.dumps(payment), "isBase64Encoded": False},
+            "POST /v1/platform/payments (again)",
+        ),
+        Case(
+            "review_api",
+            _api_event("GET", "/v1/reviews", "/v1/reviews", {}, "rev-1", "reviewer"),
+            "GET /v1/reviews",
+        ),
+        Case(
+            "refund_api",
+            _api_event("GET", "/v1/refunds", "/v1/refunds", {}, "support-1", "support")
+            | {
+                "queryStringParameters": {"status": "needs_attention"},
+                "rawQueryString": "status=needs_attention",
+            },
+            "GET /v1/refunds?status=needs_attention",
+        ),
+        Case("review_intake", review_event, "one review message (redelivered)"),
+        Case("refund_worker", refund_event, "one refund message (settled: redelivered)"),
+        *(Case(name, scheduled_event(name), "scheduled event (nothing due)") for name in _SWEEPS),
+        Case("event_publisher", _stream_record(env), "one stream record (a history entry)"),
+    ]
+
+
+_SWEEPS = ("expire_orders", "flag_refunds", "flag_reviews")
+
+
+# ---------------------------------------------------------------- running
+
+
+def _run(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-S", "-I", "-B", "-c", code],
+        env={**env, "CF_BENCH_SPEC": json.dumps(spec, default=str)},
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("CF_BENCH ")]
+    if out.returncode or not lines:
+        raise RuntimeError(f"{spec.get('module', 'floor')}: exit {out.returncode}: {out.stderr[-2000:]}")
+    return json.loads(lines[-1].removeprefix("CF_BENCH ")), wall
+
+
+def _calls(calls: list[list[Any]]) -> str:
+    """The requests, in words: dynamodb.Query x16, events.PutEvents."""
+    names = [f"{service}.{operation}" for service, operation, _ in calls]
+    return (
+        ", ".join(f"{n} x{names.count(n)}" if names.count(n) > 1 else n for n in dict.fromkeys(names)) or "-"
+    )
+
+
+@dataclass
+class Row:
+    function: str
+    budget: float
+    handler: float  # median seconds, the process's first line to the answer
+    imported: float  # median seconds to the handler module imported
+    floor: float
+    cpu_ratio: float  # the same ratio of the processes' CPU time (less sensitive to a busy machine)
+    handler_wall: float  # the parent's wall time per process, interpreter start and exit included
+    floor_wall: float
+    note: str
+
+    @property
+    def ratio(self) -> float:
+        return self.handler / self.floor
+
+    def line(self) -> str:
+        mark = "OK" if self.ratio <= self.budget else "OVER"
+        return (
+            f"  {self.function:<16} {self.handler * 1000:>7.0f} {self.imported * 1000:>7.0f}"
+            f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  <= {self.budget:.1f} {mark:<4}"
+            f" {self.cpu_ratio:>5.2f}"
+            f" {self.handler_wall * 1000:>6.0f} {self.floor_wall * 1000:>6.0f}  {self.note}"
+        )
+
+
+HEAD = (
+    f"  {'function':<16} {'handler':>7} {'import':>7} {'floor':>6} {'ratio':>6}  {'budget':<11} {'cpu':>5}"
+    f" {'wall:h':>6} {'wall:f':>6}  event -> answer; its requests (the floor makes the same)"
+)
+
+
+def _measure(case: Case, fenv: dict[str, str], paths: list[str], runtime: str, budget: float) -> Row:
+    handler_code = _HANDLER.format(paths=paths)
+    floor_code = _FLOOR.format(paths=[runtime])
+    spec = {"module": FUNCTIONS[case.function].module, "event": case.event}
+    probe, _ = _run(handler_code, fenv, {**spec, "probe": True})  # also warms the file cache
+    calls = probe["calls"]
+    floor_spec = {"services": list(dict.fromkeys(c[0] for c in calls)), "calls": calls}
+    _run(floor_code, fenv, floor_spec)
+    handler: list[tuple[dict[str, Any], float]] = []
+    floor: list[tuple[dict[str, Any], float]] = []
+    for _ in range(PAIRS):  # interleaved: a busy moment slows both alike
+        handler.append(_run(handler_code, fenv, spec))
+        floor.append(_run(floor_code, fenv, floor_spec))
+
+    def med(runs: list[tuple[dict[str, Any], float]], key: str) -> float:
+        return statistics.median(r[key] if key != "wall" else w for r, w in runs)
+
+    note = f"{case.what} -> {json.dumps(probe['answer'])[:60]}; {_calls(calls)}"
+    return Row(
+        function=case.function,
+        budget=budget,
+        handler=med(handler, "total"),
+        imported=med(handler, "import"),
+        floor=med(floor, "total"),
+        cpu_ratio=med(handler, "cpu") / med(floor, "cpu"),
+        handler_wall=med(handler, "wall"),
+        floor_wall=med(floor, "wall"),
+        note=note,
+    )
+
+
+def main() -> None:
+    from infra.topology import ROUTES
+    from local.provision import apply, provision
+    from local.runtime import FAKE_AWS
+
+    only = set(filter(None, os.environ.get("COLDSTART_FUNCTIONS", "").split(",")))
+    api_functions = {r.function for r in ROUTES}
+    runtime = _runtime()
+    print(f"  layers {_layers('refund_worker')}, runtime {runtime}; ms, median of {PAIRS} interleaved pairs")
+    os.environ.update(FAKE_AWS)
+    work = Path(tempfile.mkdtemp(prefix="cf-coldstart-"))
+    try:
+        with _moto() as endpoint:
+            env = provision(endpoint)
+            apply(env)
+            cases = [c for c in _seed(env) if not only or c.function in only]
+            print(HEAD, flush=True)
+            for case in cases:
+                fn = FUNCTIONS[case.function]
+                paths = [str(_asset(fn.folder, work)), *map(str, _layers(fn.name)), str(runtime)]
+                budget = API_BUDGET if fn.name in api_functions else OTHER_BUDGET
+                row = _measure(case, _environment(fn.name, env), paths, str(runtime), budget)
+                print(row.line(), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
