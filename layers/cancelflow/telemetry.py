@@ -6,7 +6,7 @@ the one named ``cancelflow``, so every ``logging.getLogger("cancelflow.…")`` o
 child of it: those records come out through the same handler, as the same JSON, with the same
 correlation id (set per API request by ``cancelflow.http.api``).
 
-Metric names and dimensions are listed in docs/deploy.md. Importing this
+Metric names and dimensions: (docs/events.md, "Metrics"). Importing this
 costs next to nothing on a cold start: Powertools' package imports its Logger and Metrics
 whenever any part of it is imported.
 """

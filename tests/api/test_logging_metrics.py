@@ -1,7 +1,7 @@
 """Operable in the cloud (issue 15, item 7): every API answer is logged through Powertools'
 Logger with the request id as correlation id, the same id the answer's X-Request-Id carries, and
 the layer's own loggers write the same JSON with it; every cancellation is counted by outcome,
-and the auto-approval rule's decisions as 1/0 (their list: docs/deploy.md)."""
+and the auto-approval rule's decisions as 1/0 (their list: docs/events.md, "Metrics")."""
 
 from __future__ import annotations
 

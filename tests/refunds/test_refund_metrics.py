@@ -1,4 +1,4 @@
-"""The refund worker's business metrics (their list: docs/deploy.md): ``refunds`` by
+"""The refund worker's business metrics (their list: docs/events.md, "Metrics"): ``refunds`` by
 channel and outcome for every refund an attempt moved, and once per invocation the refunds that
 entered needs_attention / needs_customer_action (alarmed on: exactly these names, with the
 service dimension only). Read back from the EMF documents Powertools prints on stdout."""
