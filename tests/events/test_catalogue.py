@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import msgspec
 import pytest
 from cancelflow.events.catalogue import BY_HISTORY_EVENT, CATALOGUE
 from cancelflow.events.doc import render
@@ -14,7 +15,6 @@ from cancelflow.events.outbox import from_history
 from cancelflow.events.schemas import event_schema
 from cancelflow.store import history
 from cancelflow.store.history import Entry
-from pydantic import ValidationError
 
 ROOT = Path(__file__).parents[2]
 REQUIRED = {
@@ -108,7 +108,7 @@ def test_entries_map_to_valid_events(event: str, detail: dict[str, Any], expecte
     EventBridge event fits the published schema."""
     ev = from_history(_entry(event, detail))
     assert ev is not None
-    body = ev.detail.model_dump(mode="json")
+    body = msgspec.to_builtins(ev.detail)
     assert expected.items() <= body.items()
     assert "note" not in body and "question" not in body
     jsonschema.validate(
@@ -125,7 +125,7 @@ def test_entries_that_are_not_events_are_not_published() -> None:
 def test_an_entry_missing_a_required_field_is_refused() -> None:
     """GIVEN a review decision without its task id THEN the mapping refuses it (the publisher
     reports it instead of sending an event that breaks its schema)."""
-    with pytest.raises(ValidationError):
+    with pytest.raises(msgspec.ValidationError):
         from_history(_entry("review.decided", {"request_id": "rq1", "outcome": "approved"}))
 
 
@@ -136,7 +136,7 @@ def test_schemas_reject_what_the_contract_forbids() -> None:
         _entry("order.expired", {}, actor="system", actor_id="expiry", reason="payment_timeout")
     )
     assert ev is not None
-    detail: dict[str, Any] = ev.detail.model_dump(mode="json")
+    detail: dict[str, Any] = msgspec.to_builtins(ev.detail)
     good: dict[str, Any] = {"detail-type": "order.expired", "source": "cancelflow", "detail": detail}
     jsonschema.validate(good, event_schema("order.expired"))
     bad_ones: list[dict[str, Any]] = [

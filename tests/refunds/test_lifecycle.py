@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 from cancelflow.domain.products import Channel
 from cancelflow.refunds import lifecycle, worker
@@ -75,7 +76,7 @@ def test_history_entries_become_domain_events(aws: dict[str, str]) -> None:
     entry = next(h for h in history.timeline(oid) if h.event == "refund.succeeded")
     ev = from_history(entry)
     assert ev is not None
-    dumped = ev.detail.model_dump()
+    dumped = msgspec.to_builtins(ev.detail)
     assert dumped["refund_id"] == rid and dumped["amount"] == 5000 and dumped["channel"] == "balance"
 
 

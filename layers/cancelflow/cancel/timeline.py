@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from cancelflow.cancel import titles
 from cancelflow.cancel.views import (
@@ -25,6 +25,7 @@ from cancelflow.domain.calendar import CST_DESCRIPTION
 from cancelflow.domain.options import Action
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.http.fields import Model
 from cancelflow.store import orders
 from cancelflow.store.history import Entry, HistoryEvent
 from cancelflow.store.refunds import RefundStatus
@@ -44,7 +45,7 @@ _DECISION_DUE_EVENTS = (E.REVIEW_TASK_CREATED, E.REVIEW_INFO_SUPPLIED)
 _EVIDENCE_EVENTS = (E.CANCELLATION_APPEALED, E.REVIEW_INFO_SUPPLIED)
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     """One step of an order's history as its customer sees it: what happened (``event``), a
     title in the caller's language, and the facts a client shows for that kind of step; the
     fields that do not apply to it are null."""
@@ -129,7 +130,7 @@ class TimelineEntry(BaseModel):
         )
 
 
-class Timeline(BaseModel):
+class Timeline(Model):
     model_config = ConfigDict(frozen=True)
     order_id: str
     status: OrderStatus

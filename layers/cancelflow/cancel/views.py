@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from cancelflow.clock import parse
 from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
@@ -19,11 +19,12 @@ from cancelflow.domain.options import Action
 from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor, OrderStatus
+from cancelflow.http.fields import Model
 from cancelflow.store import history, refunds
 from cancelflow.store.requests import Request, RequestStatus
 
 
-class OrderOut(BaseModel):
+class OrderOut(Model):
     model_config = ConfigDict(frozen=True)
     order_id: str
     product_id: str
@@ -68,7 +69,7 @@ ANSWER_BY = "answer before this, or the request is decided with what there is"
 REJECTION = "why the request was rejected, in the reviewer's words"
 
 
-class RequestSummary(BaseModel):
+class RequestSummary(Model):
     model_config = ConfigDict(frozen=True)
     request_id: str
     action: Action
@@ -128,7 +129,7 @@ class SupplementKind(StrEnum):
     INFO_SUPPLIED = "info_supplied"
 
 
-class RefundSummary(BaseModel):
+class RefundSummary(Model):
     model_config = ConfigDict(frozen=True, extra="ignore")
     refund_id: str
     amount: int
@@ -156,20 +157,20 @@ def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
     return [RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(ids)]
 
 
-class CancellationSummary(BaseModel):
+class CancellationSummary(Model):
     model_config = ConfigDict(frozen=True)
     open_request_id: str | None = None
     requests: list[RequestSummary]
     refunds: list[RefundSummary]
 
 
-class OrderDetail(BaseModel):
+class OrderDetail(Model):
     model_config = ConfigDict(frozen=True)
     order: OrderOut
     cancellation: CancellationSummary
 
 
-class OrdersPage(BaseModel):
+class OrdersPage(Model):
     model_config = ConfigDict(frozen=True)
     items: list[OrderOut]
     next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
@@ -181,7 +182,7 @@ class PlatformOrderOut(OrderOut):
     customer_id: str
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Model):
     model_config = ConfigDict(frozen=True)
     payment_id: str
     applied: bool = Field(description="true: the order is paid; false: recorded and refunded in full")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cancelflow.domain.products import Channel
+from cancelflow.http.fields import Model
 from cancelflow.store.refunds import Refund, RefundStatus
 
 
-class RefundOut(BaseModel):
+class RefundOut(Model):
     refund_id: str
     order_id: str
     customer_id: str
@@ -31,7 +32,7 @@ class RefundOut(BaseModel):
     last_error: str | None = None
 
 
-class RefundsPage(BaseModel):
+class RefundsPage(Model):
     """One page of a list, in the shape every list of the API has."""
 
     items: list[RefundOut]
@@ -40,7 +41,7 @@ class RefundsPage(BaseModel):
     )
 
 
-class NotifyOut(BaseModel):
+class NotifyOut(Model):
     refund_id: str
     status: RefundStatus
     applied: bool = Field(description="false: already known (a duplicate or late callback)")

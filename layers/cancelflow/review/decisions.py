@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from cancelflow import dispatch
 from cancelflow.clock import parse
@@ -26,7 +26,7 @@ from cancelflow.domain import appeals
 from cancelflow.domain.reasons import MAX_DESCRIPTION
 from cancelflow.domain.states import VALUE_MOVED, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.http.fields import Fen, FreeText
+from cancelflow.http.fields import Fen, FreeText, Model
 from cancelflow.review import tasks
 from cancelflow.review.claims import require_lease, require_may_decide
 from cancelflow.review.tasks import Reviewer, Task
@@ -37,7 +37,7 @@ from cancelflow.store.review_decisions import Decided, Step
 REFUND_ONLY = tasks.REFUND_ONLY
 
 
-class Checklist(BaseModel):
+class Checklist(Model):
     """The three checks every approval needs: order status, evidence, refund path."""
 
     # Strict: a check is ticked by JSON true only, never by "yes", "on" or 1.
@@ -50,7 +50,7 @@ class Checklist(BaseModel):
         return [k for k, v in self.model_dump().items() if not v]
 
 
-class Decision(BaseModel):
+class Decision(Model):
     """The body of ``POST /v1/reviews/{task_id}/decision``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

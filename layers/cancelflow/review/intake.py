@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cancelflow.clock import iso
+from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order
-from cancelflow.domain.options import Action
 from cancelflow.domain.priority import URGENT, priority_class
 from cancelflow.domain.states import VALUE_MOVED
 from cancelflow.messages import ReviewMessage

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import parse
-from cancelflow.domain.options import PARTIAL_REFUND_ACTIONS
+from cancelflow.domain.actions import PARTIAL_REFUND_ACTIONS
 from cancelflow.store import tasks
 from cancelflow.store.review_steps import list_tasks as list_tasks
 from cancelflow.store.tasks import CLAIMED as CLAIMED

@@ -1,21 +1,22 @@
 """Thin helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors.
 
-(De)serialisation is boto3's ``TypeSerializer``/``TypeDeserializer`` with two differences: a
-``None`` inside a map is left out (as at an item's top level), and a whole number reads back as
-``int`` (a non-integral one as ``Decimal``), so stored fen and counts compare and add as ints.
+(De)serialisation is ``store/wire.py``: boto3's wire form without importing boto3, with this
+project's choices on top: a ``None`` inside a map is left out (as at an item's top level), and a
+whole number reads back as ``int`` (a non-integral one as ``Decimal``), so stored fen and counts
+compare and add as ints. A float is refused: store fen or a Decimal.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 from cancelflow import aws
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store.codec import plain
+from cancelflow.store.wire import deserialize as _de
+from cancelflow.store.wire import serialize as _ser
 
 Item = dict[str, Any]
 
@@ -32,64 +33,6 @@ def update_expression(
     if gone:
         expr += " REMOVE " + ", ".join(gone)
     return expr, names | gone, vals
-
-
-@functools.cache
-def _codecs() -> tuple[Any, Any]:
-    """boto3's own (de)serialisers with this project's two choices on top. Imported on first
-    use: ``boto3.dynamodb.types`` imports the whole ``boto3`` package (~200 ms), which the first
-    DynamoDB call pays for anyway, but a handler's import (its cold start's init) should not."""
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-    class Serializer(TypeSerializer):  # type: ignore[misc]  # boto3 ships no type hints
-        def serialize(self, value: Any) -> dict[str, Any]:
-            # Fast path for what nearly every attribute is (boto3 tries each type in turn and
-            # builds a Decimal for every int: 4x slower per item, on every read and write).
-            # Exact types only; bool before int (bool is an int); everything else is boto3's.
-            kind = type(value)
-            if kind is str:
-                return {"S": value}
-            if kind is bool:
-                return {"BOOL": value}
-            if kind is int:
-                return {"N": str(value)}
-            out: dict[str, Any] = super().serialize(value)
-            return out
-
-        def _serialize_m(self, value: Mapping[str, Any]) -> dict[str, Any]:
-            # None in a map is left out, as in an item: an unset optional is no attribute at all
-            return {k: self.serialize(v) for k, v in value.items() if v is not None}
-
-    class Deserializer(TypeDeserializer):  # type: ignore[misc]
-        def deserialize(self, value: Mapping[str, Any]) -> Any:
-            # Same fast path for strings, flags and whole numbers (fen, counts, versions); other
-            # numbers, maps, lists and sets are boto3's.
-            if len(value) == 1:
-                if "S" in value:
-                    return value["S"]
-                if "BOOL" in value:
-                    return value["BOOL"]
-                n = value.get("N")
-                if n is not None and n.isascii() and (n.isdigit() or (n[:1] == "-" and n[1:].isdigit())):
-                    return int(n)
-            return super().deserialize(value)
-
-        def _deserialize_n(self, value: str) -> int | Decimal:
-            # whole numbers (fen, counts, versions) as int; anything else stays a Decimal
-            d: Decimal = super()._deserialize_n(value)
-            return int(d) if d == d.to_integral_value() else d
-
-    return Serializer(), Deserializer()
-
-
-def _ser(v: Any) -> dict[str, Any]:
-    """One value as a DynamoDB attribute value (float is refused: store fen or a Decimal)."""
-    out: dict[str, Any] = _codecs()[0].serialize(v)
-    return out
-
-
-def _de(v: Mapping[str, Any]) -> Any:
-    return _codecs()[1].deserialize(v)
 
 
 def to_item(d: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order
-from cancelflow.domain.options import Action, Submission
-from cancelflow.domain.policy import CancellationPolicy
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor
@@ -29,6 +28,10 @@ from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, keys
 from cancelflow.store.codec import decode, new_id, plain
 from cancelflow.store.orders.changes import Change, run
+
+if TYPE_CHECKING:  # annotations only: domain.options loads every eligibility rule and the policy
+    from cancelflow.domain.options import Submission
+    from cancelflow.domain.policy import CancellationPolicy
 
 Op = dict[str, Any]  # one write of a transaction: pass it along, never look inside
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order, Rejection
-from cancelflow.domain.options import Action
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.store import ddb, keys, orders, refunds, requests, tasks

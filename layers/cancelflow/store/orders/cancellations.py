@@ -5,16 +5,18 @@ deadline, or with its refund once paid, auto-approved or after review
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
-from cancelflow.domain.options import Submission
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import customers, refunds, requests
 from cancelflow.store.orders.changes import Change, Op, not_due, release_ops, run
+
+if TYPE_CHECKING:  # an annotation only: domain.options loads every eligibility rule and the policy
+    from cancelflow.domain.options import Submission
 
 
 def _cancel_sets(now: datetime, actor: Actor, reason: str) -> dict[str, Any]:
