@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cancelflow import aws as aws_clients
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.store import ddb, history, orders, payments, stock
 from cancelflow.store.schema import GSI_DUE
+from cancelflow.sweeps import expiry
+from cancelflow.sweeps.due import Budget, Tally
 from cancelflow.sweeps.expiry import expire_due, expire_one
 
 from tests.conftest import NOW
@@ -110,7 +114,7 @@ def test_two_overlapping_sweeps_expire_each_order_exactly_once(aws: dict[str, st
     assert not set(a.ids) & set(b.ids)
     assert set(a.ids) | set(b.ids) == ids
     assert a.done + b.done == 500
-    assert a.failed == b.failed == 0
+    assert a.failed == b.failed == a.contended == b.contended == 0
     entries = aws_clients.dynamodb().scan(
         TableName=ddb.table(),
         FilterExpression="#t = :h AND #e = :x",
@@ -122,12 +126,90 @@ def test_two_overlapping_sweeps_expire_each_order_exactly_once(aws: dict[str, st
     assert not list(ddb.query_all(GSI_DUE, "due_pk = :p", {":p": "DUE#EXPIRY#00"}))
 
 
+def test_a_worker_out_of_budget_waits_for_the_pages_in_flight() -> None:
+    """GIVEN a run's budget of 4 taken by two pages of 2 WHEN one page has returned its 2 and
+    its worker wants more while the other page is still being read THEN that worker waits
+    (the budget is held, not spent) and gets what the other page did not use; only once
+    nothing is left or held is the budget spent. (A worker that ended its shard there left
+    that shard's tail unread by a run with budget to spare: two overlapping sweeps could both
+    do so, and an order was expired by neither.)"""
+    budget = Budget(4)
+    assert (budget.take(2), budget.take(2)) == (2, 2)
+    budget.settle(2, 2)  # the first page returned 2 items
+    got: list[int] = []
+    worker = threading.Thread(target=lambda: got.append(budget.take(2)))
+    worker.start()
+    while worker.is_alive() and not budget.waiting:
+        time.sleep(0.001)  # until the worker is waiting (or has answered): state, not time
+    budget.settle(2, 1)  # the page in flight returned 1 item: 1 back
+    worker.join()
+    assert got == [1]
+    budget.settle(1, 1)
+    assert budget.take(2) == 0  # nothing left, nothing held
+
+
+def test_a_competitor_in_flight_is_waited_for_and_its_expiry_counts_as_done_elsewhere(
+    catalog: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a due order another run is expiring (its transaction in flight: this write is
+    refused with TransactionConflict while the order still reads unpaid) WHEN the sweep works
+    it THEN it waits, decides again, and finds it expired by the other run: lost (done
+    elsewhere), not given up and not expired twice."""
+    o = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
+    real = ddb.transact
+    refused: list[list[dict[str, Any]]] = []
+
+    def transact(items: list[dict[str, Any]]) -> None:
+        if not refused:
+            refused.append(items)
+            raise ddb.TransactionFailed(["TransactionConflict", "None"])
+        real(items)
+
+    waits: list[float] = []
+
+    def competitor_commits(seconds: float) -> None:
+        waits.append(seconds)
+        orders.expire_order(o, LATER)  # the transaction in flight ends while this run waits
+
+    monkeypatch.setattr(ddb, "transact", transact)
+    monkeypatch.setattr(time, "sleep", competitor_commits)
+    tally = Tally()
+    expire_one(o, LATER, tally)
+
+    assert (tally.done, tally.lost, tally.contended, tally.failed) == (0, 1, 0, 0)
+    assert len(waits) == 1 and 0 < waits[0] <= expiry.WAIT_SECONDS
+    assert _expired_entries(o.order_id) == 1
+    assert orders.get_order(o.order_id).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
+
+
+def test_an_order_still_due_after_every_refusal_is_contended_not_lost(
+    catalog: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a due order whose every expiry is refused by a transaction in flight that never
+    commits WHEN the sweep works it THEN it tries ``ATTEMPTS`` times, waiting twice as long
+    (jittered) between each, and counts the order contended (not lost: no one expired it); it stays due."""
+    o = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
+
+    def transact(items: list[dict[str, Any]]) -> None:
+        raise ddb.TransactionFailed(["TransactionConflict", "None"])
+
+    waits: list[float] = []
+    monkeypatch.setattr(ddb, "transact", transact)
+    monkeypatch.setattr(time, "sleep", waits.append)
+    tally = Tally()
+    expire_one(o, LATER, tally)
+
+    assert (tally.done, tally.lost, tally.contended) == (0, 0, 1)
+    assert len(waits) == expiry.ATTEMPTS - 1  # between attempts, none after the last
+    assert all(expiry.WAIT_SECONDS * 2**i / 2 <= w <= expiry.WAIT_SECONDS * 2**i for i, w in enumerate(waits))
+    assert orders.get_order(o.order_id).is_overdue_unpaid(LATER)  # type: ignore[union-attr]
+
+
 def test_stale_index_copy_is_decided_on_the_stored_order(catalog: dict[str, str]) -> None:
     """GIVEN an index copy one version behind an order that is still unpaid and overdue
     WHEN it is expired THEN the sweep re-reads the order and expires it; GIVEN a copy of an
     order paid since THEN it is skipped as lost, not expired."""
     from cancelflow.domain.products import Channel
-    from cancelflow.sweeps.due import Tally
 
     o = orders.create_order("c1", catalog["mobile_topup"], 1, NOW)
     stale = replace(o, version=0 + 1)

@@ -37,7 +37,8 @@ class Tally:
     requests: int = 0  # index queries made
     items_read: int = 0  # items those queries returned
     done: int = 0  # acted on by this run
-    lost: int = 0  # another run (or the owner) changed it first: skipped, not lost
+    lost: int = 0  # lost its race: another run (or the owner) changed it first; done elsewhere
+    contended: int = 0  # still due after every attempt was refused: stays due for the next run
     skipped: int = 0  # read but nothing to do (e.g. no longer due once re-read)
     failed: int = 0  # could not be acted on (logged); stays due for the next run
     exhausted: bool = False  # the budget (items or time) ran out before the index did
@@ -56,23 +57,47 @@ class Tally:
 
 @dataclass
 class Budget:
-    """Items left to read this run, and the monotonic time after which no page is started."""
+    """Items left to read this run, and the monotonic time after which no page is started.
+
+    A page's items are taken before it is read and what it did not use is given back once it
+    is (``settle``). A worker that finds nothing left while pages of other workers are still in
+    flight waits for them to settle instead of ending its shard: what they give back is still
+    this run's to read. (Ending there stopped a run with its budget unspent and a shard's tail
+    unread; two overlapping runs could both stop so, leaving that tail to the next run.)"""
 
     left: int
     stop_at: float | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    held: int = 0  # taken by pages in flight, not yet settled
+    waiting: int = 0  # workers waiting for those pages to settle
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def take(self, n: int) -> int:
-        with self._lock:
-            if self.stop_at is not None and time.monotonic() >= self.stop_at:
-                return 0
-            k = min(n, self.left)
-            self.left -= k
-            return k
+        """Up to ``n`` items for the next page; 0 once the budget is spent (nothing left and
+        nothing in flight) or the time is up."""
+        with self._cond:
+            while True:
+                wait = None if self.stop_at is None else self.stop_at - time.monotonic()
+                if wait is not None and wait <= 0:
+                    return 0
+                if self.left > 0:
+                    k = min(n, self.left)
+                    self.left -= k
+                    self.held += k
+                    return k
+                if self.held == 0:
+                    return 0
+                self.waiting += 1
+                try:
+                    self._cond.wait(wait)
+                finally:
+                    self.waiting -= 1
 
-    def give_back(self, n: int) -> None:
-        with self._lock:
-            self.left += n
+    def settle(self, taken: int, used: int) -> None:
+        """A page that took ``taken`` items was read and returned ``used``: the rest is back."""
+        with self._cond:
+            self.held -= taken
+            self.left += taken - used
+            self._cond.notify_all()
 
 
 def run[T](
@@ -95,8 +120,12 @@ def run[T](
             if want == 0:
                 tally.exhausted = True  # items (or time) left over for the next run
                 return
-            items, last = reader.page(part, want, start)
-            left.give_back(want - len(items))
+            try:
+                items, last = reader.page(part, want, start)
+            except BaseException:
+                left.settle(want, 0)  # nothing read: what it took is back (no worker waits forever)
+                raise
+            left.settle(want, len(items))
             tally.add("requests")
             tally.add("items_read", len(items))
             for item in items:

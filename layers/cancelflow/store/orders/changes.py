@@ -89,14 +89,20 @@ class Change:
 class OrderConflict(DomainError):
     """CONFLICT: a change lost its race. ``details`` word it as before (the status and version
     found); ``found`` is that order itself as stored when the change was refused (None: there
-    is no such order), so a caller that decides again (the expiry sweep) needs no read."""
+    is no such order), so a caller that decides again (the expiry sweep) needs no read.
 
-    def __init__(self, found: Order | None) -> None:
+    ``in_flight``: the refusal was another transaction holding one of the items
+    (``TransactionConflict``). ``found`` is then the order as last committed, before that
+    transaction's outcome: a caller deciding again waits a moment first, or it would be
+    refused by the same transaction again."""
+
+    def __init__(self, found: Order | None, in_flight: bool = False) -> None:
         super().__init__(
             ErrorCode.CONFLICT,
             {"status": found.status.value if found else None, "version": found.version if found else None},
         )
         self.found = found
+        self.in_flight = in_flight
 
 
 def run(change: Change, extra: list[Op] | None = None) -> Order:
@@ -108,7 +114,8 @@ def run(change: Change, extra: list[Op] | None = None) -> Order:
         # payment record) or a concurrent transaction on one of the items is a lost race: the
         # caller gets CONFLICT with the state found, never a raw error.
         if any(r in ddb.LOST_RACE for r in e.reasons):
-            raise OrderConflict(_found(change.order.order_id, e)) from e
+            in_flight = "TransactionConflict" in e.reasons
+            raise OrderConflict(_found(change.order.order_id, e), in_flight) from e
         raise
     return _committed(change)
 
