@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cancelflow.refunds import credentials, signing
+from cancelflow.refunds.providers import http
 
 MAX_SKEW_SECONDS = 300  # WeChat's guidance for callbacks; answers are held to it as well
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant must refuse them
@@ -65,3 +67,17 @@ def problem(provider: str, signed: Signed, body: str) -> str | None:
     if not signing.rsa_verify(key, signing.wechat_message(ts, signed.nonce, body), signed.signature):
         return "signature"
     return None
+
+
+def believed(provider: str, signed: Signed, a: http.Answer) -> tuple[Any, str]:
+    """(the answer's JSON, "") once it may be believed, else (None, ``answer_<why>``). A success
+    must verify; an error answer is checked when it is signed (an unsigned one can only stop or
+    repeat a refund under the same number, never pay one)."""
+    if 200 <= a.status < 300 or signed.signature:
+        bad = problem(provider, signed, a.text)
+        if bad:
+            return None, f"answer_{bad}"
+    doc = a.json()
+    if 200 <= a.status < 300 and not isinstance(doc, dict):
+        return None, "answer_shape"
+    return doc, ""

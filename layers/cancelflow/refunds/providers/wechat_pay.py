@@ -93,17 +93,8 @@ class WechatPay:
             a = self._call(*call)
         except http.Unreachable as e:
             return None, None, str(e)
-        signed = verify.wechat_headers(a.headers)
-        # A success must be signed; an error answer is checked when signed (an unsigned one can
-        # only stop or repeat a refund under the same number, never pay one).
-        if 200 <= a.status < 300 or signed.signature:
-            bad = verify.problem(self.name, signed, a.text)
-            if bad:
-                return a, None, f"answer_{bad}"
-        doc = a.json()
-        if 200 <= a.status < 300 and not isinstance(doc, dict):
-            return a, None, "answer_shape"
-        return a, doc, ""
+        doc, err = verify.believed(self.name, verify.wechat_headers(a.headers), a)
+        return a, doc, err
 
     def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
         payload: dict[str, Any] = {
