@@ -135,7 +135,7 @@ CASES: list[Case] = [
     # cancel with refund
     (
         "refund-cancel: delivered",
-        lambda w: orders.cancel_with_refund(
+        lambda w: orders.cancel_with_refunds(
             _o(w, "delivered"),
             T,
             actor=Actor.REVIEWER,
@@ -147,7 +147,7 @@ CASES: list[Case] = [
     ),
     (
         "refund-cancel: more than paid",
-        lambda w: orders.cancel_with_refund(
+        lambda w: orders.cancel_with_refunds(
             _o(w, "paid"),
             T,
             actor=Actor.REVIEWER,

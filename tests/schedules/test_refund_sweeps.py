@@ -26,7 +26,7 @@ def _refund(catalog: dict[str, str], at: datetime = NOW, channel: Channel = Chan
     paid = payments.confirm_payment(
         o.order_id, f"pay-{o.order_id}", o.amount, channel, at - timedelta(minutes=1)
     )
-    _, refund_id = orders.cancel_with_refund(
+    _, (refund_id,) = orders.cancel_with_refunds(
         paid.order,
         at,
         actor=Actor.CUSTOMER,

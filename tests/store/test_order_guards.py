@@ -21,7 +21,7 @@ from tests.store.guard import item, put, refused, unchanged
 
 
 def _cancel(order: Order) -> None:
-    orders.cancel_with_refund(
+    orders.cancel_with_refunds(
         order,
         world.later(5),
         actor=Actor.REVIEWER,

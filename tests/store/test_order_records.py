@@ -268,7 +268,7 @@ def test_a_cancel_with_refund_raises_the_refunded_amount_and_lifts_the_hold(prod
     out: dict[str, Any] = {}
 
     def cancel() -> object:
-        done, out["refund"] = orders.cancel_with_refund(
+        done, (out["refund"],) = orders.cancel_with_refunds(
             held,
             T1,
             actor=Actor.REVIEWER,
@@ -372,7 +372,7 @@ def test_cancelling_a_delivering_order_unlocks_its_stock(product: str) -> None:
     o = world.delivering()
     changed, removed, _ = _step(
         o.order_id,
-        lambda: orders.cancel_with_refund(
+        lambda: orders.cancel_with_refunds(
             o, T1, actor=Actor.REVIEWER, actor_id="r1", reason="changed_mind", refund_to=RefundTo.ORIGINAL
         )[0],
     )

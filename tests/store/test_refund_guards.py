@@ -26,7 +26,7 @@ CHECK_FAILED = ["ConditionalCheckFailed", "None"]  # the refund's update; its hi
 
 def _refund() -> Refund:
     """A pending refund: a paid order cancelled by a reviewer."""
-    _, rid = orders.cancel_with_refund(
+    _, (rid,) = orders.cancel_with_refunds(
         world.paid(),
         world.later(1),
         actor=Actor.REVIEWER,
@@ -65,7 +65,7 @@ def test_a_refund_id_in_use_is_not_overwritten(product: str, monkeypatch: pytest
     second = world.paid()
     monkeypatch.setattr(refunds.records, "new_id", lambda prefix: first.refund_id)
     with unchanged(_key(first), world.order_key(second.order_id)), pytest.raises(DomainError) as e:
-        orders.cancel_with_refund(
+        orders.cancel_with_refunds(
             second,
             world.later(2),
             actor=Actor.REVIEWER,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from cancelflow.store.orders.cancellations import (
     cancel_auto_approved,
-    cancel_with_refund,
     cancel_with_refunds,
     expire_order,
     self_cancel,
@@ -38,7 +37,6 @@ __all__ = [
     "OrderConflict",
     "Partition",
     "cancel_auto_approved",
-    "cancel_with_refund",
     "cancel_with_refunds",
     "complete_delivery",
     "complete_order",

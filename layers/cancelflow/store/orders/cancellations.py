@@ -62,7 +62,7 @@ def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Or
     if order.is_overdue_unpaid(now):
         raise DomainError(ErrorCode.ORDER_EXPIRED)
     if order.status is not OrderStatus.PENDING_PAYMENT:
-        # A paid order is never cancelled without its refund (cancel_with_refund does that).
+        # A paid order is never cancelled without its refund (cancel_with_refunds does that).
         raise DomainError(
             ErrorCode.ORDER_CANCELLED if order.status is OrderStatus.CANCELLED else ErrorCode.ALREADY_PAID,
             {"status": order.status.value},
@@ -143,13 +143,6 @@ def cancel_with_refunds(
         extra=[*(extra or []), *owed.ops],
     )
     return done, owed.refund_ids
-
-
-def cancel_with_refund(order: Order, now: datetime, **kw: Any) -> tuple[Order, str | None]:
-    """``cancel_with_refunds`` naming one refund, the applied trade's: for callers that send or
-    show one (every refund is also found by the stuck-refund sweep if no message names it)."""
-    done, refund_ids = cancel_with_refunds(order, now, **kw)
-    return done, refund_ids[0] if refund_ids else None
 
 
 def cancel_auto_approved(
