@@ -25,8 +25,8 @@ from infra.config import EnvConfig
 from infra.functions import retention
 
 GROUPS = ("customer", "reviewer", "senior_reviewer", "support", "platform")
-# Routes reachable without a token (none today; GET /v1/policies still wants a signed-in user).
-PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset()
+# Routes reachable without a token: those declared ``public`` where they are handled (the
+# providers' refund callbacks, authenticated by the provider's signature in the function).
 
 # One JSON line per request: enough to trace a complaint to a Lambda request id.
 ACCESS_LOG_FORMAT = {
@@ -168,12 +168,11 @@ class ApiAuth(Construct):
             for name in sorted({r.function for r in topology.ROUTES})
         }
         for route in topology.ROUTES:
-            public = (route.method, route.path) in PUBLIC_ROUTES
             self.api.add_routes(
                 path=route.path,
                 methods=[apigw.HttpMethod(route.method)],
                 integration=self.integrations[route.function],
-                authorizer=None if public else self.authorizer,
+                authorizer=None if route.public else self.authorizer,
             )
         CfnOutput(self, "ApiUrl", value=self.api.api_endpoint)
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)

@@ -44,6 +44,14 @@ PINNED_PYTHON = (
 )
 
 ACKNOWLEDGED: tuple[Ack, ...] = (
+    # --- API
+    Ack(
+        "Api/HttpApi/POST--v1--providers--{channel}--refunds--notify/Resource",
+        _aws("APIG4"),
+        "a payment provider's refund callback: the provider holds no Cognito token; the function "
+        "verifies the provider's RSA signature (and WeChat's encryption) before anything is read, "
+        "and answers a forged or unknown callback FAIL without a change (docs/refunds.md)",
+    ),
     # --- Lambda
     Ack("Functions/*/Function", _aws("L1"), PINNED_PYTHON),
     Ack("Functions/*/Function", _sls("LambdaLatestVersion"), PINNED_PYTHON),

@@ -55,6 +55,7 @@ class Route:
     path: str  # API Gateway syntax: {order_id}
     function: str
     roles: tuple[str, ...]  # cognito:groups allowed; () = any signed-in user
+    public: bool = False  # no JWT authorizer: a provider's callback, checked by its signature
 
 
 def api_functions() -> list[tuple[Function, ModuleType]]:
@@ -79,7 +80,7 @@ def resolver(module: ModuleType) -> Api:
 @functools.cache
 def _routes() -> tuple[Route, ...]:
     out = [
-        Route(spec.method, spec.path, f.name, spec.roles)
+        Route(spec.method, spec.path, f.name, spec.roles, spec.public)
         for f, module in api_functions()
         for spec in resolver(module).routes.values()
     ]

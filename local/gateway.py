@@ -148,8 +148,10 @@ def api_endpoint(
         rid = request_id_of(request)
         if declared_too_large(request):  # like API Gateway: before the token, without reading
             return too_large(request)
+        claims: Any = None  # a public route has no authorizer: the function sees no claims
         try:
-            claims = issuer.verify(request.headers.get("authorization"))
+            if not route.public:
+                claims = issuer.verify(request.headers.get("authorization"))
         except Unauthorized as e:
             return error_response(401, ErrorCode.UNAUTHENTICATED, request, details={"reason": str(e)})
         body = await read_body(request)

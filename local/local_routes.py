@@ -7,7 +7,6 @@
 - ``GET  /local/clock`` business time and its offset from the wall clock
 - ``GET  /local/users`` the demo users (for the console's local sign-in and for scripts)
 - ``GET  /local/status`` pollers, stream, ticker and queue depths (for scripts waiting on work)
-- ``POST /local/provider-notify/{refund_no}`` where the provider simulator delivers refund results
 
 They are unauthenticated: the runtime listens on loopback only.
 """
@@ -106,15 +105,7 @@ def clock_view() -> dict[str, Any]:
     return {"now": clock.iso(clock.now()), "offset_seconds": clock.offset().total_seconds()}
 
 
-def refund_id_of(refund_no: str) -> str:
-    """``rf_<hex>`` from its refund number ``rf<hex>`` (cancelflow.store.refunds makes the
-    number by dropping the underscore)."""
-    return f"{refund_no[:2]}_{refund_no[2:]}"
-
-
-def routes(
-    issuer: Issuer, ticker: Ticker, status: Callable[[], dict[str, Any]], base_url: str = ""
-) -> list[BaseRoute]:
+def routes(issuer: Issuer, ticker: Ticker, status: Callable[[], dict[str, Any]]) -> list[BaseRoute]:
     async def parse(request: Request, model: type[BaseModel]) -> Any:
         try:
             return model.model_validate_json(await request.body() or b"{}")
@@ -160,22 +151,7 @@ def routes(
     async def get_status(request: Request) -> dict[str, Any]:
         return await run_in_threadpool(status)
 
-    async def provider_notify(request: Request) -> Response:
-        # The simulator knows refunds by their refund number (the provider's idempotency key);
-        # the notify route takes the refund id. Forwarded through the gateway unchanged
-        # (headers, signature, body), so the JWT check and the handler run as for any caller.
-        import httpx
-
-        refund_id = refund_id_of(request.path_params["refund_no"])
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            r = await http.post(
-                f"/v1/platform/refunds/{refund_id}/notify", content=await request.body(), headers=headers
-            )
-        return Response(r.content, status_code=r.status_code, media_type=r.headers.get("content-type"))
-
     return [
-        Route("/local/provider-notify/{refund_no}", provider_notify, methods=["POST"]),
         Route("/local/token", answering(token), methods=["POST"]),
         Route("/local/products", answering(products), methods=["POST"]),
         Route("/local/products/{product_id}", answering(product), methods=["GET"]),

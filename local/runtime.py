@@ -198,16 +198,14 @@ class Runtime:
             from local.provision import apply, provision
 
             env = provision(endpoint)
-        from local.auth import MAX_TTL, Issuer
+        from local.auth import Issuer
 
         issuer = Issuer(issuer=base)
-        # The simulator pushes refund results to the notify route as a provider would, signed
-        # in as the platform (the route's role).
-        platform_token, _ = issuer.mint("payment-provider-sim", ["platform"], MAX_TTL)
         with step("simulated payment provider"):
+            # It pushes refund results to the providers' public callback route, as a provider
+            # does: no token, its signature (WeChat: to the notify_url each request names).
             env["CANCELFLOW_PROVIDER_BASE_URL"] = self._start_provider(
-                notify_url=f"{base}/local/provider-notify/{{refund_no}}",
-                notify_headers={"Authorization": f"Bearer {platform_token}"},
+                notify_url=f"{base}/v1/providers/{{provider}}/refunds/notify"
             )
         apply(env)
 
@@ -336,7 +334,7 @@ class Runtime:
         from local import gateway, local_routes
         from local.serve import serve_in_thread
 
-        app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status, base), base)
+        app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status), base)
         _, self._stop_gateway = serve_in_thread(gateway_config(app, self.opts), "gateway", sockets=[sock])
 
     # ------------------------------------------------------------ stop

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cancelflow import clock, telemetry
+from cancelflow.domain.products import Channel
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
@@ -17,9 +20,13 @@ from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund
 from cancelflow.refunds.model import RefundStatus
-from cancelflow.refunds.views import NotifyOut, RefundOut, RefundsPage, view
+from cancelflow.refunds.views import NotifyOut, ProviderRefusal, RefundOut, RefundsPage, view
 
 api = Api("refund")
+
+# The providers that send refund callbacks (Alipay answers a refund synchronously; balance is
+# our own ledger).
+CallbackChannel = Literal["wechat_pay", "bank_card"]
 
 
 @api.get("/v1/refunds", roles=SUPPORT, model=RefundsPage)
@@ -52,15 +59,10 @@ def retry(refund_id: RefundIdPath) -> RefundOut:
     errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.NOTIFICATION_INVALID, ErrorCode.CONFLICT),
 )
 def notify(refund_id: RefundIdPath) -> NotifyOut:
-    """A payment provider's refund callback, forwarded as received (headers and body): verified
-    against the provider's signature, then applied once whatever the order of callbacks."""
-    event = api.app.current_event.raw_event
-    raw = event.get("body") or ""
-    try:
-        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
-    except ValueError as e:
-        raise DomainError(ErrorCode.NOTIFICATION_INVALID, {"reason": "body"}) from e
-    headers = {str(k): str(v) for k, v in (event.get("headers") or {}).items()}
+    """A payment provider's refund callback, forwarded by the platform as received (headers and
+    body): verified against the provider's signature, then applied once whatever the order of
+    callbacks."""
+    headers, body = _received()
     try:
         r, applied = notify_uc.handle(refund_id, headers, body, clock.now())
     except StaleRefund as e:
@@ -68,6 +70,48 @@ def notify(refund_id: RefundIdPath) -> NotifyOut:
     if applied:
         _count_settled(r.channel.value, r.status)
     return NotifyOut(refund_id=r.refund_id, status=r.status, applied=applied)
+
+
+@api.post(
+    "/v1/providers/{channel}/refunds/notify",
+    roles=(),
+    public=True,
+    status=204,
+    own_errors={400: ProviderRefusal, 500: ProviderRefusal},
+)
+def provider_notify(
+    channel: Annotated[CallbackChannel, Path(description="the provider that sends refund callbacks")],
+) -> Response[str]:
+    """A payment provider's refund callback, straight from the provider to the ``notify_url``
+    we gave it (no token: the provider's signature is the authentication). Answered in the
+    provider's dialect: 204 received; 400 ``{"code": "FAIL"}`` for one that does not verify or
+    is not about one of our refunds; 500 ``FAIL`` for one to send again later."""
+    try:
+        headers, body = _received()
+        r, applied = notify_uc.handle_callback(Channel(channel), headers, body, clock.now())
+    except DomainError as e:
+        return _provider_answer(*notify_uc.answer(False, str(e.details.get("reason") or e.code.value)))
+    except StaleRefund:
+        return _provider_answer(*notify_uc.answer(False, "busy", transient=True))
+    if applied:
+        _count_settled(r.channel.value, r.status)
+    return _provider_answer(*notify_uc.answer(True))
+
+
+def _received() -> tuple[dict[str, str], bytes]:
+    event = api.app.current_event.raw_event
+    raw = event.get("body") or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except ValueError as e:
+        raise DomainError(ErrorCode.NOTIFICATION_INVALID, {"reason": "body"}) from e
+    return {str(k): str(v) for k, v in (event.get("headers") or {}).items()}, body
+
+
+def _provider_answer(status: int, doc: dict[str, str] | None) -> Response[str]:
+    if doc is None:
+        return Response(status_code=status, body="")
+    return Response(status_code=status, content_type="application/json", body=json.dumps(doc))
 
 
 def _count_settled(channel: str, status: RefundStatus) -> None:

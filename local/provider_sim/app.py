@@ -165,10 +165,11 @@ def _pusher(sim: Sim, stop: threading.Event) -> None:
                 continue
             sim.settle_due()
             ready = [callbacks.signed(sim, cb) for cb in sim.ready_callbacks()]
+            targets = [str(sim.refunds[cb["refund_no"]].get("notify_url") or url) for cb in ready]
             extra = dict(sim.config["notify_headers"])
-        for cb in ready:
+        for cb, target in zip(ready, targets, strict=True):
             req = urllib.request.Request(
-                url.replace("{refund_no}", cb["refund_no"]),
+                target.replace("{provider}", cb["provider"]),
                 data=cb["body"].encode(),
                 method="POST",
                 headers={"Content-Type": "application/json", **cb["headers"], **extra},
@@ -187,9 +188,9 @@ def _pusher(sim: Sim, stop: threading.Event) -> None:
                     )
 
 
-def credentials_json(sim_keys: keys.SimKeys | None = None) -> str:
+def credentials_json(sim_keys: keys.SimKeys | None = None, notify_url: str = "") -> str:
     """The runtime's credentials for this process's simulator (one object per provider)."""
-    return json.dumps((sim_keys or keys.current()).credentials())
+    return json.dumps((sim_keys or keys.current()).credentials(notify_url=notify_url))
 
 
 def start(
@@ -209,7 +210,9 @@ def start(
     from local.serve import serve_in_thread
 
     made = sim_keys or keys.current()
-    os.environ.setdefault("CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(made))
+    os.environ.setdefault(
+        "CANCELFLOW_PROVIDER_CREDENTIALS", credentials_json(made, str(config.get("notify_url") or ""))
+    )
     sim = Sim(now, made)
     sim.reset(**config)
     server_config = uvicorn.Config(

@@ -31,7 +31,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "wechat_settle_seconds": 0,  # WeChat refunds settle this long after acceptance (business time)
     "bank_settle_days": 1,  # business days (CST, policy holidays)
     "stalled": False,  # accept refunds but never settle them (an overdue refund)
-    "notify_url": "",  # push callbacks here ("{refund_no}" is replaced), else only /admin/callbacks
+    # push callbacks here ("{provider}" is replaced) unless the refund request named its own
+    # notify_url (WeChat); else they wait for /admin/callbacks
+    "notify_url": "",
     "notify_headers": {},  # e.g. a platform token for the local gateway
 }
 

@@ -99,8 +99,11 @@ class SimKeys:
     def alipay_cert_sn(self) -> str:
         return signing.alipay_cert_sn(self.provider["alipay"].cert_pem)
 
-    def credentials(self, *, alipay_cert_mode: bool = False) -> dict[str, dict[str, Any]]:
-        """The runtime's side, one object per provider, as the production secrets hold it."""
+    def credentials(
+        self, *, alipay_cert_mode: bool = False, notify_url: str = ""
+    ) -> dict[str, dict[str, Any]]:
+        """The runtime's side, one object per provider, as the production secrets hold it;
+        ``notify_url`` is where callbacks go ("{provider}" replaced), named in WeChat requests."""
         out: dict[str, dict[str, Any]] = {}
         for p in PROVIDERS:
             serial = self.alipay_cert_sn if p == "alipay" else self.provider[p].serial
@@ -114,6 +117,8 @@ class SimKeys:
                 "provider_keys": {serial: key},
             }
         out["wechat_pay"]["apiv3_key"] = self.apiv3_key
+        if notify_url:
+            out["wechat_pay"]["notify_url"] = notify_url.replace("{provider}", "wechat_pay")
         if alipay_cert_mode:
             out["alipay"] |= {
                 "app_cert_sn": self.app_cert_sn,

@@ -116,7 +116,12 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
     if refund <= 0 or sim.trade_refunded.get(trade, 0) + refund > total:
         sim.log(no, "submit:invalid")
         return 400, {"code": "INVALID_REQUEST", "message": "申请退款金额超过订单可退金额"}
-    return submit_async(sim, "wechat_pay", (no, trade, refund), ERRORS, lambda rec: (200, view(sim, rec)))
+    answer = submit_async(sim, "wechat_pay", (no, trade, refund), ERRORS, lambda rec: (200, view(sim, rec)))
+    if no in sim.refunds and doc.get("notify_url"):
+        # WeChat sends the refund's result to the notify_url the request named (a fixed URL:
+        # it may carry no parameters), else to the merchant's configured one.
+        sim.refunds[no]["notify_url"] = str(doc["notify_url"])
+    return answer
 
 
 def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str], str]:

@@ -61,7 +61,7 @@ def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) ->
     seen = set()
     for method, path, op in _operations(doc):
         for p in op.get("parameters", []):
-            if p["in"] != "path":
+            if p["in"] != "path" or p["name"] == "channel":  # a provider's name, not an id
                 continue
             prefixes = PREFIXES[p["name"]]
             seen.add(p["name"])

@@ -54,21 +54,26 @@ class RouteSpec:
     body: type[BaseModel] | None  # the request body's model, if the route takes one
     error_codes: tuple[ErrorCode, ...]  # every code it can answer: its own and the implied ones
     regex: re.Pattern[str] = field(compare=False)
+    # No JWT: a caller that cannot hold one (a payment provider's callback), authenticated by
+    # what it sends (the provider's signature) in the route itself.
+    public: bool = False
 
     @property
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
 
-def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool) -> list[ErrorCode]:
+def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool, public: bool) -> list[ErrorCode]:
     """What any route can answer besides its own codes."""
     # VALIDATION_FAILED always: every route takes the Accept-Language header, length-limited.
-    codes = [ErrorCode.UNAUTHENTICATED, ErrorCode.VALIDATION_FAILED, ErrorCode.INTERNAL]
+    codes = [ErrorCode.VALIDATION_FAILED, ErrorCode.INTERNAL]
+    if not public:
+        codes.insert(0, ErrorCode.UNAUTHENTICATED)
     if roles:
         codes.append(ErrorCode.FORBIDDEN)
     if has_body:
         codes.append(ErrorCode.MALFORMED_BODY)
-    if method == "POST":
+    if method == "POST" and not public:
         codes += [ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.REQUEST_IN_PROGRESS]
     return codes
 
@@ -82,7 +87,7 @@ def _jsonable(v: Any) -> Any:
     return plain(v.model_dump() if isinstance(v, BaseModel) else v)
 
 
-def _header_params(method: str) -> list[inspect.Parameter]:
+def _header_params(method: str, public: bool) -> list[inspect.Parameter]:
     """Headers every route takes (validated and documented by Powertools like any parameter)."""
     from aws_lambda_powertools.event_handler.openapi.params import Header
 
@@ -97,7 +102,7 @@ def _header_params(method: str) -> list[inspect.Parameter]:
             annotation=Annotated[str | None, language],
         )
     ]
-    if method == "POST":
+    if method == "POST" and not public:  # a provider sends no Idempotency-Key
         key = Header(
             alias=idempotency.HEADER,
             pattern=idempotency.KEY_PATTERN,
@@ -149,14 +154,21 @@ class Api:
         errors: Iterable[Code] = (),
         summary: str | None = None,
         aws: bool = True,
+        public: bool = False,
+        own_errors: dict[int, type[BaseModel]] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register ``fn`` for ``method path`` (path in API Gateway syntax).
 
         ``fn`` takes its path/query parameters and body model as Powertools validates them and
         returns a model (or a dict), answered with ``status``; ``errors`` are the catalogue codes
         it may answer with (raised as ``DomainError``); ``aws=False`` for a route that calls no
-        AWS service (so cannot be throttled).
+        AWS service (so cannot be throttled). ``public=True`` (with ``roles=()``): no JWT is
+        asked for, and ``fn`` may return its own Powertools ``Response`` (a provider's callback
+        is answered in the provider's dialect, not the API's: ``own_errors`` documents those
+        refusals, status -> body model).
         """
+        if public and roles:
+            raise ValueError(f"{path}: a public route has no roles")
         method = method.upper()
         error_codes = tuple(code_of(code) for code in errors)  # an unknown code: KeyError
 
@@ -170,8 +182,8 @@ class Api:
             has_body = body is not None or any(
                 isinstance(m, Body) for p in params for m in getattr(p.annotation, "__metadata__", ())
             )
-            extra = _header_params(method)
-            implied = _implied_codes(method, roles, has_body)
+            extra = _header_params(method, public)
+            implied = _implied_codes(method, roles, has_body, public)
             if aws:
                 implied.append(ErrorCode.RATE_LIMITED)
 
@@ -184,6 +196,7 @@ class Api:
                 body=body,
                 error_codes=tuple(dict.fromkeys([*error_codes, *implied])),
                 regex=re.compile("^" + _PARAM.sub("[^/]+", path) + "$"),  # paths are plain [a-z0-9/_-]
+                public=public,
             )
             if spec.key in self.routes:
                 raise ValueError(f"route {spec.key} registered twice")
@@ -194,6 +207,13 @@ class Api:
 
                 key = kwargs.pop("idempotency_key", None)
                 kwargs.pop("accept_language", None)
+                if public:  # answered as the function words it; a callback is idempotent itself
+                    answer = fn(**kwargs)
+                    if isinstance(answer, Response):
+                        answer.headers["X-Request-Id"] = context.current().request_id
+                        return answer
+                    rid = {"X-Request-Id": context.current().request_id}
+                    return Response(status, http_errors.JSON, _jsonable(answer), headers=rid)
 
                 def work() -> idempotency.Reply:
                     return {"status": status, "body": _jsonable(fn(**kwargs))}
@@ -222,7 +242,7 @@ class Api:
                 method,
                 summary=summary or first_sentence,
                 description=description,
-                responses=responses(method, status, model, spec.error_codes),
+                responses=responses(method, status, model, spec.error_codes, own_errors),
                 tags=[self.name],
                 operation_id=fn.__name__,
             )(endpoint)
@@ -272,7 +292,7 @@ class Api:
             # the answer's X-Request-Id carries (a context variable: the local runtime serves
             # requests on threads).
             telemetry.logger.thread_safe_append_keys(correlation_id=ctx.request_id)
-            if spec is not None:
+            if spec is not None and not spec.public:
                 identity.authorize(caller, spec.roles)
                 _check_content_type(spec, event)
             with _RESOLVE_LOCK:

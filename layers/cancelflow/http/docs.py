@@ -35,10 +35,13 @@ _REPLAYED = {
 }
 
 
-def responses(method: str, status: int, model: Any, codes: Iterable[ErrorCode]) -> dict[int, Any]:
-    """The success answer (``model``, if any) and one entry per status the error codes map to."""
+def responses(
+    method: str, status: int, model: Any, codes: Iterable[ErrorCode], own: dict[int, Any] | None = None
+) -> dict[int, Any]:
+    """The success answer (``model``, if any), one entry per status the error codes map to, and
+    ``own``: the statuses a public route answers in its caller's dialect (status -> model)."""
     content = {http_errors.JSON: {"model": model}} if model else {}
-    headers = {**_REQUEST_ID, **(_REPLAYED if method == "POST" else {})}
+    headers = {**_REQUEST_ID, **(_REPLAYED if method == "POST" and own is None else {})}
     out: dict[int, Any] = {status: {"description": "success", "content": content, "headers": headers}}
     by_status: dict[int, list[ErrorCode]] = {}
     for code in dict.fromkeys(codes):
@@ -47,6 +50,12 @@ def responses(method: str, status: int, model: Any, codes: Iterable[ErrorCode]) 
         out[code_status] = {
             "description": "error: " + ", ".join(group),
             "content": {http_errors.JSON: {"model": http_errors.ErrorBody}},
+            "headers": _REQUEST_ID,
+        }
+    for own_status, own_model in (own or {}).items():
+        out[own_status] = {
+            "description": "refused in the caller's dialect",
+            "content": {http_errors.JSON: {"model": own_model}},
             "headers": _REQUEST_ID,
         }
     return out

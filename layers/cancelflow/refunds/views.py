@@ -47,5 +47,13 @@ class NotifyOut(Model):
     applied: bool = Field(description="false: already known (a duplicate or late callback)")
 
 
+class ProviderRefusal(Model):
+    """What a payment provider is told when its callback is refused, in its own dialect
+    (WeChat Pay's documented failure answer; it sends the callback again later)."""
+
+    code: str = Field(description="FAIL")
+    message: str
+
+
 def view(r: Refund) -> RefundOut:
     return RefundOut.model_validate(r, from_attributes=True)

@@ -21,6 +21,8 @@ from cancelflow.store.refunds.records import (
     get_many,
     page,
     refund_channel,
+    refund_id_of,
+    refund_no_of,
 )
 from cancelflow.store.refunds.writes import (
     QUEUE_VISIBILITY,
@@ -55,6 +57,8 @@ __all__ = [
     "owe",
     "page",
     "refund_channel",
+    "refund_id_of",
+    "refund_no_of",
     "touch",
     "transition",
     "transition_ops",

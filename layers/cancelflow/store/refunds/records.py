@@ -113,6 +113,20 @@ def status_entry(refund_id: str, status: RefundStatus, at: datetime) -> dict[str
 # ---------------------------------------------------------------- creation
 
 
+def refund_no_of(refund_id: str) -> str:
+    """The provider's refund number (``rf<hex>``: letters and digits only, as Alipay's
+    ``out_request_no`` and WeChat's ``out_refund_no`` accept) of ``rf_<hex>``."""
+    return refund_id.replace("_", "", 1)
+
+
+def refund_id_of(refund_no: str) -> str | None:
+    """The refund id a provider's refund number names (a callback carries only the number);
+    None for anything that is not one of ours."""
+    if len(refund_no) != 22 or not refund_no.startswith("rf") or not refund_no[2:].isalnum():
+        return None
+    return f"rf_{refund_no[2:]}"
+
+
 def refund_channel(order: Order, refund_to: RefundTo, trade: Trade | None = None) -> Channel:
     """Where the money goes: the balance when asked (or nothing was paid through a provider),
     otherwise back the way it came: the channel of the trade refunded (the order's own
@@ -157,7 +171,7 @@ def create(
         refund_id=refund_id,
         # The provider's idempotency key (Alipay out_request_no, WeChat out_refund_no): fixed
         # at creation, reused by every attempt, so no retry can pay twice.
-        refund_no=refund_id.replace("_", ""),
+        refund_no=refund_no_of(refund_id),
         order_id=order.order_id,
         customer_id=order.customer_id,
         # The trade refunded and THAT trade's total, never the order's sum of payments: WeChat
