@@ -50,6 +50,7 @@ class OrderOut(Model):
 
     @classmethod
     def of(cls, order: Order, now: datetime) -> Self:
+        order = order.as_of(now)  # lazily completed: status and completed_at as the sweep writes
         data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
         return cls(**data, status=order.effective_status(now), held=order.held)
 

@@ -1,5 +1,6 @@
 """The order's life outside cancellation: created with its stock reserved, delivered (or its
-delivery failed), completed (docs/domain.md, "Order states"). Each is one ``Change``."""
+delivery failed); completed is ``completion``'s (docs/domain.md, "Order states"). Each is one
+``Change``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, stock
 from cancelflow.store.codec import checked, dump, new_id
 from cancelflow.store.orders.changes import Change, run
+from cancelflow.store.orders.completion import due_at_delivery
 from cancelflow.store.orders.reads import require_order
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
@@ -144,7 +146,8 @@ def complete_delivery(order_id: str, now: datetime) -> Order:
             Actor.PLATFORM,
             "fulfilment",
             now,
-            set_={"delivered_at": now},
+            # the confirmation window's end, and the order's place in the completion sweep's index
+            set_={"delivered_at": now, **due_at_delivery(order, now)},
         ),
         ops,
     )
@@ -163,21 +166,6 @@ def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed
             now,
             reason=reason,
             set_={"stock_locked": False},
-        )
-    )
-
-
-def complete_order(order_id: str, now: datetime) -> Order:
-    order = _found_in(order_id, OrderStatus.DELIVERED)
-    return run(
-        Change(
-            order,
-            OrderStatus.COMPLETED,
-            "order.completed",
-            Actor.SYSTEM,
-            "confirmation",
-            now,
-            set_={"completed_at": now},
         )
     )
 
