@@ -28,8 +28,9 @@ def _completed_entries(order_id: str) -> int:
 
 
 def _delivered(catalog: dict[str, str], product: str = "mobile_topup", at=NOW):  # type: ignore[no-untyped-def]
-    o = orders.create_order("c1", catalog[product], 1, at, target="13800000000")
-    payments.confirm_payment(o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, at)
+    paid = at - timedelta(minutes=10)  # the top-up's cooling-off (the auto-approval window)
+    o = orders.create_order("c1", catalog[product], 1, paid, target="13800000000")
+    payments.confirm_payment(o.order_id, f"pay-{o.order_id}", o.amount, Channel.ALIPAY, paid)
     orders.start_delivery(o.order_id, at)
     return orders.complete_delivery(o.order_id, at)
 

@@ -33,7 +33,10 @@ class OrderOut(Model):
     amount: int = Field(description="fen")
     currency: str = "CNY"
     target: str | None = None
-    status: OrderStatus = Field(description="as of now: an unpaid order past its deadline is cancelled")
+    status: OrderStatus = Field(
+        description="as of now: an unpaid order past its deadline is cancelled, a delivered one past "
+        "its confirmation window completed"
+    )
     created_at: datetime
     payment_deadline: datetime
     paid_at: datetime | None = None
