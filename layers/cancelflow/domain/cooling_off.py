@@ -24,5 +24,7 @@ def delivery_allowed_at(order: Order, policy: CancellationPolicy) -> datetime | 
 
 def cooling_off_until(order: Order, now: datetime, policy: CancellationPolicy) -> datetime | None:
     """The end of the cooling-off while it still runs at ``now``; None once it is over."""
+    if not policy.cooling_off:
+        return None  # 0: no cooling-off at all (whatever the clocks of payment and fulfilment)
     allowed = delivery_allowed_at(order, policy)
     return allowed if allowed is not None and now < allowed else None

@@ -133,8 +133,9 @@ def start_delivery(order_id: str, now: datetime) -> Order:
                 now,
                 set_={"stock_locked": True, "delivery_started_at": now},
                 # the cooling-off too is decided on what is stored: paid at or before now - it
-                condition="attribute_not_exists(open_request_id) AND paid_at <= :paid_by",
-                cond_values={":paid_by": iso(now - policy.cooling_off)},
+                condition="attribute_not_exists(open_request_id)"
+                + (" AND paid_at <= :paid_by" if policy.cooling_off else ""),
+                cond_values={":paid_by": iso(now - policy.cooling_off)} if policy.cooling_off else {},
             )
         )
     except OrderConflict as e:
