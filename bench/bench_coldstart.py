@@ -358,7 +358,7 @@ def _seed(env: dict[str, str]) -> list[Case]:
     ]
 
 
-_SWEEPS = ("expire_orders", "flag_refunds", "flag_reviews")
+_SWEEPS = ("expire_orders", "complete_orders", "flag_refunds", "flag_reviews")
 
 
 # ---------------------------------------------------------------- running

@@ -1,4 +1,5 @@
-"""Sweep cost: what the expiry sweep reads, next to a full scan of the same table, same run.
+"""Sweep cost: what the expiry sweep reads, next to a full scan of the same table, same run;
+then what the completion sweep reads on that table with delivered orders added.
 
 50,000 unpaid orders (``SWEEP_ORDERS``) of which 50 (``SWEEP_DUE``) are past their payment
 deadline, written with BatchWriteItem of prepared items, on moto in-process. Prints, for the
@@ -137,6 +138,32 @@ def main() -> None:
         )
         print(f"  index requests vs scan requests: {q_calls} / {scan_calls}")
         assert tally.done == DUE == found, (tally.done, DUE, found)
+        _completion_row(loader, reads)
+
+
+def _completion_row(loader: Any, reads: Reads) -> None:
+    """The completion sweep on the same table, plus delivered orders: ``DUE`` past their
+    confirmation window and ``ORDERS // 5`` inside it. Its reads should be about the due ones
+    (the expiry sweep's orders, all handled now, are in another index partition)."""
+    from cancelflow.sweeps.completion import complete_due
+
+    from tests.schedules.factory import delivered_orders
+
+    window = timedelta(hours=24)  # the top-up's confirmation window (the factory's orders)
+    waiting = ORDERS // 5
+    with _cheap_item_writes():
+        delivered_orders("cdue", DUE, NOW - window - timedelta(minutes=1), loader)
+        delivered_orders("cwait", waiting, NOW, loader)
+    reads.reset()
+    t0 = time.perf_counter()
+    tally = complete_due(NOW)
+    sweep_s = time.perf_counter() - t0
+    q_calls, q_items = reads.calls["Query"], reads.items["Query"]
+    print(f"  table + {DUE + waiting:,} delivered orders, {DUE} past their confirmation window")
+    print(f"  {'completion sweep: index reads':34}{q_calls:>10}{q_items:>12,}{tally.done:>12}{sweep_s:>9.1f}")
+    print(f"  {'completion sweep: all requests':34}{sum(reads.calls.values()):>10}")
+    print(f"  completion sweep, items read / due: {q_items / max(1, DUE):.2f}")
+    assert tally.done == DUE, (tally.done, DUE)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,13 @@ ACCESS: dict[str, Access] = {
     "expire_orders": Access(
         table_read=True, table_write=True, indexes=(GSI_DUE,), deny_write_keys=(TASK_KEYS, REFUND_KEYS)
     ),
+    # delivered -> completed: the order and its history entry only, no stock, refund or payment
+    "complete_orders": Access(
+        table_read=True,
+        table_write=True,
+        indexes=(GSI_DUE,),
+        deny_write_keys=(TASK_KEYS, REFUND_KEYS, PAYMENT_KEYS),
+    ),
     "flag_refunds": Access(
         table_read=True,
         table_write=True,

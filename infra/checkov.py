@@ -67,7 +67,7 @@ class Skip:
 
 _FN = "AWS::Lambda::Function"
 _API = "Functions/*_api/Function"
-_SWEEPS = ("expire_orders", "flag_refunds", "flag_reviews")
+_SWEEPS = ("expire_orders", "complete_orders", "flag_refunds", "flag_reviews")
 
 SKIPS: tuple[Skip, ...] = (
     # --- encryption at rest where an AWS-managed key does the job

@@ -33,6 +33,7 @@ TIMEOUTS = {
     "review_intake": 10,
     "refund_worker": 20,
     "expire_orders": 120,
+    "complete_orders": 120,
     "flag_refunds": 120,
     "flag_reviews": 120,
     "event_publisher": 30,

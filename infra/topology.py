@@ -42,6 +42,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("refund_api", "refund", "api"),
         Function("refund_worker", "refund", "worker"),
         Function("expire_orders", "schedules", "expire_orders"),
+        Function("complete_orders", "schedules", "complete_orders"),
         Function("flag_refunds", "schedules", "flag_refunds"),
         Function("flag_reviews", "schedules", "flag_reviews"),
         Function("event_publisher", "events", "publisher"),
@@ -127,6 +128,7 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("expire_orders", 1),
+    Schedule("complete_orders", 1),
     Schedule("flag_refunds", 5),
     Schedule("flag_reviews", 1),
 )

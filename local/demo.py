@@ -100,12 +100,12 @@ def _scenarios(now: datetime, evidence_key: Callable[[str], str]) -> list[tuple[
 
     def delivering() -> str:
         oid = _paid(han, lic, now - 30 * m, Channel.ALIPAY)
-        orders.start_delivery(oid, now - 20 * m)
+        orders.start_delivery(oid, now - 18 * m)  # paid 10 min before: cooling-off
         return oid
 
     def stop_delivery() -> str:
         oid = _paid(li, topup, now - 30 * m, Channel.WECHAT_PAY)
-        orders.start_delivery(oid, now - 25 * m)
+        orders.start_delivery(oid, now - 18 * m)
         submit_cancellation.submit(
             li, oid, Submission(action=Action.STOP_DELIVERY, reason_code=Reason.WRONG_INFO), now - m
         )
@@ -113,14 +113,14 @@ def _scenarios(now: datetime, evidence_key: Callable[[str], str]) -> list[tuple[
 
     def delivered() -> str:
         oid = _paid(li, game, now - 5 * 60 * m, Channel.ALIPAY)
-        orders.start_delivery(oid, now - 290 * m)
-        orders.complete_delivery(oid, now - 289 * m)
+        orders.start_delivery(oid, now - 288 * m)
+        orders.complete_delivery(oid, now - 287 * m)
         return oid
 
     def appealed() -> str:
         oid = _paid(han, game, now - 3 * 60 * m, Channel.WECHAT_PAY)
-        orders.start_delivery(oid, now - 170 * m)
-        orders.complete_delivery(oid, now - 169 * m)
+        orders.start_delivery(oid, now - 168 * m)
+        orders.complete_delivery(oid, now - 167 * m)
         sub = Submission(
             action=Action.APPEAL,
             reason_code=Reason.INVALID_KEY,
@@ -133,8 +133,8 @@ def _scenarios(now: datetime, evidence_key: Callable[[str], str]) -> list[tuple[
 
     def completed() -> str:
         oid = _paid(li, topup, now - 4 * 24 * 60 * m, Channel.BANK_CARD)
-        orders.start_delivery(oid, now - (4 * 24 * 60 - 5) * m)
-        orders.complete_delivery(oid, now - (4 * 24 * 60 - 6) * m)
+        orders.start_delivery(oid, now - (4 * 24 * 60 - 12) * m)
+        orders.complete_delivery(oid, now - (4 * 24 * 60 - 13) * m)
         orders.complete_order(oid, now - 24 * 60 * m)
         return oid
 

@@ -22,6 +22,12 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+# The suite's fixtures start delivery of keyed goods the moment they are paid (written before
+# the cooling-off, issue 17), so here keyed goods have none; top-ups keep the default (the
+# auto-approval window). The default for every type is tested under the default policy book
+# (tests/store/test_cooling_off.py, tests/unit/test_lazy_completion.py, the e2e journey).
+SUITE_POLICY = '{"game_card": {"cooling_off_minutes": 0}, "software_license": {"cooling_off_minutes": 0}}'
+os.environ.setdefault("CANCELFLOW_POLICY_OVERRIDES", SUITE_POLICY)
 os.environ.pop("AWS_PROFILE", None)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Friday

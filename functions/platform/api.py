@@ -94,12 +94,14 @@ def payment(body: PaymentIn) -> PaymentOut:
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.ORDER_HELD,
+        ErrorCode.COOLING_OFF,
         ErrorCode.ORDER_NOT_CANCELLABLE,
         ErrorCode.CONFLICT,
     ),
 )
 def fulfilment(order_id: OrderIdPath, body: FulfilmentIn) -> PlatformOrderOut:
-    """Fulfilment: ``start`` (refused while a request holds the order), ``complete``, ``fail``."""
+    """Fulfilment: ``start`` (refused while a request holds the order, and during the cooling-off
+    after payment: COOLING_OFF with ``until``), ``complete``, ``fail``."""
     return fulfil_order.fulfil(order_id, body.action, body.reason, clock.now())
 
 

@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
     ORDER_EXPIRED = "ORDER_EXPIRED"
     ORDER_HELD = "ORDER_HELD"
+    COOLING_OFF = "COOLING_OFF"
     ORDER_CANCELLED = "ORDER_CANCELLED"
     ALREADY_PAID = "ALREADY_PAID"
     NOT_PAID = "NOT_PAID"
@@ -133,6 +134,12 @@ CATALOGUE: dict[ErrorCode, Entry] = {
         409,
         "订单有待审核的取消申请,暂停发货",
         "A cancellation request is under review; delivery is on hold",
+    ),
+    # delivery may not start yet: the customer's self-service window after payment still runs
+    ErrorCode.COOLING_OFF: Entry(
+        409,
+        "订单处于支付后冷静期,暂不能发货",
+        "The order is in its cooling-off period after payment; delivery cannot start yet",
     ),
     # why an action is not available now (the same codes answer options and refused POSTs)
     ErrorCode.ORDER_CANCELLED: Entry(409, "订单已取消", "The order is already cancelled"),

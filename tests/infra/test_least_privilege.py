@@ -6,6 +6,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 import pytest
+from cancelflow.store.schema import GSI_DUE
 
 from infra import access, refunds, topology
 from infra.nag import BUCKET_DEPLOYMENT
@@ -162,6 +163,22 @@ def test_review_intake_cannot_issue_refunds_or_write_evidence(dev):
     leading = [s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] for s in denies
                if s["Effect"] == "Deny" and "ForAnyValue:StringLike" in s.get("Condition", {})]  # fmt: skip
     assert leading == [[access.REFUND_KEYS, access.PAYMENT_KEYS]]
+
+
+def test_the_completion_sweep_writes_orders_only_through_the_due_index(dev):
+    """GIVEN the completion schedule THEN it reads the table and the due index only (no other
+    index), sends nothing, touches no S3, secret or bus, and is explicitly denied writing
+    tasks, refunds and payments: completing an order moves no money and no review."""
+    granted = _granted(dev, "complete_orders")
+    assert {g[1] for g in granted if g[1].startswith("index:")} == {f"index:{GSI_DUE}"}
+    assert not {g for g in granted if g[1].startswith(("queue", "secret", "evidence", "bus"))}
+    assert not {g for g in granted if g[0].split(":")[0] in ("s3", "events", "kms", "secretsmanager")}
+    # its only send: a failed run to the schedules' dead-letter queue, like every sweep's
+    assert {g for g in granted if g[0].startswith("sqs:")} == {("sqs:SendMessage", "dlq:schedule")}
+    denies = tpl.statements_of_role(dev, tpl.role_id(dev, "complete_orders"))
+    leading = [s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"] for s in denies
+               if s["Effect"] == "Deny" and "ForAnyValue:StringLike" in s.get("Condition", {})]  # fmt: skip
+    assert leading == [[access.TASK_KEYS, access.REFUND_KEYS, access.PAYMENT_KEYS]]
 
 
 def _denied_attributes(template, function: str) -> list[list[str]]:

@@ -77,3 +77,37 @@ def unpaid_orders(prefix: str, count: int, created: datetime, client: Any = None
     ids = [f"o_{prefix}{i:06d}" for i in range(count)]
     write_all((unpaid_order_item(i, created) for i in ids), client)
     return ids
+
+
+def delivered_order_item(order_id: str, delivered: datetime) -> dict[str, Any]:
+    """A paid top-up order delivered at ``delivered``, in the completion index until its
+    confirmation window (the top-up policy's 24 h) ends: what complete_delivery stores (the
+    shape is checked against it in test_completion.py)."""
+    item = unpaid_order_item(order_id, delivered - timedelta(minutes=5))
+    ends = delivered + timedelta(
+        hours=get_settings().policies.for_type(ProductType.MOBILE_TOPUP).confirmation_window_hours
+    )
+    paid_at = delivered - timedelta(minutes=4)
+    trade = {"payment_id": f"pay-{order_id}", "channel": "alipay", "amount": item["amount"], "refunded": 0}
+    return item | {
+        "status": OrderStatus.DELIVERED.value,
+        "version": 4,
+        "paid_at": iso(paid_at),
+        "payment_id": trade["payment_id"],
+        "payment_channel": "alipay",
+        "paid_amount": item["amount"],
+        "trades": [trade],
+        "stock_locked": True,
+        "delivery_started_at": iso(delivered - timedelta(minutes=1)),
+        "delivered_at": iso(delivered),
+        "confirmation_ends_at": iso(ends),
+        "updated_at": iso(delivered),
+        "due_pk": keys.due_pk("COMPLETION", keys.shard(order_id, get_settings().due_shards)),
+        "due_at": iso(ends),
+    }
+
+
+def delivered_orders(prefix: str, count: int, delivered: datetime, client: Any = None) -> list[str]:
+    ids = [f"o_{prefix}{i:06d}" for i in range(count)]
+    write_all((delivered_order_item(i, delivered) for i in ids), client)
+    return ids

@@ -7,7 +7,7 @@ these unasserted: a step storing ``stock_locked`` false, or naming another actor
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -19,6 +19,7 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
 from cancelflow.review.decisions import Decision, decide
+from cancelflow.settings import get_settings
 from cancelflow.store import ddb, history, keys, orders, payments, requests, stock
 from cancelflow.store.schema import GSI_STOCK
 
@@ -168,7 +169,15 @@ def test_starting_delivery_locks_the_stock(product: str) -> None:
 def test_completing_delivery_delivers_the_keys(product: str) -> None:
     o = world.delivering()
     changed, removed, entry = _step(o.order_id, lambda: orders.complete_delivery(o.order_id, T1))
-    assert changed == {"status": "delivered", "delivered_at": iso(T1)}
+    ends = iso(T1 + timedelta(hours=72))  # the game card's confirmation window, fixed now
+    shard = keys.shard(o.order_id, get_settings().due_shards)
+    assert changed == {
+        "status": "delivered",
+        "delivered_at": iso(T1),
+        "confirmation_ends_at": ends,
+        "due_pk": f"DUE#COMPLETION#{shard:02d}",  # in the completion sweep's index until then
+        "due_at": ends,
+    }
     assert removed == set()
     assert _entry(entry) == {
         "event": "delivery.completed",
@@ -203,7 +212,7 @@ def test_completing_an_order_is_recorded_as_the_confirmation(product: str) -> No
     o = world.delivered()
     changed, removed, entry = _step(o.order_id, lambda: orders.complete_order(o.order_id, T1))
     assert changed == {"status": "completed", "completed_at": iso(T1)}
-    assert removed == set()
+    assert removed == {"due_pk", "due_at"}  # leaves the completion sweep's index
     assert _entry(entry) == {
         "event": "order.completed",
         "actor": "system",

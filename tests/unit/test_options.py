@@ -68,7 +68,13 @@ TABLE: dict[str, tuple[str, ...]] = {
     "delivering_held": HELD,
     "delivered": ("ALREADY_PAID", "ALREADY_DELIVERED", "ALREADY_DELIVERED", OK_REVIEW, "NOT_COMPLETED"),
     "delivered_held": HELD,
-    "completed": ("ALREADY_PAID", "ALREADY_DELIVERED", "ALREADY_DELIVERED", "NOT_DELIVERED", OK_REVIEW),
+    "completed": (
+        "ALREADY_PAID",
+        "ALREADY_DELIVERED",
+        "ALREADY_DELIVERED",
+        "APPEAL_WINDOW_CLOSED",
+        OK_REVIEW,
+    ),
     "cancelled": ALL_CANCELLED,
     "cancelled_expired": ALL_EXPIRED,
 }

@@ -32,6 +32,7 @@ DOMAIN_SECTIONS = (
     "Reasons",
     "Eligibility and options",
     "Auto-approval",
+    "Cooling-off",
     "Risk",
     "Review",
     "Priority",

@@ -102,7 +102,9 @@ def test_the_appeal_of_delivered_goods_closes_when_after_sales_opens() -> None:
     assert closes is not None
     assert appeals.not_allowed_code(order, closes - MS, CARD) is None
     assert appeals.not_allowed_code(order, closes, CARD) == "APPEAL_WINDOW_CLOSED"
-    assert appeals.not_allowed_code(make_order(S.COMPLETED), COMPLETED_AT, CARD) == "NOT_DELIVERED"
+    # completed (written or not): the same answer as at the window's end, after-sales is next
+    assert appeals.not_allowed_code(make_order(S.COMPLETED), COMPLETED_AT, CARD) == "APPEAL_WINDOW_CLOSED"
+    assert appeals.not_allowed_code(make_order(S.PAID), DELIVERED_AT, CARD) == "NOT_DELIVERED"
     off = build_policy_book({"game_card": {"appeal_after_delivery": False}}).for_type(ProductType.GAME_CARD)
     assert appeals.not_allowed_code(order, DELIVERED_AT, off) == "APPEALS_DISABLED"
 

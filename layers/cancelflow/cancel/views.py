@@ -33,7 +33,10 @@ class OrderOut(Model):
     amount: int = Field(description="fen")
     currency: str = "CNY"
     target: str | None = None
-    status: OrderStatus = Field(description="as of now: an unpaid order past its deadline is cancelled")
+    status: OrderStatus = Field(
+        description="as of now: an unpaid order past its deadline is cancelled, a delivered one past "
+        "its confirmation window completed"
+    )
     created_at: datetime
     payment_deadline: datetime
     paid_at: datetime | None = None
@@ -50,6 +53,7 @@ class OrderOut(Model):
 
     @classmethod
     def of(cls, order: Order, now: datetime) -> Self:
+        order = order.as_of(now)  # lazily completed: status and completed_at as the sweep writes
         data = {k: getattr(order, k) for k in cls.model_fields if k not in ("status", "held")}
         return cls(**data, status=order.effective_status(now), held=order.held)
 

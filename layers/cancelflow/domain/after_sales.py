@@ -20,6 +20,8 @@ from cancelflow.errors import ErrorCode
 def confirmation_ends(order: Order, policy: CancellationPolicy) -> datetime | None:
     """The end of the confirmation window after delivery (the last moment to appeal the goods,
     and when a delivered order counts as completed); ``None`` until delivered."""
+    if order.confirmation_ends_at is not None:
+        return order.confirmation_ends_at  # fixed at delivery: what reads and the sweep use
     if order.delivered_at is None:
         return None
     return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)

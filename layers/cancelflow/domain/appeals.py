@@ -46,6 +46,10 @@ _SAME_ASK = {"request": "cancel", "stop_delivery": "cancel", "appeal": "appeal",
 def not_allowed_code(order: Order, now: datetime, policy: CancellationPolicy) -> ErrorCode | None:
     """Why an appeal of the delivered goods is refused now; ``None``: allowed. Only for a paid
     order that is not cancelled nor held (``domain/options.py`` decides those first)."""
+    if order.status is OrderStatus.COMPLETED:
+        # its confirmation window is over, swept or not: the same answer before and after the
+        # completion sweep writes it (after-sales is the way on)
+        return ErrorCode.APPEAL_WINDOW_CLOSED
     if order.status is not OrderStatus.DELIVERED:
         return ErrorCode.NOT_DELIVERED
     if not policy.appeal_after_delivery:

@@ -6,7 +6,7 @@ it from this one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated
 
@@ -85,6 +85,10 @@ class Order:
     key_ids: tuple[str, ...] = ()
     delivery_started_at: datetime | None = None
     delivered_at: datetime | None = None
+    # When a delivered order counts as completed: the end of its confirmation window, fixed at
+    # delivery from its product type's policy (as ``payment_deadline`` is at creation), so every
+    # read and the completion sweep agree on the same instant (docs/domain.md, "Order states").
+    confirmation_ends_at: datetime | None = None
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancelled_by: Actor | None = None
@@ -130,8 +134,27 @@ class Order:
         """Past its payment deadline while unpaid: expired on every path, swept or not."""
         return self.status is OrderStatus.PENDING_PAYMENT and now >= self.payment_deadline
 
+    def is_past_confirmation(self, now: datetime) -> bool:
+        """Delivered and its confirmation window ended: completed on every path, swept or not
+        (lazy completion, as an unpaid order past its deadline is expired)."""
+        return (
+            self.status is OrderStatus.DELIVERED
+            and self.confirmation_ends_at is not None
+            and now >= self.confirmation_ends_at
+        )
+
     def effective_status(self, now: datetime) -> OrderStatus:
-        return OrderStatus.CANCELLED if self.is_overdue_unpaid(now) else self.status
+        if self.is_overdue_unpaid(now):
+            return OrderStatus.CANCELLED
+        return OrderStatus.COMPLETED if self.is_past_confirmation(now) else self.status
+
+    def as_of(self, now: datetime) -> Order:
+        """The order as every read shows it at ``now``: past its confirmation window it is
+        completed at the window's end, which is exactly what the completion sweep writes
+        (``store.orders.complete_due``), so nothing shown changes when the sweep runs."""
+        if not self.is_past_confirmation(now):
+            return self
+        return replace(self, status=OrderStatus.COMPLETED, completed_at=self.confirmation_ends_at)
 
     @property
     def refundable(self) -> int:

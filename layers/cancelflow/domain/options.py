@@ -183,6 +183,7 @@ def cancellation_options(
     order: Order, now: datetime, book: PolicyBook, risk: RiskProfile, lang: str = "zh-CN"
 ) -> CancellationOptions:
     high_risk = risk.high_risk(book.risk)
+    order = order.as_of(now)  # past its confirmation window: completed, swept or not
     return CancellationOptions(
         order_id=order.order_id,
         status=order.effective_status(now),

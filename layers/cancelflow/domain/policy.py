@@ -69,6 +69,10 @@ class CancellationPolicy:
     product_type: ProductType
     payment_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 15
     auto_approve_minutes: DayOfMinutes = 10
+    # The least time between payment and the start of delivery (0: at once). None: the
+    # auto-approval window, so that the customer's self-service cancellation inside it is
+    # always reachable (fulfilment cannot have started). docs/domain.md, "Cooling-off".
+    cooling_off_minutes: DayOfMinutes | None = None
     review_first_response_minutes: Positive = 5
     review_decision_minutes: Positive = 60
     # need_info pauses the review SLA; unanswered after this long, a senior decides without it
@@ -87,6 +91,11 @@ class CancellationPolicy:
     @property
     def auto_approve_window(self) -> timedelta:
         return timedelta(minutes=self.auto_approve_minutes)
+
+    @property
+    def cooling_off(self) -> timedelta:
+        minutes = self.auto_approve_minutes if self.cooling_off_minutes is None else self.cooling_off_minutes
+        return timedelta(minutes=minutes)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,12 @@ class OrderExpired(EventDetail, frozen=True, kw_only=True):
     """An unpaid order cancelled by the system at its payment deadline (reason payment_timeout)."""
 
 
+class OrderCompleted(EventDetail, frozen=True, kw_only=True):
+    """A delivered order completed: its confirmation window ended (or its customer confirmed)."""
+
+    completed_at: Annotated[DateTime, Meta(description="when it counts as completed")]
+
+
 class CancellationRequested(EventDetail, frozen=True, kw_only=True):
     RENAMED: ClassVar[dict[str, str]] = {"requested_amount": "amount"}
     request_id: str
@@ -140,6 +146,12 @@ CATALOGUE: tuple[EventType, ...] = (
         OrderExpired,
         "An unpaid order passed its payment deadline and was cancelled by the system.",
         ("order.expired",),
+    ),
+    EventType(
+        "order.completed",
+        OrderCompleted,
+        "A delivered order completed at the end of its confirmation window; after-sales opens.",
+        ("order.completed",),
     ),
     EventType(
         "cancellation.requested",

@@ -1,7 +1,8 @@
 """What falls due when: the sparse indexes the sweeps read, one page at a time.
 
-``by_due`` holds an item only while something about it can fall due (an unpaid order, a refund
-inside its SLA, a request under review), spread over ``due_shards`` partitions
+``by_due`` holds an item only while something about it can fall due (an unpaid order, a delivered
+one until its completion, a refund inside its SLA, a request under review), spread over
+``due_shards`` partitions
 (``DUE#<KIND>#nn``) so no index partition takes every write (docs/data-model.md). A reader asks
 each shard for ``due_at <= now``: the items read are the due items, plus at most one empty page
 per shard. ``by_status`` serves the same way for items waiting in a status by time (refunds
@@ -21,6 +22,7 @@ from cancelflow.domain.models import Order
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys, refunds, requests
 from cancelflow.store.orders import reads
+from cancelflow.store.orders.completion import COMPLETION  # delivered orders, by their window's end
 from cancelflow.store.schema import GSI_DUE, GSI_STATUS
 
 EXPIRY, REFUND, REVIEW = "EXPIRY", "REFUND", "REVIEW"
@@ -63,6 +65,12 @@ def _due[T](kind: str, now: datetime, decode: Callable[[ddb.Item], T]) -> Reader
 def expiring_orders(now: datetime) -> Reader[Order]:
     """Unpaid orders past their payment deadline (as the index copy has them: a hint)."""
     return _due(EXPIRY, now, reads.of_item)
+
+
+def completing_orders(now: datetime) -> Reader[Order]:
+    """Delivered orders whose confirmation window has ended (as the index copy has them: a
+    hint; ``orders.complete_due`` writes conditionally)."""
+    return _due(COMPLETION, now, reads.of_item)
 
 
 def overdue_refunds(now: datetime) -> Reader[refunds.Refund]:

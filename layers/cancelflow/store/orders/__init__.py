@@ -4,7 +4,8 @@
 - ``changes``: ``Change`` and ``run``, one change of one order as one transaction (the order
   update conditional on the version and status read, its history entry, what goes with it);
   a lost race raises ``OrderConflict`` (CONFLICT) carrying the order as found;
-- ``lifecycle``: created with stock reserved, delivered, completed;
+- ``lifecycle``: created with stock reserved, delivered (or failed);
+- ``completion``: delivered -> completed when the confirmation window ends (the sweep's write);
 - ``cancellations``: cancelled by the customer, the system, or with its refunds (auto-approved
   or after review; one refund per trade refunded);
 - ``partition``: the order with its history and requests, or with its customer's risk.
@@ -19,10 +20,10 @@ from cancelflow.store.orders.cancellations import (
     self_cancel,
 )
 from cancelflow.store.orders.changes import Change, Op, OrderConflict, not_due, release_ops, run
+from cancelflow.store.orders.completion import complete_due, complete_order
 from cancelflow.store.orders.lifecycle import (
     MAX_QUANTITY,
     complete_delivery,
-    complete_order,
     create_order,
     fail_delivery,
     start_delivery,
@@ -39,6 +40,7 @@ __all__ = [
     "cancel_auto_approved",
     "cancel_with_refunds",
     "complete_delivery",
+    "complete_due",
     "complete_order",
     "create_order",
     "customer_scope",

@@ -1,5 +1,6 @@
 """The order's life outside cancellation: created with its stock reserved, delivered (or its
-delivery failed), completed (docs/domain.md, "Order states"). Each is one ``Change``."""
+delivery failed); completed is ``completion``'s (docs/domain.md, "Order states"). Each is one
+``Change``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from datetime import datetime
 from typing import Any
 
 from cancelflow.clock import iso
+from cancelflow.domain.calendar import cst_display
+from cancelflow.domain.cooling_off import cooling_off_until
 from cancelflow.domain.models import Order
+from cancelflow.domain.policy import CancellationPolicy
 from cancelflow.domain.products import KEYED_TYPES, ProductType
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, history, keys, stock
 from cancelflow.store.codec import checked, dump, new_id
-from cancelflow.store.orders.changes import Change, run
+from cancelflow.store.orders.changes import Change, OrderConflict, run
+from cancelflow.store.orders.completion import due_at_delivery
 from cancelflow.store.orders.reads import require_order
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
@@ -103,7 +108,8 @@ def create_order(
 
 
 def start_delivery(order_id: str, now: datetime) -> Order:
-    """Fulfilment locks the stock. Refused while a cancellation request holds the order."""
+    """Fulfilment locks the stock. Refused while a cancellation request holds the order, and
+    during the cooling-off after payment (``domain/cooling_off.py``: COOLING_OFF, until when)."""
     order = require_order(order_id)
     if order.status is not OrderStatus.PAID:
         raise DomainError(
@@ -114,18 +120,35 @@ def start_delivery(order_id: str, now: datetime) -> Order:
         )
     if order.held:
         raise DomainError(ErrorCode.ORDER_HELD, {"request_id": order.open_request_id})
-    return run(
-        Change(
-            order,
-            OrderStatus.DELIVERING,
-            "delivery.started",
-            Actor.PLATFORM,
-            "fulfilment",
-            now,
-            set_={"stock_locked": True, "delivery_started_at": now},
-            condition="attribute_not_exists(open_request_id)",
+    policy = get_settings().policies.for_type(order.product_type)
+    _refuse_while_cooling_off(order, now, policy)
+    try:
+        return run(
+            Change(
+                order,
+                OrderStatus.DELIVERING,
+                "delivery.started",
+                Actor.PLATFORM,
+                "fulfilment",
+                now,
+                set_={"stock_locked": True, "delivery_started_at": now},
+                # the cooling-off too is decided on what is stored: paid at or before now - it
+                condition="attribute_not_exists(open_request_id)"
+                + (" AND paid_at <= :paid_by" if policy.cooling_off else ""),
+                cond_values={":paid_by": iso(now - policy.cooling_off)} if policy.cooling_off else {},
+            )
         )
-    )
+    except OrderConflict as e:
+        if e.found is not None:
+            _refuse_while_cooling_off(e.found, now, policy)  # the stored order says why
+        raise
+
+
+def _refuse_while_cooling_off(order: Order, now: datetime, policy: CancellationPolicy) -> None:
+    """COOLING_OFF, saying until when (UTC and China time), while the cooling-off runs."""
+    until = cooling_off_until(order, now, policy)
+    if until is not None:
+        raise DomainError(ErrorCode.COOLING_OFF, {"until": iso(until), "until_cst": cst_display(until)})
 
 
 def complete_delivery(order_id: str, now: datetime) -> Order:
@@ -144,7 +167,8 @@ def complete_delivery(order_id: str, now: datetime) -> Order:
             Actor.PLATFORM,
             "fulfilment",
             now,
-            set_={"delivered_at": now},
+            # the confirmation window's end, and the order's place in the completion sweep's index
+            set_={"delivered_at": now, **due_at_delivery(order, now)},
         ),
         ops,
     )
@@ -163,21 +187,6 @@ def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed
             now,
             reason=reason,
             set_={"stock_locked": False},
-        )
-    )
-
-
-def complete_order(order_id: str, now: datetime) -> Order:
-    order = _found_in(order_id, OrderStatus.DELIVERED)
-    return run(
-        Change(
-            order,
-            OrderStatus.COMPLETED,
-            "order.completed",
-            Actor.SYSTEM,
-            "confirmation",
-            now,
-            set_={"completed_at": now},
         )
     )
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from cancelflow.domain.models import Order
 from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.settings import get_settings
 from cancelflow.store import codec, ddb, keys
 from cancelflow.store.schema import GSI_CUSTOMER
 
 
 def of_item(item: ddb.Item) -> Order:
-    return codec.decode(Order, item)
+    order = codec.decode(Order, item)
+    if order.delivered_at is not None and order.confirmation_ends_at is None:
+        # delivered before the window's end was stored with it: the policy's window, as the
+        # options computed it then (docs/domain.md, "Order states", completion)
+        hours = get_settings().policies.for_type(order.product_type).confirmation_window_hours
+        order = replace(order, confirmation_ends_at=order.delivered_at + timedelta(hours=hours))
+    return order
 
 
 def get_order(order_id: str) -> Order | None:
