@@ -22,7 +22,7 @@ import time
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -31,6 +31,7 @@ from cancelflow.errors import Code, DomainError, ErrorCode, code_of
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
 from cancelflow.http.docs import responses, summary_and_description
+from cancelflow.http.implied import header_params, implied_codes
 from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
@@ -63,21 +64,6 @@ class RouteSpec:
         return f"{self.method} {self.path}"
 
 
-def _implied_codes(method: str, roles: tuple[str, ...], has_body: bool, public: bool) -> list[ErrorCode]:
-    """What any route can answer besides its own codes."""
-    # VALIDATION_FAILED always: every route takes the Accept-Language header, length-limited.
-    codes = [ErrorCode.VALIDATION_FAILED, ErrorCode.INTERNAL]
-    if not public:
-        codes.insert(0, ErrorCode.UNAUTHENTICATED)
-    if roles:
-        codes.append(ErrorCode.FORBIDDEN)
-    if has_body:
-        codes.append(ErrorCode.MALFORMED_BODY)
-    if method == "POST" and not public:
-        codes += [ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.REQUEST_IN_PROGRESS]
-    return codes
-
-
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
@@ -85,38 +71,6 @@ def _is_model(annotation: Any) -> bool:
 def _jsonable(v: Any) -> Any:
     """JSON-ready, with times in the one stored/returned format (clock.iso, ms and Z)."""
     return plain(v.model_dump() if isinstance(v, BaseModel) else v)
-
-
-def _header_params(method: str, public: bool) -> list[inspect.Parameter]:
-    """Headers every route takes (validated and documented by Powertools like any parameter)."""
-    from aws_lambda_powertools.event_handler.openapi.params import Header
-
-    language = Header(
-        alias="Accept-Language", max_length=256, description="zh-CN (default) or en: the language of messages"
-    )
-    out = [
-        inspect.Parameter(
-            "accept_language",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[str | None, language],
-        )
-    ]
-    if method == "POST" and not public:  # a provider sends no Idempotency-Key
-        key = Header(
-            alias=idempotency.HEADER,
-            pattern=idempotency.KEY_PATTERN,
-            description="same key and body: the first answer again, acting once",
-        )
-        out.append(
-            inspect.Parameter(
-                "idempotency_key",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=Annotated[str | None, key],
-            )
-        )
-    return out
 
 
 def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
@@ -182,8 +136,8 @@ class Api:
             has_body = body is not None or any(
                 isinstance(m, Body) for p in params for m in getattr(p.annotation, "__metadata__", ())
             )
-            extra = _header_params(method, public)
-            implied = _implied_codes(method, roles, has_body, public)
+            extra = header_params(method, public)
+            implied = implied_codes(method, roles, has_body, public)
             if aws:
                 implied.append(ErrorCode.RATE_LIMITED)
 
