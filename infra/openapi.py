@@ -89,6 +89,11 @@ def merged() -> dict[str, Any]:
         merge.add_schema(doc)
     out = merge.get_openapi_schema()
     paths: dict[str, Any] = out.get("paths", {})
+    from infra import topology
+
+    for route in topology.ROUTES:
+        if route.public:  # no token asked (a provider's callback): the document says so
+            paths[route.path][route.method.lower()]["security"] = []
     return {
         "openapi": out["openapi"],
         "info": out["info"],

@@ -38,7 +38,10 @@ def token_for(who: str) -> str:
 
 
 def _caller(event: dict[str, Any]) -> str:
-    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    authorizer = event["requestContext"].get("authorizer")
+    if authorizer is None:  # a public route (a provider's callback): no authorizer, no claims
+        return "no-authorizer"
+    claims = authorizer["jwt"]["claims"]
     groups = str(claims.get("cognito:groups") or "").strip("[]").split()  # "[a b]", as API Gateway
     return ",".join(groups) or "no-role"
 

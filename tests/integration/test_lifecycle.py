@@ -209,11 +209,12 @@ def test_each_operation_returns_exactly_what_was_stored(catalog: dict[str, str])
     d = orders.create_order("c2", catalog["mobile_topup"], 1, NOW)
     payments.confirm_payment(d.order_id, "pay-2", d.amount, Channel.ALIPAY, NOW + M)
     for step in (
-        lambda: orders.start_delivery(d.order_id, NOW + 2 * M),
-        lambda: orders.fail_delivery(d.order_id, NOW + 3 * M),
-        lambda: orders.start_delivery(d.order_id, NOW + 4 * M),
-        lambda: orders.complete_delivery(d.order_id, NOW + 5 * M),
-        lambda: orders.complete_order(d.order_id, NOW + 6 * M),
+        # a top-up's cooling-off (the auto-approval window, 10 minutes) runs first
+        lambda: orders.start_delivery(d.order_id, NOW + 12 * M),
+        lambda: orders.fail_delivery(d.order_id, NOW + 13 * M),
+        lambda: orders.start_delivery(d.order_id, NOW + 14 * M),
+        lambda: orders.complete_delivery(d.order_id, NOW + 15 * M),
+        lambda: orders.complete_order(d.order_id, NOW + 16 * M),
     ):
         assert step() == orders.require_order(d.order_id)
     e = orders.create_order("c3", catalog["software_license"], 1, NOW)

@@ -41,7 +41,6 @@ DOMAIN_SECTIONS = (
     "Refund SLA and overdue",
     "Time and the business calendar",
     "After-sales window",
-    "Quarantine",
     "Invariants",
     "Model check",
     "Where each rule lives",
