@@ -79,6 +79,9 @@ def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
     ctype = (context.header(event, "content-type") or "").strip().lower()
     if spec.method == "POST" and event.get("body") and ctype and not ctype.startswith(http_errors.JSON):
         raise DomainError(ErrorCode.MALFORMED_BODY, {"field": "body", "expected": http_errors.JSON})
+    # A query parameter without a name (``?=x``) is malformed, not a parameter to ignore.
+    if "" in (event.get("queryStringParameters") or {}):
+        raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": "query", "reason": "unnamed parameter"})
 
 
 class Api:
