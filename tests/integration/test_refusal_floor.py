@@ -179,7 +179,7 @@ def test_completing_an_order_completed_since_its_read_is_refused_in_one_request(
     orders.start_delivery(o.order_id, NOW + 2 * M)
     read = orders.complete_delivery(o.order_id, NOW + 3 * M)
     done = orders.complete_order(o.order_id, NOW + 4 * M)
-    monkeypatch.setattr(completion, "require_order", lambda order_id: read)  # read still delivered
+    monkeypatch.setattr(completion, "require_in", lambda order_id, status: read)  # read still delivered
     e, calls, sends = refused(counter, lambda: orders.complete_order(o.order_id, NOW + 5 * M))
     assert _wording(e) == _conflict_with(done) == (409, "CONFLICT", {"status": "completed", "version": 5})
     assert (calls, sends) == (["TransactWriteItems"], 1)

@@ -20,7 +20,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import keys
 from cancelflow.store.orders.changes import Change, not_due, run
-from cancelflow.store.orders.reads import require_order
+from cancelflow.store.orders.reads import require_in
 
 COMPLETION = "COMPLETION"  # the due index's kind (store/due.py reads it)
 
@@ -58,9 +58,7 @@ def _complete(order: Order, now: datetime, completed_at: datetime, condition: st
 def complete_order(order_id: str, now: datetime) -> Order:
     """Complete a delivered order now (the customer confirmed receipt, or its window ended).
     Past the window's end it is completed at that end, as every read already showed it."""
-    order = require_order(order_id)
-    if order.status is not OrderStatus.DELIVERED:
-        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    order = require_in(order_id, OrderStatus.DELIVERED)
     ends = order.confirmation_ends_at
     return _complete(order, now, min(now, ends) if ends is not None else now)
 

@@ -20,7 +20,7 @@ from cancelflow.store import customers, ddb, history, keys, stock
 from cancelflow.store.codec import checked, dump, new_id
 from cancelflow.store.orders.changes import Change, OrderConflict, run
 from cancelflow.store.orders.completion import due_at_delivery
-from cancelflow.store.orders.reads import require_order
+from cancelflow.store.orders.reads import require_in, require_order
 
 MAX_QUANTITY = 20  # a transaction holds at most 100 items; keys + order + history + stats
 
@@ -153,7 +153,7 @@ def _refuse_while_cooling_off(order: Order, now: datetime, policy: CancellationP
 
 def complete_delivery(order_id: str, now: datetime) -> Order:
     """Value moves: keys become delivered, the order delivered."""
-    order = _found_in(order_id, OrderStatus.DELIVERING)
+    order = require_in(order_id, OrderStatus.DELIVERING)
     ops = (
         [stock.deliver_op(order.product_id, k, order.order_id) for k in order.key_ids]
         if (order.product_type in KEYED_TYPES)
@@ -176,7 +176,7 @@ def complete_delivery(order_id: str, now: datetime) -> Order:
 
 def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed") -> Order:
     """Delivery did not happen: back to paid, stock unlocked (still reserved for the order)."""
-    order = _found_in(order_id, OrderStatus.DELIVERING)
+    order = require_in(order_id, OrderStatus.DELIVERING)
     return run(
         Change(
             order,
@@ -189,11 +189,3 @@ def fail_delivery(order_id: str, now: datetime, reason: str = "fulfilment_failed
             set_={"stock_locked": False},
         )
     )
-
-
-def _found_in(order_id: str, status: OrderStatus) -> Order:
-    """The stored order, which must be in ``status``: otherwise CONFLICT with the status found."""
-    order = require_order(order_id)
-    if order.status is not status:
-        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
-    return order

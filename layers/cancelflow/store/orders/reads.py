@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from cancelflow.domain.models import Order
+from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import codec, ddb, keys
@@ -55,3 +56,11 @@ def list_customer_orders(customer_id: str, limit: int, cursor: str | None) -> tu
         start=codec.decode_cursor(scope, cursor).start,
     )
     return [of_item(i) for i in items], codec.encode_cursor(scope, last) if last else None
+
+
+def require_in(order_id: str, status: OrderStatus) -> Order:
+    """The stored order, which must be in ``status``: otherwise CONFLICT with the status found."""
+    order = require_order(order_id)
+    if order.status is not status:
+        raise DomainError(ErrorCode.CONFLICT, {"status": order.status.value})
+    return order
