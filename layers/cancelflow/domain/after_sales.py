@@ -24,7 +24,7 @@ def confirmation_ends(order: Order, policy: CancellationPolicy) -> datetime | No
         return order.confirmation_ends_at  # fixed at delivery: what reads and the sweep use
     if order.delivered_at is None:
         return None
-    return order.delivered_at + timedelta(hours=policy.confirmation_window_hours)
+    return order.delivered_at + policy.confirmation_window
 
 
 def confirmed_at(order: Order, policy: CancellationPolicy) -> datetime | None:

@@ -93,6 +93,11 @@ class CancellationPolicy:
         return timedelta(minutes=self.auto_approve_minutes)
 
     @property
+    def confirmation_window(self) -> timedelta:
+        """After delivery, until the order counts as completed (the last moment to appeal)."""
+        return timedelta(hours=self.confirmation_window_hours)
+
+    @property
     def cooling_off(self) -> timedelta:
         minutes = self.auto_approve_minutes if self.cooling_off_minutes is None else self.cooling_off_minutes
         return timedelta(minutes=minutes)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
+from cancelflow.domain.after_sales import confirmation_ends
 from cancelflow.domain.models import Order
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
@@ -18,8 +18,8 @@ def of_item(item: ddb.Item) -> Order:
     if order.delivered_at is not None and order.confirmation_ends_at is None:
         # delivered before the window's end was stored with it: the policy's window, as the
         # options computed it then (docs/domain.md, "Order states", completion)
-        hours = get_settings().policies.for_type(order.product_type).confirmation_window_hours
-        order = replace(order, confirmation_ends_at=order.delivered_at + timedelta(hours=hours))
+        policy = get_settings().policies.for_type(order.product_type)
+        order = replace(order, confirmation_ends_at=confirmation_ends(order, policy))
     return order
 
 
