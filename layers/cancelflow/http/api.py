@@ -73,9 +73,10 @@ def _jsonable(v: Any) -> Any:
     return plain(v.model_dump() if isinstance(v, BaseModel) else v)
 
 
-def _check_content_type(spec: RouteSpec, event: Mapping[str, Any]) -> None:
-    """Bodies are JSON: a form or multipart body would otherwise be parsed by Powertools into
-    something that merely fails validation in a confusing way."""
+def _check_request(spec: RouteSpec, event: Mapping[str, Any]) -> None:
+    """What Powertools would take in a confusing way: bodies are JSON (a form or multipart body
+    would be parsed into something that merely fails validation), and every query parameter
+    has a name."""
     ctype = (context.header(event, "content-type") or "").strip().lower()
     if spec.method == "POST" and event.get("body") and ctype and not ctype.startswith(http_errors.JSON):
         raise DomainError(ErrorCode.MALFORMED_BODY, {"field": "body", "expected": http_errors.JSON})
@@ -120,7 +121,7 @@ class Api:
         returns a model (or a dict), answered with ``status``; ``errors`` are the catalogue codes
         it may answer with (raised as ``DomainError``); ``aws=False`` for a route that calls no
         AWS service (so cannot be throttled). ``public=True`` (with ``roles=()``): no JWT is
-        asked for, and ``fn`` may return its own Powertools ``Response`` (a provider's callback
+        asked for, and ``fn`` returns its own Powertools ``Response`` (a provider's callback
         is answered in the provider's dialect, not the API's: ``own_errors`` documents those
         refusals, status -> body model).
         """
@@ -164,13 +165,10 @@ class Api:
 
                 key = kwargs.pop("idempotency_key", None)
                 kwargs.pop("accept_language", None)
-                if public:  # answered as the function words it; a callback is idempotent itself
-                    answer = fn(**kwargs)
-                    if isinstance(answer, Response):
-                        answer.headers["X-Request-Id"] = context.current().request_id
-                        return answer
-                    rid = {"X-Request-Id": context.current().request_id}
-                    return Response(status, http_errors.JSON, _jsonable(answer), headers=rid)
+                if public:  # its own Response, in its caller's dialect; a callback is idempotent itself
+                    answer: Response[Any] = fn(**kwargs)
+                    answer.headers["X-Request-Id"] = context.current().request_id
+                    return answer
 
                 def work() -> idempotency.Reply:
                     return {"status": status, "body": _jsonable(fn(**kwargs))}
@@ -251,7 +249,7 @@ class Api:
             telemetry.logger.thread_safe_append_keys(correlation_id=ctx.request_id)
             if spec is not None and not spec.public:
                 identity.authorize(caller, spec.roles)
-                _check_content_type(spec, event)
+                _check_request(spec, event)
             with _RESOLVE_LOCK:
                 result: dict[str, Any] = self.app.resolve(event, lambda_context)
             return result
