@@ -1,9 +1,9 @@
 """Random sequences of lifecycle operations on moto, with the invariants checked after each step.
 
 GIVEN an empty table with one keyed product (8 keys) and one top-up product
-WHEN hypothesis drives create, pay (new, duplicate, late, another order's id), start / complete /
-fail delivery, complete, self-cancel, expire, cancellation requests (the customer's use case) and
-a clock that only moves forward
+WHEN hypothesis drives create, pay (new, duplicate, late, another order's id), start (refused
+during the top-up's cooling-off) / complete / fail delivery, complete, self-cancel, expire,
+cancellation requests (the customer's use case) and a clock that only moves forward
 THEN after every step: no order is both delivered and cancelled; every key is exactly one of
 available / reserved / delivered and a cancelled order's keys are available; refunded <= paid and
 equals the refunds created; each order has exactly one history entry per version (one per
@@ -20,11 +20,13 @@ from typing import Any
 import pytest
 from cancelflow import aws
 from cancelflow.cancel import submit_cancellation
+from cancelflow.domain.cooling_off import cooling_off_until
 from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
+from cancelflow.settings import get_settings
 from cancelflow.store import ddb, orders, payments, stock
 from cancelflow.store.schema import table_definition
 from hypothesis import HealthCheck, settings
@@ -142,9 +144,14 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(order_id=order_ids)
     def start_delivery(self, order_id: str) -> None:
         o = self._order(order_id)
+        # the top-up's cooling-off is its policy's (the suite turns the card's off): while it
+        # runs after payment, fulfilment may not start the order
+        policy = get_settings().policies.for_type(o.product_type)
+        cooling = cooling_off_until(o, self.now, policy) is not None
         self._expect(
-            o.status is S.PAID and not o.held,
+            o.status is S.PAID and not o.held and not cooling,
             lambda: orders.start_delivery(order_id, self.now),
+            "COOLING_OFF",
             "ORDER_HELD",
             "ORDER_NOT_CANCELLABLE",
             "CONFLICT",
