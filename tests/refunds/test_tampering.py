@@ -2,8 +2,14 @@
 signed with another key, is never applied: an answer reads UNKNOWN (the worker queries again,
 nothing is paid or marked paid on its word), a callback is refused (400 NOTIFICATION_INVALID)
 and the refund does not move. One test per field and provider; the genuine message is checked
-first, so the change is the only reason it is refused. Also: the outcome tables in
-docs/refunds.md are the code's."""
+first, so the change is the only reason it is refused.
+
+Every change moves the message TOWARD what the client would accept: the provider signed
+"another amount" or "not yet", the attacker makes it say this refund's amount, "succeeded".
+Checks that do not need the signature (this refund's amount and trade, a known status) would
+refuse a change away from it, so only then does a test show the signature is checked; each
+test also asserts the refusal names the signature, the timestamp or the serial. Also: the
+outcome tables in docs/refunds.md are the code's."""
 
 from __future__ import annotations
 
@@ -60,10 +66,14 @@ Answer = tuple[dict[str, str], str]  # headers, body
 def wechat_like(provider: str, doc: dict[str, Any], field: str | None) -> Answer:
     """A signed answer in WeChat's scheme (WeChat Pay, the acquirer), then changed in ``field``."""
     body, ts, nonce = json.dumps(doc), str(int(time.time())), "n0nce"
-    sig = _sig(provider, signing.wechat_message(ts, nonce, body), rogue=field == "other_key")
+    signed_body = body
+    if field == "amount":  # the provider signed another amount; the attacker writes ours
+        signed_body = body.replace('"refund": 1234', '"refund": 1233').replace(
+            '"amount": 1234', '"amount": 1233'
+        )
+        assert signed_body != body
+    sig = _sig(provider, signing.wechat_message(ts, nonce, signed_body), rogue=field == "other_key")
     serial = K().provider[provider].serial
-    if field == "amount":
-        body = body.replace('"refund": 1234', '"refund": 1233').replace('"amount": 1234', '"amount": 1233')
     if field == "status":
         body = body.replace("PROCESSING", "SUCCESS").replace("ACCEPTED", "SETTLED")
     if field == "timestamp":
@@ -80,9 +90,8 @@ def wechat_like(provider: str, doc: dict[str, Any], field: str | None) -> Answer
 
 def alipay_answer(node: dict[str, Any], field: str | None) -> Answer:
     text = json.dumps(node, separators=(",", ":"))
-    sig, sn = _sig("alipay", text, rogue=field == "other_key"), K().alipay_cert_sn
-    if field == "amount":
-        text = text.replace('"12.34"', '"12.35"')
+    signed_text = text.replace('"12.34"', '"12.35"') if field == "amount" else text  # toward ours
+    sig, sn = _sig("alipay", signed_text, rogue=field == "other_key"), K().alipay_cert_sn
     if field == "status":
         text = text.replace(
             '"out_request_no":"rft1"', '"out_request_no":"rft1","refund_status":"REFUND_SUCCESS"'
@@ -145,7 +154,19 @@ def test_a_changed_answer_is_unknown_never_applied(
     assert CLIENTS[provider]().query(REQ, NOW).outcome is GENUINE[provider]
     _answering(monkeypatch, ANSWERS[provider](field))
     got = CLIENTS[provider]().query(REQ, NOW)
-    assert got.outcome is Outcome.UNKNOWN and (got.error or "").startswith("answer_")
+    assert got.outcome is Outcome.UNKNOWN
+    # refused for what only the signature check sees, never for a mismatch with the refund
+    want = "answer_signature" if provider == "alipay" else SIGNATURE_REFUSALS[field]
+    assert got.error == want, got.error  # (Alipay: a certificate we do not hold verifies nothing)
+
+
+SIGNATURE_REFUSALS = {
+    "amount": "answer_signature",
+    "status": "answer_signature",
+    "timestamp": "answer_signature",  # Alipay: inside the signed node; WeChat: in the message
+    "serial": "answer_serial",
+    "other_key": "answer_signature",
+}
 
 
 def test_a_changed_alipay_refund_amount_is_unknown(offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,27 +191,26 @@ def _tampered_callback(provider: str, cb: dict[str, Any], field: str) -> tuple[d
         low[f"{'wechatpay' if provider == 'wechat_pay' else 'x'}-{n}"]
         for n in ("timestamp", "signature", "serial", "nonce")
     )
-    if field == "amount" or field == "status":
+    if field == "amount":
+        # The provider signed another amount (one fen less); the attacker sends ours under it.
+        signed_body = _with_amount(provider, body, -1)
+        headers[sig_h] = _sig(
+            provider, signing.wechat_message(headers[ts_h], headers[nonce_h], signed_body), False
+        )
+    if field == "status":
         if provider == "wechat_pay":  # the resource is sealed: re-seal a changed one, keep the signature
             doc = json.loads(body)
             res = doc["resource"]
             inner = json.loads(
                 signing.aes_gcm_decrypt(K().apiv3_key, res["nonce"], "refund", res["ciphertext"])
             )
-            if field == "amount":
-                inner["amount"]["refund"] -= 1
-            else:
-                inner["refund_status"], doc["event_type"] = "SUCCESS", "REFUND.SUCCESS"
+            inner["refund_status"], doc["event_type"] = "SUCCESS", "REFUND.SUCCESS"
             res["ciphertext"] = signing.aes_gcm_encrypt(
                 K().apiv3_key, res["nonce"], "refund", json.dumps(inner)
             )
             body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         else:
-            doc = json.loads(body)
-            doc["amount" if field == "amount" else "status"] = (
-                doc["amount"] - 1 if field == "amount" else "SETTLED"
-            )
-            body = json.dumps(doc, separators=(",", ":"))
+            body = json.dumps(json.loads(body) | {"status": "SETTLED"}, separators=(",", ":"))
     if field == "timestamp":
         headers[ts_h] = str(int(headers[ts_h]) + 1)
     if field == "serial":
@@ -199,6 +219,28 @@ def _tampered_callback(provider: str, cb: dict[str, Any], field: str) -> tuple[d
         msg = signing.wechat_message(headers[ts_h], headers[nonce_h], body)
         headers[sig_h] = _sig(provider, msg, rogue=True)
     return headers, body
+
+
+def _with_amount(provider: str, body: str, change: int) -> str:
+    """The callback's body stating its refund amount changed by ``change`` fen (WeChat's resource
+    re-sealed under the APIv3 key, which the attacker does not have: the provider's message)."""
+    doc = json.loads(body)
+    if provider != "wechat_pay":
+        return json.dumps(doc | {"amount": doc["amount"] + change}, separators=(",", ":"))
+    res = doc["resource"]
+    inner = json.loads(signing.aes_gcm_decrypt(K().apiv3_key, res["nonce"], "refund", res["ciphertext"]))
+    inner["amount"]["refund"] += change
+    res["ciphertext"] = signing.aes_gcm_encrypt(K().apiv3_key, res["nonce"], "refund", json.dumps(inner))
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+CALLBACK_REFUSALS = {
+    "amount": "signature",
+    "status": "signature",
+    "timestamp": "signature",
+    "serial": "serial",
+    "other_key": "signature",
+}
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -222,6 +264,7 @@ def test_a_changed_callback_is_refused_and_the_refund_does_not_move(
     with pytest.raises(DomainError) as e:
         notify.handle(rid, headers, body.encode(), later(2))
     assert e.value.code == "NOTIFICATION_INVALID"
+    assert e.value.details == {"reason": CALLBACK_REFUSALS[field]}  # what only verification sees
     r = lifecycle.get_refund(rid)
     assert r is not None and r.status is RefundStatus.PROCESSING
     refund, changed = notify.handle(rid, cb["headers"], cb["body"].encode(), later(2))
