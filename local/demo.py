@@ -20,6 +20,8 @@ from cancelflow.domain.reasons import Reason
 from cancelflow.errors import DomainError
 from cancelflow.store import customers, orders, payments, stock
 
+from local.provider_sim import tell_trade
+
 log = logging.getLogger("cancelflow.local.demo")
 
 
@@ -67,6 +69,7 @@ def _paid(customer: str, product: str, at: datetime, channel: Channel, pay_after
     payments.confirm_payment(
         o.order_id, f"pay-{o.order_id}", o.amount, channel, at + timedelta(minutes=pay_after)
     )
+    tell_trade(f"pay-{o.order_id}", o.amount)  # the simulated provider took this payment
     return o.order_id
 
 

@@ -40,6 +40,7 @@ from infra.topology import ROUTES, Route
 from local import apigw
 from local.auth import Issuer, Unauthorized
 from local.lambdas import ROOT, Invoker
+from local.provider_sim.app import tell_trade
 
 log = logging.getLogger("cancelflow.local.gateway")
 
@@ -178,6 +179,8 @@ def api_endpoint(
             return error_response(500, ErrorCode.INTERNAL, request)
         back = time.perf_counter()
         status, headers, data = apigw.parse_result(result)
+        if route_key == PAYMENT_ROUTE and 200 <= status < 300 and body:
+            await run_in_threadpool(_payment_seen, body)
         headers.pop("content-length", None)
         headers.setdefault("apigw-requestid", rid)
         end = time.perf_counter()
@@ -185,6 +188,16 @@ def api_endpoint(
         return Response(data, status_code=status, headers=headers)
 
     return endpoint
+
+
+# The payment service's notification. Locally the simulated providers play that service, so each
+# payment recorded here is a trade they took (refunds on any other trade are refused there).
+PAYMENT_ROUTE = "POST /v1/platform/payments"
+
+
+def _payment_seen(body: bytes) -> None:
+    doc = json.loads(body)
+    tell_trade(str(doc["payment_id"]), int(doc["amount"]))
 
 
 def api_routes(issuer: Issuer, functions: Invoker) -> list[BaseRoute]:

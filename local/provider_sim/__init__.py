@@ -15,7 +15,8 @@ Failure modes (``POST /admin/config``, rates 0..1 drawn from one seeded RNG):
 ``timeout`` (act, then answer after the client gave up), ``error_5xx`` (fail before acting),
 ``unknown_result`` (act, then answer 500 / SYSTEM_ERROR), ``insufficient_balance`` (refuse,
 nothing paid), ``closed_account`` (per trade: the destination cannot receive),
-``query_error`` (queries answer 500), ``bad_signature`` (an answer signed wrongly),
+``query_error`` (queries answer 500), ``bad_signature`` (a forged answer or callback saying
+the money moved, where nothing happened, signed with a key no provider holds),
 ``duplicate_callbacks`` (each callback 2-3 times) and ``late_callbacks`` (held back one drain,
 so they arrive after the result was polled).
 
@@ -27,10 +28,18 @@ routes, callback pusher). ``start(port=0) -> (url, stop)`` runs it in a thread (
 
 from typing import Any
 
-from local.provider_sim.app import build_app, credentials_json, start
+from local.provider_sim.app import build_app, credentials_json, start, tell_trade
 from local.provider_sim.books import DEFAULT_CONFIG, Sim
 
-__all__ = ["DEFAULT_CONFIG", "DEFAULT_CREDENTIALS", "Sim", "build_app", "credentials_json", "start"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "DEFAULT_CREDENTIALS",
+    "Sim",
+    "build_app",
+    "credentials_json",
+    "start",
+    "tell_trade",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -58,11 +58,15 @@ def refused(params: dict[str, str], sim: Sim) -> dict[str, Any] | None:
     return None
 
 
-def respond(sim: Sim, params: dict[str, str], result: tuple[int, dict[str, Any]]) -> Response:
-    """The gateway's answer: the node's text signed as it is sent."""
+def respond(
+    sim: Sim, params: dict[str, str], result: tuple[int, dict[str, Any]], *, forged: bool = False
+) -> Response:
+    """The gateway's answer: the node's text signed as it is sent (``forged``: with a key Alipay
+    does not hold, still naming Alipay's certificate)."""
     status, node = result
     text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
-    sign = sim.bad_signature(signing.rsa_sign(sim.keys.provider["alipay"].private_pem, text))
+    key = sim.keys.forger if forged else sim.keys.provider["alipay"]
+    sign = signing.rsa_sign(key.private_pem, text)
     name = params.get("method", "").replace(".", "_") + "_response"
     body = f'{{"{name}":{text},"sign":"{sign}"'
     if "app_cert_sn" in params:
@@ -94,11 +98,13 @@ def answer(sim: Sim, params: dict[str, str]) -> Answer:
         return 200, {"code": "20000", "msg": "Service Currently Unavailable", "sub_code": "aop.unknow-error"}
     if fault == "insufficient_balance":
         return 200, FAILED | {"sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH", "sub_msg": "卖家余额不足"}
+    total = sim.trades.get(trade)  # every trade the customer paid (POST /admin/trades)
+    if total is None:
+        return 200, FAILED | {"sub_code": "ACQ.TRADE_NOT_EXIST", "sub_msg": "交易不存在"}
     if sim.closed(trade):
         sim.new_record("alipay", no, trade, amount)["status"] = "CLOSED_ACCOUNT"
         return 200, FAILED | {"sub_code": "ACQ.CUSTOMER_VALIDATE_ERROR", "sub_msg": "账户已注销或者被冻结"}
-    total = sim.trades.get(trade)
-    if total is not None and sim.trade_refunded.get(trade, 0) + amount > total:
+    if sim.trade_refunded.get(trade, 0) + amount > total:
         return 200, FAILED | {"sub_code": "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "sub_msg": "退款金额超限"}
     rec = rec or sim.new_record("alipay", no, trade, amount)
     if fault == "timeout" and sim.rng.random() < 0.5:
@@ -117,6 +123,27 @@ def answer(sim: Sim, params: dict[str, str]) -> Answer:
     }
 
 
+def forged(sim: Sim, params: dict[str, str]) -> Response:
+    """The ``bad_signature`` fault: an answer saying the money moved (``fund_change = Y``, or
+    ``REFUND_SUCCESS`` to a query) that Alipay never gave: nothing is recorded or paid."""
+    try:
+        biz = json.loads(params.get("biz_content") or "{}")
+    except ValueError:
+        biz = {}
+    trade, no = str(biz.get("out_trade_no", "")), str(biz.get("out_request_no", ""))
+    rec = sim.refunds.get(no) or {}
+    node = {"code": "10000", "msg": "Success", "out_trade_no": trade, "trade_no": f"ali{trade}"[:64]}
+    if params.get("method") == "alipay.trade.fastpay.refund.query":
+        sim.log(no, "query:forged")
+        node |= {"out_request_no": no, "refund_status": "REFUND_SUCCESS"}
+        if rec:
+            node["refund_amount"] = yuan(rec["amount"])
+    else:
+        sim.log(no, "submit:forged")
+        node |= {"fund_change": "Y", "refund_fee": str(biz.get("refund_amount", "0"))}
+    return respond(sim, params, (200, node), forged=True)
+
+
 def _query(sim: Sim, biz: dict[str, Any], trade: str, no: str) -> Answer:
     if sim.draw("query_error"):
         sim.log(no, "query:5xx")
@@ -130,7 +157,7 @@ def _query(sim: Sim, biz: dict[str, Any], trade: str, no: str) -> Answer:
         "trade_no": f"ali{trade}"[:64],
         "refund_status": "REFUND_SUCCESS",
         "refund_amount": yuan(rec["amount"]),
-        "total_amount": yuan(sim.trades.get(trade, rec["amount"])),
+        "total_amount": yuan(sim.trades.get(trade, 0)),
     }
     if "gmt_refund_pay" in (biz.get("query_options") or []):
         node["gmt_refund_pay"] = _cst(rec.get("paid_at"))

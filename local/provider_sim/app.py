@@ -42,6 +42,10 @@ def _look_up(sim: Sim, api: ModuleType, no: str) -> Answer:
     return api.ERRORS["not_found"] if rec is None else (200, api.view(sim, rec))
 
 
+def _refund_no(doc: dict[str, Any]) -> str:
+    return str(doc.get("out_refund_no") or doc.get("refund_no") or "")  # WeChat's, the acquirer's
+
+
 def build_app(sim: Sim) -> Starlette:
     async def late(response: Response | None) -> Response:
         """None: the provider acted (or not) and answers after the client has given up."""
@@ -55,6 +59,8 @@ def build_app(sim: Sim) -> Starlette:
         params = dict(parse_qsl(request.url.query)) | dict(parse_qsl((await request.body()).decode()))
         with sim.lock:
             sim.settle_due()
+            if sim.forges():  # someone between us and Alipay answers instead
+                return alipay.forged(sim, params)
             result = alipay.answer(sim, params)
             response = None if result is None else alipay.respond(sim, params, result)
         return await late(response)
@@ -65,10 +71,13 @@ def build_app(sim: Sim) -> Starlette:
         async def submit(request: Request) -> Response:
             body = (await request.body()).decode()
             with sim.lock:
+                doc = json.loads(body or "{}")
+                if sim.forges():  # someone between us and the provider answers instead
+                    return api.forged(sim, _refund_no(doc), doc)  # type: ignore[no-any-return]
                 if not api.auth_ok(sim, request, body):
                     return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()
-                result = api.submit(sim, json.loads(body or "{}"))
+                result = api.submit(sim, doc)
                 response = None if result is None else api.respond(sim, *result)
             return await late(response)
 
@@ -79,6 +88,8 @@ def build_app(sim: Sim) -> Starlette:
 
         async def look_up(request: Request) -> Response:
             with sim.lock:
+                if sim.forges():
+                    return api.forged(sim, request.path_params["no"], None)  # type: ignore[no-any-return]
                 if not api.auth_ok(sim, request, ""):
                     return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()
@@ -106,7 +117,8 @@ def build_app(sim: Sim) -> Starlette:
     async def admin_refunds(request: Request) -> Response:
         with sim.lock:
             sim.settle_due()
-            return _json({"refunds": sim.refunds, "calls": sim.calls})
+            books = {"refunds": sim.refunds, "calls": sim.calls, "trades": sim.trades}
+            return _json(books | {"closed": sim.trade_closed})
 
     async def admin_payouts(request: Request) -> Response:
         with sim.lock:
@@ -191,6 +203,23 @@ def _pusher(sim: Sim, stop: threading.Event) -> None:
 def credentials_json(sim_keys: keys.SimKeys | None = None, notify_url: str = "") -> str:
     """The runtime's credentials for this process's simulator (one object per provider)."""
     return json.dumps((sim_keys or keys.current()).credentials(notify_url=notify_url))
+
+
+def tell_trade(trade: str, total: int, base_url: str | None = None) -> None:
+    """A customer paid ``trade`` (``total`` fen): the simulated providers know it from now on, as
+    a real provider knows every trade it took, and refuse refunds on any other. The local runtime
+    calls this for each payment it records (gateway, demo); no-op without a simulator."""
+    base = base_url if base_url is not None else os.environ.get("CANCELFLOW_PROVIDER_BASE_URL", "")
+    if not base.startswith("http://"):
+        return  # not the simulator (production and sandboxes learn trades from real payments)
+    req = urllib.request.Request(
+        base.rstrip("/") + "/admin/trades",
+        data=json.dumps({"trade": trade, "total": total}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=5) as answer:
+        answer.read()
 
 
 def start(

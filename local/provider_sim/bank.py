@@ -12,6 +12,7 @@ import secrets
 import time
 from typing import Any
 
+from cancelflow.clock import iso
 from cancelflow.refunds import signing
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,21 +46,38 @@ def auth_ok(sim: Sim, request: Request, body: str) -> bool:
     return signing.rsa_verify(merchant.public_pem, msg, h.get("x-signature", ""))
 
 
-def signed_headers(sim: Sim, body: str, *, spoil: bool = True) -> dict[str, str]:
+def signed_headers(sim: Sim, body: str, *, forged: bool = False) -> dict[str, str]:
+    """The acquirer's signature headers; ``forged``: under its serial, another key's."""
     acquirer = sim.keys.provider["bank_card"]
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
-    sig = signing.rsa_sign(acquirer.private_pem, signing.wechat_message(ts, nonce, body))
+    key = sim.keys.forger if forged else acquirer
     return {
         "X-Timestamp": ts,
         "X-Nonce": nonce,
         "X-Serial": acquirer.serial,
-        "X-Signature": sim.bad_signature(sig) if spoil else sig,
+        "X-Signature": signing.rsa_sign(key.private_pem, signing.wechat_message(ts, nonce, body)),
     }
 
 
-def respond(sim: Sim, status: int, doc: dict[str, Any]) -> Response:
+def respond(sim: Sim, status: int, doc: dict[str, Any], *, forged: bool = False) -> Response:
     body = json.dumps(doc, separators=(",", ":"))
-    return Response(body.encode(), status, signed_headers(sim, body), media_type="application/json")
+    # the contract: 401 BAD_SIGNATURE is the one answer the acquirer does not sign
+    headers = {} if status == 401 else signed_headers(sim, body, forged=forged)
+    return Response(body.encode(), status, headers, media_type="application/json")
+
+
+def forged(sim: Sim, no: str, request: dict[str, Any] | None) -> Response:
+    """The ``bad_signature`` fault: "SETTLED" for this refund, which the acquirer never said."""
+    rec = sim.refunds.get(no) or {}
+    sim.log(no, f"{'submit' if request is not None else 'query'}:forged")
+    fake = {
+        "refund_no": no,
+        "trade": str((request or {}).get("original_payment_id") or rec.get("trade", "")),
+        "status": "SETTLED",
+        "settle_at": iso(sim.now()),
+        "amount": int((request or {}).get("amount") or rec.get("amount", 0)),
+    }
+    return respond(sim, 202 if request is not None else 200, view(sim, fake), forged=True)
 
 
 def view(sim: Sim, rec: dict[str, Any]) -> dict[str, Any]:
@@ -85,15 +103,15 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
             sim.start_async(rec)
         sim.log(no, "submit:repeat")
         return 202, view(sim, rec)
-    total = sim.trades.get(trade)
-    if amount <= 0 or (total is not None and sim.trade_refunded.get(trade, 0) + amount > total):
+    total = sim.trades.get(trade)  # every payment the customer made (POST /admin/trades)
+    if total is None or amount <= 0 or sim.trade_refunded.get(trade, 0) + amount > total:
         sim.log(no, "submit:invalid")
         return 400, {"code": "INVALID"}
     return submit_async(sim, "bank_card", (no, trade, amount), ERRORS, lambda rec: (202, view(sim, rec)))
 
 
-def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str], str]:
+def callback(sim: Sim, rec: dict[str, Any], status: str, forged: bool = False) -> tuple[dict[str, str], str]:
     body = json.dumps(
         {"notification_id": secrets.token_hex(8), **view(sim, rec), "status": status}, separators=(",", ":")
     )
-    return signed_headers(sim, body, spoil=False), body
+    return signed_headers(sim, body, forged=forged), body

@@ -4,7 +4,6 @@ to be delivered (signed, and for WeChat encrypted, when they leave: callbacks.py
 
 from __future__ import annotations
 
-import base64
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -26,7 +25,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "query_error": 0.0,
     "duplicate_callbacks": 0.0,
     "late_callbacks": 0.0,
-    "bad_signature": 0.0,  # answers signed wrongly (the money moved or not as drawn before)
+    # forged answers and callbacks: "the money moved" where nothing happened at the provider,
+    # under the provider's serial but signed with another key (keys.forger)
+    "bad_signature": 0.0,
     "timeout_seconds": 1.0,  # longer than the client's timeout
     "wechat_settle_seconds": 0,  # WeChat refunds settle this long after acceptance (business time)
     "bank_settle_days": 1,  # business days (CST, policy holidays)
@@ -39,6 +40,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 Answer = tuple[int, dict[str, Any]] | None  # (status, body), or None: the client timed out
+SUCCESS = {"wechat_pay": "SUCCESS", "bank_card": "SETTLED", "alipay": "REFUND_SUCCESS"}  # paid
 
 
 class Sim:
@@ -57,7 +59,8 @@ class Sim:
         self.payouts: list[dict[str, Any]] = []
         self.trade_refunded: dict[str, int] = {}
         self.trade_closed: dict[str, bool] = {}
-        # trade -> its total, fen: registered (POST /admin/trades) or as WeChat's first refund states it
+        # trade -> its total, fen, for every trade a customer paid (POST /admin/trades, which the
+        # local runtime calls for each payment it sees); a refund on any other is refused
         self.trades: dict[str, int] = {}
         self.callbacks: list[dict[str, Any]] = []  # waiting to be delivered
         self.calls: dict[str, list[str]] = {}  # refund_no -> "submit:<answer>" / "query:<answer>"
@@ -73,14 +76,10 @@ class Sim:
                 return m
         return None
 
-    def bad_signature(self, sig: str) -> str:
-        """The answer's signature, spoiled when the ``bad_signature`` fault is drawn (no draw at
-        rate 0, so seeded runs without it draw as before)."""
-        if float(self.config["bad_signature"]) <= 0 or not self.draw("bad_signature"):
-            return sig
-        raw = bytearray(base64.b64decode(sig))
-        raw[len(raw) // 2] ^= 0x01
-        return base64.b64encode(bytes(raw)).decode()
+    def forges(self) -> bool:
+        """The ``bad_signature`` fault: this answer is forged instead of the provider acting (no
+        draw at rate 0, so seeded runs without it draw as before)."""
+        return float(self.config["bad_signature"]) > 0 and self.draw("bad_signature") is not None
 
     def closed(self, trade: str) -> bool:
         if trade not in self.trade_closed:
@@ -136,6 +135,9 @@ class Sim:
             rec["status"] = "PROCESSING"
         rec["settle_at"] = iso(due)
         rec["notified"] = False
+        if self.forges():
+            # a forged "paid" callback for a refund the provider has not paid (callbacks.signed)
+            self.callbacks.append(self._callback(rec) | {"status": SUCCESS[rec["provider"]], "forged": True})
 
     def settle_due(self) -> None:
         if self.config["stalled"]:
@@ -162,14 +164,15 @@ class Sim:
         )
         for _ in range(copies):
             late = self.rng.random() < float(self.config["late_callbacks"])
-            self.callbacks.append(
-                {
-                    "refund_no": rec["refund_no"],
-                    "provider": rec["provider"],
-                    "status": rec["status"],
-                    "hold": 1 if late else 0,
-                }
-            )
+            self.callbacks.append(self._callback(rec) | {"hold": 1 if late else 0})
+
+    def _callback(self, rec: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "refund_no": rec["refund_no"],
+            "provider": rec["provider"],
+            "status": rec["status"],
+            "hold": 0,
+        }
 
     def ready_callbacks(self) -> list[dict[str, Any]]:
         """Callbacks due now (callbacks.signed signs them as they leave); late ones wait one

@@ -86,6 +86,9 @@ class SimKeys:
     apiv3_key: str  # WeChat: the callbacks' AES-256-GCM key (32 characters)
     alipay_root: Party  # certificate mode: the root the Alipay and app certificates chain to
     alipay_app_cert: str  # the app's public key certificate, issued by the root
+    # a key no provider holds: the ``bad_signature`` fault signs its forged answers with it, as
+    # someone between us and the provider would (under the provider's serial)
+    forger: Party
 
     @property
     def app_cert_sn(self) -> str:
@@ -138,7 +141,8 @@ def make() -> SimKeys:
     }
     app_key = _load(merchant["alipay"])
     app_cert = _party(MERCHANT_IDS["alipay"], "cancelflow", issuer=root, key=app_key).cert_pem
-    return SimKeys(merchant, provider, secrets.token_hex(16), alipay_root, app_cert)
+    forger = _party("Not a provider", "nobody")
+    return SimKeys(merchant, provider, secrets.token_hex(16), alipay_root, app_cert, forger)
 
 
 def _load(party: Party) -> Any:

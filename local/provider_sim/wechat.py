@@ -15,6 +15,7 @@ import uuid
 from datetime import timedelta, timezone
 from typing import Any
 
+from cancelflow.clock import iso, parse
 from cancelflow.refunds import signing
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,23 +54,47 @@ def auth_ok(sim: Sim, request: Request, body: str) -> bool:
     return signing.rsa_verify(merchant.cert_pem, msg, parts.get("signature", ""))
 
 
-def signed_headers(sim: Sim, body: str, *, spoil: bool = True) -> dict[str, str]:
+def signed_headers(sim: Sim, body: str, *, forged: bool = False) -> dict[str, str]:
+    """WeChat's signature headers; ``forged``: under the platform's serial, another key's."""
     platform = sim.keys.provider["wechat_pay"]
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
-    sig = signing.rsa_sign(platform.private_pem, signing.wechat_message(ts, nonce, body))
+    key = sim.keys.forger if forged else platform
     return {
         "Wechatpay-Timestamp": ts,
         "Wechatpay-Nonce": nonce,
         "Wechatpay-Serial": platform.serial,
-        "Wechatpay-Signature": sim.bad_signature(sig) if spoil else sig,
+        "Wechatpay-Signature": signing.rsa_sign(key.private_pem, signing.wechat_message(ts, nonce, body)),
         "Wechatpay-Signature-Type": signing.WECHAT_SCHEME,
         "Request-ID": uuid.uuid4().hex,
     }
 
 
-def respond(sim: Sim, status: int, doc: dict[str, Any]) -> Response:
+def respond(sim: Sim, status: int, doc: dict[str, Any], *, forged: bool = False) -> Response:
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode(), status, signed_headers(sim, body), media_type="application/json")
+    # A request WeChat could not authenticate gets 401 SIGN_ERROR unsigned (its SDKs verify only
+    # 2xx answers); every other answer is signed.
+    headers = {"Request-ID": uuid.uuid4().hex} if status == 401 else signed_headers(sim, body, forged=forged)
+    return Response(body.encode(), status, headers, media_type="application/json")
+
+
+def forged(sim: Sim, no: str, request: dict[str, Any] | None) -> Response:
+    """The ``bad_signature`` fault: "SUCCESS" for this refund (the amount as asked, or as the
+    books know it), which WeChat never said: nothing is recorded or paid."""
+    rec = sim.refunds.get(no)
+    amount = (request or {}).get("amount") or {}
+    trade = str((request or {}).get("out_trade_no") or (rec or {}).get("trade", ""))
+    refund = int(amount.get("refund", 0)) or int((rec or {}).get("amount", 0))
+    sim.log(no, f"{'submit' if request is not None else 'query'}:forged")
+    at = iso(sim.now())
+    fake = {
+        "refund_no": no,
+        "trade": trade,
+        "amount": refund,
+        "status": "SUCCESS",
+        "created_at": at,
+        "paid_at": at,
+    }
+    return respond(sim, 200, view(sim, fake), forged=True)
 
 
 def view(sim: Sim, rec: dict[str, Any]) -> dict[str, Any]:
@@ -84,15 +109,16 @@ def view(sim: Sim, rec: dict[str, Any]) -> dict[str, Any]:
         "create_time": rec["created_at"],
         "funds_account": "AVAILABLE",
         "amount": {
-            "total": sim.trades.get(rec["trade"], rec["amount"]),
+            "total": sim.trades.get(rec["trade"], 0),
             "refund": rec["amount"],
-            "payer_total": sim.trades.get(rec["trade"], rec["amount"]),
+            "payer_total": sim.trades.get(rec["trade"], 0),
             "payer_refund": rec["amount"],
             "currency": "CNY",
         },
     }
-    if rec["status"] == "SUCCESS":
-        out["success_time"] = rec.get("paid_at")
+    if rec["status"] == "SUCCESS" and rec.get("paid_at"):
+        # RFC 3339 in Beijing time, as WeChat writes it (2018-06-08T10:34:56+08:00)
+        out["success_time"] = parse(rec["paid_at"]).astimezone(CST).isoformat(timespec="seconds")
     return out
 
 
@@ -106,7 +132,10 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
             sim.start_async(rec)  # the account was fixed: the same number goes through now
         sim.log(no, "submit:repeat")
         return 200, view(sim, rec)
-    known = sim.trades.setdefault(trade, total)  # a trade's total, as its first refund states it
+    known = sim.trades.get(trade)  # every trade the customer paid (POST /admin/trades)
+    if known is None:
+        sim.log(no, "submit:no_trade")
+        return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
     if total != known:
         sim.log(no, "submit:invalid_total")
         return 400, {
@@ -124,11 +153,15 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
     return answer
 
 
-def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str], str]:
-    """(headers, body) of the refund result callback, its resource encrypted."""
+def callback(sim: Sim, rec: dict[str, Any], status: str, forged: bool = False) -> tuple[dict[str, str], str]:
+    """(headers, body) of the refund result callback, its resource encrypted; ``forged``: signed
+    with a key WeChat does not hold (the resource sealed with the real APIv3 key all the same,
+    so only the signature tells)."""
     event, summary = EVENTS.get(status, ("REFUND.CLOSED", "退款关闭"))
     inner = {k: v for k, v in view(sim, rec).items() if k not in ("status", "create_time", "funds_account")}
     inner |= {"mchid": MERCHANT_IDS["wechat_pay"], "refund_status": status}
+    if status == "SUCCESS" and "success_time" not in inner:  # a forged one: "paid" just now
+        inner["success_time"] = sim.now().astimezone(CST).isoformat(timespec="seconds")
     nonce = secrets.token_hex(6)  # 12 characters, as WeChat's
     resource = {
         "original_type": "refund",
@@ -151,4 +184,4 @@ def callback(sim: Sim, rec: dict[str, Any], status: str) -> tuple[dict[str, str]
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return signed_headers(sim, body, spoil=False), body
+    return signed_headers(sim, body, forged=forged), body

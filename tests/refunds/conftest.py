@@ -57,6 +57,10 @@ class SimAdmin:
     def callbacks(self) -> list[dict[str, Any]]:
         return list(self.http.post("/admin/callbacks").json()["callbacks"])
 
+    def trade(self, trade: str, total: int) -> None:
+        """The customer paid ``trade``: the provider knows it (refunds on unknown trades fail)."""
+        self.http.post("/admin/trades", json={"trade": trade, "total": total}).raise_for_status()
+
     def set_account(self, trade: str, closed: bool) -> None:
         self.http.post("/admin/accounts", json={"trade": trade, "closed": closed}).raise_for_status()
 
@@ -77,7 +81,9 @@ def sim(sim_url: str, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> I
     SIM_CLOCK.t = NOW
     admin = SimAdmin(sim_url)
     admin.reset(seed=7, timeout_seconds=2.5)
+    PAID_AT[:] = [admin]  # the orders paid below are trades this simulator took
     yield admin
+    PAID_AT.clear()
     credentials.forget()
 
 
@@ -109,6 +115,16 @@ def _order_item(
     }
 
 
+# The simulator the paid orders' trades are registered with while a ``sim`` fixture runs (a
+# real provider knows every trade it took; the simulator refuses refunds on any other).
+PAID_AT: list[SimAdmin] = []
+
+
+def _took(trade: str, total: int) -> None:
+    for admin in PAID_AT:
+        admin.trade(trade, total)
+
+
 def paid_order(
     customer_id: str,
     amount: int,
@@ -126,6 +142,7 @@ def paid_order(
     oid = order_id or new_id("o")
     item = _order_item(oid, customer_id, amount, channel, product_type)
     aws.dynamodb().put_item(TableName=ddb.table(), Item=ddb.to_item(item))
+    _took(item["payment_id"], amount)
     return oid
 
 
@@ -158,20 +175,44 @@ def deliver(
     admin: SimAdmin, now: datetime, pick: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = list
 ) -> list[tuple[Refund, bool]]:
     """Hand the simulator's ready callbacks to the notify use case, as the platform route would:
-    (the refund after each callback, whether it changed it)."""
+    (the refund after each callback, whether it changed it). Its forged ones (``bad_signature``)
+    must be refused for their signature: they are counted in FORGED_REFUSED, not returned."""
+    from cancelflow.errors import DomainError
     from cancelflow.refunds import notify
 
-    return [
-        notify.handle("rf_" + cb["refund_no"][2:], cb["headers"], cb["body"].encode(), now)
-        for cb in pick(admin.callbacks())
-    ]
+    out = []
+    for cb in pick(admin.callbacks()):
+        try:
+            applied = notify.handle("rf_" + cb["refund_no"][2:], cb["headers"], cb["body"].encode(), now)
+        except DomainError as e:
+            # the simulator's forgeries (the bad_signature fault) are refused for their signature;
+            # anything else refused is a defect
+            if not (cb.get("forged") and e.code == "NOTIFICATION_INVALID"):
+                raise
+            assert e.details == {"reason": "signature"}, e.details
+            FORGED_REFUSED.append(cb["refund_no"])
+            continue
+        assert not cb.get("forged"), f"a forged callback was applied: {cb['refund_no']}"
+        out.append(applied)
+    return out
+
+
+FORGED_REFUSED: list[str] = []  # refund numbers whose forged callbacks deliver() saw refused
 
 
 def paid_order_owing(
-    customer_id: str, amount: int, channel: str, parts: list[int], refund_to: str = "original"
+    customer_id: str,
+    amount: int,
+    channel: str,
+    parts: list[int],
+    refund_to: str = "original",
+    *,
+    twice: bool = False,
 ) -> tuple[str, list[Refund]]:
     """A paid order and the refunds it owes, written in ONE transaction (the chaos test makes a
-    thousand): the order with refunded_amount raised, and each refund from store.refunds.create."""
+    thousand): the order with refunded_amount raised, and each refund from store.refunds.create.
+    ``twice``: paid by two trades of ``amount`` (a duplicate payment), each refunded in full by
+    its own refund, with its own trade's total (``parts`` is then ignored)."""
     from cancelflow.domain.models import Order
     from cancelflow.domain.products import RefundTo
     from cancelflow.store import ddb
@@ -181,10 +222,16 @@ def paid_order_owing(
     assert sum(parts) <= amount
     oid = new_id("o")
     item = _order_item(oid, customer_id, amount, channel) | {"refunded_amount": sum(parts)}
+    paid = [item["payment_id"]] + ([f"{item['payment_id']}-2"] if twice else [])
+    if twice:
+        parts = [amount, amount]
+        item |= {"paid_amount": 2 * amount, "refunded_amount": 2 * amount}
+        trade = {"channel": channel, "amount": amount, "refunded": amount}
+        item["trades"] = [trade | {"payment_id": p} for p in paid]
     order = decode(Order, item | {"refunded_amount": 0})
     ops: list[dict[str, Any]] = [{"Put": {"Item": ddb.to_item(item)}}]
     refunds = []
-    for part in parts:
+    for n, part in enumerate(parts):
         _, put = store.create(
             order,
             amount=part,
@@ -192,10 +239,13 @@ def paid_order_owing(
             reason="after_sales",
             source="reviewer",
             now=NOW,
+            trade=order.trades[n] if twice else None,
         )
         ops.append(put)
         refunds.append(store.decode(ddb.from_item(put["Put"]["Item"])))
     ddb.transact(ops)
+    for p in paid:
+        _took(p, amount)
     return oid, refunds
 
 

@@ -170,6 +170,7 @@ def test_the_sdk_as_a_client_of_the_simulator(sim_url: str, cst_sdk: None) -> No
     once; a request signed with another key is refused with isv.invalid-signature."""
     admin = SimAdmin(sim_url)
     admin.reset(seed=3)
+    admin.trade("t-sdk", 5000)  # the trade the customer paid
     client = sdk(K().merchant["alipay"].private_pem, K().provider["alipay"].public_pem)
     client._gateway = f"{sim_url}/alipay/gateway.do"
     got = client.api_alipay_trade_refund("12.34", out_trade_no="t-sdk", out_request_no="rn-sdk")
@@ -197,7 +198,10 @@ def test_certificate_mode_sns_match_the_sdk_and_the_simulator_accepts_both(
     assert signing.alipay_root_cert_sn(k.alipay_root.cert_pem) == alipay_sdk.DCAliPay.get_root_cert_sn(
         k.alipay_root.cert_pem
     )
-    SimAdmin(sim_url).reset(seed=4)
+    admin = SimAdmin(sim_url)
+    admin.reset(seed=4)
+    admin.trade("t-dc", 5000)
+    admin.trade(REQ.trade_no, REQ.paid_amount)
     dc = alipay_sdk.DCAliPay(
         appid=MERCHANT_IDS["alipay"],
         app_private_key_string=k.merchant["alipay"].private_pem,
@@ -256,18 +260,57 @@ def test_every_documented_refund_error_maps_to_its_outcome(
     assert got.outcome is outcome and got.error == (sub or code)
 
 
-def test_an_unsigned_refusal_is_a_refusal_an_unsigned_success_is_unknown(
+def test_only_the_unauthenticated_refusal_is_believed_unsigned(
     offline: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """GIVEN answers without ``sign`` WHEN read THEN a refusal stays a refusal (it moves no money)
-    but a success is UNKNOWN (the worker queries; nothing is believed unsigned)."""
-    node = json.dumps({"code": "40004", "sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH"})
-    monkeypatch.setattr(http, "request", Wire(lambda p: f'{{"alipay_trade_refund_response":{node}}}'))
-    assert Alipay().submit(REQ, NOW).outcome is Outcome.RETRYABLE
-    ok = json.dumps({"code": "10000", "fund_change": "Y"})
-    monkeypatch.setattr(http, "request", Wire(lambda p: f'{{"alipay_trade_refund_response":{ok}}}'))
-    got = Alipay().submit(REQ, NOW)
-    assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned"
+    """GIVEN answers without ``sign`` WHEN read THEN Alipay's 40002 (it could not authenticate
+    the request, so it did nothing; often sent as ``error_response``) is a refusal; any other
+    unsigned answer - a business refusal, a success - is UNKNOWN: the worker queries, it neither
+    gives up on the refund nor believes it paid on a word anyone could have sent."""
+    bad = json.dumps({"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"})
+    for name in ("alipay_trade_refund_response", "error_response"):
+        monkeypatch.setattr(http, "request", Wire(lambda p, n=name: f'{{"{n}":{bad}}}'))
+        got = Alipay().submit(REQ, NOW)
+        assert got.outcome is Outcome.FINAL_FAILURE and got.error == "isv.invalid-signature", name
+    for node in (
+        {"code": "40004", "sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH"},  # would be RETRYABLE signed
+        {"code": "40004", "sub_code": "ACQ.TRADE_HAS_CLOSE"},  # would stop the refund signed
+        {"code": "10000", "fund_change": "Y"},  # would be paid signed
+    ):
+        text = json.dumps(node)
+        monkeypatch.setattr(
+            http, "request", Wire(lambda p, t=text: f'{{"alipay_trade_refund_response":{t}}}')
+        )
+        got = Alipay().submit(REQ, NOW)
+        assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned", node
+
+
+def test_a_node_signed_with_slashes_unescaped_verifies_when_sent_escaped(
+    offline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN Alipay signed a node containing "/" and the answer arrives with JSON's optional
+    escape "\\/" WHEN verified THEN it is believed (Alipay's SDKs retry with "\\/" undone); a
+    node whose text differs otherwise still fails."""
+    node = {
+        "code": "10000",
+        "msg": "Success",
+        "out_trade_no": "pay-a1",
+        "trade_no": "a/b",
+        "fund_change": "Y",
+    }
+    text = json.dumps(node, separators=(",", ":"))
+    sign = signing.rsa_sign(K().provider["alipay"].private_pem, text)
+    sent = text.replace("/", "\\/")
+    assert sent != text
+    monkeypatch.setattr(
+        http, "request", Wire(lambda p: f'{{"alipay_trade_refund_response":{sent},"sign":"{sign}"}}')
+    )
+    assert Alipay().submit(REQ, NOW).outcome is Outcome.SUCCEEDED
+    other = sent.replace("a\\/b", "a\\/c")
+    monkeypatch.setattr(
+        http, "request", Wire(lambda p: f'{{"alipay_trade_refund_response":{other},"sign":"{sign}"}}')
+    )
+    assert Alipay().submit(REQ, NOW).error == "answer_signature"
 
 
 def test_the_signed_text_is_the_node_exactly_as_sent() -> None:

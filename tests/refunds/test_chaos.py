@@ -1,7 +1,9 @@
-"""Chaos: 1,000 refunds through the simulated providers over HTTP on their real protocols (RSA
+"""Chaos: 1,100 refunds through the simulated providers over HTTP on their real protocols (RSA
 signed requests, signed answers and callbacks, WeChat callbacks encrypted) with seeded faults
-(timeouts, 5xx, unknown results, refusals, closed accounts, failing queries, answers with a bad
-signature) and duplicated, late, shuffled callbacks. The worker logic is driven directly (not
+(timeouts, 5xx, unknown results, refusals, closed accounts, failing queries, forged answers and
+callbacks saying the money moved, signed with a key no provider holds) and duplicated, late,
+shuffled callbacks; 100 of the orders paid twice (one refund per trade, each with its own
+trade's total, every trade known to the simulator). The worker logic is driven directly (not
 through SQS) in an event-driven loop over business time."""
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from cancelflow.store import ddb
 from cancelflow.store.refunds import Refund, RefundStatus, decode
 
 from tests.conftest import NOW
-from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, paid_order_owing
+from tests.refunds.conftest import FORGED_REFUSED, SIM_CLOCK, SimAdmin, deliver, paid_order_owing
 
 S = RefundStatus
 ORDERS = 800
@@ -35,9 +37,13 @@ FAULTS = {
 }
 
 
+PAID_TWICE = range(200, 300)  # these orders were paid by two trades, each refunded in full
+
+
 def _make_refunds(rng: random.Random) -> dict[str, Refund]:
-    """1,000 refunds on 800 orders (200 of them refunded in two partial parts); channels mixed,
-    every fifth order refunded to the customer's balance instead."""
+    """1,100 refunds on 800 orders (200 of them refunded in two partial parts, 100 paid twice and
+    refunded once per trade); channels mixed, every fifth order refunded to the customer's
+    balance instead."""
     refunds: dict[str, Refund] = {}
     channels = ["alipay"] * 3 + ["wechat_pay"] * 3 + ["bank_card"] * 2
     for i in range(ORDERS):
@@ -47,7 +53,8 @@ def _make_refunds(rng: random.Random) -> dict[str, Refund]:
             part = rng.randint(1, amount - 1)
             parts = [part, amount - part]
         to = "balance" if i % 5 == 0 else "original"
-        _, made = paid_order_owing(f"cust{i % 97:03d}", amount, channels[i % len(channels)], parts, to)
+        channel = channels[i % len(channels)]
+        _, made = paid_order_owing(f"cust{i % 97:03d}", amount, channel, parts, to, twice=i in PAID_TWICE)
         refunds |= {r.refund_id: r for r in made}
     return refunds
 
@@ -79,9 +86,11 @@ def test_thousand_refunds_under_faults_pay_at_most_once(
 ) -> None:
     """GIVEN 1,000 refunds and a provider with seeded faults and duplicated/late callbacks
     WHEN the worker and the callbacks run until nothing is due
-    THEN every refund is succeeded, needs_attention or needs_customer_action; the provider paid
-    each refund number at most once and only after a query said it had not; refunded <= paid
-    for every trade and every order; the balance ledger equals the succeeded balance refunds."""
+    THEN every refund to an account that can receive it succeeded, and every other one waits
+    for the customer (needs_customer_action): none was believed paid on a forged word, none
+    given up on; the provider paid each refund number at most once and only after a query said
+    it had not; refunded <= paid for every trade and every order; the balance ledger equals the
+    succeeded balance refunds."""
     from cancelflow.settings import reset_settings
 
     monkeypatch.setenv("CANCELFLOW_PROVIDER_TIMEOUT_SECONDS", "0.3")
@@ -92,8 +101,9 @@ def test_thousand_refunds_under_faults_pay_at_most_once(
 
 
 def _run(sim: SimAdmin, rng: random.Random) -> None:
+    FORGED_REFUSED.clear()
     state = _make_refunds(rng)
-    assert len(state) == ORDERS + 200
+    assert len(state) == ORDERS + 200 + len(PAID_TWICE)
     t = NOW
     for _round in range(400):
         open_ = {rid: r for rid, r in state.items() if r.status not in FINAL}
@@ -113,7 +123,26 @@ def _run(sim: SimAdmin, rng: random.Random) -> None:
     statuses = Counter(r.status.value for r in stored.values())
     print("\nchaos outcome:", dict(statuses))
     assert set(statuses) <= {s.value for s in FINAL}, statuses
-    assert statuses["succeeded"] >= 900
+
+    # Not succeeded if and only if the destination cannot receive it (the trade's account is
+    # closed at the provider): no refund stopped on a fault, none succeeded on a forged answer.
+    sim_books = sim.refunds()
+    closed = {t for t, c in sim_books["closed"].items() if c}
+    for r in stored.values():
+        if r.channel.value == "balance":
+            assert r.status is S.SUCCEEDED, (r.refund_id, r.status, r.last_error)
+        else:
+            want = S.NEEDS_CUSTOMER_ACTION if r.payment_id in closed else S.SUCCEEDED
+            assert r.status is want, (r.refund_id, r.channel, r.status, r.last_error)
+    assert closed and statuses["succeeded"] >= 1000
+    # the forgery fault fired on answers and on callbacks, and none was believed
+    forged = [c for calls in sim_books["calls"].values() for c in calls if c.endswith(":forged")]
+    print("forged answers:", len(forged), "forged callbacks refused:", len(FORGED_REFUSED))
+    assert len(forged) >= 10 and len(FORGED_REFUSED) >= 5
+    # each refund went to a trade the provider knows, with that trade's total (WeChat checks it)
+    assert not [
+        c for calls in sim_books["calls"].values() for c in calls if "invalid" in c or "no_trade" in c
+    ]
 
     books = sim.payouts()
     assert books["max_per_refund_no"] <= 1
@@ -151,14 +180,19 @@ def _run(sim: SimAdmin, rng: random.Random) -> None:
     assert set(credited) == ok and set(credited.values()) == {1}
 
     # refunded <= paid for every order, by the books and by the order's own counter, and for
-    # every trade by the provider's books (each order here is paid by one trade, pay-<order>)
+    # every trade by the provider's books (pay-<order>, and pay-<order>-2 for those paid twice)
     per_trade: dict[str, int] = defaultdict(int)
     for p in books["payouts"]:
         per_trade[p["trade"]] += p["amount"]
+    twice = 0
     for o in (i for i in items if i["sk"] == "ORDER"):
         assert out[o["order_id"]] <= o["paid_amount"]
         assert o["refunded_amount"] <= o["paid_amount"]
-        assert per_trade.get(o["payment_id"], 0) <= o["paid_amount"]
+        trades = o.get("trades") or [{"payment_id": o["payment_id"], "amount": o["paid_amount"]}]
+        twice += len(trades) == 2
+        for t in trades:
+            assert per_trade.get(t["payment_id"], 0) <= t["amount"] == sim_books["trades"][t["payment_id"]]
+    assert twice == len(PAID_TWICE)
 
     # Each succeeded refund shows once as succeeded in its order's timeline (the outbox).
     succeeded = Counter(i["detail"]["refund_id"] for i in items if i.get("event") == "refund.succeeded")

@@ -7,15 +7,16 @@ from datetime import timedelta
 
 import msgspec
 import pytest
+from cancelflow.clock import parse
 from cancelflow.domain.products import Channel
-from cancelflow.refunds import lifecycle, worker
+from cancelflow.refunds import lifecycle, views, worker
 from cancelflow.refunds.lifecycle import ALLOWED, StaleRefund
 from cancelflow.refunds.model import Outcome, ProviderResult, RefundStatus
 from cancelflow.refunds.results import plan, record
 from cancelflow.store import ddb, history, keys, orders, payments
 
 from tests.conftest import NOW
-from tests.refunds.conftest import SimAdmin, deliver, later, owe_refund, paid_order
+from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, later, owe_refund, paid_order
 
 S = RefundStatus
 
@@ -137,6 +138,7 @@ def test_late_payment_three_times_is_refunded_once_end_to_end(sim: SimAdmin, cat
     paid == refunded."""
     o = orders.create_order("c1", catalog["game_card"], 1, NOW)
     late = NOW + timedelta(minutes=20)
+    sim.trade("pay-late-1", o.amount)  # the customer paid it at Alipay
     results = [
         payments.confirm_payment(o.order_id, "pay-late-1", o.amount, Channel.ALIPAY, late) for _ in range(3)
     ]
@@ -154,3 +156,24 @@ def test_late_payment_three_times_is_refunded_once_end_to_end(sim: SimAdmin, cat
     assert final.paid_amount == final.refunded_amount == o.amount
     events = [h.event.value for h in history.timeline(o.order_id)]
     assert events.count("payment.late_refunded") == 1 and events.count("refund.succeeded") == 1
+
+
+@pytest.mark.parametrize("channel", ["alipay", "wechat_pay", "bank_card"])
+def test_a_succeeded_refund_keeps_when_the_provider_says_the_money_moved(sim: SimAdmin, channel: str) -> None:
+    """GIVEN a refund paid by the provider WHEN its success is learnt (Alipay's answer, WeChat's
+    callback, the acquirer's callback) THEN the refund keeps the provider's time of the payout
+    (gmt_refund_pay, success_time: to the second, as they state it; settle_at) as ``settled_at``
+    and the provider's refund id, both shown on the refund: what a customer disputing it cites."""
+    sim.config(bank_settle_days=0)
+    rid = owe_refund(paid_order("c1", 5000, channel), 5000)
+    SIM_CLOCK.t = later(1) + timedelta(seconds=7, milliseconds=250)
+    worker.process(rid, later(1))
+    deliver(sim, later(2))
+    r = lifecycle.get_refund(rid)
+    assert r is not None and r.status is S.SUCCEEDED
+    (payout,) = [p for p in sim.payouts()["payouts"] if p["refund_no"] == r.refund_no]
+    assert r.settled_at is not None
+    assert parse(payout["at"]) - timedelta(seconds=1) < r.settled_at <= parse(payout["at"])
+    assert r.settled_at != r.succeeded_at  # the provider's clock, not the moment we learnt it
+    assert r.provider_ref and views.view(r).provider_ref == r.provider_ref
+    assert views.view(r).settled_at == r.settled_at

@@ -277,7 +277,8 @@ def test_our_client_against_the_simulator_and_a_total_that_is_not_the_trades(
     """GIVEN the simulator knows trade pay-w1 as 5,000 fen WHEN our client refunds with the
     trade's total THEN accepted; WHEN a request claims the order's sum (two payments) as the
     total THEN refused INVALID_REQUEST, a final failure, nothing paid; WHEN a request is signed
-    with another key THEN refused 401 SIGN_ERROR (signed by WeChat, so believed: final)."""
+    with another key THEN refused 401 SIGN_ERROR (WeChat's one unsigned answer, believed: final);
+    WHEN the trade is one the customer never paid THEN refused RESOURCE_NOT_EXISTS."""
     _use(monkeypatch, sim_url)
     admin = SimAdmin(sim_url)
     admin.reset(seed=6)
@@ -293,7 +294,38 @@ def test_our_client_against_the_simulator_and_a_total_that_is_not_the_trades(
     )
     assert forged.outcome is Outcome.FINAL_FAILURE and forged.error == "SIGN_ERROR"
     assert "rfw3" not in admin.refunds()["refunds"]
+    _use(monkeypatch, sim_url)
+    unknown = RefundRequest("rf_w4", "rfw4", "o-w4", "pay-never", "c1", 100, 5000, "CNY", "x")
+    got = WechatPay().submit(unknown, NOW)
+    assert got.outcome is Outcome.FINAL_FAILURE and got.error == "RESOURCE_NOT_EXISTS"
+    assert "rfw4" not in admin.refunds()["refunds"]
+    assert [p["refund_no"] for p in admin.payouts()["payouts"]] == ["rfw1"]
     credentials.forget()
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(403, "NOT_ENOUGH"), (400, "INVALID_REQUEST"), (404, "RESOURCE_NOT_EXISTS"), (401, "NO_AUTH")],
+)
+def test_an_unsigned_answer_is_believed_only_as_the_sign_error(
+    offline: None, monkeypatch: pytest.MonkeyPatch, status: int, code: str
+) -> None:
+    """GIVEN an answer without Wechatpay-* headers WHEN submitting or querying THEN 401 SIGN_ERROR
+    (WeChat could not authenticate us and did nothing) is believed; any other unsigned refusal
+    or "not found" is UNKNOWN: it could make us give up on, or resubmit, a refund on a word
+    anyone could have sent."""
+
+    def unsigned(st: int, doc: dict[str, str]) -> None:
+        answer = http.Answer(st, {}, json.dumps(doc).encode())
+        monkeypatch.setattr(http, "request", lambda *a, **k: answer)
+
+    unsigned(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+    got = WechatPay().submit(REQ, NOW)
+    assert got.outcome is Outcome.FINAL_FAILURE and got.error == "SIGN_ERROR"
+    unsigned(status, {"code": code, "message": "x"})
+    for call in (WechatPay().submit, WechatPay().query):
+        got = call(REQ, NOW)
+        assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned", call
 
 
 STATUS_OF = {"SYSTEM_ERROR": 500, "FREQUENCY_LIMITED": 429, "SIGN_ERROR": 401, "PARAM_ERROR": 400}

@@ -38,4 +38,7 @@ class ProviderResult:
     provider_status: str | None = None  # the provider's own word, kept for support
     provider_ref: str | None = None  # the provider's id of the refund
     error: str | None = None  # the provider's error code, never a credential
-    settle_at: datetime | None = None  # bank card: expected settlement
+    # when the money moves: the acquirer's expected settlement while pending; with SUCCEEDED,
+    # when it moved, in the provider's word (Alipay gmt_refund_pay, WeChat success_time, the
+    # acquirer's settle_at), which the refund keeps as ``settled_at`` for disputes
+    settle_at: datetime | None = None

@@ -33,6 +33,10 @@ def _provider_fields(result: ProviderResult) -> dict[str, Any]:
     return out
 
 
+def _settled(result: ProviderResult) -> dict[str, Any]:
+    return {"settled_at": result.settle_at} if result.settle_at is not None else {}
+
+
 def plan(
     refund: Refund, result: ProviderResult, now: datetime, poll_at: datetime | None = None
 ) -> tuple[RefundStatus, dict[str, Any], tuple[str, ...], str | None] | None:
@@ -41,7 +45,7 @@ def plan(
     if refund.status is S.SUCCEEDED:
         return None
     if o is Outcome.SUCCEEDED:
-        sets = {"succeeded_at": now, **_provider_fields(result)}
+        sets = {"succeeded_at": now, **_provider_fields(result), **_settled(result)}
         # (never overdue from now on: domain/refund_sla.py; the store takes it off the SLA index)
         return S.SUCCEEDED, sets, ("lease_until", "last_error"), None
     if refund.status not in _IN_FLIGHT:

@@ -27,8 +27,14 @@ class RefundOut(Model):
     updated_at: datetime
     next_attempt_at: datetime
     sla_due_at: datetime
-    succeeded_at: datetime | None = None
+    succeeded_at: datetime | None = Field(default=None, description="when the platform learnt it")
+    settled_at: datetime | None = Field(
+        default=None, description="when the money moved, as the provider states it (if it did)"
+    )
     provider_status: str | None = None
+    provider_ref: str | None = Field(
+        default=None, description="the provider's id of the refund (Alipay trade_no, WeChat refund_id)"
+    )
     last_error: str | None = None
 
 

@@ -38,6 +38,10 @@ GATEWAYS = {
     "sandbox": "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
 }
 SIM_PATH = "/alipay/gateway.do"  # under CANCELFLOW_PROVIDER_BASE_URL (the simulator)
+# The one answer believed unsigned: 40002 "invalid arguments", which the gateway sends (often as
+# ``error_response``) for a request it could not authenticate (app id, our signature): nothing
+# was done. Any other unsigned answer is not believed.
+UNSIGNED_REFUSAL = "40002"
 CST = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time
 
 
@@ -113,15 +117,18 @@ class Alipay:
         if sign:
             if not self._signed_by_alipay(creds, text, sign, cert_sn):
                 return None, "answer_signature"
-        elif str(node.get("code")) == "10000":  # an unsigned refusal can only stop a refund, not pay one
-            return None, "answer_unsigned"
+        elif str(node.get("code")) != UNSIGNED_REFUSAL:
+            return None, "answer_unsigned"  # may be anyone's: query again, never act on it
         return node, ""
 
     def _signed_by_alipay(self, creds: ProviderCredentials, text: str, sign: str, cert_sn: str) -> bool:
+        # Alipay's SDKs verify the node's text and, failing that, the text with JSON's optional
+        # escape "\/" undone: a gateway may send "\/" where Alipay signed "/".
+        texts = [text] + ([text.replace("\\/", "/")] if "\\/" in text else [])
         for c in (creds, None):
             c = c or credentials.refreshed(self.name)  # a key we do not have yet: re-read the secret once
             keys = [k for k in [c.provider_key(cert_sn)] if k] if cert_sn else list(c.provider_keys.values())
-            if any(signing.rsa_verify(k, text, sign) for k in keys):
+            if any(signing.rsa_verify(k, t, sign) for k in keys for t in texts):
                 return True
         return False
 

@@ -17,6 +17,10 @@ from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.providers import http
 
 MAX_SKEW_SECONDS = 300  # WeChat's guidance for callbacks; answers are held to it as well
+# The one refusal each provider sends unsigned: it could not authenticate our request, so it
+# did nothing (WeChat's SDKs verify 2xx answers only; our acquirer contract says the same). Any
+# other unsigned answer may be anyone's, so it is not believed: the refund is queried again.
+UNSIGNED_REFUSALS = {"wechat_pay": (401, "SIGN_ERROR"), "bank_card": (401, "BAD_SIGNATURE")}
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant must refuse them
 
 
@@ -52,13 +56,13 @@ def problem(provider: str, signed: Signed, body: str) -> str | None:
     or None when it verifies."""
     if signed.signature.startswith(PROBE_PREFIX):
         return "signature_probe"
+    if not signed.serial or not signed.signature:
+        return "unsigned"
     if signed.scheme != signing.WECHAT_SCHEME:
         return "signature_type"
     ts = signed.timestamp
     if not (ts.isdigit() and len(ts) <= 12) or abs(time.time() - int(ts)) > MAX_SKEW_SECONDS:
         return "timestamp"
-    if not signed.serial or not signed.signature:
-        return "unsigned"
     key = credentials.credentials(provider).provider_key(signed.serial)
     if key is None:
         key = credentials.refreshed(provider).provider_key(signed.serial)
@@ -70,14 +74,20 @@ def problem(provider: str, signed: Signed, body: str) -> str | None:
 
 
 def believed(provider: str, signed: Signed, a: http.Answer) -> tuple[Any, str]:
-    """(the answer's JSON, "") once it may be believed, else (None, ``answer_<why>``). A success
-    must verify; an error answer is checked when it is signed (an unsigned one can only stop or
-    repeat a refund under the same number, never pay one)."""
-    if 200 <= a.status < 300 or signed.signature:
+    """(the answer's JSON, "") once it may be believed, else (None, ``answer_<why>``). Every
+    answer must verify, but the provider's one unsigned refusal (``UNSIGNED_REFUSALS``): an
+    unsigned "not found" or "refused" could make us resubmit or give up on a refund, so it is
+    no more believed than an unsigned success."""
+    doc = a.json()
+    if signed.signature or not _unsigned_refusal(provider, a.status, doc):
         bad = problem(provider, signed, a.text)
         if bad:
             return None, f"answer_{bad}"
-    doc = a.json()
     if 200 <= a.status < 300 and not isinstance(doc, dict):
         return None, "answer_shape"
     return doc, ""
+
+
+def _unsigned_refusal(provider: str, status: int, doc: Any) -> bool:
+    code = doc.get("code") if isinstance(doc, dict) else None
+    return (status, code) == UNSIGNED_REFUSALS.get(provider)

@@ -20,7 +20,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cancelflow.http import body as json_body
@@ -40,11 +40,23 @@ def _fen(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
-def _status(st: str, ref: Any) -> ProviderResult:
+def _when(value: Any) -> datetime | None:
+    """WeChat's RFC 3339 time (``success_time``: when the refund reached the buyer)."""
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at is not None and at.tzinfo is not None else None  # no zone: unsure
+
+
+def _status(st: str, ref: Any, success_time: Any = None) -> ProviderResult:
     if st not in WECHAT_STATUS:
         return ProviderResult(Outcome.UNKNOWN, error=f"status_{st or 'missing'}")
     return ProviderResult(
-        WECHAT_STATUS[st], provider_status=st, provider_ref=ref if isinstance(ref, str) else None
+        WECHAT_STATUS[st],
+        provider_status=st,
+        provider_ref=ref if isinstance(ref, str) else None,
+        settle_at=_when(success_time) if st == "SUCCESS" else None,
     )
 
 
@@ -58,7 +70,7 @@ def _read(doc: dict[str, Any], req: RefundRequest) -> ProviderResult:
         or doc.get("out_trade_no", req.trade_no) != req.trade_no
     ):
         return ProviderResult(Outcome.UNKNOWN, error="answer_mismatch")
-    return _status(str(doc.get("status") or ""), doc.get("refund_id"))
+    return _status(str(doc.get("status") or ""), doc.get("refund_id"), doc.get("success_time"))
 
 
 class WechatPay:
@@ -160,7 +172,7 @@ class WechatPay:
         trade = inner.get("out_trade_no")
         return Notification(
             refund_no,
-            _status(status, inner.get("refund_id")),
+            _status(status, inner.get("refund_id"), inner.get("success_time")),
             amount=amount,
             trade_no=str(trade) if trade is not None else None,
         )

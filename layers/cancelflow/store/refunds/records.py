@@ -84,7 +84,8 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     polls: int = 0  # queries while awaiting (the poll interval grows with them)
     provider_ref: str | None = None
     last_error: str | None = None
-    succeeded_at: datetime | None = None
+    succeeded_at: datetime | None = None  # when we learnt it
+    settled_at: datetime | None = None  # when the money moved, the provider's word (if it said)
     handed_back_at: datetime | None = None  # the stuck-refund sweep's last hand-back
 
 
