@@ -99,6 +99,17 @@ def build_app(sim: Sim) -> Starlette:
 
         return look_up
 
+    async def wechat_abnormal(request: Request) -> Response:
+        """WeChat's 发起异常退款 for an ABNORMAL refund (wechat.abnormal)."""
+        body = (await request.body()).decode()
+        with sim.lock:
+            if not wechat.auth_ok(sim, request, body):
+                return wechat.respond(sim, *wechat.ERRORS["bad_signature"])
+            sim.settle_due()
+            serial = request.headers.get("wechatpay-serial", "")
+            result = wechat.abnormal(sim, request.path_params["refund_id"], json.loads(body or "{}"), serial)
+            return wechat.respond(sim, *result) if result is not None else _json({"code": "TIMEOUT"}, 504)
+
     async def admin_config(request: Request) -> Response:
         with sim.lock:
             if request.method == "POST":
@@ -154,6 +165,11 @@ def build_app(sim: Sim) -> Starlette:
             Route("/alipay/gateway.do", alipay_gateway, methods=["GET", "POST"]),
             Route("/v3/refund/domestic/refunds", refunds(wechat), methods=["POST"]),
             Route("/v3/refund/domestic/refunds/{no}", query(wechat), methods=["GET"]),
+            Route(
+                "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+                wechat_abnormal,
+                methods=["POST"],
+            ),
             Route("/bank/v1/refunds", refunds(bank), methods=["POST"]),
             Route("/bank/v1/refunds/{no}", query(bank), methods=["GET"]),
             Route("/admin/config", admin_config, methods=["GET", "POST"]),

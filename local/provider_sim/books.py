@@ -151,7 +151,7 @@ class Sim:
             ):
                 continue
             bank = rec["provider"] == "bank_card"
-            if self.closed(rec["trade"]):
+            if self.closed(rec["trade"]) and not rec.get("new_card"):
                 rec["status"] = "RETURNED" if bank else "ABNORMAL"
             else:
                 self.pay(rec)

@@ -128,8 +128,8 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
     refund, total = int(amount.get("refund", 0)), int(amount.get("total", 0))
     rec = sim.refunds.get(no)
     if rec is not None:
-        if rec["status"] == "ABNORMAL" and not sim.closed(trade):
-            sim.start_async(rec)  # the account was fixed: the same number goes through now
+        # the same number again is this refund as it stands, ABNORMAL included: WeChat pays an
+        # abnormal refund only through apply-abnormal-refund (abnormal() below)
         sim.log(no, "submit:repeat")
         return 200, view(sim, rec)
     known = sim.trades.get(trade)  # every trade the customer paid (POST /admin/trades)
@@ -151,6 +151,31 @@ def submit(sim: Sim, doc: dict[str, Any]) -> Answer:
         # it may carry no parameters), else to the merchant's configured one.
         sim.refunds[no]["notify_url"] = str(doc["notify_url"])
     return answer
+
+
+def abnormal(sim: Sim, refund_id: str, doc: dict[str, Any], serial: str) -> Answer:
+    """发起异常退款: an ABNORMAL refund paid to the buyer's new debit card (USER_BANK_CARD; its
+    number and name encrypted with the platform key named in ``Wechatpay-Serial``), accepted as
+    PROCESSING and settled like a refund. MERCHANT_BANK_CARD is refused here: nothing of ours
+    asks for it."""
+    no = str(doc.get("out_refund_no", ""))
+    rec = sim.refunds.get(no)
+    if rec is None or f"wx{no}" != refund_id:
+        return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"}
+    if rec["status"] != "ABNORMAL":
+        return 400, {"code": "INVALID_REQUEST", "message": "退款单状态不是退款异常"}
+    platform = sim.keys.provider["wechat_pay"]
+    if doc.get("type") != "USER_BANK_CARD" or not doc.get("bank_type") or serial != platform.serial:
+        return 400, {"code": "PARAM_ERROR", "message": "参数错误"}
+    try:
+        account = signing.rsa_decrypt(platform.private_pem, str(doc.get("bank_account", "")))
+        signing.rsa_decrypt(platform.private_pem, str(doc.get("real_name", "")))
+    except ValueError:
+        return 400, {"code": "PARAM_ERROR", "message": "敏感信息解密失败"}
+    sim.log(no, "abnormal:user_bank_card")
+    rec["new_card"] = f"{doc['bank_type']}:{account[-4:]}"  # paid there, whatever the old account
+    sim.start_async(rec)
+    return 200, view(sim, rec)
 
 
 def callback(sim: Sim, rec: dict[str, Any], status: str, forged: bool = False) -> tuple[dict[str, str], str]:

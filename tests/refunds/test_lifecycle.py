@@ -107,13 +107,15 @@ def test_two_callbacks_racing_apply_success_once(aws: dict[str, str]) -> None:
     assert [h.event.value for h in history.timeline(oid)].count("refund.succeeded") == 1
 
 
-def test_stale_abnormal_callback_is_checked_against_the_provider(sim: SimAdmin) -> None:
-    """GIVEN a WeChat refund whose account was closed (ABNORMAL), then fixed and retried WHEN the
-    old ABNORMAL callback arrives late, after the retry was accepted THEN the notify use case
-    queries the provider, which says SUCCESS, so the refund succeeds instead of going back."""
+def test_stale_returned_callback_is_checked_against_the_provider(sim: SimAdmin) -> None:
+    """GIVEN a card refund the acquirer RETURNED (account closed), then fixed and retried WHEN
+    the old RETURNED callback arrives late, after the retry was accepted THEN the notify use case
+    queries the provider, which says SETTLED, so the refund succeeds instead of going back.
+    (WeChat's ABNORMAL is not retried under its number: test_wechat_abnormal_* below.)"""
     from cancelflow.refunds import support
 
-    oid = paid_order("c1", 5000, "wechat_pay")
+    sim.config(bank_settle_days=0)
+    oid = paid_order("c1", 5000, "bank_card")
     rid = owe_refund(oid, 5000)
     sim.set_account(f"pay-{oid}", closed=True)
     assert worker.process(rid, later(1)).result == "processing"
@@ -126,7 +128,7 @@ def test_stale_abnormal_callback_is_checked_against_the_provider(sim: SimAdmin) 
     sim.config(late_callbacks=0.0)
     support.retry(rid, "support-1", later(10))
     assert worker.process(rid, later(11)).result in ("processing", "succeeded")
-    results = deliver(sim, later(12))  # the late ABNORMAL, then the new SUCCESS
+    results = deliver(sim, later(12))  # the late RETURNED, then the new SETTLED
     final = lifecycle.get_refund(rid)
     assert final is not None and final.status is S.SUCCEEDED, results
     assert len([p for p in sim.payouts()["payouts"] if p["trade"] == f"pay-{oid}"]) == 1
@@ -177,3 +179,40 @@ def test_a_succeeded_refund_keeps_when_the_provider_says_the_money_moved(sim: Si
     assert r.settled_at != r.succeeded_at  # the provider's clock, not the moment we learnt it
     assert r.provider_ref and views.view(r).provider_ref == r.provider_ref
     assert views.view(r).settled_at == r.settled_at
+
+
+def test_wechat_abnormal_is_paid_again_only_to_a_new_card(sim: SimAdmin) -> None:
+    """GIVEN a WeChat refund that came back ABNORMAL (the buyer's card closed) WHEN support
+    retries it without a new card THEN nothing is resubmitted (WeChat would not pay it under
+    its number) and it waits for the customer again, ``needs_new_card``; WHEN the client resumes
+    it with the customer's new debit card THEN 发起异常退款 is sent (card number and name
+    encrypted: the simulator decrypts them with the platform key), the refund settles, paid
+    once."""
+    from cancelflow.refunds import support
+    from cancelflow.refunds.providers.base import NewCard
+    from cancelflow.refunds.providers.wechat_pay import WechatPay
+
+    oid = paid_order("c1", 5000, "wechat_pay")
+    rid = owe_refund(oid, 5000)
+    sim.set_account(f"pay-{oid}", closed=True)
+    assert worker.process(rid, later(1)).result == "processing"
+    deliver(sim, later(2))
+    r = lifecycle.get_refund(rid)
+    assert r is not None and r.status is S.NEEDS_CUSTOMER_ACTION
+    support.retry(rid, "support-1", later(10))
+    again = worker.process(rid, later(11))
+    assert again.result == "needs_customer_action" and again.refund is not None
+    assert again.refund.last_error == "needs_new_card"
+    calls = sim.refunds()["calls"][r.refund_no]
+    assert [c for c in calls if c.startswith("submit")] == ["submit:ok"]  # never resubmitted
+    card = NewCard("ICBC_DEBIT", "6222020000001234", "李雷")
+    assert "6222" not in repr(card) and "李雷" not in repr(card)
+    got = WechatPay().resume(worker.request_for(again.refund), later(12), card)
+    assert got.outcome is Outcome.PENDING
+    assert sim.refunds()["refunds"][r.refund_no]["new_card"] == "ICBC_DEBIT:1234"
+    (paid,) = deliver(sim, later(13))
+    assert paid[0].status is S.SUCCEEDED
+    assert [p["refund_no"] for p in sim.payouts()["payouts"]] == [r.refund_no]
+    # and once more changes nothing: the refund is no longer ABNORMAL
+    assert WechatPay().resume(worker.request_for(again.refund), later(14), card).outcome is Outcome.SUCCEEDED
+    assert len(sim.payouts()["payouts"]) == 1

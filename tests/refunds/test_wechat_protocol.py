@@ -348,3 +348,17 @@ def test_the_documented_answers_to_a_callback() -> None:
     or 4xx with {"code": "FAIL", "message": ...} (WeChat sends it again)."""
     assert notify.answer(True) == (204, None)
     assert notify.answer(False, "signature") == (400, {"code": "FAIL", "message": "signature"})
+
+
+def test_sensitive_fields_are_encrypted_as_the_sdk_reads_them() -> None:
+    """GIVEN a card number encrypted by our client for 发起异常退款 (RSA-OAEP, SHA-1) WHEN the
+    SDK decrypts it with the platform's private key THEN it reads the number; the SDK's own
+    encryption of a name decrypts with ours (the simulator's side)."""
+    platform = K().provider["wechat_pay"]
+    sealed = signing.rsa_encrypt(platform.cert_pem, "6222020000001234")
+    assert sealed != signing.rsa_encrypt(platform.cert_pem, "6222020000001234")  # OAEP is randomised
+    assert (
+        sdk_utils.rsa_decrypt(sealed, sdk_utils.load_private_key(platform.private_pem)) == "6222020000001234"
+    )
+    theirs = sdk_utils.rsa_encrypt("李雷", sdk_utils.load_certificate(platform.cert_pem).public_key())
+    assert signing.rsa_decrypt(platform.private_pem, theirs) == "李雷"

@@ -70,6 +70,26 @@ def rsa_sign(private_pem: str, message: str) -> str:
     return base64.b64encode(sig).decode()
 
 
+def rsa_encrypt(public_pem: str, text: str) -> str:
+    """WeChat Pay's encryption of a sensitive field (a card number, a name): RSA-OAEP with SHA-1
+    and MGF1-SHA-1 under the WeChat Pay public key or platform certificate, base64."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key, _, _ = _public(public_pem)
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    return base64.b64encode(key.encrypt(text.encode(), oaep)).decode()
+
+
+def rsa_decrypt(private_pem: str, ciphertext: str) -> str:
+    """The provider's side of ``rsa_encrypt`` (the simulator plays it)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    return str(_private(private_pem).decrypt(base64.b64decode(ciphertext), oaep).decode())
+
+
 def rsa_verify(public_pem: str, message: str, signature: str, at: float | None = None) -> bool:
     """Whether ``signature`` is the key's over ``message``; a certificate must also be valid
     at ``at`` (wall time). Anything malformed is False, never an exception."""

@@ -86,16 +86,17 @@ def execute(
     """Ask the provider, never paying twice: submit blind only on the very first attempt.
 
     ``after_fix``: support handed the refund back after the customer fixed the destination, so
-    the provider's old "account closed" is history: the same refund number is submitted again
-    (the provider still pays it at most once)."""
+    the provider's old "account closed" is history: the provider is asked to pay it again in
+    its own way (``Provider.resume``: Alipay and the acquirer take the same number again, WeChat
+    needs 发起异常退款 with a new card); it still pays the number at most once."""
+    ask = provider.submit
     if not first:
         found = provider.query(req, now)
-        resubmit = found.outcome is Outcome.NOT_FOUND or (
-            after_fix and found.outcome is Outcome.ACCOUNT_CLOSED
-        )
-        if not resubmit:
+        if after_fix and found.outcome is Outcome.ACCOUNT_CLOSED:
+            ask = provider.resume
+        elif found.outcome is not Outcome.NOT_FOUND:
             return found  # taken before (maybe by a worker that died), or unknown: no submit
-    result = provider.submit(req, now)
+    result = ask(req, now)
     if result.outcome is Outcome.UNKNOWN:
         # A timeout or 5xx may hide an accepted refund: query now; if still in doubt, back off
         # and the next attempt queries again before it may submit.

@@ -30,7 +30,7 @@ from cancelflow.refunds.credentials import ProviderCredentials
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import http
 from cancelflow.refunds.providers.answers import ALIPAY_GATEWAY, ALIPAY_QUERY, ALIPAY_REFUND, refused
-from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
+from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest, Resubmits
 from cancelflow.settings import get_settings
 
 GATEWAYS = {
@@ -71,7 +71,7 @@ def gateway(creds: ProviderCredentials) -> str:
     return base.rstrip("/") + SIM_PATH if base else GATEWAYS["production"]
 
 
-class Alipay:
+class Alipay(Resubmits):
     name = "alipay"
 
     def params(self, creds: ProviderCredentials, method: str, biz: dict[str, Any]) -> dict[str, str]:

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from cancelflow.refunds.model import Outcome, ProviderResult
-from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
+from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest, Resubmits
 from cancelflow.store import ledger
 
 
-class Balance:
+class Balance(Resubmits):
     name = "balance"
 
     def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:

@@ -27,7 +27,7 @@ from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import http, verify
 from cancelflow.refunds.providers.answers import BANK_ERRORS, BANK_STATUS, refused
-from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
+from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest, Resubmits
 from cancelflow.settings import get_settings
 
 PATH = "/bank/v1/refunds"
@@ -50,7 +50,7 @@ def _result(body: dict[str, Any], req: RefundRequest | None = None) -> ProviderR
     )
 
 
-class BankCard:
+class BankCard(Resubmits):
     name = "bank_card"
 
     def _call(

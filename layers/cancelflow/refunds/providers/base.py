@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -45,6 +45,16 @@ class Notification:
     trade_no: str | None = None  # the trade it names
 
 
+@dataclass(frozen=True)
+class NewCard:
+    """A debit card the customer gives for a refund their original account cannot receive
+    (WeChat's 发起异常退款 to the user's card). Never logged: the fields are left out of repr."""
+
+    bank_type: str  # WeChat's bank code, e.g. ICBC_DEBIT
+    account: str = field(repr=False)
+    real_name: str = field(repr=False)
+
+
 class InvalidNotification(Exception):
     """A callback whose signature, timestamp, serial, encryption or shape does not verify."""
 
@@ -68,3 +78,19 @@ class Provider(Protocol):
     def verify_notification(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notification:
         """Verify and parse a callback; ``InvalidNotification`` if it does not verify."""
         ...
+
+    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
+        """The provider refused the destination (ACCOUNT_CLOSED) and support handed the refund
+        back after the customer acted: ask the provider to pay it now (``card``: a new one)."""
+        ...
+
+
+class Resubmits:
+    """``resume`` for a provider that pays a refused refund number when it is asked again
+    (Alipay, our acquirer: docs/refunds.md); a new card means nothing to it."""
+
+    def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
+        raise NotImplementedError
+
+    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
+        return self.submit(req, now)

@@ -28,7 +28,7 @@ from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.model import Outcome, ProviderResult
 from cancelflow.refunds.providers import http, verify
 from cancelflow.refunds.providers.answers import WECHAT_ERRORS, WECHAT_STATUS, refused
-from cancelflow.refunds.providers.base import InvalidNotification, Notification, RefundRequest
+from cancelflow.refunds.providers.base import InvalidNotification, NewCard, Notification, RefundRequest
 from cancelflow.settings import get_settings
 
 HOST = "https://api.mch.weixin.qq.com"
@@ -73,10 +73,21 @@ def _read(doc: dict[str, Any], req: RefundRequest) -> ProviderResult:
     return _status(str(doc.get("status") or ""), doc.get("refund_id"), doc.get("success_time"))
 
 
+def _encryption_key(keys: Mapping[str, str]) -> tuple[str, str]:
+    """(serial, PEM) to encrypt with: the WeChat Pay public key (``PUB_KEY_ID_...``, WeChat's
+    recommendation) when configured, else a platform certificate; the last one while two live."""
+    if not keys:
+        raise credentials.CredentialsMissing("wechat_pay: no provider key to encrypt with")
+    serial = max(keys, key=lambda s: (s.startswith("PUB_KEY_ID_"), s))
+    return serial, keys[serial]
+
+
 class WechatPay:
     name = "wechat_pay"
 
-    def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> http.Answer:
+    def _call(
+        self, method: str, path: str, payload: dict[str, Any] | None, extra: Mapping[str, str] | None = None
+    ) -> http.Answer:
         s = get_settings()
         creds = credentials.credentials(self.name)
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False) if payload is not None else ""
@@ -95,14 +106,21 @@ class WechatPay:
             method,
             (creds.base_url or s.provider_base_url or HOST).rstrip("/") + path,
             body=body.encode() if body else None,
-            headers={"Authorization": auth, "Accept": "application/json", "Content-Type": "application/json"},
+            headers={
+                "Authorization": auth,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                **(extra or {}),
+            },
             timeout=s.provider_timeout_seconds,
         )
 
-    def _answer(self, call: tuple[str, str, dict[str, Any] | None]) -> tuple[http.Answer | None, Any, str]:
+    def _answer(
+        self, call: tuple[str, str, dict[str, Any] | None], extra: Mapping[str, str] | None = None
+    ) -> tuple[http.Answer | None, Any, str]:
         """(answer, its verified JSON, why it is not to be believed: "" when it is)."""
         try:
-            a = self._call(*call)
+            a = self._call(*call, extra)
         except http.Unreachable as e:
             return None, None, str(e)
         doc, err = verify.believed(self.name, verify.wechat_headers(a.headers), a)
@@ -118,13 +136,39 @@ class WechatPay:
         notify_url = credentials.credentials(self.name).notify_url
         if notify_url:
             payload["notify_url"] = notify_url
-        a, doc, why = self._answer(("POST", PATH, payload))
+        return self._refund_answer(req, self._answer(("POST", PATH, payload)))
+
+    def _refund_answer(self, req: RefundRequest, got: tuple[http.Answer | None, Any, str]) -> ProviderResult:
+        a, doc, why = got
         if a is None or why:
             return ProviderResult(Outcome.UNKNOWN, error=why)
         if 200 <= a.status < 300:
             return _read(doc, req)
         code = str(doc.get("code")) if isinstance(doc, dict) else f"http_{a.status}"
         return ProviderResult(refused(WECHAT_ERRORS, code, a.status), error=code)
+
+    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
+        """An ABNORMAL refund (the buyer's card closed or frozen) is not paid by asking again
+        under its number: WeChat's way is 发起异常退款, ``POST .../{refund_id}/apply-abnormal-
+        refund`` with ``type = USER_BANK_CARD`` and the buyer's new debit card, its number and
+        name encrypted with the WeChat Pay key named in ``Wechatpay-Serial``. Without a card
+        there is nothing to ask: the refund keeps waiting for the customer (``needs_new_card``).
+        (``MERCHANT_BANK_CARD`` would pay the merchant, not the customer: never used here.)"""
+        found = self.query(req, now)  # WeChat's refund_id, and whether it is still ABNORMAL
+        if found.outcome is not Outcome.ACCOUNT_CLOSED or not found.provider_ref:
+            return found
+        if card is None:
+            return ProviderResult(Outcome.ACCOUNT_CLOSED, provider_status="ABNORMAL", error="needs_new_card")
+        serial, key = _encryption_key(credentials.credentials(self.name).provider_keys)
+        payload = {
+            "out_refund_no": req.refund_no,
+            "type": "USER_BANK_CARD",
+            "bank_type": card.bank_type,
+            "bank_account": signing.rsa_encrypt(key, card.account),
+            "real_name": signing.rsa_encrypt(key, card.real_name),
+        }
+        call = ("POST", f"{PATH}/{found.provider_ref}/apply-abnormal-refund", payload)
+        return self._refund_answer(req, self._answer(call, {"Wechatpay-Serial": serial}))
 
     def query(self, req: RefundRequest, now: datetime) -> ProviderResult:
         a, doc, why = self._answer(("GET", f"{PATH}/{req.refund_no}", None))
