@@ -139,10 +139,11 @@ def _run(faults: dict[str, float], label: str) -> None:
     from cancelflow.store.refunds import Refund
 
     from tests.conftest import NOW
-    from tests.refunds.conftest import SimAdmin, deliver, paid_order_owing
+    from tests.refunds.conftest import PAID_AT, SimAdmin, deliver, paid_order_owing
 
     sim = SimAdmin(os.environ["CANCELFLOW_PROVIDER_BASE_URL"])
     sim.reset(seed=11, timeout_seconds=0.4, **faults)
+    PAID_AT[:] = [sim]  # the orders paid below are trades the simulator took
     counter = Counting()
     for client in (aws.dynamodb(), aws.client("sqs")):
         client.meta.events.register("before-call.*.*", counter)
@@ -205,8 +206,9 @@ def _through_sqs(n: int = 100) -> None:
     from cancelflow.store.schema import QUEUES
 
     from functions.refund.worker import handler
-    from tests.refunds.conftest import paid_order_owing
+    from tests.refunds.conftest import PAID_AT, SimAdmin, paid_order_owing
 
+    PAID_AT[:] = [SimAdmin(os.environ["CANCELFLOW_PROVIDER_BASE_URL"])]  # trades the simulator took
     sqs, url = aws.client("sqs"), get_settings().refund_queue_url
     for i in range(n):
         dispatch.send_refund(paid_order_owing(f"q{i}", 2000 + i, "alipay", [2000 + i])[1][0].refund_id)
@@ -368,7 +370,7 @@ def main() -> None:
                     "insufficient_balance": 0.05,
                     "bad_signature": 0.05,
                 },
-                "faults: 10% unknown results, 10% 5xx, 5% refused, 5% answers with a bad signature"
+                "faults: 10% unknown results, 10% 5xx, 5% refused, 5% forged answers (signed with a key no provider holds)"
                 " (each fault costs a query, then backoff)",
             )
         with mock_aws(), faithful_dynamodb():
