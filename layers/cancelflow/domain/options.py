@@ -73,6 +73,26 @@ class ActionOption:
     appeal_request_id: str | None = None  # refused after a rejection: appeal this request instead
 
 
+# What withdrawing says, in zh-CN and en: its name, and what it does when allowed.
+WITHDRAW_TITLE = ("撤回申请", "Withdraw the request")
+WITHDRAW_EFFECT = (
+    "撤回后审核终止,订单恢复正常处理,此申请不计入你的取消记录",
+    "The review ends, the order goes on as before, and the request does not count against you",
+)
+
+
+@dataclass(frozen=True)
+class WithdrawOption:
+    """Withdrawing the request that holds the order, before its decision (docs/domain.md,
+    "Withdrawal"): POST .../cancellations/{request_id}/withdraw."""
+
+    allowed: bool
+    title: str  # what the client labels it with (Accept-Language)
+    request_id: str | None = None  # the pending request to withdraw
+    code: ErrorCode | None = None  # why not, machine-readable
+    message: str | None = None  # what it does, or why not (Accept-Language)
+
+
 @dataclass(frozen=True)
 class CancellationOptions:
     order_id: str
@@ -80,6 +100,7 @@ class CancellationOptions:
     evaluated_at: datetime
     high_risk: bool
     actions: tuple[ActionOption, ...]
+    withdraw: WithdrawOption
 
     def get(self, action: Action) -> ActionOption:
         return next(a for a in self.actions if a.action is action)
@@ -179,6 +200,18 @@ def _evaluate(
     )
 
 
+def _withdraw_option(order: Order, lang: str) -> WithdrawOption:
+    """Offered exactly while a request holds the order: a held order's request is pending (the
+    hold is set with the request and lifted by its decision or its withdrawal)."""
+    en = lang.lower().startswith("en")
+    title = WITHDRAW_TITLE[1 if en else 0]
+    if order.open_request_id is None:
+        code = ErrorCode.REQUEST_NOT_PENDING
+        return WithdrawOption(allowed=False, title=title, code=code, message=message(code, lang))
+    effect = WITHDRAW_EFFECT[1 if en else 0]
+    return WithdrawOption(allowed=True, title=title, request_id=order.open_request_id, message=effect)
+
+
 def cancellation_options(
     order: Order, now: datetime, book: PolicyBook, risk: RiskProfile, lang: str = "zh-CN"
 ) -> CancellationOptions:
@@ -190,6 +223,7 @@ def cancellation_options(
         evaluated_at=now,
         high_risk=high_risk,
         actions=tuple(_evaluate(a, order, now, book, high_risk, lang) for a in Action),
+        withdraw=_withdraw_option(order, lang),
     )
 
 

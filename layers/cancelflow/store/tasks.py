@@ -31,6 +31,7 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     WAITING = "waiting_customer"
     DECIDED = "decided"
+    WITHDRAWN = "withdrawn"  # its request was withdrawn: closed, in no list, refused to reviewers
     CLAIMED = "claimed"  # never stored: an open task under a live lease (lists and views)
 
 
@@ -40,7 +41,8 @@ class TaskKind(StrEnum):
 
 
 OPEN, WAITING, DECIDED, CLAIMED = TaskStatus.OPEN, TaskStatus.WAITING, TaskStatus.DECIDED, TaskStatus.CLAIMED
-STATUSES = (OPEN, CLAIMED, WAITING, DECIDED)
+WITHDRAWN = TaskStatus.WITHDRAWN
+STATUSES = (OPEN, CLAIMED, WAITING, DECIDED)  # what reviewers list (a withdrawn task is in none)
 KIND_PREFIX = {TaskKind.CANCELLATION: "tk", TaskKind.REJECTION_APPEAL: "ta"}
 LEASE_ATTRS = ("lease_holder", "lease_until", "lease_senior")  # what ending a lease removes
 
@@ -131,6 +133,7 @@ class Task(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     refund_amount: int | None = None
     refund_id: str | None = None
     order_cancelled: bool | None = None
+    withdrawn_at: str | None = None  # its request was withdrawn by the customer then
 
     @property
     def only_seniors(self) -> bool:
