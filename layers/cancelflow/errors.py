@@ -208,7 +208,7 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ),
     # a reviewer's next step on the task of a request its customer withdrew
     ErrorCode.REQUEST_WITHDRAWN: Entry(
-        409, "客户已撤回此申请,无需再处理", "The customer withdrew this request; nothing is left to decide"
+        409, "顾客已撤回此申请,无需再处理", "The customer withdrew this request; nothing is left to decide"
     ),
     # after a rejection the way on is its appeal (details: appeal_request_id), not the same ask anew
     ErrorCode.REQUEST_REJECTED_APPEAL_INSTEAD: Entry(

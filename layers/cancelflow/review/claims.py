@@ -62,7 +62,7 @@ def require_lease(task: Task, reviewer: Reviewer, now: datetime) -> None:
     if task.status == tasks.WITHDRAWN:  # the customer took the request back: nothing to decide
         raise DomainError(
             ErrorCode.REQUEST_WITHDRAWN,
-            {"task_id": task.task_id, "request_id": task.request_id, "withdrawn_at": task.withdrawn_at},
+            {"task_id": task.task_id, "request_id": task.request_id, "withdrawn_at": task.updated_at},
         )
     if task.status == tasks.DECIDED:
         raise DomainError(ErrorCode.TASK_ALREADY_DECIDED, {"task_id": task.task_id, "outcome": task.outcome})

@@ -20,6 +20,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import customers, ddb, keys, review_steps, tasks
 from cancelflow.store.codec import plain
+from cancelflow.store.history import HistoryEvent
 from cancelflow.store.orders.changes import Change, Op, run
 from cancelflow.store.requests import (
     NEED_INFO,
@@ -184,7 +185,7 @@ def withdraw(order: Order, request: Request, task: Task | None, now: datetime) -
     change = Change(
         order,
         None,  # the order goes on in the state it has (paid, delivering, ...), no longer held
-        "request.withdrawn",
+        HistoryEvent.REQUEST_WITHDRAWN,
         Actor.CUSTOMER,
         request.customer_id,
         now,
@@ -216,8 +217,7 @@ def _task_closed(task: Task | None, task_id: str, now: datetime) -> Op:
         return {"ConditionCheck": {"Key": ddb.key(pk, sk), "ConditionExpression": "attribute_not_exists(pk)"}}
     sets = {
         "status": tasks.WITHDRAWN.value,
-        "withdrawn_at": iso(now),
-        "updated_at": iso(now),
+        "updated_at": iso(now),  # when it was withdrawn
         **tasks.parked_attrs(tasks.WITHDRAWN.value, now, task_id),
     }
     expr, names, vals = ddb.update_expression(sets, tasks.LEASE_ATTRS)

@@ -31,7 +31,7 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     WAITING = "waiting_customer"
     DECIDED = "decided"
-    WITHDRAWN = "withdrawn"  # its request was withdrawn: closed, in no list, refused to reviewers
+    WITHDRAWN = "withdrawn"  # its request was withdrawn (at updated_at): closed, in no list
     CLAIMED = "claimed"  # never stored: an open task under a live lease (lists and views)
 
 
@@ -40,8 +40,7 @@ class TaskKind(StrEnum):
     REJECTION_APPEAL = "rejection_appeal"
 
 
-OPEN, WAITING, DECIDED, CLAIMED = TaskStatus.OPEN, TaskStatus.WAITING, TaskStatus.DECIDED, TaskStatus.CLAIMED
-WITHDRAWN = TaskStatus.WITHDRAWN
+OPEN, WAITING, DECIDED, WITHDRAWN, CLAIMED = TaskStatus  # in the order defined
 STATUSES = (OPEN, CLAIMED, WAITING, DECIDED)  # what reviewers list (a withdrawn task is in none)
 KIND_PREFIX = {TaskKind.CANCELLATION: "tk", TaskKind.REJECTION_APPEAL: "ta"}
 LEASE_ATTRS = ("lease_holder", "lease_until", "lease_senior")  # what ending a lease removes
@@ -133,7 +132,6 @@ class Task(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     refund_amount: int | None = None
     refund_id: str | None = None
     order_cancelled: bool | None = None
-    withdrawn_at: str | None = None  # its request was withdrawn by the customer then
 
     @property
     def only_seniors(self) -> bool:
