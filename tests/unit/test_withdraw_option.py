@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cancelflow.domain.options import WITHDRAW_EFFECT, WITHDRAW_TITLE, cancellation_options
+from cancelflow.domain.options import cancellation_options
 from cancelflow.domain.risk import RiskProfile
+from cancelflow.domain.withdrawal import EFFECT as WITHDRAW_EFFECT
+from cancelflow.domain.withdrawal import TITLE as WITHDRAW_TITLE
 from cancelflow.errors import ErrorCode, message
 
 from tests.conftest import NOW

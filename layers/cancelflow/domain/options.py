@@ -6,7 +6,8 @@
 same ``_evaluate`` so what the options say is allowed is exactly what a POST accepts. The table
 of "why not" is here; the rules it asks live in their own modules: ``auto_approval`` (approved
 without review), ``risk`` (high-risk customers), ``appeals`` (appeals, and what a rejection
-allows) and ``after_sales`` (the window after completion).
+allows), ``after_sales`` (the window after completion) and ``withdrawal`` (taking a pending
+request back, offered beside the five actions).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cancelflow.domain import after_sales, appeals
+from cancelflow.domain import after_sales, appeals, withdrawal
 from cancelflow.domain.actions import PARTIAL_REFUND_ACTIONS as PARTIAL_REFUND_ACTIONS
 from cancelflow.domain.actions import Action as Action
 from cancelflow.domain.auto_approval import auto_approvable, window_end
@@ -73,26 +74,6 @@ class ActionOption:
     appeal_request_id: str | None = None  # refused after a rejection: appeal this request instead
 
 
-# What withdrawing says, in zh-CN and en: its name, and what it does when allowed.
-WITHDRAW_TITLE = ("撤回申请", "Withdraw the request")
-WITHDRAW_EFFECT = (
-    "撤回后审核终止,订单恢复正常处理,此申请不计入你的取消记录",
-    "The review ends, the order goes on as before, and the request does not count against you",
-)
-
-
-@dataclass(frozen=True)
-class WithdrawOption:
-    """Withdrawing the request that holds the order, before its decision (docs/domain.md,
-    "Withdrawal"): POST .../cancellations/{request_id}/withdraw."""
-
-    allowed: bool
-    title: str  # what the client labels it with (Accept-Language)
-    request_id: str | None = None  # the pending request to withdraw
-    code: ErrorCode | None = None  # why not, machine-readable
-    message: str | None = None  # what it does, or why not (Accept-Language)
-
-
 @dataclass(frozen=True)
 class CancellationOptions:
     order_id: str
@@ -100,7 +81,7 @@ class CancellationOptions:
     evaluated_at: datetime
     high_risk: bool
     actions: tuple[ActionOption, ...]
-    withdraw: WithdrawOption
+    withdraw: withdrawal.WithdrawOption
 
     def get(self, action: Action) -> ActionOption:
         return next(a for a in self.actions if a.action is action)
@@ -200,18 +181,6 @@ def _evaluate(
     )
 
 
-def _withdraw_option(order: Order, lang: str) -> WithdrawOption:
-    """Offered exactly while a request holds the order: a held order's request is pending (the
-    hold is set with the request and lifted by its decision or its withdrawal)."""
-    en = lang.lower().startswith("en")
-    title = WITHDRAW_TITLE[1 if en else 0]
-    if order.open_request_id is None:
-        code = ErrorCode.REQUEST_NOT_PENDING
-        return WithdrawOption(allowed=False, title=title, code=code, message=message(code, lang))
-    effect = WITHDRAW_EFFECT[1 if en else 0]
-    return WithdrawOption(allowed=True, title=title, request_id=order.open_request_id, message=effect)
-
-
 def cancellation_options(
     order: Order, now: datetime, book: PolicyBook, risk: RiskProfile, lang: str = "zh-CN"
 ) -> CancellationOptions:
@@ -223,7 +192,7 @@ def cancellation_options(
         evaluated_at=now,
         high_risk=high_risk,
         actions=tuple(_evaluate(a, order, now, book, high_risk, lang) for a in Action),
-        withdraw=_withdraw_option(order, lang),
+        withdraw=withdrawal.option(order, lang),
     )
 
 
