@@ -100,6 +100,16 @@ class AnswerOut(_AddedOut):
     decision_due_cst: str = Field(description=CST_DESCRIPTION)
 
 
+class WithdrawOut(Model):
+    request_id: str
+    order_id: str
+    status: RequestStatus = Field(description="withdrawn: the request is closed, never decided")
+    action: Action
+    withdrawn_at: datetime
+    task_id: str | None = Field(default=None, description="the review task it closed (none: not made yet)")
+    order: OrderOut = Field(description="no longer held: it goes on in the state it has")
+
+
 class EvidenceUploadIn(Model):
     model_config = ConfigDict(extra="forbid")
     content_type: Literal["image/png", "image/jpeg", "image/webp"]
@@ -290,6 +300,41 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
         evidence.check_for_order,  # the same checks as for a new request
     )
     return AnswerOut.model_validate(out)
+
+
+@api.post(
+    "/v1/orders/{order_id}/cancellations/{request_id}/withdraw",
+    roles=CUSTOMER,
+    status=200,
+    model=WithdrawOut,
+    errors=(
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.REQUEST_NOT_FOUND,
+        ErrorCode.REQUEST_NOT_PENDING,
+        ErrorCode.CONFLICT,
+    ),
+)
+def withdraw(order_id: OrderIdPath, request_id: RequestIdPath) -> WithdrawOut:
+    """Withdraw the request before its decision (under review, or while the reviewer waits for an answer).
+
+    The order's hold lifts (it goes on as paid or delivering), the review task closes and the
+    request no longer counts towards the caller's risk. A request already decided or withdrawn
+    is 409 REQUEST_NOT_PENDING; one a reviewer is deciding at this instant is decided by
+    whichever write lands first."""
+    from cancelflow.cancel import withdraw_request  # this route's use case, loaded on its first call
+
+    now = clock.now()
+    done = withdraw_request.withdraw(context.caller().sub, order_id, request_id, now)
+    r = done.request
+    return WithdrawOut(
+        request_id=r.request_id,
+        order_id=order_id,
+        status=r.status,
+        action=r.action,
+        withdrawn_at=now,
+        task_id=done.task_id,
+        order=OrderOut.of(done.order, now),
+    )
 
 
 @api.post(

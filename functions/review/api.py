@@ -37,7 +37,9 @@ class TaskOut(Model):
     customer_id: str
     action: str
     reason_code: str
-    status: Literal["open", "claimed", "waiting_customer", "decided"]
+    status: Literal["open", "claimed", "waiting_customer", "decided", "withdrawn"] = Field(
+        description="withdrawn: its customer took the request back (listed nowhere; 409 REQUEST_WITHDRAWN)"
+    )
     priority_class: int = Field(description="0 urgent (platform fault, stop-delivery, escalated), 1 normal")
     escalated: bool
     senior_only: bool
@@ -128,7 +130,12 @@ def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     "/v1/reviews/{task_id}/release",
     roles=REVIEWERS,
     model=TaskOut,
-    errors=(ErrorCode.TASK_NOT_FOUND, ErrorCode.LEASE_NOT_HELD, ErrorCode.TASK_ALREADY_DECIDED),
+    errors=(
+        ErrorCode.TASK_NOT_FOUND,
+        ErrorCode.LEASE_NOT_HELD,
+        ErrorCode.TASK_ALREADY_DECIDED,
+        ErrorCode.REQUEST_WITHDRAWN,
+    ),
 )
 def release(task_id: TaskIdPath) -> TaskOut:
     """Give a claimed task back to the pool."""
@@ -146,6 +153,7 @@ def release(task_id: TaskIdPath) -> TaskOut:
         ErrorCode.TASK_NOT_FOUND,
         ErrorCode.LEASE_NOT_HELD,
         ErrorCode.TASK_ALREADY_DECIDED,
+        ErrorCode.REQUEST_WITHDRAWN,
         ErrorCode.CHECKLIST_INCOMPLETE,
         ErrorCode.AMOUNT_INVALID,
         ErrorCode.AMOUNT_NOT_ALLOWED,

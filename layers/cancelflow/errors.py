@@ -57,6 +57,8 @@ class ErrorCode(StrEnum):
     APPEAL_NOT_ALLOWED = "APPEAL_NOT_ALLOWED"
     INFO_REQUESTED = "INFO_REQUESTED"
     NO_OPEN_QUESTION = "NO_OPEN_QUESTION"
+    REQUEST_NOT_PENDING = "REQUEST_NOT_PENDING"
+    REQUEST_WITHDRAWN = "REQUEST_WITHDRAWN"
     REQUEST_REJECTED_APPEAL_INSTEAD = "REQUEST_REJECTED_APPEAL_INSTEAD"
     REQUEST_REJECTED_FINAL = "REQUEST_REJECTED_FINAL"
     NOTHING_TO_REFUND = "NOTHING_TO_REFUND"
@@ -197,6 +199,16 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ),
     ErrorCode.NO_OPEN_QUESTION: Entry(
         409, "此申请没有待回答的问题", "This request has no open question to answer"
+    ),
+    # a withdrawal of a request that is no longer waiting for its decision (details: its status)
+    ErrorCode.REQUEST_NOT_PENDING: Entry(
+        409,
+        "此申请已有结果或已撤回,不能撤回",
+        "This request is already decided or withdrawn; there is nothing to withdraw",
+    ),
+    # a reviewer's next step on the task of a request its customer withdrew
+    ErrorCode.REQUEST_WITHDRAWN: Entry(
+        409, "顾客已撤回此申请,无需再处理", "The customer withdrew this request; nothing is left to decide"
     ),
     # after a rejection the way on is its appeal (details: appeal_request_id), not the same ask anew
     ErrorCode.REQUEST_REJECTED_APPEAL_INSTEAD: Entry(

@@ -133,6 +133,8 @@ def test_routes_document_the_codes_their_use_cases_raise() -> None:
     )
     answer = set(routes["POST /v1/orders/{order_id}/cancellations/{request_id}/answer"].error_codes)
     assert _literal_codes("cancelflow.cancel.answer_question", "cancelflow.evidence") <= answer
+    withdraw = set(routes["POST /v1/orders/{order_id}/cancellations/{request_id}/withdraw"].error_codes)
+    assert _literal_codes("cancelflow.cancel.withdraw_request") <= withdraw
 
 
 def test_every_documented_code_is_raised_somewhere_the_handler_reaches() -> None:
@@ -141,7 +143,8 @@ def test_every_documented_code_is_raised_somewhere_the_handler_reaches() -> None
     import sys
 
     import cancelflow.cancel.answer_question  # imported lazily by the answer route
-    import cancelflow.cancel.appeal_rejection  # noqa: F401  imported lazily by the appeal route
+    import cancelflow.cancel.appeal_rejection  # imported lazily by the appeal route
+    import cancelflow.cancel.withdraw_request  # noqa: F401  imported lazily by the withdraw route
 
     for _, module in api_modules():
         api = getattr(module, "api", None)

@@ -175,6 +175,7 @@ def test_the_openapi_document_names_every_event_code_and_request_status() -> Non
         "need_info",
         "approved",
         "rejected",
+        "withdrawn",
     ]
     assert schemas["RequestSummary"]["properties"]["status"] == {"$ref": "#/components/schemas/RequestStatus"}
     for name in ("TimelineEntry", "RequestSummary"):

@@ -100,6 +100,11 @@ def _entry(event: str, detail: dict[str, Any], **top: Any) -> Entry:
             {"request_id": "rq1", "refund_to": "balance", "evidence": 2},
             {"evidence_count": 2},
         ),
+        (
+            "request.withdrawn",
+            {"request_id": "rq1", "action": "stop_delivery", "task_id": "tk_1"},
+            {"request_id": "rq1", "action": "stop_delivery", "task_id": "tk_1"},
+        ),
     ],
 )
 def test_entries_map_to_valid_events(event: str, detail: dict[str, Any], expected: dict[str, Any]) -> None:

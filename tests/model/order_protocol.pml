@@ -79,7 +79,7 @@
 #define K_DELIV 4
 #define K_VOID  5
 
-/* request status (store/requests.py; WITHDRAWN is [issue 17]) */
+/* request status (store/requests.py) */
 #define R_NONE      0
 #define R_REVIEW    1
 #define R_INFO      2
@@ -421,8 +421,9 @@ end_c:
        rstat = R_REVIEW;
        task = T_OPEN }
 
-  /* [issue 17] withdraw a pending request: the hold lifts, the task closes. Conditional on
-     the request still pending (a decision that won the race makes it CONFLICT).
+  /* [code] cancel/withdraw_request.py: withdraw a pending request: the hold lifts, the task
+     closes, in one transaction conditional on the request still pending and the order held by
+     it (a decision that won the race makes it REQUEST_NOT_PENDING).
      [model] not while an abort is requested: fulfilment has been told, and only its answer
      settles a stop (else an `aborted` would meet an order nobody holds). */
   :: atomic { held && PENDING_REVIEW && !abort_req ->

@@ -3,7 +3,7 @@
 GIVEN an empty table with one keyed product (8 keys) and one top-up product
 WHEN hypothesis drives create, pay (new, duplicate, late, another order's id), start (refused
 during the top-up's cooling-off) / complete / fail delivery, complete, self-cancel, expire,
-cancellation requests (the customer's use case) and a clock that only moves forward
+cancellation requests (the customer's use case), their withdrawal and a clock that only moves forward
 THEN after every step: no order is both delivered and cancelled; every key is exactly one of
 available / reserved / delivered and a cancelled order's keys are available; refunded <= paid and
 equals the refunds created; each order has exactly one history entry per version (one per
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from cancelflow import aws
-from cancelflow.cancel import submit_cancellation
+from cancelflow.cancel import submit_cancellation, withdraw_request
 from cancelflow.domain.cooling_off import cooling_off_until
 from cancelflow.domain.options import Action, Outcome, Submission
 from cancelflow.domain.products import Channel, ProductType
@@ -27,7 +27,7 @@ from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, orders, payments, stock
+from cancelflow.store import ddb, orders, payments, requests, stock
 from cancelflow.store.schema import table_definition
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -231,6 +231,28 @@ class Lifecycle(RuleBasedStateMachine):
             assert r.order.held and r.order.status is o.status
         else:
             assert r.order.status is S.CANCELLED
+
+    @rule(order_id=order_ids)
+    def withdraw(self, order_id: str) -> None:
+        """The customer withdraws the request that holds the order (docs/domain.md,
+        "Withdrawal"), or, with none holding it, the order's last request: refused."""
+        o = self._order(order_id)
+        made = requests.list_requests(order_id)
+        rid = o.open_request_id or (made[-1].request_id if made else None)
+        if rid is None:
+            return
+        r = self._expect(
+            o.held,
+            lambda: withdraw_request.withdraw(o.customer_id, order_id, rid, self.now),
+            "REQUEST_NOT_PENDING",
+        )
+        if r is not None:  # the hold lifted, the order in the state it had, nothing refunded
+            assert (r.order.held, r.order.status, r.order.refunded_amount) == (
+                False,
+                o.status,
+                o.refunded_amount,
+            )
+            assert requests.get_request(order_id, rid).status is requests.WITHDRAWN
 
     @rule(minutes=st.integers(min_value=1, max_value=20))
     def advance_clock(self, minutes: int) -> None:

@@ -37,6 +37,7 @@ DOMAIN_SECTIONS = (
     "Review",
     "Priority",
     "Appeals",
+    "Withdrawal",
     "Refunds",
     "Refund SLA and overdue",
     "Time and the business calendar",

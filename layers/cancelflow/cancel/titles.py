@@ -23,6 +23,10 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
     E.CANCELLATION_REQUESTED: ("已提交取消申请", "Cancellation requested"),
     E.CANCELLATION_APPEALED: ("已对驳回提出申诉", "Appeal against the rejection submitted"),
+    E.REQUEST_WITHDRAWN: (
+        "你已撤回申请,订单恢复正常处理",
+        "You withdrew your request; the order goes on as before",
+    ),
     E.REVIEW_TASK_CREATED: ("等待审核", "Waiting for review"),
     E.REVIEW_CLAIMED: ("审核员已开始处理", "A reviewer is looking at your request"),
     E.REVIEW_DECIDED: ("审核已完成", "Review decided"),

@@ -6,7 +6,8 @@
 same ``_evaluate`` so what the options say is allowed is exactly what a POST accepts. The table
 of "why not" is here; the rules it asks live in their own modules: ``auto_approval`` (approved
 without review), ``risk`` (high-risk customers), ``appeals`` (appeals, and what a rejection
-allows) and ``after_sales`` (the window after completion).
+allows), ``after_sales`` (the window after completion) and ``withdrawal`` (taking a pending
+request back, offered beside the five actions).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cancelflow.domain import after_sales, appeals
+from cancelflow.domain import after_sales, appeals, withdrawal
 from cancelflow.domain.actions import PARTIAL_REFUND_ACTIONS as PARTIAL_REFUND_ACTIONS
 from cancelflow.domain.actions import Action as Action
 from cancelflow.domain.auto_approval import auto_approvable, window_end
@@ -80,6 +81,7 @@ class CancellationOptions:
     evaluated_at: datetime
     high_risk: bool
     actions: tuple[ActionOption, ...]
+    withdraw: withdrawal.WithdrawOption
 
     def get(self, action: Action) -> ActionOption:
         return next(a for a in self.actions if a.action is action)
@@ -190,6 +192,7 @@ def cancellation_options(
         evaluated_at=now,
         high_risk=high_risk,
         actions=tuple(_evaluate(a, order, now, book, high_risk, lang) for a in Action),
+        withdraw=withdrawal.option(order, lang),
     )
 
 

@@ -89,6 +89,14 @@ class CancellationAppealed(EventDetail, frozen=True, kw_only=True):
     evidence_count: Annotated[int, Meta(ge=0)] = 0
 
 
+class RequestWithdrawn(EventDetail, frozen=True, kw_only=True):
+    """A customer withdrew a request before its decision: the hold lifted, the task closed."""
+
+    request_id: str
+    action: Annotated[str, Meta(description="what was asked: request | stop_delivery | appeal | after_sales")]
+    task_id: Annotated[str, Meta(description="the review task it closed (it may not have been made yet)")]
+
+
 class ReviewDecided(EventDetail, frozen=True, kw_only=True):
     RENAMED: ClassVar[dict[str, str]] = {"refund_amount": "amount"}
     task_id: str
@@ -164,6 +172,12 @@ CATALOGUE: tuple[EventType, ...] = (
         CancellationAppealed,
         "A customer appealed against a rejection; a senior reviewer decides.",
         ("cancellation.appealed",),
+    ),
+    EventType(
+        "request.withdrawn",
+        RequestWithdrawn,
+        "A customer withdrew a request before its decision; the order is no longer held.",
+        ("request.withdrawn",),
     ),
     EventType(
         "review.decided",

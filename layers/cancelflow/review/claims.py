@@ -59,6 +59,11 @@ def require_may_decide(task: Task, reviewer: Reviewer) -> None:
 
 
 def require_lease(task: Task, reviewer: Reviewer, now: datetime) -> None:
+    if task.status == tasks.WITHDRAWN:  # the customer took the request back: nothing to decide
+        raise DomainError(
+            ErrorCode.REQUEST_WITHDRAWN,
+            {"task_id": task.task_id, "request_id": task.request_id, "withdrawn_at": task.updated_at},
+        )
     if task.status == tasks.DECIDED:
         raise DomainError(ErrorCode.TASK_ALREADY_DECIDED, {"task_id": task.task_id, "outcome": task.outcome})
     if task.lease_holder != reviewer.id or not tasks.lease_live(task, now):

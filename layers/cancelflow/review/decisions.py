@@ -132,6 +132,8 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
     task = tasks.get_task(task_id)
     _check(task, reviewer, d, now)
     order, request = review_decisions.for_decision(task)
+    if request.status == requests.WITHDRAWN:  # withdrawn between the task's read and this one
+        raise DomainError(ErrorCode.REQUEST_WITHDRAWN, {"task_id": task_id, "request_id": task.request_id})
     if request.status != requests.UNDER_REVIEW:
         raise DomainError(
             ErrorCode.TASK_ALREADY_DECIDED, {"task_id": task_id, "request_status": request.status.value}
@@ -155,7 +157,7 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
 
 def _explain(task_id: str, reviewer: Reviewer, now: datetime) -> None:
     """A write that lost: say why from the task as it is now (escalated to seniors, lease gone,
-    or decided)."""
+    decided, or withdrawn by the customer)."""
     fresh = tasks.get_task(task_id)
     require_may_decide(fresh, reviewer)
     require_lease(fresh, reviewer, now)

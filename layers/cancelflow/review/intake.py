@@ -1,8 +1,10 @@
 """A review message becomes exactly one review task.
 
 One BatchGetItem (order, request, the customer's day statistics) and one transaction (the
-task, conditional on not existing, plus its history entry). A redelivered or duplicated
-message finds the task there and does nothing, so SQS at-least-once delivery is harmless.
+task, conditional on not existing, plus its history entry, conditional on the request still
+waiting for its decision). A redelivered or duplicated message finds the task there and does
+nothing, so SQS at-least-once delivery is harmless; a request decided or withdrawn meanwhile
+gets no task.
 Integrations: DynamoDB.
 """
 

@@ -66,7 +66,7 @@ def escalate_overdue(item: Request | Task, now: datetime) -> bool:
     if order is None:
         return False  # nothing to review without its order (never expected)
     next_due = now + timedelta(minutes=book.for_type(order.product_type).review_decision_minutes)
-    if task is not None and task.status == tasks.DECIDED:
+    if task is not None and task.status in (tasks.DECIDED, tasks.WITHDRAWN):
         return False
     if task is None or (task.escalated and task.status != tasks.WAITING):
         if not review_escalations.rearm(request, next_due, now):

@@ -19,6 +19,7 @@ from cancelflow.store.tasks import DECIDED as DECIDED
 from cancelflow.store.tasks import OPEN as OPEN
 from cancelflow.store.tasks import STATUSES as STATUSES
 from cancelflow.store.tasks import WAITING as WAITING
+from cancelflow.store.tasks import WITHDRAWN as WITHDRAWN
 from cancelflow.store.tasks import Reviewer as Reviewer
 from cancelflow.store.tasks import Task as Task
 from cancelflow.store.tasks import TaskStatus as TaskStatus

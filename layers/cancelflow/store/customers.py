@@ -62,6 +62,22 @@ def count_op(customer_id: str, now: datetime, field: Counter) -> dict[str, Any]:
     }
 
 
+def uncount_request_op(customer_id: str, made_at: datetime) -> dict[str, Any]:
+    """An Update taking back the one ``cancellation_requests`` a request added on the day it was
+    made (``made_at``): a withdrawn request never counts towards the risk (docs/domain.md,
+    "Withdrawal"). Conditional on that count being there, so it never goes below zero: every
+    request that can be withdrawn was counted in the transaction that made it."""
+    return {
+        "Update": {
+            "Key": ddb.key(keys.customer_pk(customer_id), keys.day_sk(to_cst(made_at).date())),
+            "UpdateExpression": "ADD #f :minus",
+            "ConditionExpression": "#f >= :one",
+            "ExpressionAttributeNames": {"#f": "cancellation_requests"},
+            "ExpressionAttributeValues": ddb.values({":minus": -1, ":one": 1}),
+        }
+    }
+
+
 def risk_keys(customer_id: str, now: datetime, window_days: int) -> list[Key]:
     """The day items of the window (today and ``window_days - 1`` days back) and the profile."""
     today = to_cst(now).date()

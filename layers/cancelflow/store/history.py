@@ -26,7 +26,8 @@ class HistoryEvent(StrEnum):
     order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
     order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
     (a payment that could not be applied, refunded in full); cancellation.requested,
-    cancellation.appealed (against a rejection); review.task_created, review.claimed (a reviewer
+    cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
+    decision); review.task_created, review.claimed (a reviewer
     took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
     question), review.info_supplied (the customer's answer), review.converted_to_appeal
     (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
@@ -44,6 +45,7 @@ class HistoryEvent(StrEnum):
     PAYMENT_LATE_REFUNDED = "payment.late_refunded"
     CANCELLATION_REQUESTED = "cancellation.requested"
     CANCELLATION_APPEALED = "cancellation.appealed"
+    REQUEST_WITHDRAWN = "request.withdrawn"
     REVIEW_TASK_CREATED = "review.task_created"
     REVIEW_CLAIMED = "review.claimed"
     REVIEW_DECIDED = "review.decided"

@@ -1,8 +1,9 @@
-"""What a customer adds to a request after submitting it, each one transaction written against
+"""What a customer does to a request after submitting it, each one transaction written against
 the request (and order, or task) as stored: the one appeal against a rejection
-(docs/domain.md, "Appeals"), and the answer to a reviewer's question (docs/domain.md, "Review").
-Whether either is allowed is the cancel step's (``cancelflow.cancel``); these writes refuse
-it again if the stored request moved on since it was read."""
+(docs/domain.md, "Appeals"), the answer to a reviewer's question (docs/domain.md, "Review") and
+the withdrawal of a request still waiting for its decision (docs/domain.md, "Withdrawal").
+Whether each is allowed is the cancel step's (``cancelflow.cancel``); these writes refuse it
+again if the stored request moved on since it was read."""
 
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, keys, review_steps
+from cancelflow.store import customers, ddb, keys, review_steps, tasks
 from cancelflow.store.codec import plain
+from cancelflow.store.history import HistoryEvent
 from cancelflow.store.orders.changes import Change, Op, run
 from cancelflow.store.requests import (
     NEED_INFO,
     REJECTED,
     UNDER_REVIEW,
+    WITHDRAWN,
     Answer,
     Appeal,
     Request,
@@ -155,3 +158,70 @@ def answer(
     except ddb.TransactionFailed as e:
         raise DomainError(ErrorCode.CONFLICT, {"request_id": request.request_id}) from e
     return answered
+
+
+def withdraw(order: Order, request: Request, task: Task | None, now: datetime) -> Order:
+    """The customer takes back ``request`` before its decision, in one transaction with the
+    ``request.withdrawn`` entry: the order's hold by this request lifted (its version and the
+    hold read), the request ``withdrawn`` and out of the review due index (only while under
+    review or waiting for an answer), its task closed (``withdrawn``, out of every list, any
+    lease ended: only while open or waiting, at any version, so a claim or a release meanwhile
+    does not refuse the customer; ``None``: intake has not made it, and it must not exist at
+    the write) and the request's count towards the customer's risk taken back. The order as
+    left; CONFLICT when any of it moved on (a reviewer's decision that committed first)."""
+    rid = request.request_id
+    request_op: Op = {
+        "Update": {
+            "Key": _key(request),
+            "UpdateExpression": "SET #s = :wd, withdrawn_at = :now, updated_at = :now REMOVE due_pk, due_at",
+            "ConditionExpression": "#s IN (:ur, :ni)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {":wd": WITHDRAWN.value, ":ur": UNDER_REVIEW.value, ":ni": NEED_INFO.value, ":now": iso(now)}
+            ),
+        }
+    }
+    task_id = task.task_id if task is not None else tasks.task_id_for(rid, _kind(request))
+    change = Change(
+        order,
+        None,  # the order goes on in the state it has (paid, delivering, ...), no longer held
+        HistoryEvent.REQUEST_WITHDRAWN,
+        Actor.CUSTOMER,
+        request.customer_id,
+        now,
+        reason=request.reason_code.value,
+        remove=["open_request_id"],
+        condition="open_request_id = :rid",
+        cond_values={":rid": rid},
+        detail={"request_id": rid, "action": request.action.value, "task_id": task_id},
+    )
+    ops = [
+        request_op,
+        _task_closed(task, task_id, now),
+        customers.uncount_request_op(request.customer_id, request.created_at),
+    ]
+    return run(change, ops)
+
+
+def _kind(request: Request) -> str:
+    """The task of the request's current review: its first, or the appeal against its rejection."""
+    return "rejection_appeal" if request.appeal_used else "cancellation"
+
+
+def _task_closed(task: Task | None, task_id: str, now: datetime) -> Op:
+    """The task withdrawn (parked by time under ``withdrawn``, which no list reads; the lease
+    ended, so the reviewer's next step on it is refused by its own write condition), or, with
+    no task read, the check that intake has still not made one."""
+    pk, sk = tasks.task_key(task_id)
+    if task is None:
+        return {"ConditionCheck": {"Key": ddb.key(pk, sk), "ConditionExpression": "attribute_not_exists(pk)"}}
+    sets = {
+        "status": tasks.WITHDRAWN.value,
+        "updated_at": iso(now),  # when it was withdrawn
+        **tasks.parked_attrs(tasks.WITHDRAWN.value, now, task_id),
+    }
+    expr, names, vals = ddb.update_expression(sets, tasks.LEASE_ATTRS)
+    # a claim meanwhile moved the version on: count on from the stored one, never back
+    expr = expr.replace("SET ", "SET version = version + :one, ", 1)
+    vals |= {":one": 1, ":o": tasks.OPEN.value, ":w": tasks.WAITING.value}
+    return {"Update": tasks.update_op(task_id, expr, "#s IN (:o, :w)", names, vals)}

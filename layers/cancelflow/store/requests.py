@@ -40,13 +40,15 @@ class RequestStatus(StrEnum):
     """Where a cancellation request stands: ``auto_approved`` (inside the window: cancelled and
     refunded at once), ``under_review``, ``need_info`` (a reviewer asked a question: answer it
     with POST .../cancellations/{request_id}/answer), ``approved``, ``rejected`` (may be
-    appealed once with POST .../cancellations/{request_id}/appeal)."""
+    appealed once with POST .../cancellations/{request_id}/appeal), ``withdrawn`` (its customer
+    took it back before a decision: POST .../cancellations/{request_id}/withdraw)."""
 
     AUTO_APPROVED = "auto_approved"
     UNDER_REVIEW = "under_review"
     NEED_INFO = "need_info"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 UNDER_REVIEW = RequestStatus.UNDER_REVIEW
@@ -54,6 +56,7 @@ NEED_INFO = RequestStatus.NEED_INFO  # a reviewer asked the customer; the review
 REJECTED = RequestStatus.REJECTED  # may be appealed once
 APPROVED = RequestStatus.APPROVED
 AUTO_APPROVED = RequestStatus.AUTO_APPROVED
+WITHDRAWN = RequestStatus.WITHDRAWN  # taken back by its customer: never decided, never counted
 PENDING_REVIEW = (UNDER_REVIEW, NEED_INFO)  # not decided yet
 
 
@@ -103,6 +106,7 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
     info_request: str | None = None  # the reviewer's open question
     info_asked_at: datetime | None = None
     escalated_at: datetime | None = None
+    withdrawn_at: datetime | None = None
     converted_to_appeal: bool | None = None  # delivered while under review
 
 

@@ -61,7 +61,10 @@ _CREATED = ("kind", "action", "converted_from", "decision_due")  # besides the t
 
 def create(task: Task, now: datetime) -> bool:
     """Put a new task in the open pool with its ``review.task_created`` timeline entry, in one
-    transaction; False when the task exists already (a redelivered or duplicated message)."""
+    transaction, only while its request still waits for a decision as stored (a withdrawal
+    between intake's read and this write must not leave a task for nobody in the pool); False
+    when the task exists already (a redelivered or duplicated message) or the request was
+    settled meanwhile."""
     item = {
         "pk": keys.task_pk(task.task_id),
         "sk": tasks.TASK_SK,
@@ -74,11 +77,21 @@ def create(task: Task, now: datetime) -> bool:
         task, Actor.SYSTEM, "review-intake", now, "review.task_created", created, version=task.version
     )
     put = {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    pending = {
+        "ConditionCheck": {
+            "Key": ddb.key(keys.order_pk(task.order_id), keys.request_sk(task.request_id)),
+            "ConditionExpression": "#s IN (:ur, :ni)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {":ur": requests.UNDER_REVIEW, ":ni": requests.NEED_INFO}
+            ),
+        }
+    }
     try:
-        ddb.transact([put, timeline])
+        ddb.transact([put, timeline, pending])
     except ddb.TransactionFailed as e:
-        if e.reasons and e.reasons[0] == "ConditionalCheckFailed":
-            return False  # the task exists: a redelivery or duplicate
+        if "ConditionalCheckFailed" in (e.reasons[:1] + e.reasons[2:3]):
+            return False  # the task exists (a redelivery or duplicate), or its request was settled
         raise
     return True
 

@@ -31,6 +31,7 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     WAITING = "waiting_customer"
     DECIDED = "decided"
+    WITHDRAWN = "withdrawn"  # its request was withdrawn (at updated_at): closed, in no list
     CLAIMED = "claimed"  # never stored: an open task under a live lease (lists and views)
 
 
@@ -39,8 +40,8 @@ class TaskKind(StrEnum):
     REJECTION_APPEAL = "rejection_appeal"
 
 
-OPEN, WAITING, DECIDED, CLAIMED = TaskStatus.OPEN, TaskStatus.WAITING, TaskStatus.DECIDED, TaskStatus.CLAIMED
-STATUSES = (OPEN, CLAIMED, WAITING, DECIDED)
+OPEN, WAITING, DECIDED, WITHDRAWN, CLAIMED = TaskStatus  # in the order defined
+STATUSES = (OPEN, CLAIMED, WAITING, DECIDED)  # what reviewers list (a withdrawn task is in none)
 KIND_PREFIX = {TaskKind.CANCELLATION: "tk", TaskKind.REJECTION_APPEAL: "ta"}
 LEASE_ATTRS = ("lease_holder", "lease_until", "lease_senior")  # what ending a lease removes
 
