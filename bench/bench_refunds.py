@@ -370,7 +370,8 @@ def main() -> None:
                     "insufficient_balance": 0.05,
                     "bad_signature": 0.05,
                 },
-                "faults: 10% unknown results, 10% 5xx, 5% refused, 5% forged answers (signed with a key no provider holds)"
+                "faults: 10% unknown results, 10% 5xx, 5% refused,"
+                " 5% forged answers (signed with a key no provider holds)"
                 " (each fault costs a query, then backoff)",
             )
         with mock_aws(), faithful_dynamodb():
