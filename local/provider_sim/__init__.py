@@ -15,8 +15,9 @@ Failure modes (``POST /admin/config``, rates 0..1 drawn from one seeded RNG):
 ``timeout`` (act, then answer after the client gave up), ``error_5xx`` (fail before acting),
 ``unknown_result`` (act, then answer 500 / SYSTEM_ERROR), ``insufficient_balance`` (refuse,
 nothing paid), ``closed_account`` (per trade: the destination cannot receive),
-``query_error`` (queries answer 500), ``bad_signature`` (a forged answer or callback saying
-the money moved, where nothing happened, signed with a key no provider holds),
+``query_error`` (queries answer 500), ``bad_signature`` (an unsigned "refused", or a forged
+answer or callback saying the money moved, where nothing happened, signed with a key no
+provider holds),
 ``duplicate_callbacks`` (each callback 2-3 times) and ``late_callbacks`` (held back one drain,
 so they arrive after the result was polled).
 

@@ -123,9 +123,27 @@ def answer(sim: Sim, params: dict[str, str]) -> Answer:
     }
 
 
+def _request_no(params: dict[str, str]) -> str:
+    try:
+        return str(json.loads(params.get("biz_content") or "{}").get("out_request_no", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _kind(params: dict[str, str]) -> str:
+    return "query" if params.get("method") == "alipay.trade.fastpay.refund.query" else "submit"
+
+
 def forged(sim: Sim, params: dict[str, str]) -> Response:
     """The ``bad_signature`` fault: an answer saying the money moved (``fund_change = Y``, or
-    ``REFUND_SUCCESS`` to a query) that Alipay never gave: nothing is recorded or paid."""
+    ``REFUND_SUCCESS`` to a query) that Alipay never gave: nothing is recorded or paid. Half the
+    time instead an unsigned ``error_response`` 40002 (it must not stop the refund)."""
+    if sim.rng.random() < 0.5:
+        sim.log(_request_no(params), f"{_kind(params)}:forged_refusal")
+        refusal = json.dumps(
+            {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"}
+        )
+        return Response(f'{{"error_response":{refusal}}}'.encode(), 200, media_type="text/html;charset=utf-8")
     try:
         biz = json.loads(params.get("biz_content") or "{}")
     except ValueError:

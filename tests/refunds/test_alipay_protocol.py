@@ -260,18 +260,16 @@ def test_every_documented_refund_error_maps_to_its_outcome(
     assert got.outcome is outcome and got.error == (sub or code)
 
 
-def test_only_the_unauthenticated_refusal_is_believed_unsigned(
-    offline: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """GIVEN answers without ``sign`` WHEN read THEN Alipay's 40002 (it could not authenticate
-    the request, so it did nothing; often sent as ``error_response``) is a refusal; any other
-    unsigned answer - a business refusal, a success - is UNKNOWN: the worker queries, it neither
-    gives up on the refund nor believes it paid on a word anyone could have sent."""
+def test_nothing_unsigned_is_believed(offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN answers without ``sign`` WHEN read THEN each is UNKNOWN: the worker queries, it
+    neither gives up on the refund nor believes it paid on a word anyone could have sent. Alipay's
+    40002 (it could not authenticate the request; often ``error_response``) is named in the error
+    so support sees "our credentials", but it stops nothing either."""
     bad = json.dumps({"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"})
     for name in ("alipay_trade_refund_response", "error_response"):
         monkeypatch.setattr(http, "request", Wire(lambda p, n=name: f'{{"{n}":{bad}}}'))
         got = Alipay().submit(REQ, NOW)
-        assert got.outcome is Outcome.FINAL_FAILURE and got.error == "isv.invalid-signature", name
+        assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned_isv.invalid-signature", name
     for node in (
         {"code": "40004", "sub_code": "ACQ.SELLER_BALANCE_NOT_ENOUGH"},  # would be RETRYABLE signed
         {"code": "40004", "sub_code": "ACQ.TRADE_HAS_CLOSE"},  # would stop the refund signed

@@ -87,7 +87,7 @@ def test_an_unsigned_or_missigned_answer_is_not_believed(
 ) -> None:
     """GIVEN a 200 SETTLED answer without a signature, or signed over another body WHEN queried
     THEN UNKNOWN (query again later), never succeeded; an unsigned refusal or "not found" is
-    UNKNOWN too, but the contract's unsigned 401 BAD_SIGNATURE, which is believed."""
+    UNKNOWN too, the contract's unsigned 401 BAD_SIGNATURE included (named in the error)."""
     out = json.dumps({"refund_no": "rfb1", "status": "SETTLED", "amount": 8000})
     for headers in ({}, acquirer_signed(out.replace("8000", "80"))):
         monkeypatch.setattr(http, "request", lambda *a, h=headers, **k: http.Answer(200, h, out.encode()))
@@ -99,7 +99,8 @@ def test_an_unsigned_or_missigned_answer_is_not_believed(
         assert BankCard().query(REQ, NOW).outcome is Outcome.UNKNOWN, code
     doc = json.dumps({"code": "BAD_SIGNATURE"}).encode()
     monkeypatch.setattr(http, "request", lambda *a, **k: http.Answer(401, {}, doc))
-    assert BankCard().submit(REQ, NOW).outcome is Outcome.FINAL_FAILURE
+    got = BankCard().submit(REQ, NOW)
+    assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned_BAD_SIGNATURE"
 
 
 def test_a_callback_is_verified_and_a_stale_one_refused(offline: None) -> None:
@@ -123,14 +124,14 @@ def test_the_simulator_refuses_a_request_signed_with_another_key(
     sim_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """GIVEN our client signing with a key the acquirer does not know WHEN it submits THEN the
-    simulator answers 401 BAD_SIGNATURE, unsigned (the contract's one unsigned answer, believed:
-    a final failure) and pays nothing; with the right key the refund is accepted."""
+    simulator answers 401 BAD_SIGNATURE, unsigned (so not believed: unknown, queried again) and
+    pays nothing; with the right key the refund is accepted."""
     admin = SimAdmin(sim_url)
     admin.reset(seed=8)
     admin.trade(REQ.trade_no, REQ.paid_amount)
     _use(monkeypatch, sim_url, private_key=K().merchant["alipay"].private_pem)
     got = BankCard().submit(REQ, NOW)
-    assert got.outcome is Outcome.FINAL_FAILURE and got.error == "BAD_SIGNATURE"
+    assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned_BAD_SIGNATURE"
     _use(monkeypatch, sim_url)
     assert BankCard().submit(REQ, NOW).outcome is Outcome.PENDING
     assert admin.payouts()["payouts"] == []  # accepted, settles later

@@ -136,9 +136,14 @@ def _run(sim: SimAdmin, rng: random.Random) -> None:
             assert r.status is want, (r.refund_id, r.channel, r.status, r.last_error)
     assert closed and statuses["succeeded"] >= 1000
     # the forgery fault fired on answers and on callbacks, and none was believed
-    forged = [c for calls in sim_books["calls"].values() for c in calls if c.endswith(":forged")]
-    print("forged answers:", len(forged), "forged callbacks refused:", len(FORGED_REFUSED))
-    assert len(forged) >= 10 and len(FORGED_REFUSED) >= 5
+    calls = [c for calls in sim_books["calls"].values() for c in calls]
+    forged = [c for c in calls if c.endswith(":forged")]
+    refusals = [c for c in calls if c.endswith(":forged_refusal")]  # unsigned "refused": not believed
+    print(
+        f"forged answers: {len(forged)} 'paid', {len(refusals)} 'refused';",
+        f"forged callbacks refused: {len(FORGED_REFUSED)}",
+    )
+    assert len(forged) >= 10 and len(refusals) >= 10 and len(FORGED_REFUSED) >= 5
     # each refund went to a trade the provider knows, with that trade's total (WeChat checks it)
     assert not [
         c for calls in sim_books["calls"].values() for c in calls if "invalid" in c or "no_trade" in c

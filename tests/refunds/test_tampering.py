@@ -325,3 +325,32 @@ def test_the_documented_outcome_tables_are_the_codes() -> None:
     rows = {m.groups() for line in doc.read_text().splitlines() if (m := ROW.match(line))}
     code = {(p, kind, c, o.value) for (p, kind), table in TABLES.items() for c, o in table.items()}
     assert rows == code
+
+
+@pytest.mark.parametrize("provider", ["wechat_pay", "bank_card"])
+def test_a_genuine_answer_signed_too_long_ago_is_unknown(
+    offline: None, monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    """GIVEN the provider's genuine, correctly signed answer saying the money moved, but signed
+    six minutes ago (a replay) WHEN read THEN UNKNOWN for its timestamp: answers are held to the
+    same 5-minute window as callbacks."""
+    doc = (
+        {"out_refund_no": "rft1", "out_trade_no": "pay-t1", "status": "SUCCESS", "amount": {"refund": 1234}}
+        if provider == "wechat_pay"
+        else {"refund_no": "rft1", "status": "SETTLED", "amount": 1234}
+    )
+    body, nonce = json.dumps(doc), "n0nce"
+    names = ("wechatpay-" if provider == "wechat_pay" else "x-") + "{}"
+    for age, want in ((0, Outcome.SUCCEEDED), (360, Outcome.UNKNOWN)):
+        ts = str(int(time.time()) - age)
+        sig = _sig(provider, signing.wechat_message(ts, nonce, body), rogue=False)
+        parts = (
+            ("timestamp", ts),
+            ("nonce", nonce),
+            ("serial", K().provider[provider].serial),
+            ("signature", sig),
+        )
+        _answering(monkeypatch, ({names.format(k): v for k, v in parts}, body))
+        got = CLIENTS[provider]().query(REQ, NOW)
+        assert got.outcome is want, (age, got)
+    assert got.error == "answer_timestamp"

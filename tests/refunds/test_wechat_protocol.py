@@ -159,6 +159,16 @@ def test_answers_the_sdk_signs_are_believed_by_certificate_or_public_key(
 
     monkeypatch.setattr(http, "request", by_public_key)
     assert WechatPay().submit(REQ, NOW).outcome is Outcome.PENDING
+    # public-key mode: every request names the key, so WeChat signs its answers with it
+    sent: list[Any] = []
+
+    def spy(method: str, url: str, *, body: Any, headers: Any, timeout: float) -> http.Answer:
+        sent.append(headers)
+        return by_public_key(method, url, body=body, headers=headers, timeout=timeout)
+
+    monkeypatch.setattr(http, "request", spy)
+    WechatPay().query(REQ, NOW)
+    assert sent[0]["Wechatpay-Serial"] == PUB_KEY_ID
     monkeypatch.setattr(http, "request", Wire(lambda m, u, b: (403, {"code": "NOT_ENOUGH", "message": "x"})))
     assert WechatPay().submit(REQ, NOW).outcome is Outcome.RETRYABLE
 
@@ -277,7 +287,7 @@ def test_our_client_against_the_simulator_and_a_total_that_is_not_the_trades(
     """GIVEN the simulator knows trade pay-w1 as 5,000 fen WHEN our client refunds with the
     trade's total THEN accepted; WHEN a request claims the order's sum (two payments) as the
     total THEN refused INVALID_REQUEST, a final failure, nothing paid; WHEN a request is signed
-    with another key THEN refused 401 SIGN_ERROR (WeChat's one unsigned answer, believed: final);
+    with another key THEN refused 401 SIGN_ERROR, unsigned, so not believed (unknown: queried);
     WHEN the trade is one the customer never paid THEN refused RESOURCE_NOT_EXISTS."""
     _use(monkeypatch, sim_url)
     admin = SimAdmin(sim_url)
@@ -292,7 +302,7 @@ def test_our_client_against_the_simulator_and_a_total_that_is_not_the_trades(
     forged = WechatPay().submit(
         RefundRequest("rf_w3", "rfw3", "o-w1", "pay-w1", "c1", 1, 5000, "CNY", "x"), NOW
     )
-    assert forged.outcome is Outcome.FINAL_FAILURE and forged.error == "SIGN_ERROR"
+    assert forged.outcome is Outcome.UNKNOWN and forged.error == "answer_unsigned_SIGN_ERROR"
     assert "rfw3" not in admin.refunds()["refunds"]
     _use(monkeypatch, sim_url)
     unknown = RefundRequest("rf_w4", "rfw4", "o-w4", "pay-never", "c1", 100, 5000, "CNY", "x")
@@ -305,27 +315,21 @@ def test_our_client_against_the_simulator_and_a_total_that_is_not_the_trades(
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(403, "NOT_ENOUGH"), (400, "INVALID_REQUEST"), (404, "RESOURCE_NOT_EXISTS"), (401, "NO_AUTH")],
+    [(401, "SIGN_ERROR"), (403, "NOT_ENOUGH"), (400, "INVALID_REQUEST"), (404, "RESOURCE_NOT_EXISTS")],
 )
-def test_an_unsigned_answer_is_believed_only_as_the_sign_error(
+def test_nothing_unsigned_is_believed(
     offline: None, monkeypatch: pytest.MonkeyPatch, status: int, code: str
 ) -> None:
-    """GIVEN an answer without Wechatpay-* headers WHEN submitting or querying THEN 401 SIGN_ERROR
-    (WeChat could not authenticate us and did nothing) is believed; any other unsigned refusal
-    or "not found" is UNKNOWN: it could make us give up on, or resubmit, a refund on a word
-    anyone could have sent."""
-
-    def unsigned(st: int, doc: dict[str, str]) -> None:
-        answer = http.Answer(st, {}, json.dumps(doc).encode())
-        monkeypatch.setattr(http, "request", lambda *a, **k: answer)
-
-    unsigned(401, {"code": "SIGN_ERROR", "message": "签名错误"})
-    got = WechatPay().submit(REQ, NOW)
-    assert got.outcome is Outcome.FINAL_FAILURE and got.error == "SIGN_ERROR"
-    unsigned(status, {"code": code, "message": "x"})
+    """GIVEN an answer without Wechatpay-* headers WHEN submitting or querying THEN UNKNOWN: an
+    unsigned refusal or "not found" could make us give up on, or resubmit, a refund on a word
+    anyone could have sent. 401 SIGN_ERROR (WeChat could not authenticate us) is named in the
+    error, so support sees "our credentials"."""
+    answer = http.Answer(status, {}, json.dumps({"code": code, "message": "x"}).encode())
+    monkeypatch.setattr(http, "request", lambda *a, **k: answer)
+    want = "answer_unsigned_SIGN_ERROR" if code == "SIGN_ERROR" else "answer_unsigned"
     for call in (WechatPay().submit, WechatPay().query):
         got = call(REQ, NOW)
-        assert got.outcome is Outcome.UNKNOWN and got.error == "answer_unsigned", call
+        assert got.outcome is Outcome.UNKNOWN and got.error == want, call
 
 
 STATUS_OF = {"SYSTEM_ERROR": 500, "FREQUENCY_LIMITED": 429, "SIGN_ERROR": 401, "PARAM_ERROR": 400}

@@ -90,6 +90,17 @@ def rsa_decrypt(private_pem: str, ciphertext: str) -> str:
     return str(_private(private_pem).decrypt(base64.b64decode(ciphertext), oaep).decode())
 
 
+def valid_until(public_pem: str, at: float | None = None) -> float | None:
+    """When a certificate stops being valid (inf for a bare public key), or None when it is not
+    valid at ``at`` (wall time) or does not parse."""
+    try:
+        _, not_before, not_after = _public(public_pem)
+    except BadKey:
+        return None
+    now = time.time() if at is None else at
+    return not_after if not_before <= now <= not_after else None
+
+
 def rsa_verify(public_pem: str, message: str, signature: str, at: float | None = None) -> bool:
     """Whether ``signature`` is the key's over ``message``; a certificate must also be valid
     at ``at`` (wall time). Anything malformed is False, never an exception."""

@@ -38,9 +38,9 @@ GATEWAYS = {
     "sandbox": "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
 }
 SIM_PATH = "/alipay/gateway.do"  # under CANCELFLOW_PROVIDER_BASE_URL (the simulator)
-# The one answer believed unsigned: 40002 "invalid arguments", which the gateway sends (often as
-# ``error_response``) for a request it could not authenticate (app id, our signature): nothing
-# was done. Any other unsigned answer is not believed.
+# The gateway's refusal of a request it could not authenticate (app id, our signature), often
+# sent unsigned as ``error_response``. Never believed unsigned (nothing is), only named in the
+# error (``answer_unsigned_isv.invalid-signature``) so support sees "our credentials".
 UNSIGNED_REFUSAL = "40002"
 CST = timezone(timedelta(hours=8))  # Alipay's timestamps are Beijing time
 
@@ -117,8 +117,9 @@ class Alipay(Resubmits):
         if sign:
             if not self._signed_by_alipay(creds, text, sign, cert_sn):
                 return None, "answer_signature"
-        elif str(node.get("code")) != UNSIGNED_REFUSAL:
-            return None, "answer_unsigned"  # may be anyone's: query again, never act on it
+        else:  # may be anyone's: query again, never act on it
+            named = str(node.get("code")) == UNSIGNED_REFUSAL
+            return None, "answer_unsigned" + (f"_{node.get('sub_code') or UNSIGNED_REFUSAL}" if named else "")
         return node, ""
 
     def _signed_by_alipay(self, creds: ProviderCredentials, text: str, sign: str, cert_sn: str) -> bool:
@@ -175,8 +176,8 @@ class Alipay(Resubmits):
         if r.get("refund_status") != "REFUND_SUCCESS":
             return ProviderResult(Outcome.NOT_FOUND, provider_status="none")  # not received, or not paid
         if (
-            r.get("out_request_no", req.refund_no) != req.refund_no
-            or fen(r.get("refund_amount", yuan(req.amount))) != req.amount
+            # both must be stated: a success that does not name this refund is not its success
+            r.get("out_request_no") != req.refund_no or fen(r.get("refund_amount")) != req.amount
         ):
             return ProviderResult(Outcome.UNKNOWN, error="answer_mismatch")
         return ProviderResult(

@@ -17,9 +17,9 @@ from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.providers import http
 
 MAX_SKEW_SECONDS = 300  # WeChat's guidance for callbacks; answers are held to it as well
-# The one refusal each provider sends unsigned: it could not authenticate our request, so it
-# did nothing (WeChat's SDKs verify 2xx answers only; our acquirer contract says the same). Any
-# other unsigned answer may be anyone's, so it is not believed: the refund is queried again.
+# The refusal each provider sends unsigned when it could not authenticate our request. Like any
+# unsigned answer it is not believed (anyone could send it, and believing it would give up on a
+# refund without a query); it is only named in the error, so support sees "our credentials".
 UNSIGNED_REFUSALS = {"wechat_pay": (401, "SIGN_ERROR"), "bank_card": (401, "BAD_SIGNATURE")}
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant must refuse them
 
@@ -75,19 +75,17 @@ def problem(provider: str, signed: Signed, body: str) -> str | None:
 
 def believed(provider: str, signed: Signed, a: http.Answer) -> tuple[Any, str]:
     """(the answer's JSON, "") once it may be believed, else (None, ``answer_<why>``). Every
-    answer must verify, but the provider's one unsigned refusal (``UNSIGNED_REFUSALS``): an
-    unsigned "not found" or "refused" could make us resubmit or give up on a refund, so it is
-    no more believed than an unsigned success."""
+    answer must verify: an unsigned "not found" or "refused" could make us resubmit or give up
+    on a refund, so it is no more believed than an unsigned success (the worker queries, and a
+    refund that keeps getting them ends with a person). The provider's unauthenticated refusal
+    (``UNSIGNED_REFUSALS``) is named: ``answer_unsigned_SIGN_ERROR``."""
+    bad = problem(provider, signed, a.text)
+    if bad:
+        doc = a.json() if bad == "unsigned" else None
+        code = doc.get("code") if isinstance(doc, dict) else None
+        named = (a.status, code) == UNSIGNED_REFUSALS.get(provider)
+        return None, f"answer_{bad}" + (f"_{code}" if named else "")
     doc = a.json()
-    if signed.signature or not _unsigned_refusal(provider, a.status, doc):
-        bad = problem(provider, signed, a.text)
-        if bad:
-            return None, f"answer_{bad}"
     if 200 <= a.status < 300 and not isinstance(doc, dict):
         return None, "answer_shape"
     return doc, ""
-
-
-def _unsigned_refusal(provider: str, status: int, doc: Any) -> bool:
-    code = doc.get("code") if isinstance(doc, dict) else None
-    return (status, code) == UNSIGNED_REFUSALS.get(provider)

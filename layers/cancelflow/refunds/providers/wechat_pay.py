@@ -75,10 +75,12 @@ def _read(doc: dict[str, Any], req: RefundRequest) -> ProviderResult:
 
 def _encryption_key(keys: Mapping[str, str]) -> tuple[str, str]:
     """(serial, PEM) to encrypt with: the WeChat Pay public key (``PUB_KEY_ID_...``, WeChat's
-    recommendation) when configured, else a platform certificate; the last one while two live."""
-    if not keys:
-        raise credentials.CredentialsMissing("wechat_pay: no provider key to encrypt with")
-    serial = max(keys, key=lambda s: (s.startswith("PUB_KEY_ID_"), s))
+    recommendation) when configured, else the valid platform certificate that lasts longest (the
+    newest, while two live), as the SDKs choose; never an expired one."""
+    live = {s: until for s, pem in keys.items() if (until := signing.valid_until(pem)) is not None}
+    if not live:
+        raise credentials.CredentialsMissing("wechat_pay: no valid provider key to encrypt with")
+    serial = max(live, key=lambda s: (s.startswith("PUB_KEY_ID_"), live[s]))
     return serial, keys[serial]
 
 
@@ -102,6 +104,10 @@ class WechatPay:
             ts,
             nonce,
         )
+        # In WeChat Pay public-key mode every request names the key (as the SDKs send it), so
+        # WeChat signs its answers with that key rather than the platform certificate.
+        pub = sorted(k for k in creds.provider_keys if k.startswith("PUB_KEY_ID_"))
+        extra = {"Wechatpay-Serial": pub[-1], **(extra or {})} if pub else extra
         return http.request(
             method,
             (creds.base_url or s.provider_base_url or HOST).rstrip("/") + path,
