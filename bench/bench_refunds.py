@@ -36,7 +36,6 @@ from typing import Any
 from bench.common import moto_env
 
 N = {"alipay": 150, "wechat_pay": 100, "bank_card": 50, "balance": 100}
-FLOOR = {"alipay": 3, "wechat_pay": 3, "bank_card": 3, "balance": 4}
 
 
 class Counting:
@@ -140,6 +139,7 @@ def _run(faults: dict[str, float], label: str) -> None:
 
     from tests.conftest import NOW
     from tests.refunds.conftest import PAID_AT, SimAdmin, deliver, paid_order_owing
+    from tests.refunds.conftest import REQUEST_FLOOR as FLOOR  # the floors test_worker.py asserts
 
     sim = SimAdmin(os.environ["CANCELFLOW_PROVIDER_BASE_URL"])
     sim.reset(seed=11, timeout_seconds=0.4, **faults)

@@ -115,6 +115,11 @@ def _order_item(
     }
 
 
+# DynamoDB requests of a refund's first attempt through the worker, per channel (claim, record
+# the answer, its history entry; a balance refund also writes the ledger credit): asserted in
+# test_worker.py, printed next to the measured figure by ``make bench ONLY=refunds``.
+REQUEST_FLOOR = {"alipay": 3, "wechat_pay": 3, "bank_card": 3, "balance": 4}
+
 # The simulator the paid orders' trades are registered with while a ``sim`` fixture runs (a
 # real provider knows every trade it took; the simulator refuses refunds on any other).
 PAID_AT: list[SimAdmin] = []

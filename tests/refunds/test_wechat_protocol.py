@@ -366,3 +366,38 @@ def test_sensitive_fields_are_encrypted_as_the_sdk_reads_them() -> None:
     )
     theirs = sdk_utils.rsa_encrypt("李雷", sdk_utils.load_certificate(platform.cert_pem).public_key())
     assert signing.rsa_decrypt(platform.private_pem, theirs) == "李雷"
+
+
+def test_two_different_keys_live_at_once_each_under_its_own_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a rotation: the old platform certificate and a new WeChat Pay public key, two
+    DIFFERENT keys, both configured WHEN answers arrive signed by each under its own serial
+    THEN both are believed; WHEN one is signed by the other key (or names the other serial)
+    THEN it is not: the serial picks the key, it does not just have to exist."""
+    from cancelflow.refunds.providers import verify
+
+    old, new = K().provider["wechat_pay"], K().forger  # the forger stands in for a second real key
+    _use(monkeypatch, "http://wechat.invalid", {PUB_KEY_ID: new.public_pem})
+    body = json.dumps(record())
+
+    def headers(key: keys.Party, serial: str) -> dict[str, str]:
+        ts, nonce = str(int(time.time())), "n0nce"
+        sig = signing.rsa_sign(key.private_pem, signing.wechat_message(ts, nonce, body))
+        return {
+            "wechatpay-timestamp": ts,
+            "wechatpay-nonce": nonce,
+            "wechatpay-serial": serial,
+            "wechatpay-signature": sig,
+        }
+
+    for key, serial, ok in (
+        (old, old.serial, True),
+        (new, PUB_KEY_ID, True),
+        (new, old.serial, False),
+        (old, PUB_KEY_ID, False),
+    ):
+        bad = verify.problem("wechat_pay", verify.wechat_headers(headers(key, serial)), body)
+        assert (bad is None) is ok, (serial, bad)
+        answer = http.Answer(200, headers(key, serial), body.encode())
+        monkeypatch.setattr(http, "request", lambda *a, ans=answer, **k: ans)
+        assert (WechatPay().query(REQ, NOW).outcome is Outcome.SUCCEEDED) is ok
+    credentials.forget()

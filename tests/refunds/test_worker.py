@@ -14,7 +14,15 @@ from cancelflow.refunds.providers import for_channel
 from cancelflow.store import history, ledger
 
 from tests.conftest import NOW
-from tests.refunds.conftest import SIM_CLOCK, SimAdmin, deliver, later, owe_refund, paid_order
+from tests.refunds.conftest import (
+    REQUEST_FLOOR,
+    SIM_CLOCK,
+    SimAdmin,
+    deliver,
+    later,
+    owe_refund,
+    paid_order,
+)
 
 
 def _payouts(sim: SimAdmin, refund_id: str) -> int:
@@ -304,3 +312,32 @@ def test_polls_of_an_accepted_refund_query_only_and_keep_the_timeline_short(sim:
     assert calls[0].startswith("submit") and all(c.startswith("query") for c in calls[1:])
     events = [h.event for h in history.timeline(oid) if h.event.startswith("refund.")]
     assert events == ["refund.processing", "refund.accepted", "refund.succeeded"]
+
+
+@pytest.mark.parametrize("channel", list(REQUEST_FLOOR))
+def test_a_first_attempt_costs_its_request_floor(sim: SimAdmin, channel: str) -> None:
+    """GIVEN a refund owed on each channel WHEN the worker's queue handler makes its first
+    attempt THEN it sends exactly the floor of DynamoDB requests and one provider request (none
+    for balance): signing and verifying add CPU, never a request."""
+    from cancelflow import aws
+    from cancelflow.messages import RefundMessage
+
+    balance = channel == "balance"
+    oid = paid_order("c1", 5000, "alipay" if balance else channel)
+    rid = owe_refund(oid, 5000, refund_to="balance" if balance else "original")
+    sent: list[str] = []
+
+    def count(event_name: str, **kw: object) -> None:
+        sent.append(event_name)
+
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        worker.handle_message(RefundMessage(refund_id=rid).to_json(), later(1))
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", count)
+    assert len(sent) == REQUEST_FLOOR[channel], sent
+    provider_calls = sum(len(v) for v in sim.refunds()["calls"].values())
+    assert provider_calls == (0 if balance else 1)
+    r = lifecycle.get_refund(rid)
+    assert r is not None and r.status in (RefundStatus.SUCCEEDED, RefundStatus.PROCESSING)
