@@ -19,7 +19,6 @@ write, and only the conditions decide.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -37,7 +36,7 @@ from cancelflow.store import orders, payments, stock
 from cancelflow.store.codec import decode
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all, stock_counts
+from tests.integration.lifecycle_world import check_invariants, race, scan_all, stock_counts
 
 GROUPS = (67, 67, 66)  # unpaid, paid inside the auto window, paid after it: 200 orders
 KEYS = sum(GROUPS) + 20
@@ -45,39 +44,6 @@ PAID_AT = NOW + timedelta(minutes=1)
 IN_WINDOW = PAID_AT + timedelta(minutes=5)
 AFTER_WINDOW = PAID_AT + timedelta(minutes=30)
 PID = "p-race"
-
-
-def _race(pairs: list[tuple[Callable[[], object], Callable[[], object]]]) -> list[tuple[object, object]]:
-    """Run each pair's two calls at the same moment, 20 pairs (40 threads) at a time."""
-    results: list[tuple[object, object]] = []
-    for start in range(0, len(pairs), 20):
-        results += _race_chunk(pairs[start : start + 20])
-    return results
-
-
-def _race_chunk(
-    chunk: list[tuple[Callable[[], object], Callable[[], object]]],
-) -> list[tuple[object, object]]:
-    barrier = threading.Barrier(2 * len(chunk))
-    out: dict[tuple[int, int], object] = {}
-
-    def run(i: int, side: int, fn: Callable[[], object]) -> None:
-        barrier.wait(timeout=120)
-        try:
-            out[(i, side)] = fn()
-        except DomainError as e:
-            out[(i, side)] = e
-
-    threads = [
-        threading.Thread(target=run, args=(i, side, fn))
-        for i, pair in enumerate(chunk)
-        for side, fn in enumerate(pair)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return [(out[(i, 0)], out[(i, 1)]) for i in range(len(chunk))]
 
 
 def _code(r: object) -> str:
@@ -125,7 +91,7 @@ def test_cancel_and_delivery_race_to_exactly_one_outcome() -> None:
     def deliver(o: Any, at: Any) -> Callable[[], object]:
         return lambda: orders.start_delivery(o.order_id, at)
 
-    results = _race(
+    results = race(
         [(self_cancel(o), pay_then_deliver(o)) for o in unpaid]
         + [(request(o, IN_WINDOW), deliver(o, IN_WINDOW)) for o in auto]
         + [(request(o, AFTER_WINDOW), deliver(o, AFTER_WINDOW)) for o in review]

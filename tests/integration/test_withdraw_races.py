@@ -14,7 +14,6 @@ conditional write.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,7 +31,7 @@ from cancelflow.review.tasks import Reviewer
 from cancelflow.store import customers, orders, payments, requests, stock, tasks
 
 from tests.conftest import NOW
-from tests.integration.lifecycle_world import check_invariants, scan_all
+from tests.integration.lifecycle_world import check_invariants, race, scan_all
 
 N = 40
 PID = "p-withdraw-race"
@@ -42,30 +41,6 @@ RACE = ASKED + timedelta(minutes=5)
 FULL = Checklist(order_status_verified=True, evidence_judged=True, refund_path_confirmed=True)
 APPROVE = Decision(outcome="approve", checklist=FULL)
 REJECT = Decision(outcome="reject", note="the account details were correct")
-
-
-def _race(pairs: list[tuple[Callable[[], object], Callable[[], object]]]) -> list[tuple[object, object]]:
-    """Run every pair's two calls at the same moment (all threads released by one barrier)."""
-    barrier = threading.Barrier(2 * len(pairs))
-    out: dict[tuple[int, int], object] = {}
-
-    def run(i: int, side: int, fn: Callable[[], object]) -> None:
-        barrier.wait(timeout=120)
-        try:
-            out[(i, side)] = fn()
-        except DomainError as e:
-            out[(i, side)] = e
-
-    threads = [
-        threading.Thread(target=run, args=(i, side, fn))
-        for i, pair in enumerate(pairs)
-        for side, fn in enumerate(pair)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return [(out[(i, 0)], out[(i, 1)]) for i in range(len(pairs))]
 
 
 @pytest.mark.timeout(600)
@@ -93,7 +68,7 @@ def test_a_decision_and_a_withdrawal_race_to_exactly_one_outcome() -> None:
     def withdrawing(i: int, oid: str, rid: str) -> Callable[[], object]:
         return lambda: withdraw_request.withdraw(f"cw{i}", oid, rid, RACE)
 
-    results = _race(
+    results = race(
         [(deciding(tid, who, d), withdrawing(i, oid, rid)) for i, (oid, rid, tid, who, d) in enumerate(cases)]
     )
 
