@@ -207,12 +207,14 @@ def test_wechat_abnormal_is_paid_again_only_to_a_new_card(sim: SimAdmin) -> None
     assert [c for c in calls if c.startswith("submit")] == ["submit:ok"]  # never resubmitted
     card = NewCard("ICBC_DEBIT", "6222020000001234", "李雷")
     assert "6222" not in repr(card) and "李雷" not in repr(card)
-    got = WechatPay().resume(worker.request_for(again.refund), later(12), card)
+    req = worker.request_for(again.refund)
+    got = WechatPay().resume(req, later(12), WechatPay().query(req, later(12)), card)
     assert got.outcome is Outcome.PENDING
     assert sim.refunds()["refunds"][r.refund_no]["new_card"] == "ICBC_DEBIT:1234"
     (paid,) = deliver(sim, later(13))
     assert paid[0].status is S.SUCCEEDED
     assert [p["refund_no"] for p in sim.payouts()["payouts"]] == [r.refund_no]
     # and once more changes nothing: the refund is no longer ABNORMAL
-    assert WechatPay().resume(worker.request_for(again.refund), later(14), card).outcome is Outcome.SUCCEEDED
+    found = WechatPay().query(req, later(14))
+    assert WechatPay().resume(req, later(14), found, card).outcome is Outcome.SUCCEEDED
     assert len(sim.payouts()["payouts"]) == 1

@@ -89,14 +89,16 @@ def execute(
     the provider's old "account closed" is history: the provider is asked to pay it again in
     its own way (``Provider.resume``: Alipay and the acquirer take the same number again, WeChat
     needs 发起异常退款 with a new card); it still pays the number at most once."""
-    ask = provider.submit
-    if not first:
+    if first:
+        result = provider.submit(req, now)
+    else:
         found = provider.query(req, now)
         if after_fix and found.outcome is Outcome.ACCOUNT_CLOSED:
-            ask = provider.resume
-        elif found.outcome is not Outcome.NOT_FOUND:
+            result = provider.resume(req, now, found)  # (the query's refund id: no second read)
+        elif found.outcome is Outcome.NOT_FOUND:
+            result = provider.submit(req, now)
+        else:
             return found  # taken before (maybe by a worker that died), or unknown: no submit
-    result = ask(req, now)
     if result.outcome is Outcome.UNKNOWN:
         # A timeout or 5xx may hide an accepted refund: query now; if still in doubt, back off
         # and the next attempt queries again before it may submit.

@@ -79,9 +79,12 @@ class Provider(Protocol):
         """Verify and parse a callback; ``InvalidNotification`` if it does not verify."""
         ...
 
-    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
-        """The provider refused the destination (ACCOUNT_CLOSED) and support handed the refund
-        back after the customer acted: ask the provider to pay it now (``card``: a new one)."""
+    def resume(
+        self, req: RefundRequest, now: datetime, found: ProviderResult, card: NewCard | None = None
+    ) -> ProviderResult:
+        """The provider's query said the destination cannot receive it (``found``: ACCOUNT_CLOSED,
+        with the provider's refund id) and support handed the refund back after the customer
+        acted: ask the provider to pay it now (``card``: a new one)."""
         ...
 
 
@@ -92,5 +95,7 @@ class Resubmits:
     def submit(self, req: RefundRequest, now: datetime) -> ProviderResult:
         raise NotImplementedError
 
-    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
+    def resume(
+        self, req: RefundRequest, now: datetime, found: ProviderResult, card: NewCard | None = None
+    ) -> ProviderResult:
         return self.submit(req, now)

@@ -153,14 +153,15 @@ class WechatPay:
         code = str(doc.get("code")) if isinstance(doc, dict) else f"http_{a.status}"
         return ProviderResult(refused(WECHAT_ERRORS, code, a.status), error=code)
 
-    def resume(self, req: RefundRequest, now: datetime, card: NewCard | None = None) -> ProviderResult:
+    def resume(
+        self, req: RefundRequest, now: datetime, found: ProviderResult, card: NewCard | None = None
+    ) -> ProviderResult:
         """An ABNORMAL refund (the buyer's card closed or frozen) is not paid by asking again
         under its number: WeChat's way is 发起异常退款, ``POST .../{refund_id}/apply-abnormal-
         refund`` with ``type = USER_BANK_CARD`` and the buyer's new debit card, its number and
         name encrypted with the WeChat Pay key named in ``Wechatpay-Serial``. Without a card
         there is nothing to ask: the refund keeps waiting for the customer (``needs_new_card``).
         (``MERCHANT_BANK_CARD`` would pay the merchant, not the customer: never used here.)"""
-        found = self.query(req, now)  # WeChat's refund_id, and whether it is still ABNORMAL
         if found.outcome is not Outcome.ACCOUNT_CLOSED or not found.provider_ref:
             return found
         if card is None:
