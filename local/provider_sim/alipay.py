@@ -22,6 +22,7 @@ from local.provider_sim.keys import MERCHANT_IDS
 CST = timezone(timedelta(hours=8))
 MAX_SKEW = timedelta(minutes=15)
 FAILED = {"code": "40004", "msg": "Business Failed"}
+FAILED_AUTH = {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"}
 
 
 def yuan(fen: int) -> str:
@@ -123,41 +124,32 @@ def answer(sim: Sim, params: dict[str, str]) -> Answer:
     }
 
 
-def _request_no(params: dict[str, str]) -> str:
-    try:
-        return str(json.loads(params.get("biz_content") or "{}").get("out_request_no", ""))
-    except (ValueError, AttributeError):
-        return ""
-
-
-def _kind(params: dict[str, str]) -> str:
-    return "query" if params.get("method") == "alipay.trade.fastpay.refund.query" else "submit"
-
-
-def forged(sim: Sim, params: dict[str, str]) -> Response:
-    """The ``bad_signature`` fault: an answer saying the money moved (``fund_change = Y``, or
-    ``REFUND_SUCCESS`` to a query) that Alipay never gave: nothing is recorded or paid. Half the
-    time instead an unsigned ``error_response`` 40002 (it must not stop the refund)."""
-    if sim.rng.random() < 0.5:
-        sim.log(_request_no(params), f"{_kind(params)}:forged_refusal")
-        refusal = json.dumps(
-            {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"}
-        )
-        return Response(f'{{"error_response":{refusal}}}'.encode(), 200, media_type="text/html;charset=utf-8")
+def forgery(sim: Sim, params: dict[str, str]) -> Response | None:
+    """The ``bad_signature`` fault (books.forgery), drawn for this request: None, else an answer
+    Alipay never gave, so nothing is recorded or paid: "paid" (``fund_change = Y``, or
+    ``REFUND_SUCCESS`` to a query, signed with a key Alipay does not hold) or "refused" (an
+    unsigned ``error_response`` 40002, which must not stop the refund either)."""
     try:
         biz = json.loads(params.get("biz_content") or "{}")
     except ValueError:
         biz = {}
     trade, no = str(biz.get("out_trade_no", "")), str(biz.get("out_request_no", ""))
+    query = params.get("method") == "alipay.trade.fastpay.refund.query"
+    what = sim.forgery(no, "query" if query else "submit")
+    if what is None:
+        return None
+    if what == "refused":
+        refusal = json.dumps(
+            {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature"}
+        )
+        return Response(f'{{"error_response":{refusal}}}'.encode(), 200, media_type="text/html;charset=utf-8")
     rec = sim.refunds.get(no) or {}
     node = {"code": "10000", "msg": "Success", "out_trade_no": trade, "trade_no": f"ali{trade}"[:64]}
-    if params.get("method") == "alipay.trade.fastpay.refund.query":
-        sim.log(no, "query:forged")
+    if query:
         node |= {"out_request_no": no, "refund_status": "REFUND_SUCCESS"}
         if rec:
             node["refund_amount"] = yuan(rec["amount"])
     else:
-        sim.log(no, "submit:forged")
         node |= {"fund_change": "Y", "refund_fee": str(biz.get("refund_amount", "0"))}
     return respond(sim, params, (200, node), forged=True)
 

@@ -42,6 +42,15 @@ def _look_up(sim: Sim, api: ModuleType, no: str) -> Answer:
     return api.ERRORS["not_found"] if rec is None else (200, api.view(sim, rec))
 
 
+def _forgery(sim: Sim, api: ModuleType, no: str, request: dict[str, Any] | None) -> Response | None:
+    """The ``bad_signature`` fault at an asynchronous provider (books.forgery): its forged "paid"
+    answer (``api.forged``), or its unauthenticated refusal, which it sends unsigned."""
+    what = sim.forgery(no, "submit" if request is not None else "query")
+    if what == "refused":
+        return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
+    return api.forged(sim, no, request) if what == "paid" else None
+
+
 def _refund_no(doc: dict[str, Any]) -> str:
     return str(doc.get("out_refund_no") or doc.get("refund_no") or "")  # WeChat's, the acquirer's
 
@@ -59,8 +68,9 @@ def build_app(sim: Sim) -> Starlette:
         params = dict(parse_qsl(request.url.query)) | dict(parse_qsl((await request.body()).decode()))
         with sim.lock:
             sim.settle_due()
-            if sim.forges():  # someone between us and Alipay answers instead
-                return alipay.forged(sim, params)
+            forged = alipay.forgery(sim, params)  # someone between us and Alipay answers instead
+            if forged is not None:
+                return forged
             result = alipay.answer(sim, params)
             response = None if result is None else alipay.respond(sim, params, result)
         return await late(response)
@@ -72,8 +82,9 @@ def build_app(sim: Sim) -> Starlette:
             body = (await request.body()).decode()
             with sim.lock:
                 doc = json.loads(body or "{}")
-                if sim.forges():  # someone between us and the provider answers instead
-                    return api.forged(sim, _refund_no(doc), doc)  # type: ignore[no-any-return]
+                forged = _forgery(sim, api, _refund_no(doc), doc)  # someone between us and it answers
+                if forged is not None:
+                    return forged
                 if not api.auth_ok(sim, request, body):
                     return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()
@@ -88,8 +99,9 @@ def build_app(sim: Sim) -> Starlette:
 
         async def look_up(request: Request) -> Response:
             with sim.lock:
-                if sim.forges():
-                    return api.forged(sim, request.path_params["no"], None)  # type: ignore[no-any-return]
+                forged = _forgery(sim, api, request.path_params["no"], None)
+                if forged is not None:
+                    return forged
                 if not api.auth_ok(sim, request, ""):
                     return api.respond(sim, *api.ERRORS["bad_signature"])  # type: ignore[no-any-return]
                 sim.settle_due()

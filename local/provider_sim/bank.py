@@ -67,13 +67,8 @@ def respond(sim: Sim, status: int, doc: dict[str, Any], *, forged: bool = False)
 
 
 def forged(sim: Sim, no: str, request: dict[str, Any] | None) -> Response:
-    """The ``bad_signature`` fault: "SETTLED" for this refund, which the acquirer never said; half
-    the time instead an unsigned 401 BAD_SIGNATURE (it must not stop the refund)."""
-    if sim.rng.random() < 0.5:
-        sim.log(no, f"{'submit' if request is not None else 'query'}:forged_refusal")
-        return respond(sim, *ERRORS["bad_signature"])  # 401: unsigned
+    """The ``bad_signature`` fault: "SETTLED" for this refund, which the acquirer never said."""
     rec = sim.refunds.get(no) or {}
-    sim.log(no, f"{'submit' if request is not None else 'query'}:forged")
     fake = {
         "refund_no": no,
         "trade": str((request or {}).get("original_payment_id") or rec.get("trade", "")),

@@ -76,6 +76,16 @@ class Sim:
                 return m
         return None
 
+    def forgery(self, no: str, kind: str) -> str | None:
+        """The ``bad_signature`` fault for one answer (``kind``: submit or query): None, or
+        "paid" (a forged success) or "refused" (the unauthenticated refusal, unsigned), half
+        each; logged ``<kind>:forged`` / ``<kind>:forged_refusal`` under the refund number."""
+        if not self.forges():
+            return None
+        refused = self.rng.random() < 0.5
+        self.log(no, f"{kind}:forged" + ("_refusal" if refused else ""))
+        return "refused" if refused else "paid"
+
     def forges(self) -> bool:
         """The ``bad_signature`` fault: this answer is forged instead of the provider acting (no
         draw at rate 0, so seeded runs without it draw as before)."""

@@ -79,16 +79,11 @@ def respond(sim: Sim, status: int, doc: dict[str, Any], *, forged: bool = False)
 
 def forged(sim: Sim, no: str, request: dict[str, Any] | None) -> Response:
     """The ``bad_signature`` fault: "SUCCESS" for this refund (the amount as asked, or as the
-    books know it), which WeChat never said: nothing is recorded or paid. Half the time instead
-    an unsigned 401 SIGN_ERROR (anyone can send one: it must not stop the refund)."""
-    if sim.rng.random() < 0.5:
-        sim.log(no, f"{'submit' if request is not None else 'query'}:forged_refusal")
-        return respond(sim, *ERRORS["bad_signature"])  # 401: unsigned
+    books know it), which WeChat never said: nothing is recorded or paid."""
     rec = sim.refunds.get(no)
     amount = (request or {}).get("amount") or {}
     trade = str((request or {}).get("out_trade_no") or (rec or {}).get("trade", ""))
     refund = int(amount.get("refund", 0)) or int((rec or {}).get("amount", 0))
-    sim.log(no, f"{'submit' if request is not None else 'query'}:forged")
     at = iso(sim.now())
     fake = {
         "refund_no": no,
