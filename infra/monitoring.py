@@ -35,6 +35,9 @@ STUCK_METRICS: dict[str, str] = {
     "destination cannot receive",
     "refunds_handed_back": "refunds due for an attempt that no message would bring (handed back)",
     "events_failed": "domain events the outbox publisher could not put on the bus",
+    # not money stuck yet, but soon: bank refund deadlines would count holidays as business days
+    "calendar_year_unknown": "the business calendar lacks this year's or (from 15 December) next "
+    "year's holidays",
 }
 # Oldest message a work queue may hold (seconds). Review: intake takes about a second and urgent
 # tasks owe a first response 5 minutes after the request. Refund: a retry or poll is a message

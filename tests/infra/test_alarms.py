@@ -27,6 +27,7 @@ STUCK: dict[str, tuple[str, str, str]] = {
     "review past its SLA (the order stays held)": ("reviews_overdue", "cancelflow", ""),
     "refund due for an attempt with no message left": ("refunds_handed_back", "cancelflow", ""),
     "domain event the publisher could not put on the bus": ("events_failed", "cancelflow", ""),
+    "bank deadlines on a calendar without the year's holidays": ("calendar_year_unknown", "cancelflow", ""),
     "request waiting for review intake": ("reviewQueueAge", "AWS/SQS", "ReviewQueue"),
     "refund waiting for the refund worker": ("refundQueueAge", "AWS/SQS", "RefundQueue"),
     "history entries the outbox has not yet read": ("event_publisherIteratorAge", "AWS/Lambda", ""),

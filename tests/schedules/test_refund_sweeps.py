@@ -177,3 +177,35 @@ def test_handler_runs_both_jobs_and_emits_the_metric(
     assert result["overdue"]["done"] == 1 and result["handed_back"]["done"] == 1
     emf = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
     assert any(m.get("refunds_overdue") in (1.0, [1.0]) for m in emf)
+
+
+def test_handler_counts_a_calendar_year_it_should_know_and_does_not(
+    catalog: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GIVEN the business clock on 16 December of the last year chinesecalendar knows (no
+    override names a holiday of the next) WHEN the refund schedule runs THEN it names the next
+    year and counts calendar_year_unknown 1 (the alarm's metric); on the clock as it is today,
+    with no missing year, it counts 0."""
+    from cancelflow import clock
+    from cancelflow.domain.calendar import CST, BusinessCalendar, official_years, to_cst
+
+    from functions.schedules import flag_refunds
+
+    def run() -> tuple[object, list[float]]:
+        with open("events/schedule-flag-refunds.json") as f:
+            result = flag_refunds.handler(json.load(f), None)
+        emf = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+        counts = [m["calendar_year_unknown"] for m in emf if "calendar_year_unknown" in m]
+        return result["calendar_year_unknown"], [c[0] if isinstance(c, list) else c for c in counts]
+
+    expected_now = BusinessCalendar().unknown_year(to_cst(clock.now()).date())
+    assert run() == (expected_now, [float(expected_now is not None)])
+    last = official_years()[-1]
+    target = datetime(last, 12, 16, 12, 0, tzinfo=CST)
+    try:
+        if clock.now() < target:
+            clock.advance(target - clock.now())
+        unknown, counted = run()
+        assert isinstance(unknown, int) and unknown > last and counted == [1.0]
+    finally:
+        clock.reset()

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cancelflow.domain.calendar import (
-    CST,
     BusinessCalendar,
     cst_display,
     official_business_day,
@@ -142,15 +141,18 @@ def test_a_year_without_official_data_has_only_weekends_off() -> None:
     assert BusinessCalendar().is_business_day(later) is (later.weekday() < 5)
 
 
-def test_the_official_calendar_covers_this_year_and_next() -> None:
-    """GIVEN today's date in China (the wall clock, on purpose) THEN the package knows this
-    year's holidays; and from 15 December on, next year's too. The State Council publishes the
-    coming year's notice in November and the package follows within days, so a failure here
-    means: upgrade ``chinesecalendar`` (until then bank refunds would count next year's
-    holidays as business days), or put the notice's days in the policy overrides."""
-    today = datetime.now(CST).date()
-    assert today.year in official_years(), f"no official calendar for {today.year}: upgrade chinesecalendar"
-    if (today.month, today.day) >= (12, 15):
-        assert today.year + 1 in official_years(), (
-            f"no official calendar for {today.year + 1}: upgrade chinesecalendar"
-        )
+def test_the_calendar_says_which_year_it_should_know_and_does_not() -> None:
+    """GIVEN the last year the package knows (L) THEN nothing is missing on 14 December of L; from
+    15 December L+1 is (the notice is out by then); in L+1 itself L+1; and once the overrides
+    name a holiday of L+1 it counts as known. A calendar without the notice knows only what its
+    overrides name. (The refund schedule turns this into the calendar_year_unknown alarm:
+    tests/schedules/test_refund_sweeps.py.)"""
+    last = official_years()[-1]
+    official = BusinessCalendar()
+    assert official.unknown_year(date(last, 12, 14)) is None
+    assert official.unknown_year(date(last, 12, 15)) == last + 1
+    assert official.unknown_year(date(last + 1, 3, 1)) == last + 1
+    typed_in = BusinessCalendar(holidays=frozenset({date(last + 1, 1, 1)}))
+    assert typed_in.unknown_year(date(last, 12, 31)) is None and typed_in.knows(last + 1)
+    assert typed_in.unknown_year(date(last + 1, 12, 15)) == last + 2
+    assert BusinessCalendar(official=False).unknown_year(date(last, 6, 1)) == last

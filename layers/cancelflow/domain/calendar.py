@@ -56,7 +56,7 @@ def _official() -> _Official:
 
 def official_years() -> range:
     """The years China's official calendar is known for; outside them only weekends are off
-    (tests/unit/test_calendar.py fails when the coming year is missing)."""
+    (``BusinessCalendar.unknown_year`` says when that matters)."""
     return _official().years
 
 
@@ -67,6 +67,12 @@ def official_business_day(d: date) -> bool | None:
     if d.year not in o.years:
         return None
     return d in o.workdays or (d.weekday() < 5 and d not in o.holidays)
+
+
+# The State Council publishes the coming year's notice in November and ``chinesecalendar``
+# follows within days; from this day of December on, a missing coming year is an operator's
+# problem (the ``calendar_year_unknown`` alarm, docs/deploy.md).
+NEXT_YEAR_DUE = (12, 15)
 
 
 @dataclass(frozen=True)
@@ -108,3 +114,15 @@ class BusinessCalendar:
             if self.is_business_day(local.date()):
                 remaining -= 1
         return local.astimezone(UTC)
+
+    def knows(self, year: int) -> bool:
+        """Whether ``year``'s days off are known: the official notice as the package carries it,
+        or the overrides name a holiday in it (an operator typed the notice in)."""
+        return (self.official and year in official_years()) or any(d.year == year for d in self.holidays)
+
+    def unknown_year(self, today: date) -> int | None:
+        """The year whose days off should be known by ``today`` (China date) and are not: this
+        year, and from 15 December the next. Until one of them is known bank refunds count only
+        weekends as days off there, so their deadlines come early (flagged overdue too soon)."""
+        due = [today.year] + ([today.year + 1] if (today.month, today.day) >= NEXT_YEAR_DUE else [])
+        return next((y for y in due if not self.knows(y)), None)
