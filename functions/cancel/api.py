@@ -9,11 +9,15 @@ and the models are built on first use (``cancelflow.http.fields.Model``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock, telemetry
-from cancelflow.cancel import timeline  # (loaded anyway: it defines the Timeline model)
+from cancelflow.cancel import (
+    dispute_record,  # (loaded anyway: it defines the record's models)
+    timeline,  # (loaded anyway: it defines the Timeline model)
+)
+from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
 from cancelflow.cancel.timeline import Timeline
 from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, SupplementKind
 from cancelflow.domain.calendar import CST_DESCRIPTION
@@ -27,8 +31,8 @@ from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Fen, FreeText, Model
-from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER
-from cancelflow.http.params import OrderIdPath, RequestIdPath
+from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, SUPPORT
+from cancelflow.http.params import DisputeRecordIdPath, OrderIdPath, RequestIdPath
 from cancelflow.settings import get_settings
 from cancelflow.store.requests import RequestStatus
 from pydantic import ConfigDict, Field
@@ -358,6 +362,54 @@ def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceU
 def order_timeline(order_id: OrderIdPath) -> Timeline:
     """The order's history (requests, review steps, refund steps), titled in the caller's language."""
     return timeline.timeline(context.caller().sub, order_id, clock.now(), context.lang())
+
+
+class VerifyIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    record: dict[str, Any] = Field(description="the record as presented (its JSON object, not the envelope)")
+
+
+@api.post(
+    "/v1/orders/{order_id}/dispute-records",
+    roles=CUSTOMER,
+    status=201,
+    model=DisputeRecordOut,
+    errors=(ErrorCode.ORDER_NOT_FOUND,),
+)
+def issue_dispute_record(order_id: OrderIdPath) -> DisputeRecordOut:
+    """Issue the order's dispute record: order, payments and refunds with the provider's
+    references, requests and decisions, timeline, hashed (SHA-256) and kept by the platform."""
+    return dispute_record.issue(context.caller().sub, order_id, clock.now(), context.lang())
+
+
+@api.get(
+    "/v1/dispute-records/{record_id}",
+    roles=CUSTOMER,
+    model=DisputeRecordOut,
+    errors=(ErrorCode.DISPUTE_RECORD_NOT_FOUND,),
+)
+def get_dispute_record(record_id: DisputeRecordIdPath) -> DisputeRecordOut:
+    """A dispute record issued to the caller, exactly as issued."""
+    return dispute_record.get(context.caller().sub, record_id)
+
+
+@api.get(
+    "/v1/dispute-records/{record_id}/page",
+    roles=CUSTOMER,
+    html=True,
+    errors=(ErrorCode.DISPUTE_RECORD_NOT_FOUND,),
+)
+def dispute_record_page(record_id: DisputeRecordIdPath) -> str:
+    """The record as a printable page (text/html) in the caller's language."""
+    from cancelflow.cancel import dispute_page
+
+    return dispute_page.render(dispute_record.get(context.caller().sub, record_id), context.lang())
+
+
+@api.post("/v1/dispute-records/verify", roles=SUPPORT, model=Verification)
+def verify_dispute_record(body: VerifyIn) -> Verification:
+    """Support: whether the platform issued exactly this record (its hash names one it keeps)."""
+    return dispute_record.verify(body.record)
 
 
 handler = api.handler

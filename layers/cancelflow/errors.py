@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
     REQUEST_NOT_FOUND = "REQUEST_NOT_FOUND"
     TASK_NOT_FOUND = "TASK_NOT_FOUND"
+    DISPUTE_RECORD_NOT_FOUND = "DISPUTE_RECORD_NOT_FOUND"
     REFUND_NOT_FOUND = "REFUND_NOT_FOUND"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
@@ -121,6 +122,7 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.PRODUCT_NOT_FOUND: Entry(404, "商品不存在", "Product not found"),
     ErrorCode.REQUEST_NOT_FOUND: Entry(404, "取消申请不存在", "Cancellation request not found"),
     ErrorCode.TASK_NOT_FOUND: Entry(404, "审核任务不存在", "Review task not found"),
+    ErrorCode.DISPUTE_RECORD_NOT_FOUND: Entry(404, "争议记录不存在", "Dispute record not found"),
     ErrorCode.REFUND_NOT_FOUND: Entry(404, "退款不存在", "Refund not found"),
     # state (lost races and wrong states are 409: the state found is in details)
     ErrorCode.OUT_OF_STOCK: Entry(409, "库存不足", "Not enough stock"),

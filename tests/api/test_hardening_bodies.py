@@ -66,6 +66,7 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "platform",
         {"action": "start"},
     ),
+    "POST /v1/dispute-records/verify": ({}, "support", {"record": {"issuer": "cancelflow"}}),
     "POST /v1/reviews/{task_id}/decision": (
         {"task_id": TASK},
         "reviewer",

@@ -15,7 +15,15 @@ from cancelflow.http.docs import summary_and_description
 from infra.openapi import merged
 from tests.api.conftest import call
 
-PREFIXES = {"order_id": ("o_",), "request_id": ("rq_",), "task_id": ("tk_", "ta_"), "refund_id": ("rf_",)}
+PREFIXES = {
+    "order_id": ("o_",),
+    "request_id": ("rq_",),
+    "task_id": ("tk_", "ta_"),
+    "refund_id": ("rf_",),
+    "record_id": ("dr_",),
+}
+# hex digits after the prefix: 20 (new_id's 80 random bits), a dispute record its SHA-256's 64
+DIGITS = {"record_id": 64}
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +75,11 @@ def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) ->
             seen.add(p["name"])
             pattern, description = p["schema"]["pattern"], p.get("description", "")
             assert all(pre in description for pre in prefixes), (method, path, p["name"], description)
+            digits = DIGITS.get(p["name"], 20)
             for pre in prefixes:
-                assert re.fullmatch(pattern, pre + "0" * 20), (method, path, p["name"], pattern)
+                assert re.fullmatch(pattern, pre + "0" * digits), (method, path, p["name"], pattern)
             for other in {x for v in PREFIXES.values() for x in v} - set(prefixes):
-                assert not re.fullmatch(pattern, other + "0" * 20), (method, path, p["name"], other)
+                assert not re.fullmatch(pattern, other + "0" * digits), (method, path, p["name"], other)
     assert seen == set(PREFIXES)
 
 

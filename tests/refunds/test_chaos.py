@@ -94,6 +94,13 @@ def test_thousand_refunds_under_faults_pay_at_most_once(
     from cancelflow.settings import reset_settings
 
     monkeypatch.setenv("CANCELFLOW_PROVIDER_TIMEOUT_SECONDS", "0.3")
+    # A refund goes to a person after refund_max_failures faults in all (6 in production). At these
+    # fault rates about one attempt in four fails, so 6 faults on one of 1,100 refunds happens in
+    # about one run in four once a slow machine turns a reply into a timeout and the seeded draws
+    # shift (CI saw it: a bank refund refused INSUFFICIENT_FUNDS six times). The hand-over itself
+    # is tested in test_refund_metrics/test_worker; here the claim is "no fault decides an
+    # outcome", so the budget is one no run exhausts (0.25 ** 30 per refund).
+    monkeypatch.setenv("CANCELFLOW_REFUND_MAX_FAILURES", "30")
     reset_settings()
     sim.reset(seed=2026, timeout_seconds=0.4, **FAULTS)
     rng = random.Random(2026)

@@ -42,6 +42,7 @@ DOMAIN_SECTIONS = (
     "Refund SLA and overdue",
     "Time and the business calendar",
     "After-sales window",
+    "Dispute record",
     "Invariants",
     "Model check",
     "Where each rule lives",

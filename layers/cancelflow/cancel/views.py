@@ -147,18 +147,29 @@ class RefundSummary(Model):
     updated_at: datetime | None = None
     sla_due_at: datetime | None = None
     overdue: bool = False
+    # the references the provider knows the refund by (what a customer quotes to them)
+    refund_no: str | None = Field(default=None, description="the refund number sent to the provider")
+    payment_id: str | None = Field(default=None, description="the trade refunded (its out_trade_no)")
+    provider_ref: str | None = Field(default=None, description="the provider's own id for the refund")
+    settled_at: datetime | None = Field(default=None, description="when the money moved, the provider's word")
 
 
-def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
-    """The refunds an order's history names, in the order first named (one BatchGetItem). A
-    refund split over several trades names them all (``refund_ids``; ``refund_id`` is the first)."""
-    ids = [
+def refund_ids(entries: list[history.Entry]) -> list[str]:
+    """The refunds an order's history names, in the order first named. A refund split over
+    several trades names them all (``refund_ids``; ``refund_id`` is the first)."""
+    return [
         str(rid)
         for e in entries
         for rid in (e.detail.get("refund_ids") or [e.detail.get("refund_id")])
         if rid
     ]
-    return [RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(ids)]
+
+
+def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
+    """The refunds an order's history names (one BatchGetItem), as its customer sees them."""
+    return [
+        RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(refund_ids(entries))
+    ]
 
 
 class CancellationSummary(Model):

@@ -114,6 +114,7 @@ class Api:
         aws: bool = True,
         public: bool = False,
         own_errors: dict[int, type[BaseModel]] | None = None,
+        html: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register ``fn`` for ``method path`` (path in API Gateway syntax).
 
@@ -123,7 +124,8 @@ class Api:
         AWS service (so cannot be throttled). ``public=True`` (with ``roles=()``): no JWT is
         asked for, and ``fn`` returns its own Powertools ``Response`` (a provider's callback
         is answered in the provider's dialect, not the API's: ``own_errors`` documents those
-        refusals, status -> body model).
+        refusals, status -> body model). ``html=True`` (a GET): ``fn`` returns a page's HTML,
+        answered as ``text/html`` (its errors stay the API's JSON).
         """
         if public and roles:
             raise ValueError(f"{path}: a public route has no roles")
@@ -170,6 +172,14 @@ class Api:
                     answer.headers["X-Request-Id"] = context.current().request_id
                     return answer
 
+                if html:  # a page (a GET: nothing to replay)
+                    return Response(
+                        status_code=status,
+                        content_type=http_errors.HTML,
+                        body=fn(**kwargs),
+                        headers={"X-Request-Id": context.current().request_id},
+                    )
+
                 def work() -> idempotency.Reply:
                     return {"status": status, "body": _jsonable(fn(**kwargs))}
 
@@ -197,7 +207,7 @@ class Api:
                 method,
                 summary=summary or first_sentence,
                 description=description,
-                responses=responses(method, status, model, spec.error_codes, own_errors),
+                responses=responses(method, status, model, spec.error_codes, own_errors, html=html),
                 tags=[self.name],
                 operation_id=fn.__name__,
             )(endpoint)

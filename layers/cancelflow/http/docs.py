@@ -36,11 +36,20 @@ _REPLAYED = {
 
 
 def responses(
-    method: str, status: int, model: Any, codes: Iterable[ErrorCode], own: dict[int, Any] | None = None
+    method: str,
+    status: int,
+    model: Any,
+    codes: Iterable[ErrorCode],
+    own: dict[int, Any] | None = None,
+    *,
+    html: bool = False,
 ) -> dict[int, Any]:
-    """The success answer (``model``, if any), one entry per status the error codes map to, and
-    ``own``: the statuses a public route answers in its caller's dialect (status -> model)."""
-    content = {http_errors.JSON: {"model": model}} if model else {}
+    """The success answer (``model``, if any; a page's HTML with ``html``), one entry per status
+    the error codes map to, and ``own``: the statuses a public route answers in its caller's
+    dialect (status -> model)."""
+    content: dict[str, Any] = {http_errors.JSON: {"model": model}} if model else {}
+    if html:
+        content = {"text/html": {"schema": {"type": "string"}}}
     headers = {**_REQUEST_ID, **(_REPLAYED if method == "POST" and own is None else {})}
     out: dict[int, Any] = {status: {"description": "success", "content": content, "headers": headers}}
     by_status: dict[int, list[ErrorCode]] = {}

@@ -23,6 +23,7 @@ from cancelflow.http.fields import Model
 log = logging.getLogger("cancelflow.http")
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"  # the few printable pages (a dispute record)
 
 
 # Every code the API answers with, in the document itself: an enum, with each code's HTTP
