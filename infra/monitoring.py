@@ -59,7 +59,7 @@ class OpsTopic(Construct):
         self.key = customer_key(self, "Key", cfg=cfg, description=f"cancelflow {cfg.name} operations topic")
         # The statement the SNS guide gives AWS services that publish to an encrypted topic
         # ("Enable compatibility between event sources from AWS services and encrypted topics").
-        # EventBridge (the OverdueToOps rule) gets the same from the CDK's SnsTopic target.
+        # EventBridge (the NeedsAPersonToOps rule) gets the same from the CDK's SnsTopic target.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",

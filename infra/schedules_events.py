@@ -14,13 +14,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cancelflow.events.catalogue import CATALOGUE
 from infra import topology
 from infra.config import EnvConfig
 from infra.queues import DLQ_RETENTION
 
 EVENT_SOURCE = "cancelflow"
-# Domain events that need a person (docs/events.md); routed to the operations topic.
-OPS_DETAIL_TYPES = ["refund.overdue", "review.overdue"]
+# Domain events that need a person (the catalogue's to_ops, docs/events.md "to ops"): every
+# transition into a stuck state, routed to the operations topic.
+OPS_DETAIL_TYPES = [t.name for t in CATALOGUE if t.to_ops]
 
 
 class SchedulesEvents(Construct):
@@ -87,9 +89,9 @@ class SchedulesEvents(Construct):
     def route_to_ops(self, topic: sns.ITopic) -> None:
         events.Rule(
             self,
-            "OverdueToOps",
+            "NeedsAPersonToOps",
             event_bus=self.bus,
-            description="overdue refunds and reviews reach the operations topic",
+            description="stuck refunds and overdue reviews reach the operations topic",
             event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=OPS_DETAIL_TYPES),
             targets=[targets.SnsTopic(topic, dead_letter_queue=self.schedule_dlq, retry_attempts=4)],
         )

@@ -109,3 +109,27 @@ def test_custom_bus_with_archive(dev):
     assert tpl.refs(archive["Properties"]["SourceArn"]) == {bus_id}
     fn = dev["Resources"][tpl.function_ids(dev)["event_publisher"]]
     assert tpl.refs(fn["Properties"]["Environment"]["Variables"]["CANCELFLOW_EVENT_BUS"]) == {bus_id}
+
+
+def test_every_transition_into_a_stuck_state_reaches_the_operations_topic(dev):
+    """GIVEN the synthesised stack THEN one rule on the bus sends to the operations topic exactly
+    the events that need a person: a refund entering needs_attention or needs_customer_action, a
+    refund or review overdue, a refund chased by its customer; and the history entries the refund
+    worker writes on entering those states are the ones those events come from."""
+    from cancelflow.events.catalogue import BY_HISTORY_EVENT
+    from cancelflow.refunds.lifecycle import EVENTS
+    from cancelflow.store.refunds.records import RefundStatus
+
+    stuck = {"refund.needs_attention", "refund.needs_customer_action", "refund.overdue", "review.overdue"}
+    _, rule = tpl.only(dev, "AWS::Events::Rule", "NeedsAPersonToOps")
+    p = rule["Properties"]
+    assert p["EventBusName"] and set(p["EventPattern"]["detail-type"]) == stuck
+    assert p["EventPattern"]["source"] == ["cancelflow"]
+    topic, _ = tpl.only(dev, "AWS::SNS::Topic", "Ops")
+    assert [tpl.refs(t["Arn"]) for t in p["Targets"]] == [{topic}]
+    # no other rule sends to the topic, so what reaches it is exactly the list above
+    to_topic = [r for r in tpl.resources(dev, "AWS::Events::Rule").values() if topic in tpl.refs(r)]
+    assert len(to_topic) == 1
+    for status in (RefundStatus.NEEDS_ATTENTION, RefundStatus.NEEDS_CUSTOMER_ACTION):
+        event, _ = BY_HISTORY_EVENT[EVENTS[status]]
+        assert event.name in stuck

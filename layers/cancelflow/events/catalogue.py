@@ -138,6 +138,9 @@ class EventType:
     model: type[EventDetail]
     description: str
     history_events: tuple[str, ...]  # the history entries (cancelflow.store.history) it comes from
+    # A person must act (a stuck refund, a late review): the bus routes it to the operations
+    # topic (infra.schedules_events), besides whatever rules the platform subscribes.
+    to_ops: bool = False
 
 
 CATALOGUE: tuple[EventType, ...] = (
@@ -190,6 +193,7 @@ CATALOGUE: tuple[EventType, ...] = (
         ReviewOverdue,
         "A review passed its SLA and was escalated to a senior reviewer.",
         ("review.escalated",),
+        to_ops=True,
     ),
     EventType("refund.succeeded", RefundEvent, "The money is back with the customer.", ("refund.succeeded",)),
     EventType(
@@ -197,18 +201,21 @@ CATALOGUE: tuple[EventType, ...] = (
         RefundOverdue,
         "A refund was not succeeded by its SLA; support and the customer see it flagged.",
         ("refund.overdue",),
+        to_ops=True,
     ),
     EventType(
         "refund.needs_attention",
         RefundEvent,
         "A refund failed for good or too often; a person must settle it.",
         ("refund.needs_attention",),
+        to_ops=True,
     ),
     EventType(
         "refund.needs_customer_action",
         RefundEvent,
         "A refund cannot reach its destination (e.g. account closed); the customer must act.",
         ("refund.needs_customer_action",),
+        to_ops=True,
     ),
     EventType(
         "payment.late_refunded",

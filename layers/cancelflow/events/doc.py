@@ -20,7 +20,8 @@ def render() -> str:
     out = [intro]
     for t in CATALOGUE:
         sources = ", ".join(f"`{h}`" for h in t.history_events)
-        out.append(f"| [`{t.name}`](#{t.name.replace('.', '')}) | {sources} | {t.description} |\n")
+        ops = "yes" if t.to_ops else ""
+        out.append(f"| [`{t.name}`](#{t.name.replace('.', '')}) | {sources} | {ops} | {t.description} |\n")
     for t in CATALOGUE:
         out.append(f"\n### {t.name}\n\n{t.description}\n\n```json\n")
         out.append(json.dumps(event_schema(t.name), indent=2, ensure_ascii=False))
