@@ -12,15 +12,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from cancelflow.events.catalogue import CATALOGUE
 from constructs import Construct
 
-from cancelflow.events.catalogue import CATALOGUE
 from infra import topology
 from infra.config import EnvConfig
 from infra.queues import DLQ_RETENTION
 
 EVENT_SOURCE = "cancelflow"
-# Domain events that need a person (the catalogue's to_ops, docs/events.md "to ops"): every
+# Domain events that need a person (the catalogue's to_ops, the "to ops" column of docs/events.md): every
 # transition into a stuck state, routed to the operations topic.
 OPS_DETAIL_TYPES = [t.name for t in CATALOGUE if t.to_ops]
 

@@ -19,12 +19,13 @@ from cancelflow.cancel import (
 )
 from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
 from cancelflow.cancel.timeline import Timeline
-from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, SupplementKind
+from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, RefundSummary, SupplementKind
 from cancelflow.domain.calendar import CST_DESCRIPTION
 from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
 from cancelflow.domain.policy import CancellationPolicy
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
+from cancelflow.domain.refund_recovery import Fix
 from cancelflow.domain.risk import RiskRules
 from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import ErrorCode
@@ -32,7 +33,7 @@ from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Fen, FreeText, Model
 from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, SUPPORT
-from cancelflow.http.params import DisputeRecordIdPath, OrderIdPath, RequestIdPath
+from cancelflow.http.params import DisputeRecordIdPath, OrderIdPath, RefundIdPath, RequestIdPath
 from cancelflow.settings import get_settings
 from cancelflow.store.requests import RequestStatus
 from pydantic import ConfigDict, Field
@@ -114,6 +115,31 @@ class WithdrawOut(Model):
     order: OrderOut = Field(description="no longer held: it goes on in the state it has")
 
 
+class CardIn(Model):
+    """A debit card in the customer's own name, for WeChat Pay's 发起异常退款 (never logged)."""
+
+    model_config = ConfigDict(extra="forbid")
+    bank_type: str = Field(
+        pattern=r"^[A-Z0-9_]{2,32}$", description="WeChat Pay's bank code, e.g. ICBC_DEBIT"
+    )
+    account: str = Field(pattern=r"^[0-9]{12,19}$", description="the card number", repr=False)
+    # a name on one line: no control character at all (not even the tabs free text allows)
+    real_name: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[^\u0000-\u001f\u007f-\u009f]+$",
+        description="the card holder's name",
+        repr=False,
+    )
+
+
+class FixIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    fix: Literal[Fix.CONFIRM_ACCOUNT, Fix.TO_BALANCE] = Field(
+        description="one of the refund's recovery.fixes (new_card has its own route: .../new-card)"
+    )
+
+
 class EvidenceUploadIn(Model):
     model_config = ConfigDict(extra="forbid")
     content_type: Literal["image/png", "image/jpeg", "image/webp"]
@@ -151,7 +177,7 @@ def order_detail(order_id: OrderIdPath) -> OrderDetail:
     """One order with its status and a cancellation summary."""
     from cancelflow.cancel import get_order  # this route's use case, loaded on its first call
 
-    return get_order.get_order(context.caller().sub, order_id, clock.now())
+    return get_order.get_order(context.caller().sub, order_id, clock.now(), context.lang())
 
 
 @api.get(
@@ -338,6 +364,72 @@ def withdraw(order_id: OrderIdPath, request_id: RequestIdPath) -> WithdrawOut:
         withdrawn_at=now,
         task_id=done.task_id,
         order=OrderOut.of(done.order, now),
+    )
+
+
+FIX_ERRORS = (
+    ErrorCode.ORDER_NOT_FOUND,
+    ErrorCode.REFUND_NOT_FOUND,
+    ErrorCode.REFUND_FIX_NOT_OFFERED,
+    ErrorCode.CONFLICT,
+)
+
+
+@api.post(
+    "/v1/orders/{order_id}/refunds/{refund_id}/fix", roles=CUSTOMER, model=RefundSummary, errors=FIX_ERRORS
+)
+def fix_refund(order_id: OrderIdPath, refund_id: RefundIdPath, body: FixIn) -> RefundSummary:
+    """Tell us how to receive a refund your account could not (status needs_customer_action).
+
+    ``confirm_account``: the account works again (Alipay, bank card); ``to_balance``: the platform
+    balance instead. The refund goes back to pending and is paid once; a fix not in its
+    ``recovery.fixes`` is 409 REFUND_FIX_NOT_OFFERED (details: what is offered)."""
+    from cancelflow.cancel import fix_refund as use_case  # this route's use case, loaded on its first call
+
+    now = clock.now()
+    done = use_case.fix(context.caller().sub, order_id, refund_id, Fix(body.fix), now)
+    return RefundSummary.of(done, now, context.lang())
+
+
+@api.post(
+    "/v1/orders/{order_id}/refunds/{refund_id}/new-card",
+    roles=CUSTOMER,
+    model=RefundSummary,
+    errors=FIX_ERRORS,
+)
+def new_refund_card(order_id: OrderIdPath, refund_id: RefundIdPath, body: CardIn) -> RefundSummary:
+    """Give a new debit card for a WeChat Pay refund your card could not receive (the fix ``new_card``).
+
+    WeChat Pay pays the card (发起异常退款), once; the card is kept only until WeChat took it and
+    is in no answer. Where ``new_card`` is not in the refund's ``recovery.fixes``: 409
+    REFUND_FIX_NOT_OFFERED."""
+    from cancelflow.cancel import fix_refund as use_case  # this route's use case, loaded on its first call
+    from cancelflow.store.refunds import cards
+
+    now = clock.now()
+    card = cards.Card(**body.model_dump())
+    done = use_case.fix(context.caller().sub, order_id, refund_id, Fix.NEW_CARD, now, card)
+    return RefundSummary.of(done, now, context.lang())
+
+
+@api.post(
+    "/v1/orders/{order_id}/refunds/{refund_id}/chase",
+    roles=CUSTOMER,
+    status=200,
+    model=RefundSummary,
+    errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_CHASE_NOT_ALLOWED),
+)
+def chase_refund(order_id: OrderIdPath, refund_id: RefundIdPath) -> RefundSummary:
+    """Chase (催办) a refund that is late: support takes it first and is alerted.
+
+    Allowed while the refund is overdue and not succeeded, once per
+    ``refund_chase_period_hours`` (24 h); otherwise 409 REFUND_CHASE_NOT_ALLOWED with when it can
+    be chased again."""
+    from cancelflow.cancel import chase_refund as use_case  # this route's use case, loaded on its first call
+
+    now = clock.now()
+    return RefundSummary.of(
+        use_case.chase(context.caller().sub, order_id, refund_id, now), now, context.lang()
     )
 
 

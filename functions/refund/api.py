@@ -33,11 +33,14 @@ CallbackChannel = Literal["wechat_pay", "bank_card"]
 def list_refunds(
     status: Annotated[RefundStatus | None, Query(description="one status; none: every open status")] = None,
     overdue: Annotated[bool, Query(description="only refunds past their SLA")] = False,
+    chased: Annotated[
+        bool, Query(description="only overdue refunds their customer chased (催办): take these first")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> RefundsPage:
-    """Refunds by status (oldest first within each index shard), or the overdue ones."""
-    items, nxt = support.list_refunds(status, overdue, cursor, limit, context.caller().sub)
+    """Refunds by status (oldest first within each index shard), or the overdue or chased ones."""
+    items, nxt = support.list_refunds(status, overdue, cursor, limit, context.caller().sub, chased=chased)
     return RefundsPage(items=[view(r) for r in items], next_cursor=nxt)
 
 

@@ -67,6 +67,8 @@ class ErrorCode(StrEnum):
     TASK_ALREADY_DECIDED = "TASK_ALREADY_DECIDED"
     NO_TASK_AVAILABLE = "NO_TASK_AVAILABLE"
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
+    REFUND_FIX_NOT_OFFERED = "REFUND_FIX_NOT_OFFERED"
+    REFUND_CHASE_NOT_ALLOWED = "REFUND_CHASE_NOT_ALLOWED"
     NOTIFICATION_INVALID = "NOTIFICATION_INVALID"
     PAYMENT_CONFLICT = "PAYMENT_CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
@@ -230,6 +232,12 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.TASK_ALREADY_DECIDED: Entry(409, "此任务已被处理", "This task was already decided"),
     ErrorCode.NO_TASK_AVAILABLE: Entry(404, "暂无待领取的任务", "No task is waiting"),
     ErrorCode.REFUND_NOT_RETRYABLE: Entry(409, "此退款当前不能重试", "This refund cannot be retried now"),
+    ErrorCode.REFUND_FIX_NOT_OFFERED: Entry(
+        409, "此退款当前不能这样处理", "This refund cannot be fixed that way now (details: what is offered)"
+    ),
+    ErrorCode.REFUND_CHASE_NOT_ALLOWED: Entry(
+        409, "此退款当前不能催办", "This refund cannot be chased now (details: from when it can)"
+    ),
     ErrorCode.NOTIFICATION_INVALID: Entry(
         400, "退款回调验签失败或内容无效", "The refund callback does not verify"
     ),

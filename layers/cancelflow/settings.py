@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,6 +40,7 @@ class Settings:
     refund_backoff_seconds: Positive = 30
     refund_backoff_max_seconds: Positive = 3600
     refund_lease_seconds: Annotated[int, Meta(ge=5)] = 90  # below the refund queue's visibility timeout
+    refund_chase_period_hours: Positive = 24  # a customer chases an overdue refund at most this often
     aws_endpoint_url: str | None = None  # embedded AWS locally; None in the cloud
     # Sparse due-time indexes are sharded so no index partition takes every write (docs/data-model.md).
     due_shards: Annotated[int, Meta(ge=1, le=256)] = 16
@@ -48,6 +50,10 @@ class Settings:
     # Threads working due-index shards in parallel within one sweep run (docs/events.md).
     sweep_workers: Annotated[int, Meta(ge=1, le=64)] = 8
     policy_overrides: str = ""
+
+    @property
+    def refund_chase_period(self) -> timedelta:
+        return timedelta(hours=self.refund_chase_period_hours)
 
     @property
     def policies(self) -> PolicyBook:
@@ -69,6 +75,7 @@ _ENV = {
     "refund_backoff_seconds": "CANCELFLOW_REFUND_BACKOFF_SECONDS",
     "refund_backoff_max_seconds": "CANCELFLOW_REFUND_BACKOFF_MAX_SECONDS",
     "refund_lease_seconds": "CANCELFLOW_REFUND_LEASE_SECONDS",
+    "refund_chase_period_hours": "CANCELFLOW_REFUND_CHASE_PERIOD_HOURS",
     "aws_endpoint_url": "AWS_ENDPOINT_URL",
     "due_shards": "CANCELFLOW_DUE_SHARDS",
     "stock_shards": "CANCELFLOW_STOCK_SHARDS",

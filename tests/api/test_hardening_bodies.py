@@ -66,6 +66,16 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "platform",
         {"action": "start"},
     ),
+    "POST /v1/orders/{order_id}/refunds/{refund_id}/fix": (
+        {"order_id": PENDING, "refund_id": REFUND},
+        "owner",
+        {"fix": "to_balance"},
+    ),
+    "POST /v1/orders/{order_id}/refunds/{refund_id}/new-card": (
+        {"order_id": PENDING, "refund_id": REFUND},
+        "owner",
+        {"bank_type": "ICBC_DEBIT", "account": "6222020000001234", "real_name": "李雷"},
+    ),
     "POST /v1/dispute-records/verify": ({}, "support", {"record": {"issuer": "cancelflow"}}),
     "POST /v1/reviews/{task_id}/decision": (
         {"task_id": TASK},

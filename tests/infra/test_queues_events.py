@@ -120,7 +120,13 @@ def test_every_transition_into_a_stuck_state_reaches_the_operations_topic(dev):
     from cancelflow.refunds.lifecycle import EVENTS
     from cancelflow.store.refunds.records import RefundStatus
 
-    stuck = {"refund.needs_attention", "refund.needs_customer_action", "refund.overdue", "review.overdue"}
+    stuck = {
+        "refund.needs_attention",
+        "refund.needs_customer_action",
+        "refund.overdue",
+        "refund.chased",
+        "review.overdue",
+    }
     _, rule = tpl.only(dev, "AWS::Events::Rule", "NeedsAPersonToOps")
     p = rule["Properties"]
     assert p["EventBusName"] and set(p["EventPattern"]["detail-type"]) == stuck

@@ -40,6 +40,7 @@ DOMAIN_SECTIONS = (
     "Withdrawal",
     "Refunds",
     "Refund SLA and overdue",
+    "Refund recovery",
     "Time and the business calendar",
     "After-sales window",
     "Dispute record",

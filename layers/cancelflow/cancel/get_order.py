@@ -14,13 +14,15 @@ from cancelflow.cancel.views import (
 from cancelflow.store import orders
 
 
-def get_order(customer_id: str, order_id: str, now: datetime) -> OrderDetail:
+def get_order(customer_id: str, order_id: str, now: datetime, lang: str) -> OrderDetail:
     """One Query for the order's partition, one BatchGetItem for its refunds."""
     part = orders.read_partition(order_id, customer_id)  # another customer's order: not found
     requests = sorted((RequestSummary.of(r) for r in part.requests), key=lambda r: r.created_at)
     return OrderDetail(
         order=OrderOut.of(part.order, now),
         cancellation=CancellationSummary(
-            open_request_id=part.order.open_request_id, requests=requests, refunds=refunds_named(part.history)
+            open_request_id=part.order.open_request_id,
+            requests=requests,
+            refunds=refunds_named(part.history, now, lang),
         ),
     )

@@ -145,5 +145,5 @@ def timeline(customer_id: str, order_id: str, now: datetime, lang: str) -> Timel
         status=part.order.effective_status(now),
         # who exactly (a reviewer's id) is internal; the role and what happened are not
         entries=[TimelineEntry.of(h, lang) for h in part.history],
-        refunds=refunds_named(part.history),
+        refunds=refunds_named(part.history, now, lang),
     )

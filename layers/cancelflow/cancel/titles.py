@@ -45,11 +45,16 @@ TITLES: dict[str, tuple[str, str]] = {
     E.REFUND_FAILED: ("退款暂未成功,将自动重试", "The refund did not go through yet; it will be retried"),
     E.REFUND_NEEDS_ATTENTION: ("退款需要客服处理", "The refund needs support's attention"),
     E.REFUND_NEEDS_CUSTOMER_ACTION: (
-        "退款需要你的协助,请联系客服",
-        "The refund needs your help; please contact support",
+        "退款无法到账,请在订单中选择处理方式",
+        "The refund cannot reach your account; choose what to do in the order",
     ),
     E.REFUND_RETRY_REQUESTED: ("客服已重新发起退款", "Support retried the refund"),
     E.REFUND_OVERDUE: ("退款超时,已通知客服", "The refund is late; support has been told"),
+    E.REFUND_DESTINATION_FIXED: (
+        "你已选择新的退款方式,退款已重新发起",
+        "You chose how to receive it; the refund is on its way again",
+    ),
+    E.REFUND_CHASED: ("已催办退款,客服优先处理", "You chased the refund; support takes it first"),
 }
 
 

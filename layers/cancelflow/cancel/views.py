@@ -13,6 +13,7 @@ from typing import Any, Self
 from pydantic import ConfigDict, Field
 
 from cancelflow.clock import parse
+from cancelflow.domain import refund_recovery
 from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action
@@ -20,6 +21,7 @@ from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.reasons import Reason
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.http.fields import Model
+from cancelflow.settings import get_settings
 from cancelflow.store import history, refunds
 from cancelflow.store.requests import Request, RequestStatus
 
@@ -152,6 +154,69 @@ class RefundSummary(Model):
     payment_id: str | None = Field(default=None, description="the trade refunded (its out_trade_no)")
     provider_ref: str | None = Field(default=None, description="the provider's own id for the refund")
     settled_at: datetime | None = Field(default=None, description="when the money moved, the provider's word")
+    switched_from: Channel | None = Field(default=None, description="the channel given up for the balance")
+    chased_at: datetime | None = Field(default=None, description="when the customer last chased it")
+    recovery: RefundRecoveryOut | None = Field(
+        default=None, description="what the customer may do about it now (none once it succeeded)"
+    )
+
+    @classmethod
+    def of(cls, r: refunds.Refund, now: datetime, lang: str) -> Self:
+        """The refund as its customer sees it now, with what they may do about it."""
+        out = cls.model_validate(r, from_attributes=True)
+        return out.model_copy(update={"recovery": RefundRecoveryOut.of(r, now, lang)})
+
+
+class RefundRecoveryOut(Model):
+    """A customer's ways out of a stuck refund (docs/domain.md, "Refund recovery")."""
+
+    model_config = ConfigDict(frozen=True)
+    fixes: list[refund_recovery.Fix] = Field(
+        description="the destination cannot receive it: POST .../refunds/{refund_id}/fix with one of"
+        " these (new_card: POST .../refunds/{refund_id}/new-card)"
+    )
+    may_chase: bool = Field(description="POST .../refunds/{refund_id}/chase is allowed now (overdue)")
+    chase_from: datetime | None = Field(
+        default=None, description="chased already: when it may be chased again"
+    )
+    hint: str = Field(description="the same, in the caller's language")
+
+    @classmethod
+    def of(cls, r: refunds.Refund, now: datetime, lang: str) -> Self | None:
+        if r.status is refunds.RefundStatus.SUCCEEDED:
+            return None
+        may = refund_recovery.recovery(r, now, get_settings().refund_chase_period)
+        return cls(
+            fixes=list(may.fixes),
+            may_chase=may.may_chase,
+            chase_from=may.chase_from,
+            hint=_recovery_hint(may, lang),
+        )
+
+
+_HINTS = {
+    refund_recovery.Fix.CONFIRM_ACCOUNT: ("账户恢复后请确认账户", "confirm your account once it works again"),
+    refund_recovery.Fix.NEW_CARD: ("提供一张新的借记卡", "give a new debit card"),
+    refund_recovery.Fix.TO_BALANCE: ("改退到账户余额", "take it as account balance"),
+}
+
+
+def _recovery_hint(may: refund_recovery.Recovery, lang: str) -> str:
+    en = lang.lower().startswith("en")
+    parts = []
+    if may.fixes:
+        ways = [_HINTS[f][1 if en else 0] for f in may.fixes]
+        parts.append(
+            "The refund cannot reach your account: " + ", or ".join(ways) + "."
+            if en
+            else "退款无法到账:请" + ",或".join(ways) + "。"
+        )
+    if may.may_chase:
+        parts.append("The refund is late: you may chase it." if en else "退款已超时,你可以催办。")
+    elif may.chase_from is not None:
+        at = cst_display(may.chase_from)
+        parts.append(f"Chased; you may chase it again from {at}." if en else f"已催办,{at} 后可再次催办。")
+    return " ".join(parts) if en else "".join(parts)
 
 
 def refund_ids(entries: list[history.Entry]) -> list[str]:
@@ -165,11 +230,10 @@ def refund_ids(entries: list[history.Entry]) -> list[str]:
     ]
 
 
-def refunds_named(entries: list[history.Entry]) -> list[RefundSummary]:
-    """The refunds an order's history names (one BatchGetItem), as its customer sees them."""
-    return [
-        RefundSummary.model_validate(r, from_attributes=True) for r in refunds.get_many(refund_ids(entries))
-    ]
+def refunds_named(entries: list[history.Entry], now: datetime, lang: str) -> list[RefundSummary]:
+    """The refunds an order's history names (one BatchGetItem), as its customer sees them now,
+    with what they may do about each."""
+    return [RefundSummary.of(r, now, lang) for r in refunds.get_many(refund_ids(entries))]
 
 
 class CancellationSummary(Model):

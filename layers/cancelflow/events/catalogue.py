@@ -126,6 +126,10 @@ class RefundOverdue(RefundEvent, frozen=True, kw_only=True):
     sla_due_at: DateTime
 
 
+class RefundChased(RefundOverdue, frozen=True, kw_only=True):
+    chases: Annotated[int, Meta(ge=1, description="how many times the customer has chased it")]
+
+
 class LatePaymentRefunded(EventDetail, frozen=True, kw_only=True):
     payment_id: str
     amount: Annotated[int, Meta(ge=1, description="fen, refunded in full")]
@@ -201,6 +205,13 @@ CATALOGUE: tuple[EventType, ...] = (
         RefundOverdue,
         "A refund was not succeeded by its SLA; support and the customer see it flagged.",
         ("refund.overdue",),
+        to_ops=True,
+    ),
+    EventType(
+        "refund.chased",
+        RefundChased,
+        "The customer chased an overdue refund (催办); support takes it first.",
+        ("refund.chased",),
         to_ops=True,
     ),
     EventType(

@@ -16,6 +16,7 @@ from typing import Any
 from cancelflow.settings import get_settings
 from cancelflow.store import refunds
 from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
+from cancelflow.store.refunds.cards import Card
 
 __all__ = ["ALLOWED", "EVENTS", "S", "StaleRefund", "backoff", "get_refund", "touch", "transition"]
 
@@ -70,8 +71,10 @@ def transition(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
     event: str | None = None,
+    card: Card | None = None,
 ) -> Refund:
-    """Commit one transition; ``StaleRefund`` if the refund changed since it was read."""
+    """Commit one transition (with the customer's new ``card`` kept in its transaction);
+    ``StaleRefund`` if the refund changed since it was read."""
     if to not in ALLOWED[refund.status]:
         raise ValueError(f"refund {refund.status.value} -> {to.value} is not a transition")
     changes = set_ or {}
@@ -82,6 +85,7 @@ def transition(
         changes=changes,
         remove=remove,
         event=event or EVENTS[to],
+        card=card,
         actor=actor,
         actor_id=actor_id,
         reason=reason,

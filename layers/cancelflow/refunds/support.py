@@ -16,11 +16,18 @@ __all__ = ["OPEN", "list_refunds", "retry"]
 
 
 def list_refunds(
-    status: RefundStatus | None, overdue: bool, cursor: str | None, limit: int, caller: str
+    status: RefundStatus | None,
+    overdue: bool,
+    cursor: str | None,
+    limit: int,
+    caller: str,
+    *,
+    chased: bool = False,
 ) -> tuple[list[Refund], str | None]:
     """One page of refunds in ``status`` (none: every open one), oldest first per index
-    partition; the cursor is only good for this caller and these filters."""
-    return refunds.page(status, overdue, cursor, limit, caller)
+    partition (``chased``: only those their customer chased, support's first queue); the cursor
+    is only good for this caller and these filters."""
+    return refunds.page(status, overdue, cursor, limit, caller, chased=chased)
 
 
 def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:

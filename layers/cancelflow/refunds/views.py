@@ -36,6 +36,11 @@ class RefundOut(Model):
         default=None, description="the provider's id of the refund (Alipay trade_no, WeChat refund_id)"
     )
     last_error: str | None = None
+    chased_at: datetime | None = Field(default=None, description="when its customer last chased it (催办)")
+    chases: int = 0
+    switched_from: Channel | None = Field(
+        default=None, description="the channel its customer gave up for their balance"
+    )
 
 
 class RefundsPage(Model):

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from cancelflow.refunds import lifecycle, results
 from cancelflow.refunds.model import CLAIMABLE, Outcome, ProviderResult
 from cancelflow.refunds.providers import for_channel
-from cancelflow.refunds.providers.base import Provider, RefundRequest
+from cancelflow.refunds.providers.base import NewCard, Provider, RefundRequest
 from cancelflow.settings import get_settings
-from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
+from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund, cards
 
 log = logging.getLogger(__name__)
 S = RefundStatus
@@ -94,7 +94,10 @@ def execute(
     else:
         found = provider.query(req, now)
         if after_fix and found.outcome is Outcome.ACCOUNT_CLOSED:
-            result = provider.resume(req, now, found)  # (the query's refund id: no second read)
+            # (the query's refund id: no second read); a new card the customer gave, if any
+            result = provider.resume(req, now, found, card=_new_card(req.refund_id))
+            if result.outcome in (Outcome.SUCCEEDED, Outcome.PENDING):
+                cards.delete(req.refund_id)  # the provider has it: we keep no card longer
         elif found.outcome is Outcome.NOT_FOUND:
             result = provider.submit(req, now)
         else:
@@ -111,6 +114,11 @@ def execute(
         ):
             return found
     return result
+
+
+def _new_card(refund_id: str) -> NewCard | None:
+    c = cards.get(refund_id)
+    return NewCard(bank_type=c.bank_type, account=c.account, real_name=c.real_name) if c else None
 
 
 def _requeue(r: Refund, now: datetime) -> timedelta | None:

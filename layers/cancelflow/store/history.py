@@ -23,16 +23,18 @@ from cancelflow.store.codec import decode, plain
 class HistoryEvent(StrEnum):
     """What happened: one code per kind of entry in an order's history (its timeline).
 
-    order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
-    order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
-    (a payment that could not be applied, refunded in full); cancellation.requested,
-    cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
-    decision); review.task_created, review.claimed (a reviewer
-    took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
-    question), review.info_supplied (the customer's answer), review.converted_to_appeal
-    (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
-    refund.succeeded, refund.failed (retried), refund.needs_attention,
-    refund.needs_customer_action, refund.retry_requested (by support), refund.overdue."""
+        order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
+        order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
+        (a payment that could not be applied, refunded in full); cancellation.requested,
+        cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
+        decision); review.task_created, review.claimed (a reviewer
+        took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
+        question), review.info_supplied (the customer's answer), review.converted_to_appeal
+        (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
+        refund.succeeded, refund.failed (retried), refund.needs_attention,
+        refund.needs_customer_action, refund.retry_requested (by support), refund.destination_fixed (by
+    the customer: the account confirmed, a new card, or balance instead), refund.overdue,
+    refund.chased (催办, by the customer)."""
 
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
@@ -61,6 +63,8 @@ class HistoryEvent(StrEnum):
     REFUND_NEEDS_CUSTOMER_ACTION = "refund.needs_customer_action"
     REFUND_RETRY_REQUESTED = "refund.retry_requested"
     REFUND_OVERDUE = "refund.overdue"
+    REFUND_CHASED = "refund.chased"
+    REFUND_DESTINATION_FIXED = "refund.destination_fixed"
 
 
 def history_sk(at: datetime, suffix: str) -> str:

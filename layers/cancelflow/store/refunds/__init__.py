@@ -27,6 +27,7 @@ from cancelflow.store.refunds.records import (
 from cancelflow.store.refunds.writes import (
     QUEUE_VISIBILITY,
     StaleRefund,
+    chase,
     flag_overdue,
     mark_handed_back,
     overdue_ops,
@@ -46,6 +47,7 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "StaleRefund",
+    "chase",
     "check_refundable",
     "create",
     "decode",

@@ -87,11 +87,14 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     succeeded_at: datetime | None = None  # when we learnt it
     settled_at: datetime | None = None  # when the money moved, the provider's word (if it said)
     handed_back_at: datetime | None = None  # the stuck-refund sweep's last hand-back
+    chased_at: datetime | None = None  # the customer's last chase (催办) of it overdue
+    chases: int = 0
+    switched_from: Channel | None = None  # the channel the customer gave up for their balance
 
 
 FIELDS = frozenset(Refund.__struct_fields__)
 # Written by the lifecycle only; a new record leaves them out (absent reads as the default).
-_LATER = frozenset({"failures", "awaiting_provider", "polls"})
+_LATER = frozenset({"failures", "awaiting_provider", "polls", "chased_at", "chases", "switched_from"})
 
 
 def decode(item: Mapping[str, Any]) -> Refund:
@@ -225,9 +228,16 @@ def get_many(refund_ids: Iterable[str]) -> list[Refund]:
 
 
 def page(
-    status: RefundStatus | None, overdue: bool, cursor: str | None, limit: int, caller: str
+    status: RefundStatus | None,
+    overdue: bool,
+    cursor: str | None,
+    limit: int,
+    caller: str,
+    *,
+    chased: bool = False,
 ) -> tuple[list[Refund], str | None]:
-    """One page of refunds in ``status`` (None: every open one), only the overdue ones if asked.
+    """One page of refunds in ``status`` (None: every open one), only the overdue ones if asked,
+    only those their customer chased (催办) if asked.
 
     Walks the sparse by-status index partition by partition (status x shard), oldest first
     within each; the cursor says which partition and where in it, and is only good for this
@@ -236,7 +246,8 @@ def page(
     parts = tuple(
         keys.status_pk("REFUND", s.value, n) for s in statuses for n in range(get_settings().status_shards)
     )
-    name = f"refunds?status={status.value if status else ''}&overdue={overdue}"
+    name = f"refunds?status={status.value if status else ''}&overdue={overdue}&chased={chased}"
+    wanted = [*(["overdue = :t"] if overdue else []), *(["attribute_exists(chased_at)"] if chased else [])]
     scope = codec.CursorScope(name, caller, GSI_STATUS, parts)
     pos = codec.decode_cursor(scope, cursor)
     p, start = pos.part, pos.start
@@ -248,7 +259,7 @@ def page(
             {":p": parts[p], **({":t": True} if overdue else {})},
             limit=limit - len(out),
             start=start,
-            filter_expression="overdue = :t" if overdue else None,
+            filter_expression=" AND ".join(wanted) or None,
         )
         out += [decode(i) for i in items]
         if last:

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from cancelflow.store import codec, ddb, history
+from cancelflow.store.refunds import cards
 from cancelflow.store.refunds.records import (
     FIELDS,
     TIMED,
@@ -82,10 +83,13 @@ def transition_ops(
     return [{"Update": _versioned_update(refund, sets | index, gone)}, entry], after
 
 
-def transition(refund: Refund, to: RefundStatus, **kw: Any) -> Refund:
-    """Commit one transition (``transition_ops``); ``StaleRefund`` if the refund changed since
-    it was read."""
+def transition(refund: Refund, to: RefundStatus, *, card: cards.Card | None = None, **kw: Any) -> Refund:
+    """Commit one transition (``transition_ops``), with the customer's new ``card`` kept in the
+    same transaction (it stands or falls with the hand-back); ``StaleRefund`` if the refund
+    changed since it was read."""
     ops, after = transition_ops(refund, to, **kw)
+    if card is not None:
+        ops.append(cards.put_op(refund.refund_id, card))
     try:
         ddb.transact(ops)
     except ddb.TransactionFailed as e:
@@ -160,6 +164,56 @@ def flag_overdue(refund: Refund, now: datetime) -> bool:
             return False
         raise
     return True
+
+
+def chase(refund: Refund, now: datetime, *, period: timedelta, actor_id: str) -> Refund | None:
+    """The customer's chase (催办) of an overdue refund, with its timeline entry (the event that
+    alerts support). Decided on the stored refund: still overdue and not succeeded, and not
+    chased within ``period`` (two chases at once: one counts). Status and version stay, like the
+    overdue flag: a worker holding the refund is not disturbed. None: not (or no longer) allowed."""
+    chases = refund.chases + 1
+    flag = {
+        "Update": {
+            "Key": item_key(refund.refund_id),
+            "UpdateExpression": "SET chased_at = :now, chases = :n",
+            "ConditionExpression": "overdue = :t AND #s <> :ok AND "
+            "(attribute_not_exists(chased_at) OR chased_at <= :cut)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {
+                    ":t": True,
+                    ":now": codec.plain(now),
+                    ":n": chases,
+                    ":ok": S.SUCCEEDED.value,
+                    ":cut": codec.plain(now - period),
+                }
+            ),
+        }
+    }
+    entry = history.entry_put(
+        refund.order_id,
+        at=now,
+        suffix=f"{refund.refund_id}#chase{chases:04d}",
+        event="refund.chased",
+        actor="customer",
+        actor_id=actor_id,
+        reason="customer_chased",
+        detail={
+            "refund_id": refund.refund_id,
+            "amount": refund.amount,
+            "channel": refund.channel,
+            "status": refund.status,
+            "chases": chases,
+            "sla_due_at": refund.sla_due_at,
+        },
+    )
+    try:
+        ddb.transact([flag, entry])
+    except ddb.TransactionFailed as e:
+        if any(r in ddb.LOST_RACE for r in e.reasons):
+            return None
+        raise
+    return msgspec.structs.replace(refund, chased_at=now, chases=chases)
 
 
 # A refund message in flight (just sent, delayed by the worker, or in a dead worker's hands)
