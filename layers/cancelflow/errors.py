@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     TASK_NOT_FOUND = "TASK_NOT_FOUND"
     DISPUTE_RECORD_NOT_FOUND = "DISPUTE_RECORD_NOT_FOUND"
     REFUND_NOT_FOUND = "REFUND_NOT_FOUND"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
     ORDER_EXPIRED = "ORDER_EXPIRED"
@@ -67,6 +68,7 @@ class ErrorCode(StrEnum):
     TASK_ALREADY_DECIDED = "TASK_ALREADY_DECIDED"
     NO_TASK_AVAILABLE = "NO_TASK_AVAILABLE"
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
+    KEY_NOT_QUARANTINED = "KEY_NOT_QUARANTINED"
     NOTIFICATION_INVALID = "NOTIFICATION_INVALID"
     PAYMENT_CONFLICT = "PAYMENT_CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
@@ -124,6 +126,7 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.TASK_NOT_FOUND: Entry(404, "审核任务不存在", "Review task not found"),
     ErrorCode.DISPUTE_RECORD_NOT_FOUND: Entry(404, "争议记录不存在", "Dispute record not found"),
     ErrorCode.REFUND_NOT_FOUND: Entry(404, "退款不存在", "Refund not found"),
+    ErrorCode.KEY_NOT_FOUND: Entry(404, "卡密不存在", "Card key not found"),
     # state (lost races and wrong states are 409: the state found is in details)
     ErrorCode.OUT_OF_STOCK: Entry(409, "库存不足", "Not enough stock"),
     ErrorCode.ORDER_NOT_CANCELLABLE: Entry(
@@ -230,6 +233,11 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.TASK_ALREADY_DECIDED: Entry(409, "此任务已被处理", "This task was already decided"),
     ErrorCode.NO_TASK_AVAILABLE: Entry(404, "暂无待领取的任务", "No task is waiting"),
     ErrorCode.REFUND_NOT_RETRYABLE: Entry(409, "此退款当前不能重试", "This refund cannot be retried now"),
+    ErrorCode.KEY_NOT_QUARANTINED: Entry(
+        409,
+        "此卡密不在隔离中,不能放回或作废",
+        "This card key is not quarantined; it cannot be released or voided",
+    ),
     ErrorCode.NOTIFICATION_INVALID: Entry(
         400, "退款回调验签失败或内容无效", "The refund callback does not verify"
     ),

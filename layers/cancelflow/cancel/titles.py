@@ -50,6 +50,10 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
     E.REFUND_RETRY_REQUESTED: ("客服已重新发起退款", "Support retried the refund"),
     E.REFUND_OVERDUE: ("退款超时,已通知客服", "The refund is late; support has been told"),
+    # support's decisions on quarantined keys (titled for staff views; the customer's timeline
+    # leaves them out: cancel.timeline)
+    E.KEY_RELEASED: ("客服已将隔离的卡密放回库存", "Support released a quarantined card key to stock"),
+    E.KEY_VOIDED: ("客服已作废隔离的卡密", "Support voided a quarantined card key"),
 }
 
 

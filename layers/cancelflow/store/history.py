@@ -32,7 +32,9 @@ class HistoryEvent(StrEnum):
     question), review.info_supplied (the customer's answer), review.converted_to_appeal
     (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
     refund.succeeded, refund.failed (retried), refund.needs_attention,
-    refund.needs_customer_action, refund.retry_requested (by support), refund.overdue."""
+    refund.needs_customer_action, refund.retry_requested (by support), refund.overdue;
+    stock.key_released, stock.key_voided (support decided a key quarantined by the order's
+    cancellation: docs/domain.md, "Quarantine"; not shown in the customer's timeline)."""
 
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
@@ -61,6 +63,8 @@ class HistoryEvent(StrEnum):
     REFUND_NEEDS_CUSTOMER_ACTION = "refund.needs_customer_action"
     REFUND_RETRY_REQUESTED = "refund.retry_requested"
     REFUND_OVERDUE = "refund.overdue"
+    KEY_RELEASED = "stock.key_released"
+    KEY_VOIDED = "stock.key_voided"
 
 
 def history_sk(at: datetime, suffix: str) -> str:
