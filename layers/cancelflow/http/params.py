@@ -34,9 +34,10 @@ DisputeRecordIdPath = Annotated[
     str, Path(pattern=DISPUTE_RECORD_ID_PATTERN, description="a dispute record id: dr_<its 64-hex SHA-256>")
 ]
 
-# Ids the platform chooses (catalogue and stock): not ours, so no prefix; the shape the platform's
-# order intake accepts for a product id (functions/platform/api.py ExternalId).
-EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+# Ids the platform chooses (catalogue and stock): not ours, so no prefix. Letters, digits, _ and
+# - only in a path (the catalogue's and the local runtime's ids): no ".", ":" or "@", which URL
+# handling normalises or reads (a "." or ".." segment never reaches the handler as sent).
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 ProductIdPath = Annotated[
     str, Path(pattern=EXTERNAL_ID_PATTERN, description="a product id, as the platform named it")
 ]
