@@ -216,6 +216,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(api: Api) -> None:
     for body, field in (
         ({}, "body.reason"),
         ({"reason": ""}, "body.reason"),
+        ({"reason": "   "}, "body.reason"),
         ({"reason": "x" * 201}, "body.reason"),
         ({"reason": "x", "why": 1}, "body.why"),
     ):

@@ -26,6 +26,8 @@ def settle(
     product_id: str, key_id: str, decision: Settlement, reason: str, actor_id: str, now: datetime
 ) -> StockKey:
     """Release (to ``available``) or void one quarantined key, recorded in its order's history."""
+    if not reason.strip():  # a decision says why: blank is no reason (the body allows any text)
+        raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": "body.reason", "why": "blank"})
     return store_quarantine.settle(
         product_id, key_id, _TO[decision], now=now, actor_id=actor_id, reason=reason
     )

@@ -103,7 +103,7 @@ def settle(
     entry = history.entry_put(
         key.order_id,
         at=now,
-        # one decision per quarantine of the key: a second entry for it cannot be appended
+        # unique per key and quarantine; that only one decision is kept is the key's condition
         suffix=f"key-{key_id}-{iso(key.quarantined_at)}",
         event=event,
         actor="support",
