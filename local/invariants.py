@@ -35,7 +35,8 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
             history[h["order_id"]].add(int(h["sk"].rsplit("#v", 1)[1]))
 
     out: dict[str, list[str]] = {
-        "stock conserved (each key available, reserved or delivered, for the right order)": [],
+        "stock conserved (each key exactly one of available, reserved, quarantined, delivered, voided; "
+        "for the right order)": [],
         "never both delivered and cancelled": [],
         "refunded <= paid, refunds add up to the order's refunded amount": [],
         "refunded <= paid per trade, each refund on one trade of its order with that trade's total": [],
@@ -51,12 +52,26 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
                 stock.append(f"{k['key_id']}: available but tied to {oid}")
             if "stock_pk" not in k:
                 stock.append(f"{k['key_id']}: available but not in the stock index")
+            if "status_pk" in k:
+                stock.append(f"{k['key_id']}: available but still in the quarantine list")
             continue
-        if st not in ("reserved", "delivered"):
+        if st not in ("reserved", "quarantined", "delivered", "voided"):
             stock.append(f"{k['key_id']}: status {st!r}")
             continue
         if "stock_pk" in k:  # the stock index holds available keys only
             stock.append(f"{k['key_id']}: {st} but still in the stock index")
+        if ("status_pk" in k) != (st == "quarantined"):  # support's list holds quarantined keys only
+            stock.append(
+                f"{k['key_id']}: {st} but {'not ' if st == 'quarantined' else ''}in the quarantine list"
+            )
+        if st in ("quarantined", "voided"):
+            # out of stock for good or until support decides: from an order cancelled after it
+            # reached delivering, and held by no order
+            o = orders.get(str(oid))
+            if o is None or o["status"] != "cancelled" or not o.get("delivery_started_at"):
+                found = o["status"] if o else "unknown"
+                stock.append(f"{k['key_id']}: {st} from order {oid} ({found}), not one cancelled in delivery")
+            continue
         o = orders.get(str(oid))
         if o is None:
             stock.append(f"{k['key_id']}: {st} for unknown order {oid}")

@@ -97,6 +97,16 @@ export function createClient({ base, token, lang, onUnauthenticated }) {
       const { json } = await call("POST", `/v1/refunds/${encodeURIComponent(id)}/retry`);
       return adaptRefund(json.refund || json);
     },
+    async listQuarantine(cursor) {
+      const { json, date } = await call("GET", "/v1/stock/quarantine", { query: { cursor, limit: 50 } });
+      return adaptPage(json, date, adaptKey);
+    },
+    // what: "release" (back to stock) or "void"; the reason is kept in the order's history
+    async settleKey(key, what, reason) {
+      const path = `/v1/stock/products/${encodeURIComponent(key.productId)}/keys/${encodeURIComponent(key.id)}/${what}`;
+      const { json } = await call("POST", path, { body: { reason } });
+      return adaptKey(json);
+    },
   };
 }
 
@@ -234,6 +244,16 @@ function adaptRequest(q) {
     appealText: (q.appeal && q.appeal.text) || null,
     rejectionNote: q.appeal_used ? q.decision_note || null : null,
     rejectedBy: q.rejected_by || null,
+  };
+}
+
+export function adaptKey(k) {
+  return {
+    id: k.key_id,
+    productId: k.product_id,
+    orderId: k.order_id || null,
+    status: k.status,
+    since: k.quarantined_at || null,
   };
 }
 

@@ -140,6 +140,28 @@ export function retryRefund(refund) {
   });
 }
 
+// Release a quarantined key to stock or void it (docs/domain.md, "Quarantine"), with the reason
+// typed in its row; the API decides (a key decided meanwhile: KEY_NOT_QUARANTINED, explained).
+export function settleKey(key, what) {
+  const input = document.querySelector(`input[data-reason-for="${CSS.escape(key.id)}"]`);
+  const reason = (input?.value || "").trim();
+  if (!reason) {
+    announce(t("quarantine.need_reason"), "error");
+    input?.focus();
+    return;
+  }
+  return busyWhile(async () => {
+    try {
+      await api.settleKey(key, what, reason);
+      delete state.reasons[key.id];
+      announce(t(what === "release" ? "msg.key_released" : "msg.key_voided", { id: key.id }));
+      await refresh();
+    } catch (e) {
+      showProblem(e);
+    }
+  });
+}
+
 export async function signInAs(user) {
   try {
     const session = await auth.localSignIn(apiBase, user);

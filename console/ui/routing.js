@@ -1,6 +1,7 @@
-// Routing (#/queue, #/task/<id>, #/appeals, #/refunds), loading what the route shows, and live
+// Routing (#/queue, #/task/<id>, #/appeals, #/refunds, #/quarantine), loading what the route shows, and live
 // refresh while the tab is visible. Each view loads only for the roles the API lets read it:
-// the queue and tasks for reviewers, the appeals for seniors, the refunds for support.
+// the queue and tasks for reviewers, the appeals for seniors, the refunds and quarantined keys
+// for support.
 
 import { ApiError } from "../lib/api.js";
 import { keepFocus } from "../lib/dom.js";
@@ -9,6 +10,8 @@ import { leaseBanner } from "../views/task.js";
 import { dismissProblem, showProblem } from "./problems.js";
 import { api, cfg, isReviewer, isSenior, isSupport, serverNow, state, syncClock, syncLocalClock } from "./state.js";
 
+const LISTS = ["queue", "appeals", "refunds", "quarantine"]; // refreshed while shown
+
 export function homeRoute() {
   if (isReviewer()) return "#/queue";
   if (isSupport()) return "#/refunds";
@@ -16,7 +19,7 @@ export function homeRoute() {
 }
 
 export function parseRoute() {
-  const m = /^#\/(queue|task|appeals|refunds)(?:\/(.+))?$/.exec(location.hash);
+  const m = /^#\/(queue|task|appeals|refunds|quarantine)(?:\/(.+))?$/.exec(location.hash);
   if (!m) return { view: "home" };
   return { view: m[1], id: m[2] ? decodeURIComponent(m[2]) : null };
 }
@@ -60,6 +63,10 @@ export async function refresh() {
       const page = await api.listRefunds();
       syncClock(page.now);
       state.refunds = page.items;
+    } else if (view === "quarantine" && isSupport()) {
+      const page = await api.listQuarantine();
+      syncClock(page.now);
+      state.quarantine = page.items;
     } else if (view === "task" && id && isReviewer()) {
       const detail = await api.getTask(id);
       syncClock(detail.now);
@@ -88,7 +95,7 @@ export function startPolling() {
   clearInterval(pollTimer);
   pollTimer = setInterval(() => {
     if (document.hidden || !state.session || state.busy) return;
-    if (["queue", "appeals", "refunds"].includes(state.route.view)) refresh();
+    if (LISTS.includes(state.route.view)) refresh();
     else if (state.route.view === "task") watchTask();
   }, cfg.pollMs || 5000);
 }
@@ -114,5 +121,5 @@ async function watchTask() {
 }
 
 export function refreshWhenVisible() {
-  if (!document.hidden && state.session && ["queue", "appeals", "refunds"].includes(state.route.view)) refresh();
+  if (!document.hidden && state.session && LISTS.includes(state.route.view)) refresh();
 }

@@ -16,6 +16,8 @@ export const state = {
   tasks: [],
   appeals: [],
   refunds: [],
+  quarantine: [], // support: keys a cancellation quarantined (lib/api.js adaptKey)
+  reasons: {}, // key id -> the reason typed in its row (kept across the list's live refresh)
   detail: null, // the open task (lib/api.js adaptDetail)
   loadedAt: null,
   offsetMs: 0, // server clock minus browser clock (countdowns use the server's time)

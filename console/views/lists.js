@@ -1,8 +1,9 @@
-// The lists: the review queue, the senior reviewers' appeals, support's overdue refunds.
+// The lists: the review queue, the senior reviewers' appeals, support's overdue refunds and the
+// card keys a cancellation quarantined.
 
 import { h } from "../lib/dom.js";
 import { money, t, tCode, time } from "../lib/i18n.js";
-import { claimNext, retryRefund } from "../ui/actions.js";
+import { claimNext, retryRefund, settleKey } from "../ui/actions.js";
 import { refresh } from "../ui/routing.js";
 import { isReviewer, state } from "../ui/state.js";
 import { badge, countdown, slaCell, statusText, taskBadges } from "../ui/widgets.js";
@@ -179,6 +180,73 @@ export function refundsView() {
                       t("refunds.retry"),
                     ),
                   ),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+export function quarantineView() {
+  const rows = state.quarantine;
+  const button = (key, what) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: what,
+        "aria-label": t(`quarantine.${what}_label`, { id: key.id }),
+        dataset: { focusKey: `${what}-${key.id}` },
+        onclick: () => settleKey(key, what),
+      },
+      t(`quarantine.${what}`),
+    );
+  return h(
+    "section",
+    { "aria-labelledby": "quarantine-title" },
+    h("div", { class: "toolbar" }, h("h1", { id: "quarantine-title" }, t("quarantine.title")), updatedLine()),
+    h("p", { class: "muted" }, t("quarantine.intro")),
+    !rows.length
+      ? h("p", { class: "empty" }, t("quarantine.empty"))
+      : h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "quarantine" },
+            h("caption", { class: "sr-only" }, t("quarantine.caption")),
+            h(
+              "thead",
+              {},
+              h("tr", {}, ...["col.key", "col.order", "col.since", "col.reason", "col.action"].map((k) => h("th", { scope: "col" }, t(k)))),
+            ),
+            h(
+              "tbody",
+              {},
+              ...rows.map((k) =>
+                h(
+                  "tr",
+                  { dataset: { keyId: k.id } },
+                  h("td", { "data-label": t("col.key") }, k.id, h("div", { class: "sub" }, k.productId)),
+                  h("td", { "data-label": t("col.order") }, k.orderId || "—"),
+                  h("td", { "data-label": t("col.since") }, k.since ? time(k.since) : "—"),
+                  h(
+                    "td",
+                    { "data-label": t("col.reason") },
+                    h("input", {
+                      type: "text",
+                      maxlength: "200",
+                      "aria-label": t("quarantine.reason_label", { id: k.id }),
+                      placeholder: t("quarantine.reason_placeholder"),
+                      value: state.reasons[k.id] || "",
+                      oninput: (e) => {
+                        state.reasons[k.id] = e.target.value;
+                      },
+                      dataset: { reasonFor: k.id, focusKey: `reason-${k.id}` },
+                    }),
+                  ),
+                  h("td", { "data-label": t("col.action") }, button(k, "release"), " ", button(k, "void")),
                 ),
               ),
             ),

@@ -1,5 +1,7 @@
 """Refund routes: support lists and retries refunds; the platform forwards provider callbacks.
-``handler`` is the Lambda entry point (on the shared ``cancelflow.http`` base)."""
+Support's stock routes live here too: the keys a cancellation quarantined (list, release, void)
+and a product's stock counts. ``handler`` is the Lambda entry point (on the shared
+``cancelflow.http`` base)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cancelflow import clock, telemetry
 from cancelflow.domain.products import Channel
+from cancelflow.domain.quarantine import MAX_REASON, Settlement
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
+from cancelflow.http.fields import FreeText, Model
 from cancelflow.http.identity import PLATFORM, SUPPORT
-from cancelflow.http.params import RefundIdPath
+from cancelflow.http.params import KeyIdPath, ProductIdPath, RefundIdPath
 from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund
 from cancelflow.refunds.model import RefundStatus
 from cancelflow.refunds.views import NotifyOut, ProviderRefusal, RefundOut, RefundsPage, view
+from cancelflow.stock import quarantine
+from cancelflow.stock.views import QuarantinePage, StockCounts, StockKeyOut, StockOut
+from pydantic import ConfigDict, Field
 
 api = Api("refund")
 
@@ -123,6 +130,66 @@ def _count_settled(channel: str, status: RefundStatus) -> None:
     telemetry.count("refunds", channel=channel, outcome=status.value)
     if status in (RefundStatus.NEEDS_ATTENTION, RefundStatus.NEEDS_CUSTOMER_ACTION):
         telemetry.count(f"refunds_{status.value}")
+
+
+# ---------------------------------------------------------------- stock (docs/domain.md, "Quarantine")
+
+
+class SettleIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    reason: FreeText = Field(
+        min_length=1, max_length=MAX_REASON, description="why: kept with who decided in the order's history"
+    )
+
+
+_SETTLE_ERRORS = (ErrorCode.KEY_NOT_FOUND, ErrorCode.KEY_NOT_QUARANTINED, ErrorCode.CONFLICT)
+
+
+@api.get("/v1/stock/quarantine", roles=SUPPORT, model=QuarantinePage)
+def list_quarantined(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> QuarantinePage:
+    """Quarantined card keys (oldest first within each index shard), each with the cancelled
+    order it came from and since when."""
+    items, nxt = quarantine.list_quarantined(cursor, limit, context.caller().sub)
+    return QuarantinePage(items=[StockKeyOut.of(k) for k in items], next_cursor=nxt)
+
+
+@api.get(
+    "/v1/stock/products/{product_id}", roles=SUPPORT, model=StockOut, errors=(ErrorCode.PRODUCT_NOT_FOUND,)
+)
+def product_stock(product_id: ProductIdPath) -> StockOut:
+    """A keyed product's stock by status: available, reserved, quarantined, delivered, voided."""
+    return StockOut(product_id=product_id, stock=StockCounts(**quarantine.counts(product_id)))
+
+
+@api.post(
+    "/v1/stock/products/{product_id}/keys/{key_id}/release",
+    roles=SUPPORT,
+    model=StockKeyOut,
+    errors=_SETTLE_ERRORS,
+)
+def release_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
+    """Release a quarantined key to stock (``available``: the next order may get it), with a
+    reason; a key that is not quarantined (any more) is KEY_NOT_QUARANTINED with its status."""
+    k = quarantine.settle(
+        product_id, key_id, Settlement.RELEASE, body.reason, context.caller().sub, clock.now()
+    )
+    return StockKeyOut.of(k)
+
+
+@api.post(
+    "/v1/stock/products/{product_id}/keys/{key_id}/void",
+    roles=SUPPORT,
+    model=StockKeyOut,
+    errors=_SETTLE_ERRORS,
+)
+def void_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
+    """Void a quarantined key (``voided``: never sold again), with a reason; a key that is not
+    quarantined (any more) is KEY_NOT_QUARANTINED with its status."""
+    who, now = context.caller().sub, clock.now()
+    return StockKeyOut.of(quarantine.settle(product_id, key_id, Settlement.VOID, body.reason, who, now))
 
 
 handler = api.handler

@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     TASK_NOT_FOUND = "TASK_NOT_FOUND"
     DISPUTE_RECORD_NOT_FOUND = "DISPUTE_RECORD_NOT_FOUND"
     REFUND_NOT_FOUND = "REFUND_NOT_FOUND"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     ORDER_NOT_CANCELLABLE = "ORDER_NOT_CANCELLABLE"
     ORDER_EXPIRED = "ORDER_EXPIRED"
@@ -69,6 +70,7 @@ class ErrorCode(StrEnum):
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
     REFUND_FIX_NOT_OFFERED = "REFUND_FIX_NOT_OFFERED"
     REFUND_CHASE_NOT_ALLOWED = "REFUND_CHASE_NOT_ALLOWED"
+    KEY_NOT_QUARANTINED = "KEY_NOT_QUARANTINED"
     NOTIFICATION_INVALID = "NOTIFICATION_INVALID"
     PAYMENT_CONFLICT = "PAYMENT_CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
@@ -126,6 +128,7 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.TASK_NOT_FOUND: Entry(404, "审核任务不存在", "Review task not found"),
     ErrorCode.DISPUTE_RECORD_NOT_FOUND: Entry(404, "争议记录不存在", "Dispute record not found"),
     ErrorCode.REFUND_NOT_FOUND: Entry(404, "退款不存在", "Refund not found"),
+    ErrorCode.KEY_NOT_FOUND: Entry(404, "卡密不存在", "Card key not found"),
     # state (lost races and wrong states are 409: the state found is in details)
     ErrorCode.OUT_OF_STOCK: Entry(409, "库存不足", "Not enough stock"),
     ErrorCode.ORDER_NOT_CANCELLABLE: Entry(
@@ -237,6 +240,11 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ),
     ErrorCode.REFUND_CHASE_NOT_ALLOWED: Entry(
         409, "此退款当前不能催办", "This refund cannot be chased now (details: from when it can)"
+    ),
+    ErrorCode.KEY_NOT_QUARANTINED: Entry(
+        409,
+        "此卡密不在隔离中,不能放回或作废",
+        "This card key is not quarantined; it cannot be released or voided",
     ),
     ErrorCode.NOTIFICATION_INVALID: Entry(
         400, "退款回调验签失败或内容无效", "The refund callback does not verify"

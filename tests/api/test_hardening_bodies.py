@@ -77,6 +77,16 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         {"bank_type": "ICBC_DEBIT", "account": "6222020000001234", "real_name": "李雷"},
     ),
     "POST /v1/dispute-records/verify": ({}, "support", {"record": {"issuer": "cancelflow"}}),
+    "POST /v1/stock/products/{product_id}/keys/{key_id}/release": (
+        {"product_id": "p-game_card", "key_id": "p-game_card-k019"},
+        "support",
+        {"reason": "供应商确认卡密未被读取"},
+    ),
+    "POST /v1/stock/products/{product_id}/keys/{key_id}/void": (
+        {"product_id": "p-game_card", "key_id": "p-game_card-k019"},
+        "support",
+        {"reason": "may have been shown to the supplier"},
+    ),
     "POST /v1/reviews/{task_id}/decision": (
         {"task_id": TASK},
         "reviewer",

@@ -22,6 +22,8 @@ PREFIXES = {
     "refund_id": ("rf_",),
     "record_id": ("dr_",),
 }
+# ids the platform chooses (catalogue, stock): no prefix of ours; an id of each as stocked
+EXTERNAL = {"product_id": "p-game_card", "key_id": "p-game_card-k000"}
 # hex digits after the prefix: 20 (new_id's 80 random bits), a dispute record its SHA-256's 64
 DIGITS = {"record_id": 64}
 
@@ -66,10 +68,16 @@ def test_summary_is_the_first_sentence_of_the_first_paragraph(
 def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) -> None:
     """GIVEN every path parameter naming an id WHEN documented THEN its pattern and description
     give its own prefix (a task is tk_/ta_, a refund rf_), not o_ for all."""
-    seen = set()
+    seen, external = set(), set()
     for method, path, op in _operations(doc):
         for p in op.get("parameters", []):
             if p["in"] != "path" or p["name"] == "channel":  # a provider's name, not an id
+                continue
+            if p["name"] in EXTERNAL:  # described as the platform's, no prefix claimed
+                external.add(p["name"])
+                assert re.fullmatch(p["schema"]["pattern"], EXTERNAL[p["name"]]), (method, path, p["name"])
+                assert "/" not in EXTERNAL[p["name"]] and not re.fullmatch(p["schema"]["pattern"], "a/b")
+                assert p.get("description"), (method, path, p["name"])
                 continue
             prefixes = PREFIXES[p["name"]]
             seen.add(p["name"])
@@ -80,7 +88,7 @@ def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) ->
                 assert re.fullmatch(pattern, pre + "0" * digits), (method, path, p["name"], pattern)
             for other in {x for v in PREFIXES.values() for x in v} - set(prefixes):
                 assert not re.fullmatch(pattern, other + "0" * digits), (method, path, p["name"], other)
-    assert seen == set(PREFIXES)
+    assert seen == set(PREFIXES) and external == set(EXTERNAL)
 
 
 def test_an_id_of_another_kind_in_an_order_path_is_refused_naming_the_field() -> None:

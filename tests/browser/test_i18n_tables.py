@@ -54,7 +54,7 @@ def console_route_error_codes() -> set[str]:
     doc = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
     codes: set[str] = set()
     for path, ops in doc["paths"].items():
-        if path.startswith(("/v1/reviews", "/v1/refunds")):
+        if path.startswith(("/v1/reviews", "/v1/refunds", "/v1/stock")):
             for op in ops.values():
                 for answer in op.get("responses", {}).values():
                     desc = str(answer.get("description", ""))

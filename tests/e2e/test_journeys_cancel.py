@@ -13,13 +13,13 @@ def test_self_cancel_of_an_unpaid_order_gives_the_stock_back(api: Api) -> None:
     pid, cust = api.product(keys=5), customer()
     order = new_order(api, cust, pid, quantity=2)
     assert order["status"] == "pending_payment"
-    assert api.stock(pid) == {"available": 3, "reserved": 2, "delivered": 0}
+    assert api.stock(pid) == {"available": 3, "reserved": 2, "quarantined": 0, "delivered": 0, "voided": 0}
     opts = api.ok("GET", f"/v1/orders/{order['order_id']}/cancellation-options", cust)
     assert next(a for a in opts["actions"] if a["action"] == "self_cancel")["allowed"] is True
     r = cancel(api, cust, order["order_id"], action="self_cancel", reason_code="changed_mind")
     assert r.status_code == 201, r.text
     assert r.json()["outcome"] == "cancelled"
-    assert api.stock(pid) == {"available": 5, "reserved": 0, "delivered": 0}
+    assert api.stock(pid) == {"available": 5, "reserved": 0, "quarantined": 0, "delivered": 0, "voided": 0}
     d = detail(api, cust, order["order_id"])
     assert d["order"]["status"] == "cancelled" and d["order"]["cancelled_by"] == "customer"
     events = [e["event"] for e in api.ok("GET", f"/v1/orders/{order['order_id']}/timeline", cust)["entries"]]
@@ -150,7 +150,9 @@ def test_the_expiry_schedule_cancels_an_unpaid_order_and_releases_its_stock(api:
     moved = api.advance(15 * 60 + 5)
     assert "expire_orders" in moved["ticked"]
     sweep = api.status()["schedules"]["last_results"]["expire_orders"]
-    assert api.stock(pid) == {"available": 4, "reserved": 0, "delivered": 0}, sweep
+    assert api.stock(pid) == {"available": 4, "reserved": 0, "quarantined": 0, "delivered": 0, "voided": 0}, (
+        sweep
+    )
     d = detail(api, cust, order["order_id"])["order"]
     assert (d["status"], d["cancelled_by"], d["cancel_reason"]) == ("cancelled", "system", "payment_timeout")
     events = [e["event"] for e in api.ok("GET", f"/v1/orders/{order['order_id']}/timeline", cust)["entries"]]

@@ -97,7 +97,8 @@ def test_a_rejection_lets_delivery_go_on_and_a_senior_decides_the_appeal(api: Ap
 
 def test_an_approved_stop_delivery_cancels_a_delivering_order(api: Api) -> None:
     """GIVEN an order being delivered with a stop-delivery request WHEN a reviewer approves it
-    THEN the order is cancelled with a full refund and its locked key goes back to stock."""
+    THEN the order is cancelled with a full refund and its locked key is quarantined, not back in
+    stock (docs/domain.md, "Quarantine")."""
     pid, cust = api.product(), customer()
     order = new_order(api, cust, pid)
     pay(api, order, "wechat_pay")
@@ -112,7 +113,7 @@ def test_an_approved_stop_delivery_cancels_a_delivering_order(api: Api) -> None:
     assert r.status_code == 200 and r.json()["outcome"] == "approved", r.text
     d = detail(api, cust, order["order_id"])["order"]
     assert d["status"] == "cancelled" and d["refunded_amount"] == order["amount"]
-    assert api.stock(pid) == {"available": 5, "reserved": 0, "delivered": 0}
+    assert api.stock(pid) == {"available": 4, "reserved": 0, "quarantined": 1, "delivered": 0, "voided": 0}
 
 
 def test_an_appeal_of_a_delivered_order_ends_in_a_partial_refund(api: Api) -> None:

@@ -69,7 +69,7 @@ def test_openapi_console_and_jwks_are_served_from_the_same_origin(api: Api) -> N
 def test_local_helpers_mint_stock_and_move_the_clock(api: Api) -> None:
     """GIVEN the /local helpers WHEN a product gets keys and the clock moves THEN both show it."""
     pid = api.product(keys=3)
-    assert api.stock(pid) == {"available": 3, "reserved": 0, "delivered": 0}
+    assert api.stock(pid) == {"available": 3, "reserved": 0, "quarantined": 0, "delivered": 0, "voided": 0}
     more = api.ok("POST", "/local/products", None, {"product_id": pid, "keys": 2})
     assert more["keys_added"] == 2 and more["stock"]["available"] == 5
     api.error(api.call("POST", "/local/products", None, {"product_id": "p-none-such", "keys": 1}), 404)

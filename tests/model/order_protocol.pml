@@ -72,7 +72,7 @@
 #define COMPLETED   5
 #define CANCELLED   6
 
-/* key status (store/stock.py; QUAR and VOID are [issue 17] quarantine) */
+/* key status (store/stock.py; QUAR and VOID: quarantine, store/quarantine.py) */
 #define K_AVAIL 1
 #define K_RES   2
 #define K_QUAR  3
@@ -218,9 +218,9 @@ inline goto_status(to) {
 }
 
 /* [code] store/orders/changes.py release_ops: a reserved key back to stock.
-   [issue 17] quarantine: the keys of an order that reached `delivering` (fulfilment may have
-   read them) are never made available by a cancellation: they go to `quarantined`, and
-   support releases or voids them. Decided on delivery_started_at (sticky), not on the status
+   [code] quarantine (domain/quarantine.py, store/quarantine.py quarantine_op): the keys of an
+   order that reached `delivering` (fulfilment may have read them) are never made available by
+   a cancellation: they go to `quarantined`, and support releases or voids them. Decided on delivery_started_at (sticky), not on the status
    or stock_locked: a failed delivery goes back to paid with stock_locked false, and the
    keys it read must still be quarantined. */
 inline cancel_key(k) {
@@ -809,7 +809,8 @@ end_pv:
   od
 }
 
-/* [issue 17] support releases or voids a quarantined key. [model] released only once support
+/* [code] store/quarantine.py settle: support releases or voids a quarantined key (conditional on
+   it being quarantined still: one decision per key). [model] released only once support
    has verified with fulfilment that its secret was never read; otherwise voided. */
 proctype KeySupport() {
 end_ks:

@@ -93,6 +93,42 @@ CLAUSES: list[Clause] = [
         "order_id = :o",
         tests("stock", "delivering_a_key_reserved_by_another_order_is_refused"),
     ),
+    # ---------------------------------------------------------------- store/quarantine.py
+    Clause(
+        "quarantine.quarantine_op: key reserved",
+        "store/quarantine.py",
+        "def quarantine_op",
+        "#s = :r",
+        tests("quarantine", "quarantining_a_delivered_key_is_refused"),
+    ),
+    Clause(
+        "quarantine.quarantine_op: this order's key",
+        "store/quarantine.py",
+        "def quarantine_op",
+        "order_id = :o",
+        tests("quarantine", "quarantining_a_key_another_order_holds_is_refused"),
+    ),
+    Clause(
+        "quarantine.settle: key quarantined still",
+        "store/quarantine.py",
+        "def _settle_op",
+        "#s = :q",
+        tests("quarantine", "a_decision_on_a_key_voided_since_the_read_is_refused"),
+    ),
+    Clause(
+        "quarantine.settle: from the order read",
+        "store/quarantine.py",
+        "def _settle_op",
+        "order_id = :o",
+        tests("quarantine", "a_decision_on_a_key_quarantined_from_another_order_since_the_read_is_refused"),
+    ),
+    Clause(
+        "quarantine.settle: the quarantine read",
+        "store/quarantine.py",
+        "def _settle_op",
+        "quarantined_at = :qa",
+        tests("quarantine", "a_decision_on_a_key_quarantined_again_since_the_read_is_refused"),
+    ),
     # ---------------------------------------------------------------- store/orders/
     Clause(
         "orders.Change: version read",

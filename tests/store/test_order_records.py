@@ -377,7 +377,8 @@ def test_a_query_reads_every_page_of_an_index(product: str) -> None:
 
 
 def test_cancelling_a_delivering_order_unlocks_its_stock(product: str) -> None:
-    """A stop-delivery approved: the order is cancelled and its stock no longer locked."""
+    """A stop-delivery approved: the order is cancelled and its stock no longer locked; its keys
+    are quarantined, not back in stock (docs/domain.md, "Quarantine")."""
     o = world.delivering()
     changed, removed, _ = _step(
         o.order_id,
@@ -395,7 +396,8 @@ def test_cancelling_a_delivering_order_unlocks_its_stock(product: str) -> None:
         "trades": [_trade(o, refunded=o.paid_amount)],
     }
     assert removed == set()
-    assert _available(o.key_ids[0])
+    k = _key_item(o.key_ids[0])
+    assert (k["status"], k["order_id"], "stock_pk" in k) == ("quarantined", o.order_id, False)
 
 
 def test_a_customers_orders_are_listed_newest_first_a_page_at_a_time(product: str) -> None:

@@ -39,6 +39,47 @@ def test_a_consistent_table_has_no_violations() -> None:
     assert not any(invariants.check(GOOD).values())
 
 
+# o1 cancelled after it reached delivering: its key quarantined (in support's list), another
+# key of an earlier such order voided (docs/domain.md, "Quarantine")
+CANCELLED_IN_DELIVERY = {
+    **ORDER,
+    "status": "cancelled",
+    "delivery_started_at": "2026-11-27T02:00:00.000Z",
+    "paid_amount": 0,
+}
+QUARANTINED = {**KEY, "status": "quarantined", "status_pk": "STOCK#quarantined#00"}
+VOIDED = {"type": "stock_key", "key_id": "k3", "status": "voided", "order_id": "o1"}
+QUARANTINE = [CANCELLED_IN_DELIVERY, QUARANTINED, FREE, *HISTORY, VOIDED]
+
+
+def _in_quarantine(index: int, **changes: Any) -> list[dict[str, Any]]:
+    items = copy.deepcopy(QUARANTINE)
+    items[index] = {k: v for k, v in {**items[index], **changes}.items() if v is not None}
+    return items
+
+
+def test_quarantined_and_voided_keys_of_an_order_cancelled_in_delivery_are_consistent() -> None:
+    assert not any(invariants.check(QUARANTINE).values())
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        _in_quarantine(0, delivery_started_at=None),  # cancelled before delivery: keys go to stock
+        _in_quarantine(0, status="paid", key_ids=[]),  # quarantined from a live order
+        _in_quarantine(1, status_pk=None),  # quarantined but support cannot find it
+        _in_quarantine(1, stock_pk="AVAIL#p#00"),  # quarantined and sellable at once
+        _in_quarantine(5, status_pk="STOCK#quarantined#00"),  # voided but still listed
+        _in_quarantine(2, status_pk="STOCK#quarantined#00"),  # released but still listed
+        _in_quarantine(5, status="lost"),  # a sixth state
+        _in_quarantine(5, order_id="o9"),  # voided from no known order
+    ],
+)
+def test_each_broken_quarantine_is_a_stock_violation(items: list[dict[str, Any]]) -> None:
+    found = {name for name, violations in invariants.check(items).items() if violations}
+    assert any(name.startswith("stock conserved") for name in found), found
+
+
 @pytest.mark.parametrize(
     ("items", "invariant"),
     [

@@ -44,6 +44,7 @@ DOMAIN_SECTIONS = (
     "Time and the business calendar",
     "After-sales window",
     "Dispute record",
+    "Quarantine",
     "Invariants",
     "Model check",
     "Where each rule lives",

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
-from cancelflow.cancel.timeline import TimelineEntry
+from cancelflow.cancel.timeline import TimelineEntry, customer_entries
 from cancelflow.cancel.views import OrderOut, RequestSummary, refund_ids
 from cancelflow.domain.models import Trade
 from cancelflow.domain.products import Channel
@@ -141,7 +141,7 @@ def issue(customer_id: str, order_id: str, now: datetime, lang: str) -> DisputeR
         payments=[PaymentRecord.of(t) for t in part.order.trades],
         refunds=[RefundRecord.of(r) for r in refunds.get_many(refund_ids(part.history))],
         requests=sorted((RequestSummary.of(r) for r in part.requests), key=lambda r: r.created_at),
-        timeline=[TimelineEntry.of(h, lang) for h in part.history],
+        timeline=customer_entries(part.history, lang),
     )
     text = canonical(record)
     issued = dispute_records.Issued(

@@ -43,6 +43,9 @@ E = HistoryEvent
 _REFUND_EVENTS = frozenset(e for e in E if e.value.startswith("refund."))
 _DECISION_DUE_EVENTS = (E.REVIEW_TASK_CREATED, E.REVIEW_INFO_SUPPLIED)
 _EVIDENCE_EVENTS = (E.CANCELLATION_APPEALED, E.REVIEW_INFO_SUPPLIED)
+# What support did with the stock a cancellation quarantined is internal (its reason is staff's
+# free text): the order's history keeps it, the customer's timeline does not show it.
+_INTERNAL_EVENTS = frozenset({E.KEY_RELEASED, E.KEY_VOIDED})
 
 
 class TimelineEntry(Model):
@@ -138,12 +141,17 @@ class Timeline(Model):
     refunds: list[RefundSummary]
 
 
+def customer_entries(history: list[Entry], lang: str) -> list[TimelineEntry]:
+    """The entries of an order's history its customer sees (all but the internal ones)."""
+    return [TimelineEntry.of(h, lang) for h in history if h.event not in _INTERNAL_EVENTS]
+
+
 def timeline(customer_id: str, order_id: str, now: datetime, lang: str) -> Timeline:
     part = orders.read_partition(order_id, customer_id)  # another customer's order: not found
     return Timeline(
         order_id=order_id,
         status=part.order.effective_status(now),
         # who exactly (a reviewer's id) is internal; the role and what happened are not
-        entries=[TimelineEntry.of(h, lang) for h in part.history],
+        entries=customer_entries(part.history, lang),
         refunds=refunds_named(part.history, now, lang),
     )

@@ -55,6 +55,10 @@ TITLES: dict[str, tuple[str, str]] = {
         "You chose how to receive it; the refund is on its way again",
     ),
     E.REFUND_CHASED: ("已催办退款,客服优先处理", "You chased the refund; support takes it first"),
+    # support's decisions on quarantined keys (titled for staff views; the customer's timeline
+    # leaves them out: cancel.timeline)
+    E.KEY_RELEASED: ("客服已将隔离的卡密放回库存", "Support released a quarantined card key to stock"),
+    E.KEY_VOIDED: ("客服已作废隔离的卡密", "Support voided a quarantined card key"),
 }
 
 

@@ -34,6 +34,17 @@ DisputeRecordIdPath = Annotated[
     str, Path(pattern=DISPUTE_RECORD_ID_PATTERN, description="a dispute record id: dr_<its 64-hex SHA-256>")
 ]
 
+# Ids the platform chooses (catalogue and stock): not ours, so no prefix. Letters, digits, _ and
+# - only in a path (the catalogue's and the local runtime's ids): no ".", ":" or "@", which URL
+# handling normalises or reads (a "." or ".." segment never reaches the handler as sent).
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+ProductIdPath = Annotated[
+    str, Path(pattern=EXTERNAL_ID_PATTERN, description="a product id, as the platform named it")
+]
+KeyIdPath = Annotated[
+    str, Path(pattern=EXTERNAL_ID_PATTERN, description="a card key's id within its product, as stocked")
+]
+
 # Any kind of id: only until every route names its kind (then this can go).
 IdPath = Annotated[
     str, Path(pattern=ID_PATTERN, description="an id: a short prefix naming its kind, _, 20 hex digits")

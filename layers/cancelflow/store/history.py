@@ -23,18 +23,20 @@ from cancelflow.store.codec import decode, plain
 class HistoryEvent(StrEnum):
     """What happened: one code per kind of entry in an order's history (its timeline).
 
-        order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
-        order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
-        (a payment that could not be applied, refunded in full); cancellation.requested,
-        cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
-        decision); review.task_created, review.claimed (a reviewer
-        took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
-        question), review.info_supplied (the customer's answer), review.converted_to_appeal
-        (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
-        refund.succeeded, refund.failed (retried), refund.needs_attention,
-        refund.needs_customer_action, refund.retry_requested (by support), refund.destination_fixed (by
-    the customer: the account confirmed, a new card, or balance instead), refund.overdue,
-    refund.chased (催办, by the customer)."""
+    order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
+    order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
+    (a payment that could not be applied, refunded in full); cancellation.requested,
+    cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
+    decision); review.task_created, review.claimed (a reviewer
+    took the request up), review.decided (approved or rejected), review.need_info (a reviewer's
+    question), review.info_supplied (the customer's answer), review.converted_to_appeal
+    (delivered meanwhile), review.escalated (overdue); refund.processing, refund.accepted,
+    refund.succeeded, refund.failed (retried), refund.needs_attention,
+    refund.needs_customer_action, refund.retry_requested (by support), refund.destination_fixed (by the
+    customer: the account confirmed, a new card, or balance instead), refund.overdue,
+    refund.chased (催办, by the customer);
+    stock.key_released, stock.key_voided (support decided a key quarantined by the order's
+    cancellation: docs/domain.md, "Quarantine"; not shown in the customer's timeline)."""
 
     ORDER_CREATED = "order.created"
     ORDER_PAID = "order.paid"
@@ -65,6 +67,8 @@ class HistoryEvent(StrEnum):
     REFUND_OVERDUE = "refund.overdue"
     REFUND_CHASED = "refund.chased"
     REFUND_DESTINATION_FIXED = "refund.destination_fixed"
+    KEY_RELEASED = "stock.key_released"
+    KEY_VOIDED = "stock.key_voided"
 
 
 def history_sk(at: datetime, suffix: str) -> str:

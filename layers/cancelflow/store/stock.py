@@ -1,6 +1,8 @@
-"""Products and their stock: one item per card key, status ``available``, ``reserved`` or
-``delivered``. Available keys sit in a sparse, sharded index so a reservation reads a few
-candidates and claims them with conditional updates (no counter item to contend on).
+"""Products and their stock: one item per card key, status ``available``, ``reserved``,
+``quarantined``, ``delivered`` or ``voided`` (docs/domain.md, "Quarantine"). Available keys sit
+in a sparse, sharded index so a reservation reads a few candidates and claims them with
+conditional updates (no counter item to contend on). Keys into and out of quarantine are
+``store.quarantine``'s writes.
 
 ``Product`` and ``StockKey`` are the items as written and as read. Their keys, ``type`` and the
 stock index attributes (``stock_pk``, ``stock_sk``: present while a key is available) are added
@@ -12,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -31,9 +34,13 @@ class KeyStatus(StrEnum):
     AVAILABLE = "available"
     RESERVED = "reserved"  # for ``order_id``, until it is paid and delivered or cancelled
     DELIVERED = "delivered"  # to ``order_id``: never back to stock
+    # from ``order_id``, cancelled after it reached delivering, until support releases or voids it
+    QUARANTINED = "quarantined"
+    VOIDED = "voided"  # by support, out of quarantine: never sold again
 
 
 AVAILABLE, RESERVED, DELIVERED = KeyStatus.AVAILABLE, KeyStatus.RESERVED, KeyStatus.DELIVERED
+QUARANTINED, VOIDED = KeyStatus.QUARANTINED, KeyStatus.VOIDED
 
 
 class Product(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,7 +58,9 @@ class StockKey(msgspec.Struct, frozen=True, kw_only=True):
     key_id: str
     code: str  # the secret shown to the customer once delivered
     status: KeyStatus
-    order_id: str | None = None  # the order it is reserved for or delivered to
+    order_id: str | None = None  # the order it is reserved for, delivered to or quarantined from
+    quarantined_at: datetime | None = None  # while quarantined (and kept once voided)
+    voided_at: datetime | None = None
 
 
 def put_product(product_id: str, product_type: ProductType, price: int, name_zh: str, name_en: str) -> None:
@@ -128,7 +137,7 @@ def index_partition(product_id: str, key_id: str) -> str:
     return keys.stock_pk(product_id, keys.shard(key_id, get_settings().stock_shards))
 
 
-def _available_attrs(product_id: str, key_id: str) -> dict[str, str]:
+def available_attrs(product_id: str, key_id: str) -> dict[str, str]:
     return {"stock_pk": index_partition(product_id, key_id), "stock_sk": key_id}
 
 
@@ -157,7 +166,7 @@ def add_keys(product_id: str, codes: Iterable[tuple[str, str]]) -> int:
             "sk": keys.stock_key_sk(key_id),
             "type": "stock_key",
             **msgspec.to_builtins(key),
-            **_available_attrs(product_id, key_id),
+            **available_attrs(product_id, key_id),
         }
         chunk.append({"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}})
         n += 1
@@ -197,7 +206,7 @@ def reserve_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
 
 
 def release_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
-    attrs = _available_attrs(product_id, key_id)
+    attrs = available_attrs(product_id, key_id)
     return {
         "Update": {
             "Key": ddb.key(keys.product_pk(product_id), keys.stock_key_sk(key_id)),
@@ -232,3 +241,11 @@ def deliver_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
 def product_keys(product_id: str) -> list[StockKey]:
     """Every key of a product (admin, tests and invariant checks; not a customer path)."""
     return [decode(StockKey, item) for item in ddb.partition(keys.product_pk(product_id), "KEY#")]
+
+
+def counts(product_id: str) -> dict[str, int]:
+    """How many keys of the product are in each status (every status, zero included)."""
+    out = {s.value: 0 for s in KeyStatus}
+    for k in product_keys(product_id):
+        out[k.status.value] += 1
+    return out

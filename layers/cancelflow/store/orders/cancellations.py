@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import PAYMENT_TIMEOUT_REASON, Order
-from cancelflow.domain.products import RefundTo
+from cancelflow.domain.products import KEYED_TYPES, RefundTo
+from cancelflow.domain.quarantine import quarantines_keys
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import customers, refunds, requests
@@ -39,7 +40,9 @@ def _cancel(
     extra: list[Op] | None = None,
 ) -> Order:
     """Every cancellation: the order cancelled (by whom, when, why; stock unlocked) with
-    ``sets`` besides, its reserved keys released and ``extra`` written, in one transaction."""
+    ``sets`` besides, its reserved keys released (quarantined, once it reached delivering: the
+    history entry names them) and ``extra`` written, in one transaction."""
+    quarantined = quarantines_keys(order) and order.product_type in KEYED_TYPES and order.key_ids
     change = Change(
         order,
         OrderStatus.CANCELLED,
@@ -52,9 +55,9 @@ def _cancel(
         remove=remove,
         condition=condition,
         cond_values=cond_values,
-        detail=detail or {},
+        detail={**(detail or {}), **({"quarantined_keys": list(order.key_ids)} if quarantined else {})},
     )
-    return run(change, release_ops(order) + (extra or []))
+    return run(change, release_ops(order, now) + (extra or []))
 
 
 def self_cancel(order: Order, now: datetime, reason: str = "changed_mind") -> Order:

@@ -15,9 +15,10 @@ from typing import Any
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
 from cancelflow.domain.products import KEYED_TYPES
+from cancelflow.domain.quarantine import quarantines_keys
 from cancelflow.domain.states import Actor, OrderStatus, can_transition
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.store import ddb, history, keys, stock
+from cancelflow.store import ddb, history, keys, quarantine, stock
 from cancelflow.store.codec import decode, plain
 from cancelflow.store.orders import reads
 
@@ -151,10 +152,14 @@ def _committed(change: Change) -> Order:
     return decode(Order, plain(data))
 
 
-def release_ops(order: Order) -> list[Op]:
-    """Give reserved keys back. Keys are released only while not delivered (stock conserved)."""
+def release_ops(order: Order, now: datetime) -> list[Op]:
+    """Give reserved keys back. Keys are released only while not delivered (stock conserved);
+    those of an order that reached delivering go to quarantine, not to stock (docs/domain.md,
+    "Quarantine": ``domain/quarantine.py`` decides which)."""
     if order.product_type not in KEYED_TYPES:
         return []
+    if quarantines_keys(order):
+        return [quarantine.quarantine_op(order.product_id, k, order.order_id, now) for k in order.key_ids]
     return [stock.release_op(order.product_id, k, order.order_id) for k in order.key_ids]
 
 
