@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     REFUND_NOT_RETRYABLE = "REFUND_NOT_RETRYABLE"
     REFUND_FIX_NOT_OFFERED = "REFUND_FIX_NOT_OFFERED"
     REFUND_CHASE_NOT_ALLOWED = "REFUND_CHASE_NOT_ALLOWED"
+    MANUAL_REFUND_REFUSED = "MANUAL_REFUND_REFUSED"
     KEY_NOT_QUARANTINED = "KEY_NOT_QUARANTINED"
     NOTIFICATION_INVALID = "NOTIFICATION_INVALID"
     PAYMENT_CONFLICT = "PAYMENT_CONFLICT"
@@ -240,6 +241,9 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ),
     ErrorCode.REFUND_CHASE_NOT_ALLOWED: Entry(
         409, "此退款当前不能催办", "This refund cannot be chased now (details: from when it can)"
+    ),
+    ErrorCode.MANUAL_REFUND_REFUSED: Entry(
+        409, "不能记录这笔线下退款", "This manual refund cannot be recorded (details: why)"
     ),
     ErrorCode.KEY_NOT_QUARANTINED: Entry(
         409,
