@@ -17,9 +17,9 @@ from cancelflow.domain.quarantine import MAX_REASON, Settlement
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.fields import FreeText, Model
+from cancelflow.http.fields import Fen, FreeText, Model
 from cancelflow.http.identity import PLATFORM, SUPPORT
-from cancelflow.http.params import KeyIdPath, ProductIdPath, RefundIdPath
+from cancelflow.http.params import REFUND_ID_PATTERN, KeyIdPath, OrderIdPath, ProductIdPath, RefundIdPath
 from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund
@@ -49,6 +49,88 @@ def list_refunds(
     """Refunds by status (oldest first within each index shard), or the overdue or chased ones."""
     items, nxt = support.list_refunds(status, overdue, cursor, limit, context.caller().sub, chased=chased)
     return RefundsPage(items=[view(r) for r in items], next_cursor=nxt)
+
+
+# A reference as the outside payment names it (a bank transfer's serial, a provider order number).
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+
+
+class SwitchIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    consent: str = Field(
+        pattern=REFERENCE, description="where the customer's agreement is recorded (a ticket, a call id)"
+    )
+    note: FreeText = Field(min_length=1, max_length=500)
+
+
+class ManualRefundIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    amount: Fen = Field(description="fen paid outside the system")
+    channel: Literal[Channel.ALIPAY, Channel.WECHAT_PAY, Channel.BANK_CARD] = Field(
+        description="how the money went (a balance credit goes through the ledger, never here)"
+    )
+    reference: str = Field(
+        pattern=REFERENCE, description="the outside payment's reference: one record per reference"
+    )
+    note: FreeText = Field(min_length=1, max_length=500)
+    replaces_refund_id: str | None = Field(
+        default=None,
+        pattern=REFUND_ID_PATTERN,
+        description="the open refund (needs_attention, needs_customer_action, failed) it pays instead",
+    )
+
+
+class ManualRefundOut(Model):
+    order_id: str
+    replayed: bool = Field(description="true: this reference was recorded before; nothing changed")
+    refunds: list[RefundOut]
+
+
+@api.post(
+    "/v1/orders/{order_id}/manual-refunds",
+    roles=SUPPORT,
+    status=201,
+    model=ManualRefundOut,
+    errors=(
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.REFUND_NOT_FOUND,
+        ErrorCode.MANUAL_REFUND_REFUSED,
+        ErrorCode.NOTHING_TO_REFUND,
+        ErrorCode.AMOUNT_INVALID,
+        ErrorCode.CONFLICT,
+    ),
+)
+def manual_refund(order_id: OrderIdPath, body: ManualRefundIn) -> ManualRefundOut:
+    """Record a refund paid outside the system, once per reference.
+
+    It counts against what is left to refund (over the limit: NOTHING_TO_REFUND /
+    AMOUNT_INVALID with the most allowed), or closes the open refund it replaces (the same
+    amount; refused when that refund's provider paid it, is paying it or cannot say)."""
+    from cancelflow.refunds import manual  # this route's use case, loaded on its first call
+    from cancelflow.store.refunds import Manual
+
+    done = manual.record(
+        order_id,
+        amount=body.amount,
+        manual=Manual(channel=Channel(body.channel), reference=body.reference, note=body.note),
+        replaces=body.replaces_refund_id,
+        actor_id=context.caller().sub,
+        now=clock.now(),
+    )
+    return ManualRefundOut(order_id=order_id, replayed=done.replayed, refunds=[view(r) for r in done.refunds])
+
+
+@api.post(
+    "/v1/refunds/{refund_id}/switch-to-balance",
+    roles=SUPPORT,
+    model=RefundOut,
+    errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_FIX_NOT_OFFERED, ErrorCode.CONFLICT),
+)
+def switch_to_balance(refund_id: RefundIdPath, body: SwitchIn) -> RefundOut:
+    """Pay a refund the customer's account cannot receive (needs_customer_action) to their balance
+    instead, with their consent recorded (where, and a note); the same hand-back as their own fix."""
+    done = support.switch_to_balance(refund_id, context.caller().sub, body.consent, body.note, clock.now())
+    return view(done)
 
 
 @api.post(

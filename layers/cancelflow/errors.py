@@ -179,6 +179,9 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.REFUND_CHASE_NOT_ALLOWED: Entry(
         409, "此退款当前不能催办", "This refund cannot be chased now (details: from when it can)"
     ),
+    ErrorCode.MANUAL_REFUND_REFUSED: Entry(
+        409, "不能记录这笔线下退款", "This manual refund cannot be recorded (details: why)"
+    ),
     ErrorCode.KEY_NOT_QUARANTINED: Entry(
         409,
         "此卡密不在隔离中,不能放回或作废",

@@ -76,6 +76,16 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "owner",
         {"bank_type": "ICBC_DEBIT", "account": "6222020000001234", "real_name": "李雷"},
     ),
+    "POST /v1/orders/{order_id}/manual-refunds": (
+        {"order_id": PENDING},
+        "support",
+        {"amount": 100, "channel": "bank_card", "reference": "BT-1", "note": "转账"},
+    ),
+    "POST /v1/refunds/{refund_id}/switch-to-balance": (
+        {"refund_id": REFUND},
+        "support",
+        {"consent": "T-1", "note": "电话同意"},
+    ),
     "POST /v1/dispute-records/verify": ({}, "support", {"record": {"issuer": "cancelflow"}}),
     "POST /v1/stock/products/{product_id}/keys/{key_id}/release": (
         {"product_id": "p-game_card", "key_id": "p-game_card-k019"},

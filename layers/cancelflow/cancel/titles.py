@@ -54,6 +54,7 @@ TITLES: dict[str, tuple[str, str]] = {
         "你已选择新的退款方式,退款已重新发起",
         "You chose how to receive it; the refund is on its way again",
     ),
+    E.REFUND_MANUAL_RECORDED: ("客服已通过其他方式退款", "Support refunded it by another way"),
     E.REFUND_CHASED: ("已催办退款,客服优先处理", "You chased the refund; support takes it first"),
     # support's decisions on quarantined keys (titled for staff views; the customer's timeline
     # leaves them out: cancel.timeline)

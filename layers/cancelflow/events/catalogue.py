@@ -199,7 +199,12 @@ CATALOGUE: tuple[EventType, ...] = (
         ("review.escalated",),
         to_ops=True,
     ),
-    EventType("refund.succeeded", RefundEvent, "The money is back with the customer.", ("refund.succeeded",)),
+    EventType(
+        "refund.succeeded",
+        RefundEvent,
+        "The money is back with the customer (by the provider, or paid by support outside the system).",
+        ("refund.succeeded", "refund.manual_recorded"),
+    ),
     EventType(
         "refund.overdue",
         RefundOverdue,

@@ -1,18 +1,20 @@
-"""What support does with refunds: list them by status (or the overdue ones), and hand one
-that needs attention back to the worker."""
+"""What support does with refunds: list them by status (or the overdue or chased ones), hand
+one that needs attention back to the worker, or switch one the customer's account cannot receive
+to their balance with their recorded consent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from cancelflow import dispatch
+from cancelflow.domain.refund_recovery import Fix
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.refunds import lifecycle
+from cancelflow.refunds import destination, lifecycle
 from cancelflow.refunds.model import RETRYABLE
 from cancelflow.store import refunds
 from cancelflow.store.refunds import OPEN, Refund, RefundStatus
 
-__all__ = ["OPEN", "list_refunds", "retry"]
+__all__ = ["OPEN", "list_refunds", "retry", "switch_to_balance"]
 
 
 def list_refunds(
@@ -54,3 +56,19 @@ def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:
         raise DomainError(ErrorCode.CONFLICT, {"status": fresh.status.value if fresh else None}) from e
     dispatch.send_refund(refund_id)
     return pending
+
+
+def switch_to_balance(refund_id: str, actor_id: str, consent: str, note: str, now: datetime) -> Refund:
+    """The customer agreed (on a call, in a chat: ``consent`` is where it is recorded) to take a
+    refund their account could not receive as balance: the same hand-back as their own fix."""
+    r = lifecycle.get_refund(refund_id)
+    if r is None:
+        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    return destination.hand_back(
+        r,
+        Fix.TO_BALANCE,
+        actor="support",
+        actor_id=actor_id,
+        now=now,
+        detail={"consent": consent, "note": note},
+    )

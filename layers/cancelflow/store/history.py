@@ -34,7 +34,8 @@ class HistoryEvent(StrEnum):
     refund.succeeded, refund.failed (retried), refund.needs_attention,
     refund.needs_customer_action, refund.retry_requested (by support), refund.destination_fixed (by the
     customer: the account confirmed, a new card, or balance instead), refund.overdue,
-    refund.chased (催办, by the customer);
+    refund.chased (催办, by the customer), refund.manual_recorded (support paid it outside the
+    system: a refund recorded succeeded, or an open one closed by it);
     stock.key_released, stock.key_voided (support decided a key quarantined by the order's
     cancellation: docs/domain.md, "Quarantine"; not shown in the customer's timeline)."""
 
@@ -67,6 +68,7 @@ class HistoryEvent(StrEnum):
     REFUND_OVERDUE = "refund.overdue"
     REFUND_CHASED = "refund.chased"
     REFUND_DESTINATION_FIXED = "refund.destination_fixed"
+    REFUND_MANUAL_RECORDED = "refund.manual_recorded"
     KEY_RELEASED = "stock.key_released"
     KEY_VOIDED = "stock.key_voided"
 

@@ -24,7 +24,7 @@ from typing import Any
 from cancelflow.domain.models import MAX_REFUND_SLICES, Order, Trade
 from cancelflow.domain.products import RefundTo
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.store.refunds.records import Op, check_refundable, create
+from cancelflow.store.refunds.records import Manual, Op, check_refundable, create, manual_refund_id
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,14 @@ def owe(
     now: datetime,
     request_id: str | None = None,
     payment_id: str | None = None,
+    manual: Manual | None = None,
 ) -> Owed:
     """Refunds of ``amount`` in all on ``order`` (``payment_id``: on that trade only), each on one
     trade and within what is left of it. AMOUNT_INVALID / NOTHING_TO_REFUND (with the most that
     may be refunded) when the order or the trades cannot cover it. The caller writes ``ops`` and
-    ``sets`` in the transaction of its ``orders.Change`` (see the module docstring)."""
+    ``sets`` in the transaction of its ``orders.Change`` (see the module docstring). ``manual``:
+    support paid it outside; the refunds are recorded succeeded, with ids made from the order and
+    the outside reference (recording it again is a replay)."""
     check_refundable(order, amount)
     slices = order.refund_slices(amount, payment_id)
     covered = sum(n for _, n in slices)
@@ -79,7 +82,7 @@ def owe(
     ids: list[str] = []
     ops: list[Op] = []
     taken: dict[str, int] = {}
-    for trade, part in slices:
+    for n, (trade, part) in enumerate(slices):
         refund_id, put = create(
             order,
             amount=part,
@@ -89,6 +92,8 @@ def owe(
             now=now,
             request_id=request_id,
             trade=trade,
+            manual=manual,
+            refund_id=manual_refund_id(order.order_id, manual.reference, n) if manual else None,
         )
         ids.append(refund_id)
         ops.append(put)

@@ -16,7 +16,9 @@ Stored beside the refund's own attributes (added here, ignored when decoding):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -149,6 +151,21 @@ def check_refundable(order: Order, amount: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Manual:
+    """A refund support paid outside the system (a bank transfer, the provider's own console):
+    recorded already succeeded, never sent to a provider (docs/domain.md, "Support's tools")."""
+
+    channel: Channel
+    reference: str  # the outside payment's reference, what makes the record idempotent
+    note: str
+
+
+def manual_refund_id(order_id: str, reference: str, n: int) -> str:
+    """The same order and reference give the same ids, so recording it again is a replay."""
+    return "rf_" + hashlib.sha256(f"{order_id}\n{reference}\n{n}".encode()).hexdigest()[:20]
+
+
 def create(
     order: Order,
     *,
@@ -159,13 +176,15 @@ def create(
     now: datetime,
     request_id: str | None = None,
     trade: Trade | None = None,
+    manual: Manual | None = None,
+    refund_id: str | None = None,
 ) -> tuple[str, Op]:
     """(refund id, the Put) of one refund of ``amount`` on ONE trade (default: the order's first
     trade with money left, which is its applied payment's). Every refund the service owes goes
     through ``refunds.owe``, which splits an order's refund over its trades, checks each slice
     against what is left of its trade and keeps the order's books in the same transaction."""
     s = get_settings()
-    refund_id = new_id("rf")
+    refund_id = refund_id or new_id("rf")
     if trade is None:
         trade = next((t for t, _ in order.refund_slices(amount)), None)
     channel = refund_channel(order, refund_to, trade)
@@ -196,16 +215,29 @@ def create(
         next_attempt_at=now,
         sla_due_at=due,
     )
+    if manual is not None:  # paid already: succeeded from the start, never due, never overdue
+        refund = msgspec.structs.replace(
+            refund,
+            channel=manual.channel,
+            status=S.SUCCEEDED,
+            provider_status="manual",
+            provider_ref=manual.reference,
+            succeeded_at=now,
+            settled_at=now,
+        )
     attrs = {k: v for k, v in msgspec.structs.asdict(refund).items() if k not in _LATER}
     item = {
         "pk": keys.refund_pk(refund_id),
         "sk": SK,
         "type": "refund",
         **codec.plain(attrs),
-        **status_entry(refund_id, S.PENDING, now),
-        "due_pk": keys.due_pk("REFUND", keys.shard(refund_id, s.due_shards)),
-        "due_at": codec.plain(due),
+        **status_entry(refund_id, refund.status, now),
     }
+    if manual is None:
+        item |= {
+            "due_pk": keys.due_pk("REFUND", keys.shard(refund_id, s.due_shards)),
+            "due_at": codec.plain(due),
+        }
     return refund_id, {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
