@@ -89,9 +89,29 @@ export function createClient({ base, token, lang, onUnauthenticated }) {
         task: json.task ? adaptTask(json.task) : null,
       };
     },
-    async listRefunds(cursor) {
-      const { json, date } = await call("GET", "/v1/refunds", { query: { overdue: "true", cursor, limit: 50 } });
-      return adaptPage(json, date, adaptRefund);
+    // filter: "stuck" (every refund that needs a person: chased, overdue, needs_attention,
+    // needs_customer_action; one page of each, merged) or one of those four alone
+    async listRefunds(filter = "stuck") {
+      const one = async (query) => {
+        const { json, date } = await call("GET", "/v1/refunds", { query: { ...query, limit: 100 } });
+        return adaptPage(json, date, adaptRefund);
+      };
+      const queries = {
+        chased: [{ chased: "true" }],
+        overdue: [{ overdue: "true" }],
+        needs_attention: [{ status: "needs_attention" }],
+        needs_customer_action: [{ status: "needs_customer_action" }],
+      };
+      const pages = await Promise.all((queries[filter] || Object.values(queries).flat()).map(one));
+      const seen = new Map();
+      for (const r of pages.flatMap((p) => p.items)) seen.set(r.id, r);
+      return { ...pages[0], items: [...seen.values()] };
+    },
+    // a refund paid outside the system, closing the open refund it replaces (same amount)
+    async manualRefund(refund, { channel, reference, note }) {
+      const body = { amount: refund.amount, channel, reference, note, replaces_refund_id: refund.id };
+      const { json } = await call("POST", `/v1/orders/${encodeURIComponent(refund.orderId)}/manual-refunds`, { body });
+      return json;
     },
     async retryRefund(id) {
       const { json } = await call("POST", `/v1/refunds/${encodeURIComponent(id)}/retry`);
@@ -274,6 +294,9 @@ export function adaptRefund(r) {
     lastError: r.last_error || null,
     providerStatus: r.provider_status || null,
     updatedAt: r.updated_at || null,
+    createdAt: r.created_at || null,
+    chasedAt: r.chased_at || null,
+    chases: r.chases ?? 0,
     retryable: RETRYABLE.includes(r.status),
   };
 }

@@ -140,6 +140,30 @@ export function retryRefund(refund) {
   });
 }
 
+// Record that support paid a stuck refund outside the system (docs/domain.md, "Refund recovery",
+// support's part): it closes that refund with the same amount; the API refuses when the provider
+// paid it, is paying it or cannot say (MANUAL_REFUND_REFUSED, explained).
+export function recordManualRefund(refund) {
+  const typed = state.manual[refund.id] || {};
+  const reference = (typed.reference || "").trim();
+  const note = (typed.note || "").trim();
+  if (!reference || !note) {
+    announce(t("refunds.manual_need"), "error");
+    document.querySelector(`input[data-manual-ref="${CSS.escape(refund.id)}"]`)?.focus();
+    return;
+  }
+  return busyWhile(async () => {
+    try {
+      await api.manualRefund(refund, { channel: typed.channel || "bank_card", reference, note });
+      delete state.manual[refund.id];
+      announce(t("msg.manual_recorded", { id: refund.id }));
+      await refresh();
+    } catch (e) {
+      showProblem(e);
+    }
+  });
+}
+
 // Release a quarantined key to stock or void it (docs/domain.md, "Quarantine"), with the reason
 // typed in its row; the API decides (a key decided meanwhile: KEY_NOT_QUARANTINED, explained).
 export function settleKey(key, what) {

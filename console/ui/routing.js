@@ -60,7 +60,7 @@ export async function refresh() {
       syncClock(pages[0].now);
       state.appeals = pages.flatMap((p) => p.items).filter((x) => x.kind === "rejection_appeal" || x.seniorOnly);
     } else if (view === "refunds" && isSupport()) {
-      const page = await api.listRefunds();
+      const page = await api.listRefunds(state.refundFilter);
       syncClock(page.now);
       state.refunds = page.items;
     } else if (view === "quarantine" && isSupport()) {

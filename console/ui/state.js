@@ -16,6 +16,9 @@ export const state = {
   tasks: [],
   appeals: [],
   refunds: [],
+  refundFilter: "stuck", // support's refund list: stuck (all that need a person), chased, overdue, a status
+  refundSort: "age", // age (oldest first) or amount (largest first); chased ones always lead
+  manual: {}, // refund id -> {channel, reference, note} typed for a manual refund (kept across refresh)
   quarantine: [], // support: keys a cancellation quarantined (lib/api.js adaptKey)
   reasons: {}, // key id -> the reason typed in its row (kept across the list's live refresh)
   detail: null, // the open task (lib/api.js adaptDetail)

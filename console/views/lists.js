@@ -3,7 +3,7 @@
 
 import { h } from "../lib/dom.js";
 import { money, t, tCode, time } from "../lib/i18n.js";
-import { claimNext, retryRefund, settleKey } from "../ui/actions.js";
+import { claimNext, recordManualRefund, retryRefund, settleKey } from "../ui/actions.js";
 import { refresh } from "../ui/routing.js";
 import { isReviewer, state } from "../ui/state.js";
 import { badge, countdown, slaCell, statusText, taskBadges } from "../ui/widgets.js";
@@ -122,12 +122,95 @@ export function appealsView() {
   );
 }
 
+// Chased refunds lead (support takes them first), then the chosen order: oldest or largest.
+function sortedRefunds(rows) {
+  const key = state.refundSort === "amount" ? (r) => -r.amount : (r) => r.createdAt || "";
+  return [...rows].sort((a, b) => (!!b.chasedAt - !!a.chasedAt) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function listSelect(id, label, current, values, onpick) {
+  return [
+    h("label", { for: id }, t(label)),
+    h(
+      "select",
+      { id, dataset: { focusKey: id }, onchange: (e) => onpick(e.target.value) },
+      ...values.map((v) => h("option", { value: v, selected: v === current }, t(`${label}.${v}`))),
+    ),
+  ];
+}
+
+// A refund paid outside the system, closing this one (same amount): channel, reference, note
+// typed in the row, kept across the live refresh.
+function manualForm(r) {
+  const typed = (state.manual[r.id] ||= { channel: "bank_card", reference: "", note: "" });
+  const field = (name, key, { options = [], ...attrs }) => {
+    const keep = (e) => {
+      typed[attrs.dataset.field] = e.target.value;
+    };
+    const value = name === "input" ? typed[attrs.dataset.field] || "" : undefined;
+    return h("label", { class: "inline" }, t(key), " ", h(name, { ...attrs, value, oninput: keep, onchange: keep }, ...options));
+  };
+  return h(
+    "details",
+    {
+      class: "manual",
+      open: !!typed.open,
+      ontoggle: (e) => {
+        typed.open = e.target.open;
+      },
+    },
+    h("summary", {}, t("refunds.manual")),
+    field("select", "refunds.manual_channel", {
+      dataset: { field: "channel", focusKey: `manual-channel-${r.id}` },
+      options: ["bank_card", "alipay", "wechat_pay"].map((c) =>
+        h("option", { value: c, selected: c === typed.channel }, tCode("channel", c)),
+      ),
+    }),
+    field("input", "refunds.manual_reference", {
+      type: "text",
+      maxlength: 64,
+      dataset: { field: "reference", manualRef: r.id, focusKey: `manual-ref-${r.id}` },
+    }),
+    field("input", "refunds.manual_note", {
+      type: "text",
+      maxlength: 500,
+      dataset: { field: "note", focusKey: `manual-note-${r.id}` },
+    }),
+    h(
+      "button",
+      {
+        type: "button",
+        "aria-label": t("refunds.manual_label", { id: r.id }),
+        dataset: { focusKey: `manual-${r.id}` },
+        onclick: () => recordManualRefund(r),
+      },
+      t("refunds.manual_record"),
+    ),
+  );
+}
+
 export function refundsView() {
-  const rows = state.refunds;
+  const rows = sortedRefunds(state.refunds);
+  const filters = ["stuck", "chased", "overdue", "needs_attention", "needs_customer_action"];
   return h(
     "section",
     { "aria-labelledby": "refunds-title" },
-    h("div", { class: "toolbar" }, h("h1", { id: "refunds-title" }, t("refunds.title")), updatedLine()),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h1", { id: "refunds-title" }, t("refunds.title")),
+      ...listSelect("refunds.filter", "refunds.filter", state.refundFilter, filters, (v) => {
+        state.refundFilter = v;
+        state.refunds = [];
+        renderMain();
+        refresh();
+      }),
+      ...listSelect("refunds.sort", "refunds.sort", state.refundSort, ["age", "amount"], (v) => {
+        state.refundSort = v;
+        renderMain();
+      }),
+      updatedLine(),
+    ),
     h("p", { class: "muted" }, t("refunds.intro")),
     !rows.length
       ? h("p", { class: "empty" }, t("refunds.empty"))
@@ -156,7 +239,14 @@ export function refundsView() {
                 h(
                   "tr",
                   { dataset: { refundId: r.id } },
-                  h("td", { "data-label": t("col.refund") }, r.id, h("div", { class: "sub" }, r.orderId)),
+                  h(
+                    "td",
+                    { "data-label": t("col.refund") },
+                    r.chasedAt ? h("span", { class: "badge urgent" }, t("refunds.chased", { n: r.chases })) : null,
+                    r.chasedAt ? " " : null,
+                    r.id,
+                    h("div", { class: "sub" }, r.orderId),
+                  ),
                   h("td", { "data-label": t("col.amount"), class: "num" }, money(r.amount)),
                   h("td", { "data-label": t("col.channel") }, tCode("channel", r.channel)),
                   h("td", { "data-label": t("col.status") }, tCode("refund_status", r.status)),
@@ -179,6 +269,7 @@ export function refundsView() {
                       },
                       t("refunds.retry"),
                     ),
+                    r.retryable ? manualForm(r) : null,
                   ),
                 ),
               ),

@@ -66,3 +66,65 @@ def test_support_retries_an_overdue_refund_after_the_customer_fixed_the_account(
     console.wait_status(f"已重试退款 {refund['refund_id']}")
     eventually(lambda: refund_of(api, cust, order["order_id"])["status"] == "succeeded")
     provider.close()
+
+
+def _stuck_refund(
+    api: Api, provider: httpx.Client, price: int
+) -> tuple[tuple[str, str], dict[str, Any], dict[str, Any]]:
+    trade = f"pay-{uuid.uuid4().hex[:12]}"
+    provider.post("/admin/accounts", json={"trade": trade, "closed": True}).raise_for_status()
+    cust = customer()
+    order = new_order(api, cust, api.product("software_license", price=price, keys=2))
+    pay(api, order, "alipay", payment_id=trade)
+    r = cancel(api, cust, order["order_id"], action="request", reason_code="changed_mind")
+    assert r.status_code == 201 and r.json()["outcome"] == "refund_started", r.text
+    refund = eventually(
+        lambda: (x := refund_of(api, cust, order["order_id"]))["status"] == "needs_customer_action" and x
+    )
+    return cust, order, refund
+
+
+def test_support_takes_a_chased_refund_first_and_records_a_manual_refund(
+    console: Console, api: Api, runtime: Any
+) -> None:
+    """GIVEN two refunds the customers' closed accounts cannot receive, both overdue, and one
+    chased (催办) by its customer WHEN support opens the refunds THEN the chased one leads, badged,
+    whatever the order chosen, and the chased filter shows it; WHEN support records that the other
+    was paid by bank transfer THEN it succeeds for its customer and leaves the list, the provider
+    having paid nothing."""
+    provider = httpx.Client(base_url=runtime.urls["provider"], timeout=10)
+    big_cust, big_order, big = _stuck_refund(api, provider, 9900)
+    small_cust, small_order, small = _stuck_refund(api, provider, 1200)
+    api.advance(REFUND_SLA_SECONDS)
+    chase = f"/v1/orders/{small_order['order_id']}/refunds/{small['refund_id']}/chase"
+    api.ok("POST", chase, small_cust)
+
+    page = console.open()
+    console.sign_in("support-liu")
+    page.wait_for_url("**#/refunds")
+    page.locator(f"tr[data-refund-id='{big['refund_id']}']").wait_for()
+    page.locator("select#refunds\\.sort").select_option("amount")
+    ids = page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.refundId)")
+    assert ids[0] == small["refund_id"] and big["refund_id"] in ids, ids
+    assert "已催办 1 次" in page.locator(f"tr[data-refund-id='{small['refund_id']}']").inner_text()
+    page.locator("select#refunds\\.filter").select_option("chased")
+    page.wait_for_function("() => document.querySelectorAll('tbody tr').length === 1")
+    console.shot("refunds-chased")
+    page.locator("select#refunds\\.filter").select_option("stuck")
+
+    row = page.locator(f"tr[data-refund-id='{big['refund_id']}']")
+    row.locator("summary").click()
+    row.locator("input[data-field='reference']").fill("BT-20261203-01")
+    row.locator("input[data-field='note']").fill("支付宝已注销,已银行转账")
+    path = f"/v1/orders/{big_order['order_id']}/manual-refunds"
+    with page.expect_response(lambda r: r.url.endswith(path)) as answer:
+        row.get_by_role("button", name=f"记录线下退款 {big['refund_id']}").click()
+    assert answer.value.status == 201, answer.value.text()
+    console.wait_status(f"已记录退款 {big['refund_id']} 的线下退款")
+    done = refund_of(api, big_cust, big_order["order_id"])
+    assert done["status"] == "succeeded" and done["provider_ref"] == "BT-20261203-01"
+    page.locator(f"tr[data-refund-id='{big['refund_id']}']").wait_for(state="detached")
+    no = big["refund_id"].replace("_", "")
+    assert not [p for p in provider.get("/admin/payouts").json()["payouts"] if p["refund_no"] == no]
+    assert not console.errors, console.errors
+    provider.close()
