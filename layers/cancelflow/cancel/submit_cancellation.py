@@ -35,6 +35,9 @@ class SubmissionResult:
         return self.refund_ids[0] if self.refund_ids else None
 
 
+ATTEMPTS = 5  # decisions made again after parallel requests moved the customer's risk
+
+
 def submit(
     customer_id: str,
     order_id: str,
@@ -42,6 +45,25 @@ def submit(
     now: datetime,
     lang: str = "zh-CN",
     check_evidence: EvidenceCheck | None = None,
+) -> SubmissionResult:
+    for _attempt in range(ATTEMPTS - 1):
+        try:
+            return _submit(customer_id, order_id, sub, now, lang, check_evidence)
+        except orders.RiskMoved:
+            # a parallel request of this customer was counted between the read and the write
+            # (or support flagged them): decide again on the risk as stored now, which may send
+            # this one to review (docs/domain.md, "Auto-approval")
+            continue
+    return _submit(customer_id, order_id, sub, now, lang, check_evidence)
+
+
+def _submit(
+    customer_id: str,
+    order_id: str,
+    sub: Submission,
+    now: datetime,
+    lang: str,
+    check_evidence: EvidenceCheck | None,
 ) -> SubmissionResult:
     view, opts = order_view.options(order_id, customer_id, now, lang)
     option = check_submission(opts, sub)
@@ -55,8 +77,9 @@ def submit(
 
     if option.outcome is Outcome.REFUND_STARTED:
         # auto-approved by the domain rule (domain/auto_approval.py) as of now; the write
-        # re-checks what may have changed since the read (orders.cancel_auto_approved)
-        done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now)
+        # re-checks what may have changed since the read (orders.cancel_auto_approved), the
+        # customer's risk counters included
+        done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now, view.risk)
         for refund_id in refund_ids:
             dispatch.send_refund(refund_id)
         return SubmissionResult(Outcome.REFUND_STARTED, request.request_id, done, refund_ids)

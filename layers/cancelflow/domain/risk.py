@@ -34,6 +34,9 @@ class RiskProfile:
     orders: int = 0
     cancellation_requests: int = 0
     flagged: bool = False  # set by support, e.g. after fraud
+    # today's count as read (CST day of the read): what the auto-approval write conditions on,
+    # so parallel requests cannot all be approved under the threshold (store/customers.py)
+    requests_today: int = 0
 
     @property
     def ratio(self) -> float:

@@ -78,6 +78,30 @@ def uncount_request_op(customer_id: str, made_at: datetime) -> dict[str, Any]:
     }
 
 
+def guarded_count_op(customer_id: str, now: datetime, seen_today: int) -> dict[str, Any]:
+    """``count_op`` for an auto-approved request, conditional on today's count of requests being
+    no more than was read (``seen_today``, ``RiskProfile.requests_today``). The decision was
+    made on that count: a request counted since (a parallel one) fails this write, and its
+    caller decides again on what is stored now (docs/domain.md, "Auto-approval"). A count that
+    went down since (a withdrawal) passes: that only lowers the risk."""
+    op = count_op(customer_id, now, "cancellation_requests")
+    op["Update"]["ConditionExpression"] = "attribute_not_exists(#f) OR #f <= :seen"
+    op["Update"]["ExpressionAttributeValues"] |= ddb.values({":seen": seen_today})
+    return op
+
+
+def unflagged_check(customer_id: str) -> dict[str, Any]:
+    """A ConditionCheck that support has not flagged the customer (the profile may be absent):
+    a flag set after the read stops the auto-approval all the same."""
+    return {
+        "ConditionCheck": {
+            "Key": ddb.key(keys.customer_pk(customer_id), keys.PROFILE),
+            "ConditionExpression": "attribute_not_exists(flagged) OR flagged = :f",
+            "ExpressionAttributeValues": ddb.values({":f": False}),
+        }
+    }
+
+
 def risk_keys(customer_id: str, now: datetime, window_days: int) -> list[Key]:
     """The day items of the window (today and ``window_days - 1`` days back) and the profile."""
     today = to_cst(now).date()
@@ -85,10 +109,15 @@ def risk_keys(customer_id: str, now: datetime, window_days: int) -> list[Key]:
     return [(pk, keys.day_sk(today - timedelta(days=i))) for i in range(window_days)] + [(pk, keys.PROFILE)]
 
 
-def risk_from(items: dict[Key, ddb.Item], customer_id: str, window_days: int) -> RiskProfile:
-    """The customer's risk from what a BatchGetItem found; other items in ``items`` are ignored."""
+def risk_from(
+    items: dict[Key, ddb.Item], customer_id: str, window_days: int, now: datetime | None = None
+) -> RiskProfile:
+    """The customer's risk from what a BatchGetItem found; other items in ``items`` are ignored.
+    ``now``: the time of the read, whose day's count is kept apart (``requests_today``)."""
     pk = keys.customer_pk(customer_id)
-    days = [decode(DayStats, v) for (p, s), v in items.items() if p == pk and s.startswith("DAY#")]
+    found = {s: decode(DayStats, v) for (p, s), v in items.items() if p == pk and s.startswith("DAY#")}
+    days = list(found.values())
+    today = found.get(keys.day_sk(to_cst(now).date())) if now is not None else None
     raw = items.get((pk, keys.PROFILE))
     profile = decode(Profile, raw) if raw is not None else Profile(customer_id=customer_id)
     return RiskProfile(
@@ -96,6 +125,7 @@ def risk_from(items: dict[Key, ddb.Item], customer_id: str, window_days: int) ->
         orders=sum(d.orders for d in days),
         cancellation_requests=sum(d.cancellation_requests for d in days),
         flagged=profile.flagged,
+        requests_today=today.cancellation_requests if today is not None else 0,
     )
 
 
@@ -110,7 +140,7 @@ def read_with_risk(
     items are undecoded): ``orders.read_with_risk`` and ``read_request_with_risk`` build on it."""
     extra = extra or []
     found = ddb.batch_get([*extra, *risk_keys(customer_id, now, window_days)])
-    return risk_from(found, customer_id, window_days), {k: found[k] for k in extra if k in found}
+    return risk_from(found, customer_id, window_days, now), {k: found[k] for k in extra if k in found}
 
 
 @dataclass(frozen=True)
