@@ -18,8 +18,8 @@ from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.policy import build_policy_book
 from cancelflow.domain.products import ProductType
-from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
-from cancelflow.domain.risk import RiskProfile, RiskRules, high_risk
+from cancelflow.domain.reasons import CUSTOMER_REASONS, MAX_DESCRIPTION, PLATFORM_FAULT_REASONS, Reason
+from cancelflow.domain.risk import RiskProfile, RiskRules, counts_when_approved, high_risk
 from cancelflow.errors import DomainError
 
 from tests.unit.domain_factory import BOOK, COMPLETED_AT, DELIVERED_AT, PAID_AT, S, make_order
@@ -70,6 +70,13 @@ def test_high_risk_thresholds(orders: int, requests: int, flagged: bool, expect:
     profile = RiskProfile(orders=orders, cancellation_requests=requests, flagged=flagged)
     assert high_risk(profile, RiskRules()) is expect
     assert profile.high_risk(RiskRules()) is expect  # the method asks the same rule
+
+
+def test_only_an_upheld_platform_fault_stops_counting() -> None:
+    """An approved request claiming a platform fault is the platform's cancellation, not the
+    customer's: it no longer counts. Every customer reason (``other`` included) still does."""
+    assert not any(counts_when_approved(r.value) for r in PLATFORM_FAULT_REASONS)
+    assert all(counts_when_approved(r.value) for r in CUSTOMER_REASONS)
 
 
 # ---------------------------------------------------------------- after-sales window
