@@ -15,6 +15,7 @@ from datetime import datetime
 
 from cancelflow import dispatch
 from cancelflow.cancel import order_view
+from cancelflow.domain import auto_approval
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission, check_submission
 from cancelflow.store import orders, requests
@@ -75,7 +76,9 @@ def _submit(
         done = orders.self_cancel(order, now, reason=sub.reason_code.value)
         return SubmissionResult(Outcome.CANCELLED, new_id("rq"), done)
 
-    if option.outcome is Outcome.REFUND_STARTED:
+    # on the auto path the refund goes back to the original channel only: a request asking for
+    # balance is reviewed (domain/auto_approval.refund_to_allowed)
+    if option.outcome is Outcome.REFUND_STARTED and auto_approval.refund_to_allowed(sub.refund_to):
         # auto-approved by the domain rule (domain/auto_approval.py) as of now; the write
         # re-checks what may have changed since the read (orders.cancel_auto_approved), the
         # customer's risk counters included

@@ -41,10 +41,24 @@ class DayStats(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
-    """What support sets by hand about a customer (``PROFILE``)."""
+    """What support sets by hand about a customer (``PROFILE``): the flag, and the last change's
+    reason, who and when (absent on a profile the demo data or an older version wrote)."""
 
     customer_id: str
     flagged: bool = False
+    reason: str | None = None
+    changed_by: str | None = None
+    changed_at: str | None = None
+
+
+class FlagChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One audit entry of the flag (``FLAG#<at>#<id>``), append-only: set or cleared, why, by whom."""
+
+    customer_id: str
+    flagged: bool
+    reason: str
+    changed_by: str
+    changed_at: str
 
 
 def count_op(customer_id: str, now: datetime, field: Counter) -> dict[str, Any]:
@@ -171,8 +185,58 @@ def read_request_with_risk(
     )
 
 
+FLAG_SK = "FLAG#"
+
+
+def change_flag(customer_id: str, flagged: bool, reason: str, actor_id: str, now: datetime) -> Profile:
+    """Support sets or clears the flag with a reason: the profile and its audit entry in one
+    transaction, so no change is without its entry. The entry is put only if new (append-only);
+    two changes at once both commit, in the order DynamoDB serialises them, each with its entry."""
+    from cancelflow.clock import iso
+    from cancelflow.store.codec import new_id
+
+    at = iso(now)
+    profile = Profile(
+        customer_id=customer_id, flagged=flagged, reason=reason, changed_by=actor_id, changed_at=at
+    )
+    change = FlagChange(
+        customer_id=customer_id, flagged=flagged, reason=reason, changed_by=actor_id, changed_at=at
+    )
+    pk = keys.customer_pk(customer_id)
+    ddb.transact(
+        [
+            {"Put": {"Item": ddb.to_item({"pk": pk, "sk": keys.PROFILE, **msgspec.to_builtins(profile)})}},
+            {
+                "Put": {
+                    "Item": ddb.to_item(
+                        {"pk": pk, "sk": f"{FLAG_SK}{at}#{new_id('fl')}", **msgspec.to_builtins(change)}
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    return profile
+
+
+def flag_history(customer_id: str, limit: int = 50) -> tuple[Profile, list[FlagChange]]:
+    """The profile as stored (a customer never flagged: an empty one) and the flag's last
+    ``limit`` changes, newest first: one GetItem and one Query of the customer's partition."""
+    raw = ddb.get(keys.customer_pk(customer_id), keys.PROFILE)
+    profile = decode(Profile, raw) if raw is not None else Profile(customer_id=customer_id)
+    items, _ = ddb.query(
+        None,
+        "pk = :p AND begins_with(sk, :f)",
+        {":p": keys.customer_pk(customer_id), ":f": FLAG_SK},
+        limit=limit,
+        forward=False,
+    )
+    return profile, [decode(FlagChange, i) for i in items]
+
+
 def set_flag(customer_id: str, flagged: bool) -> None:
-    """Support (and the demo data) mark a customer high-risk by hand."""
+    """The demo data and tests mark a customer high-risk by hand, without an audit entry;
+    support does it with ``change_flag`` (a reason, audited)."""
     from cancelflow import aws
 
     profile = Profile(customer_id=customer_id, flagged=flagged)
