@@ -142,8 +142,10 @@ def _scenarios(now: datetime, evidence_key: Callable[[str], str]) -> list[tuple[
         return oid
 
     def self_cancelled() -> str:
-        o = orders.create_order(han, game, 2, now - 8 * m)
-        submit_cancellation.submit(han, o.order_id, Submission(action=Action.SELF_CANCEL), now - 7 * m)
+        # Li Lei's: Han Meimei's orders stay under the 5 the risk rule needs to judge, so her
+        # appeal (2 requests of her 4 orders) is an ordinary reviewer's, not a strict review
+        o = orders.create_order(li, game, 2, now - 8 * m)
+        submit_cancellation.submit(li, o.order_id, Submission(action=Action.SELF_CANCEL), now - 7 * m)
         return o.order_id
 
     def expired() -> str:

@@ -127,10 +127,35 @@ export function createClient({ base, token, lang, onUnauthenticated }) {
       const { json } = await call("POST", path, { body: { reason } });
       return adaptKey(json);
     },
+    async getCustomerFlag(customerId) {
+      const { json } = await call("GET", `/v1/customers/${encodeURIComponent(customerId)}/flag`);
+      return adaptFlag(json);
+    },
+    async changeCustomerFlag(customerId, flagged, reason) {
+      const path = `/v1/customers/${encodeURIComponent(customerId)}/flag`;
+      const { json } = await call("POST", path, { body: { flagged, reason } });
+      return adaptFlag(json);
+    },
   };
 }
 
 // ---- shapes
+
+function adaptFlag(j) {
+  return {
+    customerId: j.customer_id,
+    flagged: j.flagged,
+    reason: j.reason || null,
+    changedBy: j.changed_by || null,
+    changedAt: j.changed_at || null,
+    history: (j.history || []).map((c) => ({
+      flagged: c.flagged,
+      reason: c.reason,
+      changedBy: c.changed_by,
+      changedAt: c.changed_at,
+    })),
+  };
+}
 
 function serverNow(json, date) {
   // The business clock can run ahead of the wall clock locally (POST /local/clock), so countdowns

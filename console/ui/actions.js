@@ -1,11 +1,12 @@
-// What people do: claim, decide, release, retry a refund, sign in and out, switch language.
+// What people do: claim, decide, release, retry a refund, flag a customer, sign in and out,
+// switch language.
 // Every action runs under busyWhile (one at a time) and explains a failure in the page.
 
 import { ApiError } from "../lib/api.js";
 import * as auth from "../lib/auth.js";
 import { has, money, parseYuan, setLang, t, tCode } from "../lib/i18n.js";
 import { render } from "../views/shell.js";
-import { announce, renderProblem, showProblem } from "./problems.js";
+import { announce, dismissProblem, renderProblem, showProblem } from "./problems.js";
 import { homeRoute, navigate, onRoute, parseRoute, refresh, startPolling, stopPolling } from "./routing.js";
 import { $, api, apiBase, cfg, isReviewer, mine, state, userName } from "./state.js";
 
@@ -180,6 +181,23 @@ export function settleKey(key, what) {
       delete state.reasons[key.id];
       announce(t(what === "release" ? "msg.key_released" : "msg.key_voided", { id: key.id }));
       await refresh();
+    } catch (e) {
+      showProblem(e);
+    }
+  });
+}
+
+export function showCustomer(customerId) {
+  if (customerId) navigate(`#/customers/${encodeURIComponent(customerId)}`);
+}
+
+export function changeCustomerFlag(customerId, flagged, reason) {
+  return busyWhile(async () => {
+    try {
+      state.customerFlag = await api.changeCustomerFlag(customerId, flagged, reason);
+      dismissProblem(); // a refusal shown before (no reason given) is answered now
+      announce(t(flagged ? "msg.flag_set" : "msg.flag_cleared", { id: customerId }));
+      render();
     } catch (e) {
       showProblem(e);
     }

@@ -7,6 +7,7 @@ import { currentLang, t, tCode } from "../lib/i18n.js";
 import { signInAs, signOut } from "../ui/actions.js";
 import { renderProblem } from "../ui/problems.js";
 import { $, apiBase, cfg, isReviewer, isSenior, isSupport, roleText, state, userName } from "../ui/state.js";
+import { customersView } from "./customers.js";
 import { appealsView, quarantineView, queueView, refundsView } from "./lists.js";
 import { taskView } from "./task.js";
 
@@ -65,6 +66,7 @@ function renderHeader() {
       isSenior() ? h("li", {}, link("#/appeals", "nav.appeals", "appeals")) : null,
       isSupport() ? h("li", {}, link("#/refunds", "nav.refunds", "refunds")) : null,
       isSupport() ? h("li", {}, link("#/quarantine", "nav.quarantine", "quarantine")) : null,
+      isSupport() ? h("li", {}, link("#/customers", "nav.customers", "customers")) : null,
     ),
   );
   replace(
@@ -107,6 +109,7 @@ export function renderMain() {
   if (view === "appeals") return replace(main, isSenior() ? appealsView() : notAllowed());
   if (view === "refunds") return replace(main, isSupport() ? refundsView() : notAllowed());
   if (view === "quarantine") return replace(main, isSupport() ? quarantineView() : notAllowed());
+  if (view === "customers") return replace(main, isSupport() ? customersView() : notAllowed());
   replace(main);
 }
 

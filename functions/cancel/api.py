@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock, telemetry
 from cancelflow.cancel import (
+    customer_flag,
     dispute_record,  # (loaded anyway: it defines the record's models)
     timeline,  # (loaded anyway: it defines the Timeline model)
 )
@@ -28,12 +29,18 @@ from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
 from cancelflow.domain.refund_recovery import Fix
 from cancelflow.domain.risk import RiskRules
 from cancelflow.domain.states import OrderStatus
-from cancelflow.errors import ErrorCode
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText, Model
+from cancelflow.http.fields import Fen, FreeText, Model, StrictBool
 from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, SUPPORT
-from cancelflow.http.params import DisputeRecordIdPath, OrderIdPath, RefundIdPath, RequestIdPath
+from cancelflow.http.params import (
+    CustomerIdPath,
+    DisputeRecordIdPath,
+    OrderIdPath,
+    RefundIdPath,
+    RequestIdPath,
+)
 from cancelflow.settings import get_settings
 from cancelflow.store.requests import RequestStatus
 from pydantic import ConfigDict, Field
@@ -502,6 +509,31 @@ def dispute_record_page(record_id: DisputeRecordIdPath) -> str:
 def verify_dispute_record(body: VerifyIn) -> Verification:
     """Support: whether the platform issued exactly this record (its hash names one it keeps)."""
     return dispute_record.verify(body.record)
+
+
+class CustomerFlagIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    flagged: StrictBool = Field(description="true: flag the customer high-risk; false: clear the flag")
+    reason: FreeText = Field(min_length=1, max_length=500, description="why (kept in the audit trail)")
+
+
+@api.get("/v1/customers/{customer_id}/flag", roles=SUPPORT, model=customer_flag.CustomerFlagOut)
+def customer_flag_view(customer_id: CustomerIdPath) -> customer_flag.CustomerFlagOut:
+    """Support: whether the customer is flagged high-risk, why, and the flag's recent changes."""
+    return customer_flag.view(customer_id)
+
+
+@api.post(
+    "/v1/customers/{customer_id}/flag",
+    roles=SUPPORT,
+    model=customer_flag.CustomerFlagOut,
+    errors=(ErrorCode.VALIDATION_FAILED,),
+)
+def customer_flag_change(customer_id: CustomerIdPath, body: CustomerFlagIn) -> customer_flag.CustomerFlagOut:
+    """Support: flag a customer high-risk, or clear the flag, with a reason; audited."""
+    if not body.reason.strip():
+        raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": "reason", "why": "say why"})
+    return customer_flag.change(customer_id, body.flagged, body.reason, context.caller().sub, clock.now())
 
 
 handler = api.handler

@@ -19,7 +19,7 @@ from cancelflow.http.params import ORDER_ID_PATTERN, OrderIdPath
 from cancelflow.platform import fulfil_order, record_payment  # (fulfil_order: FulfilmentStep)
 from cancelflow.platform.fulfil_order import FulfilmentStep
 from cancelflow.store.orders import MAX_QUANTITY
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 api = Api("platform")
 
@@ -34,6 +34,11 @@ class OrderIn(Model):
     target: FreeText | None = Field(default=None, max_length=64, description="phone number or game account")
     order_id: str | None = Field(
         default=None, pattern=ORDER_ID_PATTERN, description="to choose the id (else new): o_<20 hex digits>"
+    )
+    customer_since: AwareDatetime | None = Field(
+        default=None,
+        description="when the customer's account was opened (with its offset); absent: unknown. "
+        "Auto-approval needs an account at least the policy's minimum age (docs/domain.md)",
     )
 
 
@@ -69,7 +74,13 @@ def create_order(body: OrderIn) -> PlatformOrderOut:
     from cancelflow.platform import place_order  # this route's use case, loaded on its first call
 
     return place_order.place(
-        body.customer_id, body.product_id, body.quantity, body.target, body.order_id, clock.now()
+        body.customer_id,
+        body.product_id,
+        body.quantity,
+        body.target,
+        body.order_id,
+        clock.now(),
+        customer_since=body.customer_since,
     )
 
 

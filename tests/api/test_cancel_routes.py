@@ -37,23 +37,38 @@ def _new_paid_order(catalog: dict[str, str], frozen: FrozenClock) -> str:
     return str(o.json["order_id"])
 
 
-def test_request_inside_window_cancels_and_starts_refund_to_balance(
+def test_request_inside_window_cancels_and_starts_refund(
     catalog: dict[str, str], frozen: FrozenClock
 ) -> None:
-    """GIVEN a paid order WHEN the owner requests a cancellation 3 minutes later with refund to
-    balance THEN refund_started at once, the refund goes to balance, the refund queue has it."""
+    """GIVEN a paid order WHEN the owner requests a cancellation 3 minutes later THEN
+    refund_started at once, the refund goes to the original channel, the refund queue has it."""
     oid = _new_paid_order(catalog, frozen)
     frozen.advance(minutes=3)
     options = call("GET", f"/v1/orders/{oid}/cancellation-options").json
     request = next(a for a in options["actions"] if a["action"] == "request")
     assert request["allowed"] and not request["needs_review"] and request["outcome"] == "refund_started"
-    resp = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request", "refund_to": "balance"})
+    resp = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request"})
     assert resp.status == 201 and resp.json["outcome"] == "refund_started", resp.raw
     detail = call("GET", f"/v1/orders/{oid}").json
-    assert detail["cancellation"]["refunds"][0]["channel"] == "balance"
+    assert detail["cancellation"]["refunds"][0]["channel"] == "bank_card"  # how it was paid
     assert _messages(get_settings().refund_queue_url) == [
         {"schema_version": 1, "refund_id": resp.json["refund_id"]}
     ]
+
+
+def test_request_inside_window_asking_for_balance_is_reviewed(
+    catalog: dict[str, str], frozen: FrozenClock
+) -> None:
+    """GIVEN a paid order inside the auto-approval window WHEN the owner asks for the refund to
+    go to their balance THEN under review (balance is a remedy a reviewer grants, never an
+    instant one), the order held, nothing on the refund queue."""
+    oid = _new_paid_order(catalog, frozen)
+    frozen.advance(minutes=3)
+    resp = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request", "refund_to": "balance"})
+    assert resp.status == 201 and resp.json["outcome"] == "under_review", resp.raw
+    detail = call("GET", f"/v1/orders/{oid}").json
+    assert detail["order"]["held"] is True and detail["order"]["refunded_amount"] == 0
+    assert _messages(get_settings().refund_queue_url) == []
 
 
 def test_request_after_window_goes_to_review_queue(catalog: dict[str, str], frozen: FrozenClock) -> None:

@@ -97,6 +97,11 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "support",
         {"reason": "may have been shown to the supplier"},
     ),
+    "POST /v1/customers/{customer_id}/flag": (
+        {"customer_id": OWNER},
+        "support",
+        {"flagged": True, "reason": "chargeback on two orders"},
+    ),
     "POST /v1/reviews/{task_id}/decision": (
         {"task_id": TASK},
         "reviewer",

@@ -24,6 +24,9 @@ PREFIXES = {
 }
 # ids the platform chooses (catalogue, stock): no prefix of ours; an id of each as stocked
 EXTERNAL = {"product_id": "p-game_card", "key_id": "p-game_card-k000"}
+# Path parameters that are not ids of ours and have their own checks: a provider's name, the
+# platform's customer id (test_the_customer_id_parameter_is_the_platforms_external_id).
+SKIPPED = {"channel", "customer_id"}
 # hex digits after the prefix: 20 (new_id's 80 random bits), a dispute record its SHA-256's 64
 DIGITS = {"record_id": 64}
 
@@ -71,7 +74,7 @@ def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) ->
     seen, external = set(), set()
     for method, path, op in _operations(doc):
         for p in op.get("parameters", []):
-            if p["in"] != "path" or p["name"] == "channel":  # a provider's name, not an id
+            if p["in"] != "path" or p["name"] in SKIPPED:
                 continue
             if p["name"] in EXTERNAL:  # described as the platform's, no prefix claimed
                 external.add(p["name"])
@@ -89,6 +92,31 @@ def test_every_id_parameter_is_described_by_its_own_kind(doc: dict[str, Any]) ->
             for other in {x for v in PREFIXES.values() for x in v} - set(prefixes):
                 assert not re.fullmatch(pattern, other + "0" * digits), (method, path, p["name"], other)
     assert seen == set(PREFIXES) and external == set(EXTERNAL)
+
+
+def test_the_customer_id_parameter_is_the_platforms_external_id(doc: dict[str, Any]) -> None:
+    """GIVEN the routes naming a customer in their path WHEN documented THEN the pattern is the
+    platform's customer id (as its orders carry it): an e2e or Cognito id fits, a path
+    separator or a leading punctuation mark does not."""
+    found = [
+        p
+        for _, path, op in _operations(doc)
+        for p in op.get("parameters", [])
+        if p["in"] == "path" and p["name"] == "customer_id"
+    ]
+    assert found, "no route names a customer"
+    for p in found:
+        pattern = p["schema"]["pattern"]
+        assert re.fullmatch(pattern, "cust-e2e-1a2b3c4d") and re.fullmatch(pattern, "7f3e2a10-5c1b-4e8a")
+        assert not re.fullmatch(pattern, "a/b") and not re.fullmatch(pattern, "-a")
+
+
+def test_a_customer_id_out_of_its_pattern_is_refused_naming_the_field() -> None:
+    """GIVEN a customer id with a character the platform never sends WHEN support reads its flag
+    THEN 422 naming path.customer_id, before any lookup."""
+    r = call("GET", "/v1/customers/-x%24/flag", who="support")
+    assert (r.status, r.code) == (422, "VALIDATION_FAILED"), r.raw
+    assert r.json["error"]["details"]["field"] == "path.customer_id"
 
 
 def test_an_id_of_another_kind_in_an_order_path_is_refused_naming_the_field() -> None:

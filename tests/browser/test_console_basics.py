@@ -121,13 +121,13 @@ def nav_links(page: Any) -> list[str]:
 def test_each_role_sees_its_own_views(browser: Any, runtime: Any) -> None:
     """GIVEN the four kinds of console users WHEN each signs in THEN a reviewer sees the queue
     only, a senior reviewer also the appeals, support lands on the overdue refunds and sees
-    only them and the quarantined keys (the review queue and its tasks are for reviewers); a
-    view of another role, the queue or a task for support, says it is not theirs and asks the
-    API for nothing."""
+    only them, the quarantined keys and the customer flags (the review queue and its tasks are
+    for reviewers); a view of another role, the queue or a task for support, a customer's flag
+    for a reviewer, says it is not theirs and asks the API for nothing."""
     expected = {
         "rev-wang": (["审核队列"], "#/queue"),
         "senior-chen": (["审核队列", "驳回申诉"], "#/queue"),
-        "support-liu": (["超时退款", "隔离卡密"], "#/refunds"),
+        "support-liu": (["超时退款", "隔离卡密", "顾客标记"], "#/refunds"),
     }
     for sub, (links, home) in expected.items():
         c = Console(browser, runtime)
@@ -152,6 +152,13 @@ def test_each_role_sees_its_own_views(browser: Any, runtime: Any) -> None:
             if sub == "rev-wang":
                 page.goto(c.url + "#/appeals")
                 page.wait_for_selector("text=无权执行此操作")
+                flags: list[str] = []
+                page.on(
+                    "request", lambda r, seen=flags: seen.append(r.url) if "/v1/customers" in r.url else None
+                )
+                page.goto(c.url + "#/customers/cust-1")
+                page.wait_for_selector("text=无权执行此操作")
+                assert flags == [], flags
         finally:
             c.close()
         assert not c.errors, c.errors

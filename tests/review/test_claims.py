@@ -31,13 +31,17 @@ def test_claim_next_follows_domain_priority(make_request: Maker, review_queue: s
     """GIVEN a mixed set: plain requests (one older, two of the same age with different amounts),
     a platform-fault appeal about delivered goods and a stop-delivery (the newest of all)
     WHEN one reviewer claims one after another
-    THEN urgent ones come first (earliest SLA first), then the rest by SLA, then larger amount."""
-    _, old = make_request(at=NOW - timedelta(minutes=20))
-    _, small = make_request(at=NOW)
-    _, big = make_request(at=NOW, quantity=3)
+    THEN urgent ones come first (earliest SLA first), then the rest by SLA, then larger amount.
+    (One customer each: five requests of one customer's five orders would make them high-risk,
+    and a strict review is a senior's, not r1's.)"""
+    _, old = make_request(customer="c1", at=NOW - timedelta(minutes=20))
+    _, small = make_request(customer="c2", at=NOW)
+    _, big = make_request(customer="c3", at=NOW, quantity=3)
     # (a platform fault is urgent only about goods whose value moved: an appeal, not a request)
-    _, fault = make_request(Action.APPEAL, reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5))
-    _, stop = make_request(Action.STOP_DELIVERY, at=NOW + timedelta(minutes=10))
+    _, fault = make_request(
+        Action.APPEAL, customer="c4", reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5)
+    )
+    _, stop = make_request(Action.STOP_DELIVERY, customer="c5", at=NOW + timedelta(minutes=10))
     intake(drain(review_queue))
     order = [claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11)).request_id for _ in range(5)]
     assert order == [fault, stop, old, big, small]
@@ -55,7 +59,8 @@ def test_fifty_reviewers_twenty_tasks_each_leased_once(
     AND after the lease expires (clock advanced) the tasks are claimable again."""
     now = clock.now()
     for i in range(20):
-        make_request(customer=f"c{i % 4}", at=now - timedelta(minutes=30 - i))
+        # one customer each: many requests of one customer would make them high-risk (senior-only)
+        make_request(customer=f"c{i}", at=now - timedelta(minutes=30 - i))
     intake(drain(review_queue))
 
     def claim(i: int) -> str | None:

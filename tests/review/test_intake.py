@@ -7,10 +7,13 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from cancelflow import aws
 from cancelflow.domain.options import Action
 from cancelflow.domain.reasons import Reason
-from cancelflow.review import tasks
+from cancelflow.errors import DomainError
+from cancelflow.review import claims, tasks
+from cancelflow.review.tasks import Reviewer
 from cancelflow.store import customers, history, keys, orders
 from cancelflow.store.schema import QUEUES
 
@@ -104,16 +107,36 @@ def test_poison_message_lands_in_dlq_after_max_receives(make_request: Maker, rev
 def test_task_carries_priority_risk_and_sla(make_request: Maker, review_queue: str) -> None:
     """GIVEN a high-risk customer's stop-delivery request
     WHEN intake creates its task
-    THEN it is urgent, marked for strict review, with first-response and decision deadlines."""
+    THEN it is urgent, marked for strict review (a senior's decision), with first-response and
+    decision deadlines."""
     customers.set_flag("c9", True)
     _, rid = make_request(Action.STOP_DELIVERY, customer="c9")
     intake(drain(review_queue))
     t = tasks.get_task(tasks.task_id_for(rid, "cancellation"))
     assert t.priority_class == 0 and t.strict_review is True and t.risk.flagged is True
+    assert t.only_seniors is True
     assert t.first_response_due == "2026-11-27T02:05:00.000Z"
     assert t.decision_due == "2026-11-27T03:00:00.000Z"
     item = stored_task(t.task_id)
     assert item["status_pk"] == "REVIEW#open" and item["status_sk"].startswith("0#")
+
+
+def test_strict_review_is_decided_by_a_senior_only(make_request: Maker, review_queue: str) -> None:
+    """GIVEN a flagged customer's request and an ordinary customer's WHEN intake creates their
+    tasks THEN the strict one is senior-only (a plain reviewer may not decide it:
+    ``claims.require_may_decide``) and the other is for any reviewer."""
+    customers.set_flag("c9", True)
+    _, strict = make_request(Action.STOP_DELIVERY, customer="c9")
+    _, plain = make_request(Action.STOP_DELIVERY, customer="c2")
+    intake(drain(review_queue))
+    strict_task = tasks.get_task(tasks.task_id_for(strict, "cancellation"))
+    plain_task = tasks.get_task(tasks.task_id_for(plain, "cancellation"))
+    assert (strict_task.strict_review, strict_task.only_seniors) == (True, True)
+    assert (plain_task.strict_review, plain_task.only_seniors) == (False, False)
+    with pytest.raises(DomainError) as e:
+        claims.require_may_decide(strict_task, Reviewer("r-plain"))
+    assert e.value.details == {"task_id": strict_task.task_id, "needs": "senior_reviewer"}
+    claims.require_may_decide(strict_task, Reviewer("r-senior", senior=True))  # allowed
 
 
 def test_stop_delivery_that_completed_anyway_becomes_an_appeal(

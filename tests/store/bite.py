@@ -431,17 +431,31 @@ CLAUSES: list[Clause] = [
     # ---------------------------------------------------------------- the cancel step's writes
     Clause(
         "orders.cancel_auto_approved: stock unlocked",
-        "store/orders/cancellations.py",
-        "def cancel_auto_approved",
+        "store/orders/auto_approved.py",
+        "def _write",
         "stock_locked = :f",
         tests("request", "auto_approval_of_an_order_locked_or_held_since_the_read_is_refused[stock-locked]"),
     ),
     Clause(
         "orders.cancel_auto_approved: not held",
-        "store/orders/cancellations.py",
-        "def cancel_auto_approved",
+        "store/orders/auto_approved.py",
+        "def _write",
         "attribute_not_exists(open_request_id)",
         tests("request", "auto_approval_of_an_order_locked_or_held_since_the_read_is_refused[held]"),
+    ),
+    Clause(
+        "customers.guarded_count_op: no request counted since the read",
+        "store/customers.py",
+        "def guarded_count_op",
+        "attribute_not_exists(#f) OR #f <= :seen",
+        tests("request", "auto_approval_after_a_request_counted_since_the_read_is_refused"),
+    ),
+    Clause(
+        "customers.unflagged_check: not flagged since the read",
+        "store/customers.py",
+        "def unflagged_check",
+        "attribute_not_exists(flagged) OR flagged = :f",
+        tests("request", "auto_approval_of_a_customer_flagged_since_the_read_is_refused"),
     ),
     Clause(
         "request_changes.appeal: request rejected",

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from cancelflow.cancel import answer_question, appeal_rejection, order_view, submit_cancellation
+from cancelflow.domain.calendar import to_cst
 from cancelflow.domain.models import Order, RiskProfile
 from cancelflow.domain.options import Action, Submission
 from cancelflow.domain.products import RefundTo
 from cancelflow.errors import DomainError
 from cancelflow.review import sla
 from cancelflow.review.decisions import Decision, decide
-from cancelflow.store import ddb, orders, requests, tasks
+from cancelflow.store import customers, ddb, keys, orders, requests, tasks
 
 from tests.store import world
 from tests.store.guard import item, put, unchanged
@@ -117,6 +118,40 @@ def test_auto_approval_of_an_order_locked_or_held_since_the_read_is_refused(
     with unchanged(world.order_key(read.order_id)), pytest.raises(DomainError) as e:
         submit_cancellation.submit("c1", read.order_id, REQUEST, T1)
     assert e.value.code == "CONFLICT"
+
+
+def _day_key(at: Any) -> tuple[str, str]:
+    return keys.customer_pk("c1"), keys.day_sk(to_cst(at).date())
+
+
+def test_auto_approval_after_a_request_counted_since_the_read_is_refused(product: str) -> None:
+    """GIVEN a paid order inside the auto-approval window, its customer's risk read with no
+    request today, and then a parallel request of the same customer counted today
+    WHEN the request read under the threshold is auto-approved
+    THEN the write itself is refused (RiskMoved, a CONFLICT), nothing written: parallel requests
+    cannot all be approved on one reading of the counters."""
+    read = world.paid()
+    risk = customers.load_risk("c1", T1, 30)
+    ddb.transact([customers.count_op("c1", T1, "cancellation_requests")])  # the parallel one
+    with unchanged(world.order_key(read.order_id), _day_key(T1)), pytest.raises(orders.RiskMoved) as e:
+        orders.cancel_auto_approved(read, REQUEST, OTHER_REQUEST, T1, risk)
+    assert e.value.code == "CONFLICT"
+
+
+def test_auto_approval_of_a_customer_flagged_since_the_read_is_refused(product: str) -> None:
+    """GIVEN a paid order inside the auto-approval window, its customer read as not flagged,
+    and then flagged by support
+    WHEN the request is auto-approved
+    THEN the write itself is refused (RiskMoved), nothing written: no instant refund to a
+    customer support has just stopped."""
+    read = world.paid()
+    risk = customers.load_risk("c1", T1, 30)
+    customers.set_flag("c1", True)
+    with (
+        unchanged(world.order_key(read.order_id), (keys.customer_pk("c1"), keys.PROFILE)),
+        pytest.raises(orders.RiskMoved),
+    ):
+        orders.cancel_auto_approved(read, REQUEST, OTHER_REQUEST, T1, risk)
 
 
 # ---------------------------------------------------------------- the customer's appeal

@@ -17,9 +17,9 @@ from cancelflow.domain import after_sales, appeals, auto_approval
 from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.policy import build_policy_book
-from cancelflow.domain.products import ProductType
-from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
-from cancelflow.domain.risk import RiskProfile, RiskRules, high_risk
+from cancelflow.domain.products import ProductType, RefundTo
+from cancelflow.domain.reasons import CUSTOMER_REASONS, MAX_DESCRIPTION, PLATFORM_FAULT_REASONS, Reason
+from cancelflow.domain.risk import RiskProfile, RiskRules, counts_when_approved, high_risk
 from cancelflow.errors import DomainError
 
 from tests.unit.domain_factory import BOOK, COMPLETED_AT, DELIVERED_AT, PAID_AT, S, make_order
@@ -53,6 +53,55 @@ def test_every_condition_of_auto_approval_is_needed(order: Order, risky: bool) -
     assert not auto_approval.auto_approvable(order, PAID_AT + MS, CARD, high_risk=risky)
 
 
+@pytest.mark.parametrize(
+    ("product_type", "ceiling"),
+    [
+        (ProductType.GAME_CARD, 50_000),
+        (ProductType.MOBILE_TOPUP, 20_000),
+        (ProductType.SOFTWARE_LICENSE, 200_000),
+    ],
+)
+def test_auto_approval_ceiling_per_type_includes_the_ceiling(product_type: ProductType, ceiling: int) -> None:
+    """Up to the type's ceiling (fen, inclusive) without a reviewer; a fen more is reviewed."""
+    policy = BOOK.for_type(product_type)
+    assert policy.auto_approve_max_amount == ceiling
+    at = PAID_AT + MS
+    assert auto_approval.auto_approvable(make_order(S.PAID, amount=ceiling), at, policy, high_risk=False)
+    assert not auto_approval.auto_approvable(
+        make_order(S.PAID, amount=ceiling + 1), at, policy, high_risk=False
+    )
+
+
+def test_auto_approval_needs_an_account_at_least_seven_days_old() -> None:
+    """Exactly 7 days old at the request: approved; a millisecond younger: reviewed."""
+    at = PAID_AT + MS
+    assert CARD.auto_approve_min_account_days == 7
+    old_enough = make_order(S.PAID, customer_since=at - timedelta(days=7))
+    too_new = make_order(S.PAID, customer_since=at - timedelta(days=7) + MS)
+    assert auto_approval.auto_approvable(old_enough, at, CARD, high_risk=False)
+    assert not auto_approval.auto_approvable(too_new, at, CARD, high_risk=False)
+
+
+def test_an_unknown_account_age_is_as_the_policy_says() -> None:
+    """The platform did not send the account's age: by default the age rule does not apply;
+    with ``unknown_account_age_is_new`` it counts as a new account (reviewed)."""
+    unknown, at = make_order(S.PAID), PAID_AT + MS
+    assert unknown.customer_since is None
+    assert auto_approval.auto_approvable(unknown, at, CARD, high_risk=False)
+    strict = build_policy_book({"game_card": {"unknown_account_age_is_new": True}}).for_type(
+        ProductType.GAME_CARD
+    )
+    assert not auto_approval.auto_approvable(unknown, at, strict, high_risk=False)
+    old = make_order(S.PAID, customer_since=at - timedelta(days=30))
+    assert auto_approval.auto_approvable(old, at, strict, high_risk=False)  # a known age decides
+
+
+def test_auto_approval_refunds_to_the_original_channel_only() -> None:
+    """Balance is a remedy a reviewer grants: a request asking for it is never auto-approved."""
+    assert auto_approval.refund_to_allowed(RefundTo.ORIGINAL)
+    assert not auto_approval.refund_to_allowed(RefundTo.BALANCE)
+
+
 # ---------------------------------------------------------------- risk
 
 
@@ -70,6 +119,13 @@ def test_high_risk_thresholds(orders: int, requests: int, flagged: bool, expect:
     profile = RiskProfile(orders=orders, cancellation_requests=requests, flagged=flagged)
     assert high_risk(profile, RiskRules()) is expect
     assert profile.high_risk(RiskRules()) is expect  # the method asks the same rule
+
+
+def test_only_an_upheld_platform_fault_stops_counting() -> None:
+    """An approved request claiming a platform fault is the platform's cancellation, not the
+    customer's: it no longer counts. Every customer reason (``other`` included) still does."""
+    assert not any(counts_when_approved(r.value) for r in PLATFORM_FAULT_REASONS)
+    assert all(counts_when_approved(r.value) for r in CUSTOMER_REASONS)
 
 
 # ---------------------------------------------------------------- after-sales window

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from cancelflow import dispatch
 from cancelflow.cancel import order_view
+from cancelflow.domain import auto_approval
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission, check_submission
 from cancelflow.store import orders, requests
@@ -35,6 +36,9 @@ class SubmissionResult:
         return self.refund_ids[0] if self.refund_ids else None
 
 
+ATTEMPTS = 5  # decisions made again after parallel requests moved the customer's risk
+
+
 def submit(
     customer_id: str,
     order_id: str,
@@ -42,6 +46,25 @@ def submit(
     now: datetime,
     lang: str = "zh-CN",
     check_evidence: EvidenceCheck | None = None,
+) -> SubmissionResult:
+    for _attempt in range(ATTEMPTS - 1):
+        try:
+            return _submit(customer_id, order_id, sub, now, lang, check_evidence)
+        except orders.RiskMoved:
+            # a parallel request of this customer was counted between the read and the write
+            # (or support flagged them): decide again on the risk as stored now, which may send
+            # this one to review (docs/domain.md, "Auto-approval")
+            continue
+    return _submit(customer_id, order_id, sub, now, lang, check_evidence)
+
+
+def _submit(
+    customer_id: str,
+    order_id: str,
+    sub: Submission,
+    now: datetime,
+    lang: str,
+    check_evidence: EvidenceCheck | None,
 ) -> SubmissionResult:
     view, opts = order_view.options(order_id, customer_id, now, lang)
     option = check_submission(opts, sub)
@@ -53,10 +76,13 @@ def submit(
         done = orders.self_cancel(order, now, reason=sub.reason_code.value)
         return SubmissionResult(Outcome.CANCELLED, new_id("rq"), done)
 
-    if option.outcome is Outcome.REFUND_STARTED:
+    # on the auto path the refund goes back to the original channel only: a request asking for
+    # balance is reviewed (domain/auto_approval.refund_to_allowed)
+    if option.outcome is Outcome.REFUND_STARTED and auto_approval.refund_to_allowed(sub.refund_to):
         # auto-approved by the domain rule (domain/auto_approval.py) as of now; the write
-        # re-checks what may have changed since the read (orders.cancel_auto_approved)
-        done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now)
+        # re-checks what may have changed since the read (orders.cancel_auto_approved), the
+        # customer's risk counters included
+        done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now, view.risk)
         for refund_id in refund_ids:
             dispatch.send_refund(refund_id)
         return SubmissionResult(Outcome.REFUND_STARTED, request.request_id, done, refund_ids)

@@ -74,6 +74,9 @@ class Order:
     payment_deadline: datetime
     currency: str = "CNY"
     target: str | None = None  # phone number or game account for top-ups
+    # when the customer's account was opened, as the platform sent it with the order (None: not
+    # sent); the auto-approval's account-age rule reads it (domain/auto_approval.py)
+    customer_since: datetime | None = None
     paid_at: datetime | None = None
     payment_id: str | None = None
     payment_channel: Channel | None = None

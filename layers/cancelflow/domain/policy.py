@@ -69,6 +69,14 @@ class CancellationPolicy:
     product_type: ProductType
     payment_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 15
     auto_approve_minutes: DayOfMinutes = 10
+    # Auto-approval only up to this order amount (fen); above it review decides. 0: never
+    # auto-approved. Per type below (docs/domain.md, "Auto-approval").
+    auto_approve_max_amount: NonNegative = 50_000
+    # Auto-approval only for accounts at least this old (days) when the request is made; 0: any.
+    auto_approve_min_account_days: Annotated[int, Meta(ge=0, le=3650)] = 7
+    # An order whose customer's account age the platform did not send: False, the age rule does
+    # not apply (the other conditions still do); True, treated as a new account (reviewed).
+    unknown_account_age_is_new: bool = False
     # The least time between payment and the start of delivery (0: at once). None: the
     # auto-approval window, so that the customer's self-service cancellation inside it is
     # always reachable (fulfilment cannot have started). docs/domain.md, "Cooling-off".
@@ -130,10 +138,14 @@ class PolicyBook:
 
 # Per-type differences from the defaults, with the reason for each.
 _TYPE_DEFAULTS: dict[ProductType, dict[str, Any]] = {
+    # Game cards are the cards most bought with stolen payments and resold: 500 yuan at most
+    # refunded without a reviewer (the default ceiling).
     ProductType.GAME_CARD: {},
     # A top-up pushed upstream cannot be recalled, so a shorter confirmation window suffices.
-    ProductType.MOBILE_TOPUP: {"confirmation_window_hours": 24},
-    ProductType.SOFTWARE_LICENSE: {},
+    # Top-ups are small (mostly 30 to 200 yuan): above 200 yuan a reviewer looks.
+    ProductType.MOBILE_TOPUP: {"confirmation_window_hours": 24, "auto_approve_max_amount": 20_000},
+    # Licences are dearer and rarely resold: up to 2,000 yuan without a reviewer.
+    ProductType.SOFTWARE_LICENSE: {"auto_approve_max_amount": 200_000},
 }
 
 

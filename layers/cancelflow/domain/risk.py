@@ -2,8 +2,10 @@
 
 A customer is high-risk when support has flagged them, or when, over the last ``window_days``
 (CST days, today included), they placed at least ``min_orders`` orders and asked to cancel more
-than ``max_ratio`` of them. Every cancellation request counts, auto-approved ones too (else a
-customer who always cancels inside the window would never reach the threshold). A high-risk
+than ``max_ratio`` of them. What counts is the customer's own cancellations: every request,
+auto-approved ones too (else a customer who always cancels inside the window would never
+reach the threshold), except a withdrawn one and one upheld as a platform fault
+(``counts_when_approved``); expiries and self-cancels of unpaid orders are never counted. A high-risk
 customer is never auto-approved (``domain/auto_approval.py``) and their requests are reviewed
 strictly. The statistics are read by ``store/customers.py``; the thresholds are configuration
 (``PolicyBook.risk``).
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from msgspec import Meta
+
+from cancelflow.domain.reasons import Reason, is_platform_fault
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class RiskProfile:
     orders: int = 0
     cancellation_requests: int = 0
     flagged: bool = False  # set by support, e.g. after fraud
+    # today's count as read (CST day of the read): what the auto-approval write conditions on,
+    # so parallel requests cannot all be approved under the threshold (store/customers.py)
+    requests_today: int = 0
 
     @property
     def ratio(self) -> float:
@@ -41,6 +48,14 @@ class RiskProfile:
 
     def high_risk(self, rules: RiskRules) -> bool:
         return high_risk(self, rules)
+
+
+def counts_when_approved(reason_code: str) -> bool:
+    """Whether a request approved in review still counts towards the customer's risk: not when
+    it claimed a platform fault (wrong item, invalid key, ...) and review upheld it. That was the
+    platform's cancellation, not the customer's, and must not cost them their auto-approval. A
+    rejected fault claim was not upheld and keeps counting; so does every customer reason."""
+    return not is_platform_fault(Reason(reason_code))
 
 
 def high_risk(profile: RiskProfile, rules: RiskRules) -> bool:

@@ -49,3 +49,15 @@ KeyIdPath = Annotated[
 IdPath = Annotated[
     str, Path(pattern=ID_PATTERN, description="an id: a short prefix naming its kind, _, 20 hex digits")
 ]
+# The platform's own customer id (no prefix of ours: it is the order service's, as it sends it
+# with every order, functions/platform/api.py ``ExternalId``). In a path only the characters no
+# client percent-encodes (letters, digits, _ . -): the ``:`` and ``@`` ExternalId also allows
+# arrive encoded from some clients and would not match. Cognito subs and the platform's ids fit.
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+CustomerIdPath = Annotated[
+    str,
+    Path(
+        pattern=CUSTOMER_ID_PATTERN,
+        description="the platform's customer id, as in its orders (letters, digits and _.-)",
+    ),
+]

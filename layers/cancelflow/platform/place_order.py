@@ -9,7 +9,21 @@ from cancelflow.store import orders
 
 
 def place(
-    customer_id: str, product_id: str, quantity: int, target: str | None, order_id: str | None, now: datetime
+    customer_id: str,
+    product_id: str,
+    quantity: int,
+    target: str | None,
+    order_id: str | None,
+    now: datetime,
+    customer_since: datetime | None = None,
 ) -> PlatformOrderOut:
-    order = orders.create_order(customer_id, product_id, quantity, now, target=target, order_id=order_id)
+    order = orders.create_order(
+        customer_id,
+        product_id,
+        quantity,
+        now,
+        target=target,
+        order_id=order_id,
+        customer_since=customer_since,
+    )
     return PlatformOrderOut.of(order, now)

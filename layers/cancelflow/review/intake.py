@@ -48,6 +48,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
     if request.status not in requests.PENDING_REVIEW:
         return False  # decided meanwhile: a late duplicate must not reopen it
     policy = book.for_type(order.product_type)
+    strict = risk.high_risk(book.risk)
 
     action = effective_action(msg.action.value, order)
     klass = priority_class(action, msg.reason_code, order.status)  # the order as stored now
@@ -72,10 +73,11 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         status=tasks.OPEN,
         priority_class=klass,
         escalated=False,
-        # appeals against a rejection go to a senior who did not reject
-        senior_only=msg.kind == "rejection_appeal",
+        # appeals against a rejection go to a senior who did not reject; strict review (a
+        # high-risk customer) is a senior's decision too (docs/domain.md, "Risk")
+        senior_only=msg.kind == "rejection_appeal" or strict,
         rejected_by=msg.rejected_by,
-        strict_review=risk.high_risk(book.risk),
+        strict_review=strict,
         risk=TaskRisk(
             window_days=risk.window_days,
             orders=risk.orders,

@@ -21,8 +21,9 @@ from typing import Any, NamedTuple
 from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order, Rejection
 from cancelflow.domain.products import RefundTo
+from cancelflow.domain.risk import counts_when_approved
 from cancelflow.domain.states import Actor
-from cancelflow.store import ddb, keys, orders, refunds, requests, tasks
+from cancelflow.store import customers, ddb, keys, orders, refunds, requests, tasks
 from cancelflow.store.codec import decode
 from cancelflow.store.ddb import TransactionFailed as TransactionFailed  # what a step refused raises
 from cancelflow.store.requests import Request
@@ -93,6 +94,15 @@ def _decided(reviewer: Reviewer, v: Verdict, now: datetime, outcome: str, **more
     }
 
 
+def _uncounted(request: Request) -> list[dict[str, Any]]:
+    """An approved platform fault is taken back from the customer's risk, on the day the
+    request was made and counted (``domain/risk.counts_when_approved``); in the approval's own
+    transaction, so it happens exactly when the approval does."""
+    if counts_when_approved(request.reason_code):
+        return []
+    return [customers.uncount_request_op(request.customer_id, request.created_at)]
+
+
 def approve_cancel(step: Step, verdict: Verdict) -> Decided:
     """Approve on a paid or delivering order: cancelled by the reviewer with its full refund,
     reserved stock released, the hold lifted, the task and the request decided."""
@@ -119,6 +129,7 @@ def approve_cancel(step: Step, verdict: Verdict) -> Decided:
                 "review.decided",
                 {"outcome": APPROVED, "amount": amount, "order_cancelled": True},
             ),
+            *_uncounted(request),
         ],
         **_held_by(rid),
     )
@@ -176,6 +187,7 @@ def approve_refund(
             *owed.ops,
             step_op(task, reviewer, now, sets, tasks.DECIDED),
             request_decided(request, reviewer, now, APPROVED, verdict.note),
+            *_uncounted(request),
         ],
     )
     return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), owed.refund_ids)

@@ -6,15 +6,16 @@
   a lost race raises ``OrderConflict`` (CONFLICT) carrying the order as found;
 - ``lifecycle``: created with stock reserved, delivered (or failed);
 - ``completion``: delivered -> completed when the confirmation window ends (the sweep's write);
-- ``cancellations``: cancelled by the customer, the system, or with its refunds (auto-approved
-  or after review; one refund per trade refunded);
+- ``cancellations``: cancelled by the customer, the system, or with its refunds (after review;
+  one refund per trade refunded);
+- ``auto_approved``: the auto-approved cancellation, conditional on the risk counters read;
 - ``partition``: the order with its history and requests, or with its customer's risk.
 """
 
 from __future__ import annotations
 
+from cancelflow.store.orders.auto_approved import RiskMoved, cancel_auto_approved
 from cancelflow.store.orders.cancellations import (
-    cancel_auto_approved,
     cancel_with_refunds,
     expire_order,
     self_cancel,
@@ -37,6 +38,7 @@ __all__ = [
     "Op",
     "OrderConflict",
     "Partition",
+    "RiskMoved",
     "cancel_auto_approved",
     "cancel_with_refunds",
     "complete_delivery",

@@ -13,11 +13,11 @@ from cancelflow.domain.products import KEYED_TYPES, RefundTo
 from cancelflow.domain.quarantine import quarantines_keys
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.store import customers, refunds, requests
+from cancelflow.store import refunds
 from cancelflow.store.orders.changes import Change, Op, not_due, release_ops, run
 
 if TYPE_CHECKING:  # an annotation only: domain.options loads every eligibility rule and the policy
-    from cancelflow.domain.options import Submission
+    pass
 
 
 def _cancel_sets(now: datetime, actor: Actor, reason: str) -> dict[str, Any]:
@@ -146,35 +146,3 @@ def cancel_with_refunds(
         extra=[*(extra or []), *owed.ops],
     )
     return done, owed.refund_ids
-
-
-def cancel_auto_approved(
-    order: Order, sub: Submission, request_id: str, now: datetime
-) -> tuple[Order, requests.Request, tuple[str, ...]]:
-    """An auto-approved request (docs/domain.md, "Auto-approval"): the order cancelled, its full
-    refund created (one per trade with money left) and the request stored as ``auto_approved``,
-    in one transaction; the order, the request and the refund ids.
-
-    Whether the request is auto-approved is decided before this, by the domain rule
-    (``domain/auto_approval.py``) at the time of the request: paid, inside the window after
-    payment, stock not locked, customer not high-risk. The window needs no second check here
-    (``paid_at`` does not change once paid and the decision is made at ``now``), and this write
-    does not re-check it. What the write re-checks against the stored order is what another
-    writer may have changed since the read: the version and status read (every ``Change``),
-    the stock still unlocked by fulfilment, and no request holding the order."""
-    request = requests.new_request(order, sub, request_id, requests.AUTO_APPROVED, now)
-    done, refund_ids = cancel_with_refunds(
-        order,
-        now,
-        actor=Actor.CUSTOMER,
-        actor_id=order.customer_id,
-        reason=sub.reason_code.value,
-        refund_to=sub.refund_to,
-        request_id=request_id,
-        # counted like a reviewed request: otherwise a customer who always cancels inside the
-        # window would never reach the risk threshold that ends auto-approval
-        extra=[requests.put_op(request), customers.count_op(order.customer_id, now, "cancellation_requests")],
-        condition="stock_locked = :f AND attribute_not_exists(open_request_id)",
-        cond_values={":f": False},
-    )
-    return done, request, refund_ids

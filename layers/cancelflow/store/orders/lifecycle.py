@@ -32,8 +32,10 @@ def create_order(
     now: datetime,
     target: str | None = None,
     order_id: str | None = None,
+    customer_since: datetime | None = None,
 ) -> Order:
-    """Create an unpaid order and reserve its stock, all or nothing."""
+    """Create an unpaid order and reserve its stock, all or nothing. ``customer_since``: when the
+    customer's account was opened, if the platform says (the auto-approval's account age)."""
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(ErrorCode.INVALID_QUANTITY, {"field": "quantity", "max": MAX_QUANTITY})
     product = stock.product_for_order(product_id)  # cached for a minute (store/stock.py)
@@ -62,6 +64,7 @@ def create_order(
                 quantity=quantity,
                 amount=product.price * quantity,
                 target=target,
+                customer_since=customer_since,
                 status=OrderStatus.PENDING_PAYMENT,
                 version=1,
                 created_at=now,

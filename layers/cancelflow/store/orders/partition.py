@@ -42,4 +42,4 @@ def read_with_risk(
     raw = items.get(order_key)
     if raw is None or raw.get("customer_id") != customer_id:
         raise DomainError(ErrorCode.ORDER_NOT_FOUND, {"order_id": order_id})
-    return of_item(raw), customers.risk_from(items, customer_id, window_days)
+    return of_item(raw), customers.risk_from(items, customer_id, window_days, now)
