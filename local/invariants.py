@@ -66,9 +66,11 @@ def check(items: list[dict[str, Any]]) -> dict[str, list[str]]:
             )
         if st in ("quarantined", "voided"):
             # out of stock for good or until support decides: from an order cancelled after it
-            # reached delivering, and held by no order
+            # reached delivering, and held by no order; voided also from one support cancelled
+            # with restock "void" (docs/domain.md, "Support's tools")
             o = orders.get(str(oid))
-            if o is None or o["status"] != "cancelled" or not o.get("delivery_started_at"):
+            by_support = st == "voided" and o is not None and o.get("cancelled_by") == "support"
+            if o is None or o["status"] != "cancelled" or not (o.get("delivery_started_at") or by_support):
                 found = o["status"] if o else "unknown"
                 stock.append(f"{k['key_id']}: {st} from order {oid} ({found}), not one cancelled in delivery")
             continue

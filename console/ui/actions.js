@@ -141,8 +141,8 @@ export function retryRefund(refund) {
   });
 }
 
-// Record that support paid a stuck refund outside the system (docs/domain.md, "Refund recovery",
-// support's part): it closes that refund with the same amount; the API refuses when the provider
+// Record that support paid a stuck refund outside the system (docs/domain.md, "Support's tools"):
+// it closes that refund with the same amount; the API refuses when the provider
 // paid it, is paying it or cannot say (MANUAL_REFUND_REFUSED, explained).
 export function recordManualRefund(refund) {
   const typed = state.manual[refund.id] || {};

@@ -6,14 +6,14 @@ call, so a cold start pays for the route it serves."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from cancelflow import clock
 from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
 from cancelflow.errors import ErrorCode
 from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText, JsonInt, Model
+from cancelflow.http.fields import ExternalId, Fen, FreeText, JsonInt, Model
 from cancelflow.http.identity import PLATFORM
 from cancelflow.http.params import ORDER_ID_PATTERN, OrderIdPath
 from cancelflow.platform import fulfil_order, record_payment  # (fulfil_order: FulfilmentStep)
@@ -22,8 +22,6 @@ from cancelflow.store.orders import MAX_QUANTITY
 from pydantic import AwareDatetime, ConfigDict, Field
 
 api = Api("platform")
-
-ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")]
 
 
 class OrderIn(Model):

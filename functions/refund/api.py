@@ -1,6 +1,7 @@
 """Refund routes: support lists and retries refunds; the platform forwards provider callbacks.
 Support's stock routes live here too: the keys a cancellation quarantined (list, release, void)
-and a product's stock counts. ``handler`` is the Lambda entry point (on the shared
+and a product's stock counts; and support's tools on one order (a lost payment confirmed, a
+staff cancel: docs/domain.md, "Support's tools"). ``handler`` is the Lambda entry point (on the shared
 ``cancelflow.http`` base)."""
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cancelflow import clock, telemetry
+from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
 from cancelflow.domain.quarantine import MAX_REASON, Settlement
+from cancelflow.domain.support import MAX_NOTE, Restock, StaffCancelReason
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.fields import Fen, FreeText, Model
+from cancelflow.http.fields import ExternalId, Fen, FreeText, Model
 from cancelflow.http.identity import PLATFORM, SUPPORT
 from cancelflow.http.params import REFUND_ID_PATTERN, KeyIdPath, OrderIdPath, ProductIdPath, RefundIdPath
 from cancelflow.refunds import notify as notify_uc
@@ -27,6 +30,7 @@ from cancelflow.refunds.model import RefundStatus
 from cancelflow.refunds.views import NotifyOut, ProviderRefusal, RefundOut, RefundsPage, view
 from cancelflow.stock import quarantine
 from cancelflow.stock.views import QuarantinePage, StockCounts, StockKeyOut, StockOut
+from cancelflow.support import lost_payment, staff_cancel
 from pydantic import ConfigDict, Field
 
 api = Api("refund")
@@ -272,6 +276,75 @@ def void_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> St
     quarantined (any more) is KEY_NOT_QUARANTINED with its status."""
     who, now = context.caller().sub, clock.now()
     return StockKeyOut.of(quarantine.settle(product_id, key_id, Settlement.VOID, body.reason, who, now))
+
+
+# ---------------------------------------------------------------- support's tools (docs/domain.md)
+
+
+class LostPaymentIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    payment_id: ExternalId = Field(description="the provider's trade reference")
+    amount: Fen = Field(description="fen, a JSON integer")
+    channel: Channel
+    note: FreeText = Field(
+        min_length=1, max_length=MAX_NOTE, description="what support checked: kept in the order's history"
+    )
+
+
+class StaffCancelIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    reason: StaffCancelReason
+    note: FreeText = Field(min_length=1, max_length=MAX_NOTE, description="why: kept in the order's history")
+    restock: Restock = Field(
+        description="stock: keys back on sale (quarantined if delivery started); void: never sold again"
+    )
+
+
+class StaffCancelOut(Model):
+    model_config = ConfigDict(frozen=True)
+    order: PlatformOrderOut
+    refund_ids: list[str] = Field(description="the refunds of a paid order, in full; none if unpaid")
+
+
+@api.post(
+    "/v1/orders/{order_id}/lost-payments",
+    roles=SUPPORT,
+    model=PaymentOut,
+    errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.PAYMENT_CONFLICT, ErrorCode.CONFLICT),
+)
+def confirm_lost_payment(order_id: OrderIdPath, body: LostPaymentIn) -> PaymentOut:
+    """Confirm a payment the provider took whose callback never came: applied as the payment
+    notification would be, once per payment id (again: ``replayed``; another amount or channel
+    under that id: PAYMENT_CONFLICT); one for an order expired or cancelled meanwhile is
+    recorded and refunded in full. The order's history says support did it, who and the note."""
+    who, now = context.caller().sub, clock.now()
+    return lost_payment.confirm(order_id, body.payment_id, body.amount, body.channel, body.note, who, now)
+
+
+@api.post(
+    "/v1/orders/{order_id}/staff-cancel",
+    roles=SUPPORT,
+    model=StaffCancelOut,
+    errors=(
+        ErrorCode.ORDER_NOT_FOUND,
+        ErrorCode.ORDER_CANCELLED,
+        ErrorCode.ORDER_NOT_CANCELLABLE,
+        ErrorCode.ORDER_EXPIRED,
+        ErrorCode.CANCELLATION_IN_PROGRESS,
+        ErrorCode.CONFLICT,
+    ),
+)
+def staff_cancel_order(order_id: OrderIdPath, body: StaffCancelIn) -> StaffCancelOut:
+    """Cancel an order for a stock error, fraud or a supplier's failure: a paid order refunded in
+    full to its original channel, its keys back to stock or voided (``restock``; those of an
+    order whose delivery started stay quarantined unless voided). Cancelled already:
+    ORDER_CANCELLED; delivered or completed: ORDER_NOT_CANCELLABLE (after-sales); held by an
+    open request: CANCELLATION_IN_PROGRESS."""
+    now = clock.now()
+    done, refund_ids = staff_cancel.cancel(
+        order_id, body.reason, body.note, body.restock, context.caller().sub, now
+    )
+    return StaffCancelOut(order=PlatformOrderOut.of(done, now), refund_ids=list(refund_ids))
 
 
 handler = api.handler

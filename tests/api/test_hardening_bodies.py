@@ -102,6 +102,21 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "support",
         {"flagged": True, "reason": "chargeback on two orders"},
     ),
+    "POST /v1/orders/{order_id}/lost-payments": (
+        {"order_id": DELIVERED},
+        "support",
+        {
+            "payment_id": "trade-lost-1",
+            "amount": 10000,
+            "channel": "wechat_pay",
+            "note": "支付宝后台显示已支付",
+        },
+    ),
+    "POST /v1/orders/{order_id}/staff-cancel": (
+        {"order_id": DELIVERED},
+        "support",
+        {"reason": "fraud", "note": "盗刷,风控确认", "restock": "void"},
+    ),
     "POST /v1/reviews/{task_id}/decision": (
         {"task_id": TASK},
         "reviewer",

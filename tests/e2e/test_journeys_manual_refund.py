@@ -1,4 +1,4 @@
-"""Support's refund tools over HTTP (docs/domain.md, "Refund recovery", support's part): a refund
+"""Support's refund tools over HTTP (docs/domain.md, "Support's tools"): a refund
 paid outside the system closes the open refund it replaces; a new one counts against what is
 left; a stuck refund switched to balance with the customer's consent. By the provider's books
 and the order's refunded amount."""

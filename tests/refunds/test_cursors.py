@@ -31,7 +31,7 @@ def pending(aws: dict[str, str]) -> list[str]:
 
 def pending_scope(caller: str = SUPPORT) -> codec.CursorScope:
     parts = tuple(keys.status_pk("REFUND", "pending", n) for n in range(get_settings().status_shards))
-    return codec.CursorScope("refunds?status=pending&overdue=False", caller, GSI_STATUS, parts)
+    return codec.CursorScope("refunds?status=pending&overdue=False&chased=False", caller, GSI_STATUS, parts)
 
 
 def forged(part: int, key: dict[str, str] | None, caller: str = SUPPORT) -> str:

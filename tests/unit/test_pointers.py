@@ -41,6 +41,7 @@ DOMAIN_SECTIONS = (
     "Refunds",
     "Refund SLA and overdue",
     "Refund recovery",
+    "Support's tools",
     "Time and the business calendar",
     "After-sales window",
     "Dispute record",

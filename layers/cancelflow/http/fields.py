@@ -62,3 +62,6 @@ Fen = Annotated[int, Field(ge=1, le=MAX_FEN), BeforeValidator(_a_json_number)]
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 FreeText = Annotated[str, Field(pattern=TEXT_PATTERN)]
+
+# An id another system gave (a customer, a product, a provider's trade reference).
+ExternalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")]

@@ -89,13 +89,26 @@ def _same_payment(seen: Payment, payment_id: str, sent: dict[str, Any]) -> None:
 
 
 def confirm_payment(
-    order_id: str, payment_id: str, amount: int, channel: Channel, now: datetime
+    order_id: str,
+    payment_id: str,
+    amount: int,
+    channel: Channel,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+    actor_id: str = "payment-service",
+    note: str | None = None,
 ) -> PaymentResult:
     """Apply a payment notification. Idempotent per payment id (a replay is the same order,
     amount and channel; anything else under that id is PAYMENT_CONFLICT). A payment that cannot be
     applied (order cancelled, expired, already paid by another payment, or not the order's
     amount) is recorded and refunded in full, automatically: money that arrived is never
-    refused or lost in silence."""
+    refused or lost in silence.
+
+    ``actor``, ``actor_id`` and ``note`` name who confirmed it when it is not the payment
+    service's notification: support confirming a payment whose callback never came
+    (``support.lost_payment``). The history entry says so; everything else is this same path."""
+    by = {"note": note} if note is not None else {}
     payment_key, order_key = (keys.payment_pk(payment_id), SK), (keys.order_pk(order_id), keys.ORDER)
     for _attempt in range(3):
         # One read for both: the payment id (a replay answers without writing) and the order.
@@ -124,8 +137,8 @@ def confirm_payment(
                     order,
                     OrderStatus.PAID,
                     "order.paid",
-                    Actor.PLATFORM,
-                    "payment-service",
+                    actor or Actor.PLATFORM,
+                    actor_id,
                     now,
                     set_={
                         "paid_at": now,
@@ -138,7 +151,7 @@ def confirm_payment(
                     remove=not_due(),
                     condition="payment_deadline > :now",
                     cond_values={":now": iso(now)},
-                    detail={"payment_id": payment_id, "channel": channel.value, "amount": amount},
+                    detail={"payment_id": payment_id, "channel": channel.value, "amount": amount, **by},
                 )
                 paid = run(
                     change,
@@ -164,8 +177,8 @@ def confirm_payment(
                 order,
                 None,
                 "payment.late_refunded",
-                Actor.SYSTEM,
-                "payment-service",
+                actor or Actor.SYSTEM,
+                actor_id,
                 now,
                 reason=reason,
                 set_={
@@ -175,7 +188,7 @@ def confirm_payment(
                     "payment_id": order.payment_id or payment_id,
                     **owed.sets,
                 },
-                detail={"payment_id": payment_id, "amount": amount, "refund_id": refund_id},
+                detail={"payment_id": payment_id, "amount": amount, "refund_id": refund_id, **by},
             )
             done = run(
                 change,

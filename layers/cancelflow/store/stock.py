@@ -22,6 +22,7 @@ import msgspec
 from msgspec import Meta
 
 from cancelflow import aws
+from cancelflow.clock import iso
 from cancelflow.domain.products import ProductType
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
@@ -221,6 +222,23 @@ def release_op(product_id: str, key_id: str, order_id: str) -> dict[str, Any]:
                     ":sp": attrs["stock_pk"],
                     ":ss": attrs["stock_sk"],
                 }
+            ),
+        }
+    }
+
+
+def void_op(product_id: str, key_id: str, order_id: str, now: datetime) -> dict[str, Any]:
+    """A reserved key voided with its order's cancellation (support's staff cancel with restock
+    ``void``: a key a fraudster or a failed supplier may have seen is never sold again); it keeps
+    the order it came from."""
+    return {
+        "Update": {
+            "Key": ddb.key(keys.product_pk(product_id), keys.stock_key_sk(key_id)),
+            "UpdateExpression": "SET #s = :v, voided_at = :t",
+            "ConditionExpression": "#s = :r AND order_id = :o",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": ddb.values(
+                {":r": RESERVED, ":v": VOIDED, ":o": order_id, ":t": iso(now)}
             ),
         }
     }

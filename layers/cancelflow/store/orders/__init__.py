@@ -7,7 +7,7 @@
 - ``lifecycle``: created with stock reserved, delivered (or failed);
 - ``completion``: delivered -> completed when the confirmation window ends (the sweep's write);
 - ``cancellations``: cancelled by the customer, the system, or with its refunds (after review;
-  one refund per trade refunded);
+  one refund per trade refunded), or by support;
 - ``auto_approved``: the auto-approved cancellation, conditional on the risk counters read;
 - ``partition``: the order with its history and requests, or with its customer's risk.
 """
@@ -19,6 +19,7 @@ from cancelflow.store.orders.cancellations import (
     cancel_with_refunds,
     expire_order,
     self_cancel,
+    staff_cancel,
 )
 from cancelflow.store.orders.changes import Change, Op, OrderConflict, not_due, release_ops, run
 from cancelflow.store.orders.completion import complete_due, complete_order
@@ -57,5 +58,6 @@ __all__ = [
     "require_order",
     "run",
     "self_cancel",
+    "staff_cancel",
     "start_delivery",
 ]

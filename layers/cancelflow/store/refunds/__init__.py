@@ -5,13 +5,13 @@ its moves (lifecycle transitions, the schedule's overdue flag and hand-back). Im
 
 from __future__ import annotations
 
+from cancelflow.store.refunds.manual import Manual, manual_refund_id
 from cancelflow.store.refunds.owed import Owed, owe
 from cancelflow.store.refunds.records import (
     FIELDS,
     OPEN,
     SK,
     TIMED,
-    Manual,
     Op,
     Refund,
     RefundStatus,
@@ -20,7 +20,6 @@ from cancelflow.store.refunds.records import (
     decode,
     get,
     get_many,
-    manual_refund_id,
     page,
     refund_channel,
     refund_id_of,

@@ -24,7 +24,8 @@ from typing import Any
 from cancelflow.domain.models import MAX_REFUND_SLICES, Order, Trade
 from cancelflow.domain.products import RefundTo
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.store.refunds.records import Manual, Op, check_refundable, create, manual_refund_id
+from cancelflow.store.refunds.manual import Manual, manual_refund_id
+from cancelflow.store.refunds.records import Op, check_refundable, create
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ Stored beside the refund's own attributes (added here, ignored when decoding):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -32,6 +30,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import codec, ddb, keys
 from cancelflow.store.codec import new_id
+from cancelflow.store.refunds.manual import Manual
 from cancelflow.store.schema import GSI_STATUS
 
 Op = dict[str, Any]  # one write of a transaction: built here, passed along unopened by callers
@@ -149,21 +148,6 @@ def check_refundable(order: Order, amount: int) -> None:
             ErrorCode.AMOUNT_INVALID if order.refundable else ErrorCode.NOTHING_TO_REFUND,
             {"field": "amount", "max_amount": order.refundable},
         )
-
-
-@dataclass(frozen=True)
-class Manual:
-    """A refund support paid outside the system (a bank transfer, the provider's own console):
-    recorded already succeeded, never sent to a provider (docs/domain.md, "Support's tools")."""
-
-    channel: Channel
-    reference: str  # the outside payment's reference, what makes the record idempotent
-    note: str
-
-
-def manual_refund_id(order_id: str, reference: str, n: int) -> str:
-    """The same order and reference give the same ids, so recording it again is a replay."""
-    return "rf_" + hashlib.sha256(f"{order_id}\n{reference}\n{n}".encode()).hexdigest()[:20]
 
 
 def create(
