@@ -216,3 +216,50 @@ def claim(api: Api, who: tuple[str, ...], task_id: str) -> dict[str, Any]:
 
 def decide(api: Api, who: tuple[str, ...], task_id: str, outcome: str, **body: Any) -> httpx.Response:
     return api.call("POST", f"/v1/reviews/{task_id}/decision", who, {"outcome": outcome, **body})
+
+
+# ----------------------------------------------------------------- the provider simulator
+
+
+@pytest.fixture
+def provider(runtime: launcher.Running) -> Iterator[httpx.Client]:
+    """The simulator's admin API; the failure switches a journey turns on are put back after it."""
+    with httpx.Client(base_url=runtime.urls["provider"], timeout=10) as sim:
+        yield sim
+        sim.post("/admin/config", json={"error_5xx": 0.0, "timeout": 0.0, "unknown_result": 0.0})
+
+
+def payouts_of(provider: httpx.Client, refund_id: str) -> int:
+    """How many times the provider paid this refund's number (its own books)."""
+    no = refund_id.replace("_", "")
+    return sum(1 for p in provider.get("/admin/payouts").json()["payouts"] if p["refund_no"] == no)
+
+
+def refund_of(api: Api, cust: tuple[str, str], order_id: str, lang: str = "zh-CN") -> dict[str, Any]:
+    """The order's one refund as its customer reads it, in ``lang``."""
+    r = api.call("GET", f"/v1/orders/{order_id}", cust, Accept_Language=lang)
+    assert r.status_code == 200, r.text
+    [refund] = r.json()["cancellation"]["refunds"]
+    return dict(refund)
+
+
+def stuck_refund(
+    api: Api, provider: httpx.Client, channel: str, price: int
+) -> tuple[tuple[str, str], dict[str, Any], dict[str, Any]]:
+    """A customer's cancelled order whose refund cannot reach the closed account it was paid
+    from: (customer, order, its refund in needs_customer_action)."""
+    trade = f"pay-{uuid.uuid4().hex[:12]}"
+    provider.post("/admin/accounts", json={"trade": trade, "closed": True}).raise_for_status()
+    cust = customer()
+    order = new_order(api, cust, api.product(price=price))
+    pay(api, order, channel, payment_id=trade)
+    r = cancel(api, cust, order["order_id"], action="request", reason_code="changed_mind")
+    assert r.status_code == 201 and r.json()["outcome"] == "refund_started", r.text
+    if channel == "wechat_pay":  # WeChat settles (ABNORMAL) a minute later, as the simulator's clock runs
+        eventually(lambda: refund_of(api, cust, order["order_id"])["status"] == "processing", timeout=60)
+        api.advance(120)
+    refund = eventually(
+        lambda: (x := refund_of(api, cust, order["order_id"]))["status"] == "needs_customer_action" and x,
+        timeout=90,
+    )
+    return cust, order, refund

@@ -6,46 +6,12 @@ and the order's refunded amount."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
 
-from local import launcher
-from tests.e2e.conftest import Api, cancel, customer, detail, eventually, new_order, pay
+from tests.e2e.conftest import Api, eventually, payouts_of, refund_of, stuck_refund
 
 SUPPORT = ("support-e2e", "support")
-
-
-@pytest.fixture
-def provider(runtime: launcher.Running) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=runtime.urls["provider"], timeout=10) as sim:
-        yield sim
-
-
-def _refunds(api: Api, cust: tuple[str, str], order_id: str) -> list[dict[str, Any]]:
-    return list(detail(api, cust, order_id)["cancellation"]["refunds"])
-
-
-def _stuck(api: Api, provider: httpx.Client, price: int) -> tuple[tuple[str, str], dict[str, Any], str]:
-    trade = f"pay-{uuid.uuid4().hex[:12]}"
-    provider.post("/admin/accounts", json={"trade": trade, "closed": True}).raise_for_status()
-    cust = customer()
-    order = new_order(api, cust, api.product(price=price))
-    pay(api, order, "alipay", payment_id=trade)
-    r = cancel(api, cust, order["order_id"], action="request", reason_code="changed_mind")
-    assert r.status_code == 201, r.text
-    rid = r.json()["refund_id"]
-    eventually(
-        lambda: _refunds(api, cust, order["order_id"])[0]["status"] == "needs_customer_action", timeout=60
-    )
-    return cust, order, rid
-
-
-def _paid(provider: httpx.Client, refund_id: str) -> int:
-    no = refund_id.replace("_", "")
-    return sum(1 for p in provider.get("/admin/payouts").json()["payouts"] if p["refund_no"] == no)
 
 
 def test_a_manual_refund_closes_the_open_refund_and_the_books_are_right(
@@ -55,7 +21,8 @@ def test_a_manual_refund_closes_the_open_refund_and_the_books_are_right(
     customer by bank transfer and records it as replacing that refund THEN the refund reads
     succeeded for the customer, the order's refunded amount is the price (counted once), the
     provider paid nothing; recording it again is a replay; a customer may not record one."""
-    cust, order, rid = _stuck(api, provider, 4100)
+    cust, order, stuck = stuck_refund(api, provider, "alipay", 4100)
+    rid = stuck["refund_id"]
     path = f"/v1/orders/{order['order_id']}/manual-refunds"
     body = {
         "amount": 4100,
@@ -69,11 +36,11 @@ def test_a_manual_refund_closes_the_open_refund_and_the_books_are_right(
     done = api.ok("POST", path, SUPPORT, body, status=201)
     assert not done["replayed"] and [r["refund_id"] for r in done["refunds"]] == [rid]
     assert api.ok("POST", path, SUPPORT, body, status=201)["replayed"] is True
-    [refund] = _refunds(api, cust, order["order_id"])
+    refund = refund_of(api, cust, order["order_id"])
     assert refund["status"] == "succeeded" and refund["provider_ref"] == body["reference"]
     order_now = api.ok("GET", f"/v1/orders/{order['order_id']}", cust)["order"]
     assert order_now["refunded_amount"] == 4100
-    assert _paid(provider, rid) == 0
+    assert payouts_of(provider, rid) == 0
     timeline = api.ok("GET", f"/v1/orders/{order['order_id']}/timeline", cust)["entries"]
     assert "refund.manual_recorded" in [e["event"] for e in timeline]
 
@@ -81,13 +48,14 @@ def test_a_manual_refund_closes_the_open_refund_and_the_books_are_right(
 def test_support_switches_a_stuck_refund_to_balance_with_consent(api: Api, provider: httpx.Client) -> None:
     """GIVEN a refund waiting for the customer WHEN support switches it to balance with the
     consent recorded THEN it succeeds as a balance refund, once, and the provider paid nothing."""
-    cust, order, rid = _stuck(api, provider, 2700)
+    cust, order, stuck = stuck_refund(api, provider, "alipay", 2700)
+    rid = stuck["refund_id"]
     path = f"/v1/refunds/{rid}/switch-to-balance"
     api.error(api.call("POST", path, SUPPORT, {"consent": "T-1"}), 422)
     r = api.ok("POST", path, SUPPORT, {"consent": "T-77", "note": "电话确认改退余额"})
     assert r["channel"] == "balance" and r["switched_from"] == "alipay"
-    eventually(lambda: _refunds(api, cust, order["order_id"])[0]["status"] == "succeeded", timeout=60)
+    eventually(lambda: refund_of(api, cust, order["order_id"])["status"] == "succeeded", timeout=60)
     api.error(
         api.call("POST", path, SUPPORT, {"consent": "T-78", "note": "again"}), 409, "REFUND_FIX_NOT_OFFERED"
     )
-    assert _paid(provider, rid) == 0
+    assert payouts_of(provider, rid) == 0

@@ -4,61 +4,22 @@ is late chases it, support takes it first and retries it. Paid once each, by the
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
-import pytest
 
-from local import launcher
-from tests.e2e.conftest import Api, cancel, customer, eventually, new_order, pay
+from tests.e2e.conftest import (
+    Api,
+    cancel,
+    customer,
+    eventually,
+    new_order,
+    pay,
+    payouts_of,
+    refund_of,
+    stuck_refund,
+)
 
 SUPPORT = ("support-e2e", "support")
 REFUND_SLA_SECONDS = 61 * 60  # Alipay's refund SLA is one hour
-
-
-@pytest.fixture
-def provider(runtime: launcher.Running) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=runtime.urls["provider"], timeout=10) as sim:
-        yield sim
-        sim.post("/admin/config", json={"error_5xx": 0.0})
-
-
-def _refund(api: Api, cust: tuple[str, str], order_id: str, lang: str = "zh-CN") -> dict[str, Any]:
-    r = api.http.get(
-        f"/v1/orders/{order_id}",
-        headers={"Authorization": f"Bearer {api.token(*cust)}", "Accept-Language": lang},
-    )
-    assert r.status_code == 200, r.text
-    [refund] = r.json()["cancellation"]["refunds"]
-    return dict(refund)
-
-
-def _paid_refunds(provider: httpx.Client, refund_id: str) -> int:
-    no = refund_id.replace("_", "")
-    return sum(1 for p in provider.get("/admin/payouts").json()["payouts"] if p["refund_no"] == no)
-
-
-def _stuck_order(
-    api: Api, provider: httpx.Client, channel: str
-) -> tuple[tuple[str, str], str, dict[str, Any]]:
-    """A customer's cancelled order whose refund cannot reach the closed account it came from."""
-    trade = f"pay-{uuid.uuid4().hex[:12]}"
-    provider.post("/admin/accounts", json={"trade": trade, "closed": True}).raise_for_status()
-    cust = customer()
-    order = new_order(api, cust, api.product(price=6600))
-    pay(api, order, channel, payment_id=trade)
-    r = cancel(api, cust, order["order_id"], action="request", reason_code="changed_mind")
-    assert r.status_code == 201 and r.json()["outcome"] == "refund_started", r.text
-    if channel == "wechat_pay":  # WeChat settles (ABNORMAL) a minute later, as the simulator's clock runs
-        eventually(lambda: _refund(api, cust, order["order_id"])["status"] == "processing", timeout=60)
-        api.advance(120)
-    refund = eventually(
-        lambda: (x := _refund(api, cust, order["order_id"]))["status"] == "needs_customer_action" and x,
-        timeout=90,
-    )
-    return cust, order["order_id"], refund
 
 
 def test_closed_account_then_the_customer_takes_the_balance(api: Api, provider: httpx.Client) -> None:
@@ -66,10 +27,11 @@ def test_closed_account_then_the_customer_takes_the_balance(api: Api, provider: 
     THEN it says what they may do (confirm the account, or the balance), in their language; WHEN
     they take the balance THEN the refund succeeds once, as a balance credit, the provider paid
     nothing; another customer cannot touch it and a second fix is refused."""
-    cust, order_id, refund = _stuck_order(api, provider, "alipay")
+    cust, order, refund = stuck_refund(api, provider, "alipay", 6600)
+    order_id = order["order_id"]
     assert refund["recovery"]["fixes"] == ["confirm_account", "to_balance"]
     assert "余额" in refund["recovery"]["hint"]
-    assert "balance" in _refund(api, cust, order_id, "en")["recovery"]["hint"]
+    assert "balance" in refund_of(api, cust, order_id, "en")["recovery"]["hint"]
     path = f"/v1/orders/{order_id}/refunds/{refund['refund_id']}/fix"
     api.error(api.call("POST", path, customer(), {"fix": "to_balance"}), 404, "ORDER_NOT_FOUND")
     api.error(api.call("POST", path, cust, {"fix": "new_card"}), 422)  # that one is .../new-card
@@ -78,11 +40,13 @@ def test_closed_account_then_the_customer_takes_the_balance(api: Api, provider: 
     api.error(api.call("POST", new_card, cust, card), 409, "REFUND_FIX_NOT_OFFERED")
     fixed = api.ok("POST", path, cust, {"fix": "to_balance"})
     assert (fixed["status"], fixed["channel"], fixed["switched_from"]) == ("pending", "balance", "alipay")
-    done = eventually(lambda: (x := _refund(api, cust, order_id))["status"] == "succeeded" and x, timeout=60)
+    done = eventually(
+        lambda: (x := refund_of(api, cust, order_id))["status"] == "succeeded" and x, timeout=60
+    )
     assert done["channel"] == "balance" and done["recovery"] is None
     err = api.error(api.call("POST", path, cust, {"fix": "to_balance"}), 409, "REFUND_FIX_NOT_OFFERED")
     assert err["details"]["offered"] == []
-    assert _paid_refunds(provider, refund["refund_id"]) == 0
+    assert payouts_of(provider, refund["refund_id"]) == 0
     timeline = api.ok("GET", f"/v1/orders/{order_id}/timeline", cust)
     assert "refund.destination_fixed" in [e["event"] for e in timeline["entries"]]
 
@@ -91,7 +55,8 @@ def test_closed_wechat_card_then_the_customer_gives_a_new_one(api: Api, provider
     """GIVEN a WeChat refund that came back ABNORMAL (the card closed) WHEN the customer gives a
     new debit card THEN WeChat pays that card, once, and the refund succeeds; the card number is
     in no answer."""
-    cust, order_id, refund = _stuck_order(api, provider, "wechat_pay")
+    cust, order, refund = stuck_refund(api, provider, "wechat_pay", 6600)
+    order_id = order["order_id"]
     assert refund["recovery"]["fixes"] == ["new_card", "to_balance"]
     path = f"/v1/orders/{order_id}/refunds/{refund['refund_id']}/fix"
     api.error(api.call("POST", path, cust, {"fix": "confirm_account"}), 409, "REFUND_FIX_NOT_OFFERED")
@@ -99,10 +64,10 @@ def test_closed_wechat_card_then_the_customer_gives_a_new_one(api: Api, provider
     api.error(api.call("POST", path.replace("/fix", "/new-card"), cust, {"account": "1"}), 422)
     r = api.call("POST", path.replace("/fix", "/new-card"), cust, card)
     assert r.status_code == 200 and "6214830000004321" not in r.text, r.text
-    eventually(lambda: _refund(api, cust, order_id)["status"] in ("processing", "succeeded"), timeout=60)
+    eventually(lambda: refund_of(api, cust, order_id)["status"] in ("processing", "succeeded"), timeout=60)
     api.advance(120)  # WeChat settles the abnormal refund to the new card a minute later
-    eventually(lambda: _refund(api, cust, order_id)["status"] == "succeeded", timeout=90)
-    assert _paid_refunds(provider, refund["refund_id"]) == 1
+    eventually(lambda: refund_of(api, cust, order_id)["status"] == "succeeded", timeout=90)
+    assert payouts_of(provider, refund["refund_id"]) == 1
     no = refund["refund_id"].replace("_", "")
     assert provider.get("/admin/refunds").json()["refunds"][no]["new_card"] == "CMB_DEBIT:4321"
 
@@ -119,12 +84,12 @@ def test_overdue_then_chase_then_support_takes_it_first_and_retries(api: Api, pr
     r = cancel(api, cust, order["order_id"], action="request", reason_code="duplicate_order")
     assert r.status_code == 201, r.text
     refund_id = r.json()["refund_id"]
-    eventually(lambda: _refund(api, cust, order["order_id"])["status"] != "pending", timeout=60)
+    eventually(lambda: refund_of(api, cust, order["order_id"])["status"] != "pending", timeout=60)
     path = f"/v1/orders/{order['order_id']}/refunds/{refund_id}/chase"
     early = api.error(api.call("POST", path, cust), 409, "REFUND_CHASE_NOT_ALLOWED")
     assert early["details"]["overdue"] is False
     api.advance(REFUND_SLA_SECONDS)
-    assert _refund(api, cust, order["order_id"])["recovery"]["may_chase"] is True
+    assert refund_of(api, cust, order["order_id"])["recovery"]["may_chase"] is True
     chased = api.ok("POST", path, cust)
     assert chased["chased_at"] and chased["recovery"]["chase_from"]
     assert chased["recovery"]["may_chase"] is False
@@ -138,8 +103,8 @@ def test_overdue_then_chase_then_support_takes_it_first_and_retries(api: Api, pr
     assert "refund.chased" in [e["event"] for e in timeline["entries"]]
 
     provider.post("/admin/config", json={"error_5xx": 0.0})
-    current = _refund(api, cust, order["order_id"])
+    current = refund_of(api, cust, order["order_id"])
     if current["status"] in ("failed", "needs_attention", "needs_customer_action"):
         api.ok("POST", f"/v1/refunds/{refund_id}/retry", SUPPORT)
-    eventually(lambda: _refund(api, cust, order["order_id"])["status"] == "succeeded", timeout=90)
-    assert _paid_refunds(provider, refund_id) == 1
+    eventually(lambda: refund_of(api, cust, order["order_id"])["status"] == "succeeded", timeout=90)
+    assert payouts_of(provider, refund_id) == 1

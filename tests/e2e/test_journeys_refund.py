@@ -3,7 +3,6 @@ callbacks come back through the gateway, and the schedule flags what is late."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,14 +22,6 @@ def _refund(api: Api, cust: tuple[str, str], order_id: str) -> dict[str, Any]:
 def _refund_status(api: Api, cust: tuple[str, str], order_id: str, want: str) -> dict[str, Any] | None:
     r = _refund(api, cust, order_id)
     return r if r["status"] == want else None
-
-
-@pytest.fixture
-def provider(runtime: launcher.Running) -> Iterator[httpx.Client]:
-    """The simulator's admin API; failure switches are put back afterwards."""
-    with httpx.Client(base_url=runtime.urls["provider"], timeout=10) as sim:
-        yield sim
-        sim.post("/admin/config", json={"error_5xx": 0.0, "timeout": 0.0, "unknown_result": 0.0})
 
 
 @pytest.mark.parametrize("channel", ["alipay", "wechat_pay"])
