@@ -90,15 +90,23 @@ def transition(refund: Refund, to: RefundStatus, *, card: cards.Card | None = No
     ops, after = transition_ops(refund, to, **kw)
     if card is not None:
         ops.append(cards.put_op(refund.refund_id, card))
+    # The update's condition, or the history entry of the same version already written by
+    # whoever won: either way someone else moved the refund first.
+    if not _commit(ops):
+        raise StaleRefund(refund.refund_id)
+    return after
+
+
+def _commit(ops: list[Op]) -> bool:
+    """One transaction; False when a condition failed or another transaction held an item (a
+    lost race: the caller says what that means), any other failure raised."""
     try:
         ddb.transact(ops)
     except ddb.TransactionFailed as e:
-        # The update's condition, or the history entry of the same version already written
-        # by whoever won: either way someone else moved the refund first.
         if any(r in ddb.LOST_RACE for r in e.reasons):
-            raise StaleRefund(refund.refund_id) from e
+            return False
         raise
-    return after
+    return True
 
 
 def touch(refund: Refund, *, now: datetime, changes: Mapping[str, Any]) -> Refund:
@@ -157,13 +165,7 @@ def overdue_ops(refund: Refund, now: datetime) -> list[Op]:
 
 def flag_overdue(refund: Refund, now: datetime) -> bool:
     """Commit ``overdue_ops``: False when the stored refund no longer matches the read."""
-    try:
-        ddb.transact(overdue_ops(refund, now))
-    except ddb.TransactionFailed as e:
-        if any(r in ddb.LOST_RACE for r in e.reasons):
-            return False
-        raise
-    return True
+    return _commit(overdue_ops(refund, now))
 
 
 def chase(refund: Refund, now: datetime, *, period: timedelta, actor_id: str) -> Refund | None:
@@ -207,12 +209,8 @@ def chase(refund: Refund, now: datetime, *, period: timedelta, actor_id: str) ->
             "sla_due_at": refund.sla_due_at,
         },
     )
-    try:
-        ddb.transact([flag, entry])
-    except ddb.TransactionFailed as e:
-        if any(r in ddb.LOST_RACE for r in e.reasons):
-            return None
-        raise
+    if not _commit([flag, entry]):
+        return None
     return msgspec.structs.replace(refund, chased_at=now, chases=chases)
 
 
