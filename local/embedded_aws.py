@@ -20,6 +20,10 @@ Three things about moto 5 matter once handlers, pollers and schedules call it co
 The local runtime's process takes the replacements for good (``patch_transactions``); tests
 and benches running moto in-process (``mock_aws``) take all three for a block with
 ``faithful_dynamodb()``, where a lock around the backend's entry points does the middleware's job.
+Those entry points hand back a copy of the item they read or wrote: moto renders the answer
+outside the backend (a ``BatchGetItem`` describes each item after ``get_item`` returned), and the
+stored item itself would be updated in place meanwhile by another thread's write (seen as a
+``RuntimeError`` from a batch read of a risk counter racing its increment).
 """
 
 from __future__ import annotations
@@ -245,10 +249,16 @@ _ENTRY_POINTS = (
 )
 
 
-def _serialised(f: Callable[..., Any]) -> Callable[..., Any]:
+# These return the stored Item itself (moto's query and scan already copy theirs).
+_RETURN_STORED = frozenset({"get_item", "put_item", "update_item"})
+
+
+def _serialised(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
     def run(self: Any, *a: Any, **kw: Any) -> Any:
         with _LOCK:
-            return f(self, *a, **kw)
+            out = f(self, *a, **kw)
+            # a copy taken under the lock: the caller reads it after the lock is released
+            return copy.deepcopy(out) if name in _RETURN_STORED else out
 
     return run
 
@@ -266,7 +276,7 @@ def faithful_dynamodb() -> Iterator[None]:
         for owner, name, replacement in changes:
             setattr(owner, name, replacement)
         for n in _ENTRY_POINTS:
-            setattr(DynamoDBBackend, n, _serialised(getattr(DynamoDBBackend, n)))
+            setattr(DynamoDBBackend, n, _serialised(n, getattr(DynamoDBBackend, n)))
         yield
     finally:
         for owner, name, original in reversed(saved):

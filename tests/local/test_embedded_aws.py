@@ -193,3 +193,28 @@ def test_the_in_process_patch_is_undone_after_its_block() -> None:
         own_query,
         own_put,
     )
+
+
+def test_items_handed_out_in_process_are_copies_taken_under_the_lock() -> None:
+    """GIVEN moto in-process under faithful_dynamodb WHEN the backend hands an item out (a read,
+    a write's new image) and another request then updates the stored item THEN what was handed
+    out is unchanged. moto renders answers after the backend returned, outside its lock: CI saw a
+    BatchGetItem describing a risk counter fail with "dictionary changed size during iteration"
+    while a concurrent write added an attribute to that very item."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    with moto_stack():
+        ddb = boto3.client("dynamodb", region_name="ap-east-1")
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["ap-east-1"]
+        key = {"pk": {"S": "K"}, "sk": {"S": "X"}}
+        put = backend.put_item(T, {**key, "a": {"N": "1"}})
+        read = backend.get_item(T, key)
+        updated = backend.update_item(T, key, update_expression="SET b = :v",
+                                      expression_attribute_names=None,
+                                      expression_attribute_values={":v": {"N": "2"}})  # fmt: skip
+        ddb.update_item(TableName=T, Key=key, UpdateExpression="SET c = :v REMOVE a",
+                        ExpressionAttributeValues={":v": {"N": "3"}})  # fmt: skip
+        assert sorted(put.attrs) == sorted(read.attrs) == ["a", "pk", "sk"]
+        assert sorted(updated.attrs) == ["a", "b", "pk", "sk"]
+        assert sorted(_get(ddb, "K") or {}) == ["b", "c", "pk", "sk"]
