@@ -75,10 +75,10 @@ def _commit(ops: list[Op]) -> bool:
     return True
 
 
-def rearm(request: Request, next_due: datetime, now: datetime) -> bool:
-    """Only the request's due time moved on to ``next_due``; False when another sweep was first
-    or the request was decided since the read."""
-    return _commit([rearm_op(request, next_due, now)])
+def rearm(request: Request, next_due: datetime, now: datetime, extra: tuple[Op, ...] = ()) -> bool:
+    """Only the request's due time moved on to ``next_due`` (with ``extra``: an abort asked
+    again); False when another sweep was first or the request was decided since the read."""
+    return _commit([rearm_op(request, next_due, now), *extra])
 
 
 def escalate(
@@ -91,11 +91,13 @@ def escalate(
     priority_class: int,
     end_lease: bool,
     why: str,
+    extra: tuple[Op, ...] = (),
 ) -> bool:
     """The request's due time moved on and its task escalated: senior-only from now on, of
     ``priority_class``, due at ``decision_due``, back in the open pool (``end_lease``: a plain
     reviewer's lease ended), with its ``review.escalated`` entry (reason ``why``), in one
-    transaction. False when another sweep was first or the request or task moved on."""
+    transaction (with ``extra``: an abort asked again). False when another sweep was first or the
+    request or task moved on."""
     sets = {
         "escalated": True,
         "escalated_at": iso(now),
@@ -106,4 +108,4 @@ def escalate(
     timeline = entry(
         task, Actor.SYSTEM, "review-sla", now, "review.escalated", {"decision_due": task.decision_due}, why
     )
-    return _commit([rearm_op(request, next_due, now), escalation_op(task, sets, end_lease), timeline])
+    return _commit([rearm_op(request, next_due, now), escalation_op(task, sets, end_lease), timeline, *extra])
