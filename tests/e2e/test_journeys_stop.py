@@ -1,0 +1,88 @@
+"""Journeys of a stop-delivery as a handshake with fulfilment (docs/domain.md, "Stop delivery"):
+the customer asks over HTTP, fulfilment answers on its route, nobody else settles it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import (
+    CHECKED,
+    PLATFORM,
+    REVIEWER,
+    Api,
+    cancel,
+    claim,
+    customer,
+    decide,
+    detail,
+    fulfil,
+    new_order,
+    open_task,
+    pay,
+)
+
+
+def _stop_requested(api: Api, price: int = 10000, kind: str = "game_card") -> tuple[str, Any, dict[str, Any], str]:
+    """A paid order in delivery whose customer asked to stop it: (product, customer, order, request)."""
+    pid, cust = api.product(price=price, type_=kind) if kind != "game_card" else api.product(price=price), customer()
+    order = new_order(api, cust, pid)
+    pay(api, order, "alipay")
+    fulfil(api, order["order_id"], "start")
+    r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_info")
+    assert r.status_code == 201 and r.json()["outcome"] == "under_review", r.text
+    return pid, cust, order, r.json()["request_id"]
+
+
+def test_fulfilment_aborts_and_the_order_is_refunded_with_no_reviewer(api: Api) -> None:
+    """GIVEN a stop-delivery on a delivering order WHEN fulfilment reads the abort on its order
+    and answers `aborted` THEN the order is cancelled by the platform and refunded in full, its
+    key quarantined, the request approved by fulfilment and its task closed, with no reviewer;
+    the same answer again changes nothing."""
+    pid, cust, order, request_id = _stop_requested(api, price=7700)
+    oid = order["order_id"]
+    seen = api.ok("GET", f"/v1/platform/orders/{oid}", PLATFORM)
+    assert seen["abort_requested_at"] and seen["held"] is True and seen["status"] == "delivering"
+    task = open_task(api, oid)
+    claim(api, REVIEWER, task["task_id"])
+    api.error(decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED), 409, "ABORT_PENDING")
+    api.error(
+        api.call("POST", f"/v1/orders/{oid}/cancellations/{request_id}/withdraw", cust, {}), 409, "ABORT_PENDING"
+    )
+    done = fulfil(api, oid, "aborted")
+    assert done["status"] == "cancelled" and done["cancelled_by"] == "platform"
+    assert done["abort_requested_at"] is None and done["held"] is False
+    d = detail(api, cust, oid)
+    assert d["order"]["refunded_amount"] == 7700
+    assert [x["amount"] for x in d["cancellation"]["refunds"]] == [7700]
+    assert api.stock(pid)["quarantined"] == 1 and api.stock(pid)["available"] == 4
+    again = fulfil(api, oid, "aborted")
+    assert again["version"] == done["version"] if "version" in again else again == done
+    assert detail(api, cust, oid)["order"]["refunded_amount"] == 7700  # money moved once
+    api.error(decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED), 409)
+
+
+def test_fulfilment_delivered_turns_the_stop_into_an_appeal(api: Api) -> None:
+    """GIVEN a stop-delivery on a delivering order WHEN fulfilment answers that it delivered
+    (its complete) THEN the order is delivered, the abort is over, the request is still held
+    and a reviewer decides it as an appeal (a refund, never a cancellation)."""
+    _pid, cust, order, _request_id = _stop_requested(api)
+    oid = order["order_id"]
+    done = fulfil(api, oid, "complete")
+    assert done["status"] == "delivered" and done["abort_requested_at"] is None and done["held"] is True
+    task = open_task(api, oid)
+    claim(api, REVIEWER, task["task_id"])
+    r = decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED, note="delivered before the stop")
+    assert r.status_code == 200 and r.json()["outcome"] == "converted_to_appeal", r.text
+    assert detail(api, cust, oid)["order"]["status"] == "delivered"
+
+
+def test_an_abort_nobody_asked_for_is_refused(api: Api) -> None:
+    """GIVEN an order in delivery with no stop request WHEN fulfilment answers `aborted` THEN
+    it is refused (ABORT_NOT_REQUESTED) and the order is unchanged."""
+    pid, cust = api.product(), customer()
+    order = new_order(api, cust, pid)
+    pay(api, order, "alipay")
+    fulfil(api, order["order_id"], "start")
+    r = api.call("POST", f"/v1/platform/orders/{order['order_id']}/fulfilment", PLATFORM, {"action": "aborted"})
+    api.error(r, 409, "ABORT_NOT_REQUESTED")
+    assert detail(api, cust, order["order_id"])["order"]["status"] == "delivering"
