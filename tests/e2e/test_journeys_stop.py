@@ -22,9 +22,14 @@ from tests.e2e.conftest import (
 )
 
 
-def _stop_requested(api: Api, price: int = 10000, kind: str = "game_card") -> tuple[str, Any, dict[str, Any], str]:
+def _stop_requested(
+    api: Api, price: int = 10000, kind: str = "game_card"
+) -> tuple[str, Any, dict[str, Any], str]:
     """A paid order in delivery whose customer asked to stop it: (product, customer, order, request)."""
-    pid, cust = api.product(price=price, type_=kind) if kind != "game_card" else api.product(price=price), customer()
+    pid, cust = (
+        api.product(price=price, type_=kind) if kind != "game_card" else api.product(price=price),
+        customer(),
+    )
     order = new_order(api, cust, pid)
     pay(api, order, "alipay")
     fulfil(api, order["order_id"], "start")
@@ -46,7 +51,9 @@ def test_fulfilment_aborts_and_the_order_is_refunded_with_no_reviewer(api: Api) 
     claim(api, REVIEWER, task["task_id"])
     api.error(decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED), 409, "ABORT_PENDING")
     api.error(
-        api.call("POST", f"/v1/orders/{oid}/cancellations/{request_id}/withdraw", cust, {}), 409, "ABORT_PENDING"
+        api.call("POST", f"/v1/orders/{oid}/cancellations/{request_id}/withdraw", cust, {}),
+        409,
+        "ABORT_PENDING",
     )
     done = fulfil(api, oid, "aborted")
     assert done["status"] == "cancelled" and done["cancelled_by"] == "platform"
@@ -56,7 +63,7 @@ def test_fulfilment_aborts_and_the_order_is_refunded_with_no_reviewer(api: Api) 
     assert [x["amount"] for x in d["cancellation"]["refunds"]] == [7700]
     assert api.stock(pid)["quarantined"] == 1 and api.stock(pid)["available"] == 4
     again = fulfil(api, oid, "aborted")
-    assert again["version"] == done["version"] if "version" in again else again == done
+    assert again == done  # a repeated answer returns the cancelled order as it is
     assert detail(api, cust, oid)["order"]["refunded_amount"] == 7700  # money moved once
     api.error(decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED), 409)
 
@@ -83,6 +90,8 @@ def test_an_abort_nobody_asked_for_is_refused(api: Api) -> None:
     order = new_order(api, cust, pid)
     pay(api, order, "alipay")
     fulfil(api, order["order_id"], "start")
-    r = api.call("POST", f"/v1/platform/orders/{order['order_id']}/fulfilment", PLATFORM, {"action": "aborted"})
+    r = api.call(
+        "POST", f"/v1/platform/orders/{order['order_id']}/fulfilment", PLATFORM, {"action": "aborted"}
+    )
     api.error(r, 409, "ABORT_NOT_REQUESTED")
     assert detail(api, cust, order["order_id"])["order"]["status"] == "delivering"
