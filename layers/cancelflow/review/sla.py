@@ -22,17 +22,16 @@ from cancelflow.domain.reasons import Reason
 from cancelflow.review import tasks
 from cancelflow.review.tasks import Task
 from cancelflow.settings import get_settings
-from cancelflow.store import abort_requests, request_changes, requests, review_escalations
-from cancelflow.store.orders import Op
+from cancelflow.store import request_changes, requests, review_escalations
 from cancelflow.store.requests import Request
 
 
-def _abort_again(request: Request, order: Order, now: datetime) -> tuple[Op, ...]:
-    """A stop still waiting for fulfilment's answer asks again (docs/domain.md, "Stop
-    delivery"): the first event may have been lost after its commit, or missed."""
+def _abort_of(request: Request, order: Order) -> Order | None:
+    """The order whose stop still waits for fulfilment's answer, to be asked again
+    (docs/domain.md, "Stop delivery"): the first event may have been lost, or missed."""
     if order.abort_requested_at is None or order.open_request_id != request.request_id:
-        return ()
-    return (abort_requests.entry_op(order, request.request_id, now, again=True),)
+        return None
+    return order
 
 
 def _escalate(request: Request, task: Task, order: Order, next_due: datetime, now: datetime) -> bool:
@@ -53,7 +52,7 @@ def _escalate(request: Request, task: Task, order: Order, next_due: datetime, no
         priority_class=priority_class(task.action, Reason(task.reason_code), order.status, escalated=True),
         end_lease=ends_lease,
         why=_why(task, order),
-        extra=_abort_again(request, order, now),
+        abort_of=_abort_of(request, order),
     )
 
 
@@ -89,10 +88,10 @@ def escalate_overdue(item: Request | Task, now: datetime) -> bool:
     if task is not None and task.status in (tasks.DECIDED, tasks.WITHDRAWN):
         return False
     if task is None or (task.escalated and task.status != tasks.WAITING):
-        if not review_escalations.rearm(request, next_due, now, _abort_again(request, order, now)):
+        if not review_escalations.rearm(request, next_due, now, _abort_of(request, order)):
             return False  # another sweep took it (or the request moved on)
         if task is None:
             dispatch.send_review(requests.review_message(request, order))  # intake never saw it: again
             return True
-        return bool(_abort_again(request, order, now))  # asked again: something changed
+        return _abort_of(request, order) is not None  # asked again: something changed
     return _escalate(request, task, order, next_due, now)
