@@ -20,7 +20,7 @@ def entry_op(order: Order, request_id: str, now: datetime, *, again: bool = Fals
     return history.entry_put(
         order.order_id,
         at=now,
-        suffix=f"v{order.version + 1:06d}#abort",
+        suffix=f"abort-{order.version + 1:06d}",  # not "#v…": the state changes are those
         event=history.HistoryEvent.DELIVERY_ABORT_REQUESTED,
         actor=Actor.SYSTEM.value if again else Actor.CUSTOMER.value,
         actor_id="review_sla" if again else order.customer_id,
