@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from cancelflow.domain.refund_recovery import Fix
-from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.refunds import destination, lifecycle
 from cancelflow.store import orders
 from cancelflow.store.refunds import Refund, cards
@@ -26,10 +25,7 @@ from cancelflow.store.refunds import Refund, cards
 def own_refund(customer_id: str, order_id: str, refund_id: str) -> Refund:
     """The caller's refund of their order; another customer's (or another order's) is not found."""
     orders.require_order(order_id, customer_id)
-    r = lifecycle.get_refund(refund_id)
-    if r is None or r.order_id != order_id or r.customer_id != customer_id:
-        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
-    return r
+    return lifecycle.require_refund(refund_id, order_id, customer_id)
 
 
 def fix(

@@ -13,6 +13,7 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
 from cancelflow.store import refunds
 from cancelflow.store.refunds import Refund, RefundStatus, StaleRefund
@@ -48,6 +49,19 @@ EVENTS: dict[RefundStatus, str] = {
 
 def get_refund(refund_id: str) -> Refund | None:
     return refunds.get(refund_id)
+
+
+def require_refund(refund_id: str, order_id: str | None = None, customer_id: str | None = None) -> Refund:
+    """The refund, else REFUND_NOT_FOUND; one of another order (or another customer's, when
+    ``order_id`` / ``customer_id`` are given) is not found either."""
+    r = refunds.get(refund_id)
+    if (
+        r is None
+        or (order_id is not None and r.order_id != order_id)
+        or (customer_id is not None and r.customer_id != customer_id)
+    ):
+        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    return r
 
 
 def backoff(refund_id: str, failures: int) -> timedelta:

@@ -117,9 +117,7 @@ def _close(
     order_id: str, refund_id: str, amount: int, manual: Manual, actor_id: str, now: datetime
 ) -> Recorded:
     orders.require_order(order_id)
-    r = lifecycle.get_refund(refund_id)
-    if r is None or r.order_id != order_id:
-        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    r = lifecycle.require_refund(refund_id, order_id)
     if r.status is S.SUCCEEDED:
         if r.provider_status == "manual" and r.provider_ref == manual.reference and r.amount == amount:
             return Recorded([r], True)

@@ -27,9 +27,7 @@ _FINAL = frozenset({Outcome.SUCCEEDED, Outcome.ACCOUNT_CLOSED, Outcome.FINAL_FAI
 def handle(refund_id: str, headers: Mapping[str, str], body: bytes, now: datetime) -> tuple[Refund, bool]:
     """A callback forwarded by the platform for ``refund_id``: (the refund after it, whether it
     changed the refund)."""
-    r = lifecycle.get_refund(refund_id)
-    if r is None:
-        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    r = lifecycle.require_refund(refund_id)
     provider = for_channel(r.channel)
     note = _verified(provider, headers, body, now)
     if note.refund_no != r.refund_no:

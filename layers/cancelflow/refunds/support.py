@@ -35,9 +35,7 @@ def list_refunds(
 def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:
     """needs_attention / needs_customer_action / failed -> pending, failures reset, and the
     worker told (after the commit, like every step that creates work for it)."""
-    r = lifecycle.get_refund(refund_id)
-    if r is None:
-        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    r = lifecycle.require_refund(refund_id)
     if r.status not in RETRYABLE:
         raise DomainError(ErrorCode.REFUND_NOT_RETRYABLE, {"status": r.status.value})
     try:
@@ -61,9 +59,7 @@ def retry(refund_id: str, actor_id: str, now: datetime) -> Refund:
 def switch_to_balance(refund_id: str, actor_id: str, consent: str, note: str, now: datetime) -> Refund:
     """The customer agreed (on a call, in a chat: ``consent`` is where it is recorded) to take a
     refund their account could not receive as balance: the same hand-back as their own fix."""
-    r = lifecycle.get_refund(refund_id)
-    if r is None:
-        raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": refund_id})
+    r = lifecycle.require_refund(refund_id)
     return destination.hand_back(
         r,
         Fix.TO_BALANCE,
