@@ -5,12 +5,13 @@ refusals while the answer waits, and the review sweep asking again."""
 from __future__ import annotations
 
 import pytest
+from cancelflow.clock import iso
 from cancelflow.domain.options import Action
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.platform import abort_answer
 from cancelflow.platform.fulfil_order import FulfilmentStep, fulfil
-from cancelflow.review import sla, tasks
+from cancelflow.review import claims, sla, tasks
 from cancelflow.review.decisions import Checklist, Decision, decide
 from cancelflow.store import history, orders, requests
 
@@ -46,24 +47,39 @@ def test_a_paid_orders_request_asks_nothing_of_fulfilment(product: str) -> None:
 
 
 def test_aborted_cancels_refunds_quarantines_and_closes_the_task(product: str) -> None:
-    """GIVEN a stop whose task a reviewer holds WHEN fulfilment answers `aborted` THEN the order
-    is cancelled by the platform with its full refund, its key quarantined, the request approved
-    by fulfilment, the task decided (the reviewer's decision then refused); a second `aborted`
+    """GIVEN a stop whose task waits for fulfilment WHEN a reviewer asks for the next task THEN
+    it is passed by (nothing to decide yet); WHEN fulfilment
+    answers `aborted` THEN the order is cancelled by the platform with its full refund, its key
+    quarantined, the request approved by fulfilment, the task decided; a second `aborted`
     changes nothing."""
-    w = world.claimed(T1, order=world.delivering(), action=Action.STOP_DELIVERY)
-    oid, task = w["order"].order_id, w["task"]
+    o, request = world.held(world.delivering(), T1, Action.STOP_DELIVERY)
+    task = world.task_for(o, request, T1)
+    assert task.abort_asked_at == iso(T1)
     with pytest.raises(DomainError) as e:
-        decide(task.task_id, R1, APPROVE, T2)
-    assert e.value.code is ErrorCode.ABORT_PENDING
+        claims.claim_next(R1, T2)
+    assert e.value.code is ErrorCode.NO_TASK_AVAILABLE
+    oid = o.order_id
     done = abort_answer.aborted(oid, None, T2)
     assert (done.status, done.cancelled_by, done.held) == (OrderStatus.CANCELLED, Actor.PLATFORM, False)
     assert done.abort_requested_at is None and done.refunded_amount == done.amount
     assert item(world.stock_key(done.key_ids[0]))["status"] == "quarantined"
-    assert requests.get_request(oid, w["request"].request_id).status is requests.APPROVED
+    assert requests.get_request(oid, request.request_id).status is requests.APPROVED
     assert tasks.get_task(task.task_id).status == tasks.DECIDED
     assert abort_answer.aborted(oid, None, T7) == done
     with pytest.raises(DomainError):
         decide(task.task_id, R1, APPROVE, T7)
+
+
+def test_a_stop_answered_delivered_is_claimed_and_decided_as_an_appeal(product: str) -> None:
+    """GIVEN a stop's task passed by while fulfilment answers WHEN fulfilment completes the
+    delivery (the `delivered` answer) THEN the next claim leases that task and a reviewer decides
+    it."""
+    o, request = world.held(world.delivering(), T1, Action.STOP_DELIVERY)
+    task = world.task_for(o, request, T1)
+    orders.complete_delivery(o.order_id, T2)
+    leased = claims.claim_next(R1, T2)
+    assert leased.task_id == task.task_id
+    assert decide(task.task_id, R1, APPROVE, T2)["outcome"] == "converted_to_appeal"
 
 
 def test_a_fail_while_the_abort_waits_is_the_aborted_answer(product: str) -> None:

@@ -90,6 +90,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         created_at=iso(now),
         first_response_due=iso(first_response_due) if klass == URGENT else None,
         decision_due=iso(decision_due),
+        abort_asked_at=iso(order.abort_requested_at) if order.abort_requested_at else None,
         claims=0,
         version=1,
     )
