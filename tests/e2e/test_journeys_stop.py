@@ -22,17 +22,18 @@ from tests.e2e.conftest import (
     try_claim,
 )
 
+COOLING_OFF_S = 10 * 60  # a top-up's default: the auto-approval window (docs/domain.md, "Cooling-off")
+
 
 def _stop_requested(
     api: Api, price: int = 10000, kind: str = "game_card"
 ) -> tuple[str, Any, dict[str, Any], str]:
     """A paid order in delivery whose customer asked to stop it: (product, customer, order, request)."""
-    pid, cust = (
-        api.product(price=price, type_=kind) if kind != "game_card" else api.product(price=price),
-        customer(),
-    )
+    pid, cust = api.product(kind, price=price), customer()
     order = new_order(api, cust, pid)
     pay(api, order, "alipay")
+    if kind == "mobile_topup":  # top-ups keep the cooling-off (the auto-approval window) first
+        api.advance(COOLING_OFF_S + 1)
     fulfil(api, order["order_id"], "start")
     r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_info")
     assert r.status_code == 201 and r.json()["outcome"] == "under_review", r.text
@@ -96,3 +97,34 @@ def test_an_abort_nobody_asked_for_is_refused(api: Api) -> None:
     )
     api.error(r, 409, "ABORT_NOT_REQUESTED")
     assert detail(api, cust, order["order_id"])["order"]["status"] == "delivering"
+
+
+def test_a_top_ups_answer_carries_the_upstreams_word(api: Api) -> None:
+    """GIVEN a mobile top-up's stop-delivery WHEN fulfilment answers `aborted` without the
+    upstream's word THEN it is refused (VALIDATION_FAILED, field upstream) and nothing changes;
+    WHEN it answers `aborted` with `already_credited` THEN that is the `delivered` answer: the
+    order is delivered, still held, and the request is reviewed as an appeal."""
+    _pid, cust, order, _request_id = _stop_requested(api, price=5000, kind="mobile_topup")
+    oid = order["order_id"]
+    r = api.call("POST", f"/v1/platform/orders/{oid}/fulfilment", PLATFORM, {"action": "aborted"})
+    assert api.error(r, 422, "VALIDATION_FAILED")["details"]["field"] == "upstream"
+    still = api.ok("GET", f"/v1/platform/orders/{oid}", PLATFORM)
+    assert still["status"] == "delivering" and still["abort_requested_at"]
+    done = fulfil(api, oid, "aborted", upstream="already_credited")
+    assert done["status"] == "delivered" and done["held"] is True and done["abort_requested_at"] is None
+    task = open_task(api, oid)
+    assert claim(api, REVIEWER, task["task_id"])["task_id"] == task["task_id"]
+
+
+def test_a_top_up_the_upstream_reversed_is_refunded(api: Api) -> None:
+    """GIVEN a mobile top-up's stop-delivery WHEN fulfilment answers `aborted` with `reversed`
+    THEN the order is cancelled and refunded in full, and the cancellation's record (as the
+    reviewer's history shows it) keeps the upstream's word."""
+    _pid, cust, order, _request_id = _stop_requested(api, price=5000, kind="mobile_topup")
+    oid = order["order_id"]
+    task = open_task(api, oid)
+    done = fulfil(api, oid, "aborted", upstream="reversed")
+    assert done["status"] == "cancelled" and detail(api, cust, oid)["order"]["refunded_amount"] == 5000
+    history = api.ok("GET", f"/v1/reviews/{task['task_id']}", REVIEWER)["history"]
+    cancelled = [e for e in history if e["event"] == "order.cancelled"]
+    assert [e["detail"]["upstream"] for e in cancelled] == ["reversed"], cancelled
