@@ -104,7 +104,7 @@ def test_a_top_ups_answer_carries_the_upstreams_word(api: Api) -> None:
     upstream's word THEN it is refused (VALIDATION_FAILED, field upstream) and nothing changes;
     WHEN it answers `aborted` with `already_credited` THEN that is the `delivered` answer: the
     order is delivered, still held, and the request is reviewed as an appeal."""
-    _pid, cust, order, _request_id = _stop_requested(api, price=5000, kind="mobile_topup")
+    _pid, _cust, order, _request_id = _stop_requested(api, price=5000, kind="mobile_topup")
     oid = order["order_id"]
     r = api.call("POST", f"/v1/platform/orders/{oid}/fulfilment", PLATFORM, {"action": "aborted"})
     assert api.error(r, 422, "VALIDATION_FAILED")["details"]["field"] == "upstream"
