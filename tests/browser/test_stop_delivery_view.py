@@ -38,8 +38,8 @@ def test_a_stop_waiting_for_fulfilment_is_shown_and_not_offered(console: Console
     console.sign_in("rev-wang")
     page.goto(f"{console.url}#/task/{task['task_id']}")
     banner = page.locator(".lease[role=status]")
-    expect(banner).to_contain_text("已要求履约方停止发货")
-    expect(banner.locator(".countdown")).to_contain_text("答复")
+    expect(banner).to_contain_text("要求履约方停止发货")
+    expect(banner.locator(".countdown")).to_contain_text("还剩")
     expect(page.get_by_text("已要求履约方中止")).to_be_visible()
     expect(page.get_by_text("履约方答复中止请求之前不能作出决定")).to_be_visible()
     for button in ("#approve", "#reject", "#need-info"):
