@@ -167,7 +167,7 @@ def _scenarios(now: datetime, evidence_key: Callable[[str], str]) -> list[tuple[
         ("paid, cancel request under review", under_review),
         ("paid, high-risk customer under review", high_risk_review),
         ("delivering", delivering),
-        ("delivering, stop-delivery under review", stop_delivery),
+        ("delivering, stop-delivery: fulfilment asked to abort", stop_delivery),
         ("delivered", delivered),
         ("delivered, appeal under review", appealed),
         ("completed", completed),

@@ -236,6 +236,8 @@ function adaptOrder(o) {
     paidAt: o.paid_at || null,
     deliveredAt: o.delivered_at || null,
     held: !!o.open_request_id || !!o.held,
+    // a stop on a delivering order asked fulfilment to abort: nothing to decide until it answers
+    abortRequestedAt: o.abort_requested_at || null,
     target: o.target || null,
   };
 }
@@ -284,8 +286,9 @@ export function adaptDetail(json, date) {
 }
 
 function adaptRequest(q) {
-  if (!q) return { appealText: null, rejectionNote: null, rejectedBy: null };
+  if (!q) return { appealText: null, rejectionNote: null, rejectedBy: null, dueAt: null };
   return {
+    dueAt: q.due_at || null, // while an abort waits: when fulfilment's answer is due
     appealText: (q.appeal && q.appeal.text) || null,
     rejectionNote: q.appeal_used ? q.decision_note || null : null,
     rejectedBy: q.rejected_by || null,

@@ -33,7 +33,7 @@ function problemPanel(problem) {
     extra.push(h("p", {}, t("problem.field", { field: tCode("field", err.details.field) })));
   }
   const actions = [];
-  if (["LEASE_NOT_HELD", "TASK_ALREADY_DECIDED", "REQUEST_WITHDRAWN", "TASK_NOT_FOUND", "CONFLICT"].includes(code) && isReviewer()) {
+  if (["LEASE_NOT_HELD", "TASK_ALREADY_DECIDED", "REQUEST_WITHDRAWN", "ABORT_PENDING", "TASK_NOT_FOUND", "CONFLICT"].includes(code) && isReviewer()) {
     actions.push(h("button", { type: "button", onclick: () => navigate("#/queue") }, t("problem.back_to_queue")));
     actions.push(h("button", { type: "button", class: "primary", onclick: claimNext }, t("queue.claim_next")));
   }

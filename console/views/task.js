@@ -12,6 +12,18 @@ function panel(id, titleKey, ...content) {
   return h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, t(titleKey)), ...content);
 }
 
+// A stop waiting for fulfilment's answer to the abort: only that answer settles it (the API
+// refuses a decision with ABORT_PENDING), so the page says so instead of offering a decision.
+function abortBanner(order, request) {
+  return h(
+    "p",
+    { class: "lease other", role: "status" },
+    t("task.abort_waiting", { at: time(order.abortRequestedAt) }),
+    " ",
+    request.dueAt ? countdown(request.dueAt, "abort") : null,
+  );
+}
+
 export function leaseBanner(task) {
   if (mine(task)) {
     return h("p", { class: "lease mine" }, t("task.lease_mine"), " ", countdown(task.leaseUntil, "lease"));
@@ -34,7 +46,8 @@ export function taskView() {
   if (!d) return h("section", {}, back, h("p", { class: "muted" }, t("queue.loading")));
   const task = d.task;
   const o = d.order;
-  const canDecide = mine(task);
+  const waiting = !!(o && o.abortRequestedAt);
+  const canDecide = mine(task) && !waiting;
   return h(
     "section",
     { "aria-labelledby": "task-title", class: "task" },
@@ -46,7 +59,7 @@ export function taskView() {
       ...taskBadges(task),
       h("span", { class: "muted" }, task.id),
     ),
-    leaseBanner(task),
+    waiting ? abortBanner(o, d.request) : leaseBanner(task),
     h(
       "div",
       { class: "task-grid" },
@@ -83,6 +96,7 @@ export function taskView() {
                 ["field.paid_at", time(o.paidAt)],
                 o.deliveredAt ? ["field.delivered_at", time(o.deliveredAt)] : null,
                 ["field.held", o.held ? t("yes") : t("no")],
+                o.abortRequestedAt ? ["field.abort_requested_at", time(o.abortRequestedAt)] : null,
               ])
             : dl([
                 ["field.order_id", task.orderId],
@@ -159,6 +173,11 @@ export function taskView() {
   );
 }
 
+function whyNot(task, order) {
+  if (task.status === "decided") return "decision.closed";
+  return order && order.abortRequestedAt ? "decision.abort_waiting" : "decision.claim_first";
+}
+
 function decisionPanel(task, order, canDecide) {
   const check = (id, key) =>
     h(
@@ -174,7 +193,7 @@ function decisionPanel(task, order, canDecide) {
     "section",
     { class: "panel decision", "aria-labelledby": "dec-h" },
     h("h2", { id: "dec-h" }, t("decision.title")),
-    canDecide ? null : h("p", { class: "muted" }, t(task.status === "decided" ? "decision.closed" : "decision.claim_first")),
+    canDecide ? null : h("p", { class: "muted" }, t(whyNot(task, order))),
     h(
       "form",
       { id: "decision", onsubmit: (e) => e.preventDefault(), novalidate: true },
@@ -235,7 +254,7 @@ function decisionPanel(task, order, canDecide) {
           " ",
           h("kbd", { "aria-hidden": "true" }, "I"),
         ),
-        h("button", { type: "button", id: "release", class: "link", disabled: !canDecide, onclick: release }, t("decision.release")),
+        h("button", { type: "button", id: "release", class: "link", disabled: !mine(task), onclick: release }, t("decision.release")),
       ),
     ),
   );

@@ -348,6 +348,7 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.REQUEST_NOT_FOUND,
         ErrorCode.REQUEST_NOT_PENDING,
+        ErrorCode.ABORT_PENDING,
         ErrorCode.CONFLICT,
     ),
 )

@@ -11,6 +11,7 @@ from typing import Literal
 from cancelflow import clock
 from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
+from cancelflow.domain.stop_delivery import Upstream
 from cancelflow.errors import ErrorCode
 from cancelflow.http.api import Api
 from cancelflow.http.fields import ExternalId, Fen, FreeText, JsonInt, Model
@@ -53,6 +54,11 @@ class FulfilmentIn(Model):
     model_config = ConfigDict(extra="forbid")
     action: FulfilmentStep
     reason: FreeText | None = Field(default=None, max_length=200, description="why delivery failed")
+    upstream: Upstream | None = Field(
+        default=None,
+        description="a top-up's answer to a stop: the upstream's word (required with `aborted` for "
+        "mobile_topup; already_credited is the delivered answer)",
+    )
 
 
 @api.post(
@@ -105,13 +111,28 @@ def payment(body: PaymentIn) -> PaymentOut:
         ErrorCode.ORDER_HELD,
         ErrorCode.COOLING_OFF,
         ErrorCode.ORDER_NOT_CANCELLABLE,
+        ErrorCode.ABORT_NOT_REQUESTED,
         ErrorCode.CONFLICT,
     ),
 )
 def fulfilment(order_id: OrderIdPath, body: FulfilmentIn) -> PlatformOrderOut:
     """Fulfilment: ``start`` (refused while a request holds the order, and during the cooling-off
-    after payment: COOLING_OFF with ``until``), ``complete``, ``fail``."""
-    return fulfil_order.fulfil(order_id, body.action, body.reason, clock.now())
+    after payment: COOLING_OFF with ``until``), ``complete``, ``fail``; and its answer to a
+    stop-delivery (``abort_requested_at`` set): ``aborted`` (nothing went out: cancelled and
+    refunded at once) or ``complete`` (the delivered answer; the request becomes an appeal)."""
+    return fulfil_order.fulfil(order_id, body.action, body.reason, clock.now(), body.upstream)
+
+
+@api.get(
+    "/v1/platform/orders/{order_id}",
+    roles=PLATFORM,
+    model=PlatformOrderOut,
+    errors=(ErrorCode.ORDER_NOT_FOUND,),
+)
+def platform_order(order_id: OrderIdPath) -> PlatformOrderOut:
+    """One order as the platform's services see it; ``abort_requested_at``: fulfilment is asked
+    to stop its delivery and must answer on the fulfilment route."""
+    return fulfil_order.read(order_id, clock.now())
 
 
 handler = api.handler

@@ -154,6 +154,7 @@ def release(task_id: TaskIdPath) -> TaskOut:
         ErrorCode.LEASE_NOT_HELD,
         ErrorCode.TASK_ALREADY_DECIDED,
         ErrorCode.REQUEST_WITHDRAWN,
+        ErrorCode.ABORT_PENDING,
         ErrorCode.CHECKLIST_INCOMPLETE,
         ErrorCode.AMOUNT_INVALID,
         ErrorCode.AMOUNT_NOT_ALLOWED,

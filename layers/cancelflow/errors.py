@@ -151,6 +151,17 @@ CATALOGUE: dict[ErrorCode, Entry] = {
         "此申请已有结果或已撤回,不能撤回",
         "This request is already decided or withdrawn; there is nothing to withdraw",
     ),
+    # a stop-delivery waits for fulfilment's answer (details: abort_requested_at): neither a
+    # reviewer's decision nor a withdrawal can settle it (docs/domain.md, "Stop delivery")
+    ErrorCode.ABORT_PENDING: Entry(
+        409,
+        "已通知发货方停止发货,正在等待其答复",
+        "Fulfilment has been asked to stop the delivery; its answer settles the request",
+    ),
+    # fulfilment answered `aborted` for an order whose delivery nobody asked it to stop
+    ErrorCode.ABORT_NOT_REQUESTED: Entry(
+        409, "此订单没有待答复的停止发货请求", "No stop of this order's delivery is waiting for an answer"
+    ),
     # a reviewer's next step on the task of a request its customer withdrew
     ErrorCode.REQUEST_WITHDRAWN: Entry(
         409, "顾客已撤回此申请,无需再处理", "The customer withdrew this request; nothing is left to decide"

@@ -149,8 +149,9 @@ def pay(
     return dict(api.ok("POST", "/v1/platform/payments", PLATFORM, body))
 
 
-def fulfil(api: Api, order_id: str, action: str) -> dict[str, Any]:
-    return dict(api.ok("POST", f"/v1/platform/orders/{order_id}/fulfilment", PLATFORM, {"action": action}))
+def fulfil(api: Api, order_id: str, action: str, **more: Any) -> dict[str, Any]:
+    body = {"action": action, **more}
+    return dict(api.ok("POST", f"/v1/platform/orders/{order_id}/fulfilment", PLATFORM, body))
 
 
 def cancel(api: Api, cust: tuple[str, str], order_id: str, **body: Any) -> httpx.Response:

@@ -40,9 +40,9 @@ def _counts(available: int, quarantined: int = 0, voided: int = 0, reserved: int
 def _cancelled_in_delivery(
     api: Api, quantity: int = 1, keys: int = 5, fail_first: bool = False
 ) -> tuple[str, dict[str, Any], str]:
-    """An order whose fulfilment started, cancelled on a reviewer's approval: a stop-delivery
-    while delivering, or (``fail_first``) a request after the delivery failed back to paid.
-    (product id, order, task id)."""
+    """An order whose fulfilment started, then cancelled: a stop-delivery while delivering that
+    fulfilment answers `aborted`, or (``fail_first``) a request after the delivery failed back
+    to paid, approved by a reviewer. (product id, order, task id)."""
     pid, cust = api.product(keys=keys), customer()
     order = new_order(api, cust, pid, quantity)
     pay(api, order, "alipay")
@@ -55,6 +55,9 @@ def _cancelled_in_delivery(
         r = cancel(api, cust, order["order_id"], action="stop_delivery", reason_code="wrong_info")
     assert r.status_code == 201 and r.json()["outcome"] == "under_review", r.text
     task = open_task(api, order["order_id"])
+    if not fail_first:
+        fulfil(api, order["order_id"], "aborted")
+        return pid, order, task["task_id"]
     claim(api, REVIEWER, task["task_id"])
     r = decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED, note="cancel it")
     assert r.status_code == 200 and r.json()["outcome"] == "approved", r.text

@@ -95,10 +95,11 @@ def test_a_rejection_lets_delivery_go_on_and_a_senior_decides_the_appeal(api: Ap
     assert refund["channel"] == "balance" and refund["amount"] == order["amount"]
 
 
-def test_an_approved_stop_delivery_cancels_a_delivering_order(api: Api) -> None:
-    """GIVEN an order being delivered with a stop-delivery request WHEN a reviewer approves it
-    THEN the order is cancelled with a full refund and its locked key is quarantined, not back in
-    stock (docs/domain.md, "Quarantine")."""
+def test_a_stop_delivery_is_urgent_and_settled_by_fulfilment_not_the_reviewer(api: Api) -> None:
+    """GIVEN an order being delivered with a stop-delivery request WHEN a reviewer takes its
+    task (urgent) THEN claim-next passes it by while fulfilment is asked to abort; WHEN
+    fulfilment answers `aborted` THEN the order is cancelled with a full refund and its locked
+    key is quarantined, not back in stock (docs/domain.md, "Stop delivery", "Quarantine")."""
     pid, cust = api.product(), customer()
     order = new_order(api, cust, pid)
     pay(api, order, "wechat_pay")
@@ -108,9 +109,8 @@ def test_an_approved_stop_delivery_cancels_a_delivering_order(api: Api) -> None:
     assert r.status_code == 201 and r.json()["outcome"] == "under_review", r.text
     task = open_task(api, order["order_id"])
     assert task["priority_class"] == 0  # stop-delivery goes first
-    claim(api, REVIEWER, task["task_id"])
-    r = decide(api, REVIEWER, task["task_id"], "approve", checklist=CHECKED, note="stopped in time")
-    assert r.status_code == 200 and r.json()["outcome"] == "approved", r.text
+    assert try_claim(api, REVIEWER, task["task_id"]) is None
+    fulfil(api, order["order_id"], "aborted")
     d = detail(api, cust, order["order_id"])["order"]
     assert d["status"] == "cancelled" and d["refunded_amount"] == order["amount"]
     assert api.stock(pid) == {"available": 4, "reserved": 0, "quarantined": 1, "delivered": 0, "voided": 0}

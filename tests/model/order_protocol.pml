@@ -4,8 +4,8 @@
  *
  * One order (amount 2) with 2 card keys reserved at creation, at most 2 payments (each of the
  * right or a wrong amount, early or late), and the actors that write to it concurrently: the
- * customer, the payment service, fulfilment (and, [issue 17], the order service's handler of
- * its `aborted` answers), review intake, the reviewer, the schedules (clock, expiry,
+ * customer, the payment service, fulfilment (and the order service's handler of its `aborted`
+ * answers, platform/abort_answer.py), review intake, the reviewer, the schedules (clock, expiry,
  * completion, review SLA) and support. `spin -a` + `./pan` explore every interleaving.
  *
  * How the code is modelled. Every write of the code is one transaction whose condition is the
@@ -32,7 +32,6 @@
  *
  * Tags in the comments:
  *   [code]      what today's code does (the module named);
- *   [issue 17]  the intended protocol that issue 17 adds: implementers follow these steps;
  *   [model]     a choice the issue leaves open, made here so the protocol is closed (say so
  *               in the review if you choose otherwise, and change the model with it).
  *
@@ -44,11 +43,11 @@
  *   MAX_ACTS=n                 the customer's submissions (default 4).
  * Broken variants, each of which the check must fail:
  *   BROKEN_RELEASE_READ_KEYS   a cancellation releases every reserved key to `available`,
- *                              whether or not fulfilment read it (today's release_ops):
+ *                              whether or not fulfilment read it (release_ops before quarantine):
  *                              a read key is available again.
- *   TODAY_NO_ABORT_HANDSHAKE   no abort handshake: a stop-delivery is decided by the reviewer,
- *                              whose approval cancels a delivering order at once (today's
- *                              approve_cancel): the value moves upstream while the order is
+ *   BROKEN_NO_ABORT_HANDSHAKE  no abort handshake: a stop-delivery is decided by the reviewer,
+ *                              whose approval cancels a delivering order at once (approve_cancel
+ *                              before the handshake): the value moves upstream while the order is
  *                              cancelled and refunded (or a read key is released).
  *   BROKEN_PROVIDER_NO_DEDUP   (with REFUND_ATTEMPTS) the provider pays every submit, not once
  *                              per refund number: paid twice (a lease that ran out let a second
@@ -119,7 +118,7 @@
 #define PH_READ    2  /* the key secrets read (to send / show / push upstream) */
 #define PH_PUSHED  3  /* value moved upstream: irreversible */
 #define PH_DONE    4
-#define PH_STOPPED 5  /* [issue 17] answered `aborted`: will never push */
+#define PH_STOPPED 5  /* [code] answered `aborted`: will never push */
 
 #define AMOUNT   2    /* the order's amount */
 #define WRONG    1    /* a payment of another amount */
@@ -148,7 +147,7 @@ byte refunded_amount;     /* claimed by every refund created */
 bool held;                /* open_request_id: the one request below holds the order */
 bool rejection;           /* a rejection stands on the order ... */
 bool rej_cancel;          /* ... of a cancellation (request/stop; else of a refund ask) */
-bool abort_req;           /* [issue 17] delivering, abort requested, fulfilment told */
+bool abort_req;           /* [code] order.abort_requested_at: fulfilment told */
 
 /* the trades: one per payment that arrived (store/payments.py) */
 bool seen[NPAY];          /* the payment record PAY#<id>, written once */
@@ -179,9 +178,9 @@ byte payouts[NR];         /* money the provider moved for it (times) */
 
 /* messages sent after a commit (SQS): the function may die before sending */
 bool review_msg;          /* the review queue's message for the request */
-bool abort_msg;           /* [issue 17] the abort request to fulfilment */
+bool abort_msg;           /* [code] the abort request to fulfilment */
 byte lost;                /* sends lost so far (bounded) */
-bool aborted_answer;      /* [issue 17] fulfilment's `aborted`, on its way to the order */
+bool aborted_answer;      /* [code] fulfilment's `aborted`, on its way to the order */
 bool fulfilment_up = true; /* false: fulfilment hung (stopped acting) */
 
 /* what happened outside the table (only invariants read these) */
@@ -361,12 +360,12 @@ end_c:
        fi }
 
   /* stop_delivery on a delivering order: always reviewed.
-     [issue 17] it also puts the order in abort-requested and tells fulfilment (a message
+     [code] (store/abort_requests.py) it also puts the order in abort-requested and tells fulfilment (a message
      after the commit, which may be lost: [model] the review SLA sweep sends it again). */
   :: atomic { acts < MAX_ACTS && ost == DELIVERING && !held && !(rejection && rej_cancel) ->
        acts++;
        open_request(A_STOP);
-#ifndef TODAY_NO_ABORT_HANDSHAKE
+#ifndef BROKEN_NO_ABORT_HANDSHAKE
        abort_req = true;
        if
        :: abort_msg = true
@@ -401,7 +400,7 @@ end_c:
        if
        :: ost == DELIVERING && rkind != A_REFUND ->
           rkind = A_STOP;
-#ifndef TODAY_NO_ABORT_HANDSHAKE
+#ifndef BROKEN_NO_ABORT_HANDSHAKE
           abort_req = true;
           if
           :: abort_msg = true
@@ -473,7 +472,7 @@ end_p:
 /* ---------------------------------------------------------------- fulfilment */
 
 /* [code] complete_delivery: keys delivered, the order delivered (conditional on delivering).
-   [issue 17] while an abort is requested it is accepted only as the `delivered` answer: the
+   [code] (store/orders/lifecycle.py) while an abort is requested it is accepted only as the `delivered` answer: the
    abort is over and the stop request becomes an appeal (still held, reviewed as one). */
 inline complete_delivery() {
   if
@@ -495,7 +494,7 @@ inline complete_delivery() {
 
 /* [code] store/orders/lifecycle.py start_delivery / complete_delivery / fail_delivery, and
    fulfilment's own work upstream in between (not a write of ours: it acts on what it knows).
-   [issue 17] the abort handshake: told of an abort, fulfilment answers `aborted` if the value
+   [code] (platform/fulfil_order.py, abort_answer.py) the abort handshake: told of an abort, fulfilment answers `aborted` if the value
    has not moved (and then never pushes it), else `delivered` (its complete). */
 proctype Fulfilment() {
   byte phase = PH_IDLE;
@@ -530,7 +529,7 @@ end_f:
   :: atomic { phase == PH_PUSHED -> complete_delivery() }
 
   /* fail_delivery: the value did not move; back to paid, keys still reserved, to be retried.
-     [issue 17] while an abort is requested a failure is the `aborted` answer. */
+     [code] while an abort is requested a failure is the `aborted` answer. */
   :: atomic { (phase == PH_STARTED || phase == PH_READ) ->
        if
        :: ost == DELIVERING && !abort_req ->
@@ -544,8 +543,8 @@ end_f:
           phase = PH_IDLE
        fi }
 
-#ifndef TODAY_NO_ABORT_HANDSHAKE
-  /* [issue 17] the abort request arrives (again, maybe: answered each time) */
+#ifndef BROKEN_NO_ABORT_HANDSHAKE
+  /* [code] the abort request arrives (again, maybe: answered each time) */
   :: atomic { abort_msg ->
        abort_msg = false;
        if
@@ -561,7 +560,7 @@ end_f:
   od
 }
 
-/* [issue 17] the order service's handler of fulfilment's `aborted` answer (a message: its own
+/* [code] (platform/abort_answer.py, store/aborts.py) the order service's handler of fulfilment's `aborted` answer (a message: its own
    actor): the order cancelled and refunded in full at once, no reviewer; the stop request
    decided, its task closed, the hold lifted. Conditional on the order still delivering with
    the abort requested (a repeated answer does nothing). */
@@ -612,14 +611,14 @@ end_r:
        cancel_with_refund();
        decided(R_APPROVED) }
 
-#ifdef TODAY_NO_ABORT_HANDSHAKE
+#ifdef BROKEN_NO_ABORT_HANDSHAKE
   /* [code] today approval also cancels a delivering order (approve_cancel), whatever
      fulfilment is doing upstream at that moment */
   :: atomic { task == T_OPEN && rstat == R_REVIEW && held && ost == DELIVERING ->
        cancel_with_refund();
        decided(R_APPROVED) }
 #endif
-  /* [issue 17] a delivering order held by a stop is not decided by a reviewer: fulfilment's
+  /* [code] (review/claims.py passes it by; decisions refuse ABORT_PENDING) a delivering order held by a stop is not decided by a reviewer: fulfilment's
      answer decides it (no step here). */
 
   /* value moved before the decision: a cancel or stop becomes an appeal, decided again */
@@ -663,8 +662,7 @@ end_r:
 
 /* ---------------------------------------------------------------- schedules */
 
-/* The clock and the sweeps (sweeps/expiry.py, review/sla.py; [issue 17] the completion
-   sweep), one process: each sweep step is a conditional write like any other. */
+/* The clock and the sweeps (sweeps/expiry.py, review/sla.py, sweeps/completion.py), one process: each sweep step is a conditional write like any other. */
 proctype Schedules() {
 end_s:
   do
@@ -676,7 +674,7 @@ end_s:
   /* [code] expiry: an unpaid order past its deadline, cancelled by the system */
   :: atomic { ost == PENDING && deadline_passed -> cancel_order() }
 
-  /* [issue 17] completion: delivered -> completed when the confirmation window ends */
+  /* [code] (the completion sweep) completion: delivered -> completed when the confirmation window ends */
   :: atomic { ost == DELIVERED && confirm_ended -> goto_status(COMPLETED) }
 
   /* [code] review SLA (review/sla.py escalate_overdue): the due time moves on by one window;
@@ -871,7 +869,7 @@ end_l:
 
 /* holds: exactly while a request is pending; a held order is never started by fulfilment
    (a delivering order is held only by a stop made after the start); never cancelled held.
-   [issue 17] an abort is requested only on a delivering order held by its stop. */
+   [code] an abort is requested only on a delivering order held by its stop. */
 #define INV_HOLDS \
   (held == PENDING_REVIEW && IMPLIES(held && ost == DELIVERING, rkind == A_STOP) && \
    IMPLIES(ost == CANCELLED, !held) && \
@@ -895,7 +893,7 @@ init {
     run Customer();
     run Payments();
     run Fulfilment();
-#ifndef TODAY_NO_ABORT_HANDSHAKE
+#ifndef BROKEN_NO_ABORT_HANDSHAKE
     run AbortAnswers();
 #endif
     run Intake();
@@ -933,5 +931,5 @@ init {
 /* every held order is eventually decided (or withdrawn, or aborted) or escalated */
 ltl held_decided_or_escalated { [] (held -> <> (!held || escalated)) }
 
-/* [issue 17] every abort request is eventually answered (aborted or delivered) */
+/* [code] every abort request is eventually answered (aborted or delivered) */
 ltl abort_answered { ([] fulfilment_up) -> [] (abort_req -> <> !abort_req) }

@@ -74,7 +74,7 @@ CHECKS = (
     # delivering order under fulfilment's feet does.
     Check(
         "broken: stop approved without the abort handshake (today's code)",
-        ("TODAY_NO_ABORT_HANDSHAKE",),
+        ("BROKEN_NO_ABORT_HANDSHAKE",),
         caught_by=("INV_NOT_DELIVERED_AND_CANCELLED", "INV_READ_KEY_NEVER_AVAILABLE"),
     ),
     # Paid twice is also paid back more than was refunded: whichever the monitor sees first.

@@ -14,7 +14,7 @@ from cancelflow.domain.reasons import Reason
 from cancelflow.errors import DomainError
 from cancelflow.review import claims, tasks
 from cancelflow.review.tasks import Reviewer
-from cancelflow.store import history
+from cancelflow.store import history, orders
 
 from tests.conftest import NOW
 from tests.review.conftest import Maker, drain, intake, stored_task
@@ -29,7 +29,8 @@ def real_clock() -> Iterator[None]:
 
 def test_claim_next_follows_domain_priority(make_request: Maker, review_queue: str) -> None:
     """GIVEN a mixed set: plain requests (one older, two of the same age with different amounts),
-    a platform-fault appeal about delivered goods and a stop-delivery (the newest of all)
+    a platform-fault appeal about delivered goods and a stop-delivery (the newest of all, whose
+    abort fulfilment answered `delivered`)
     WHEN one reviewer claims one after another
     THEN urgent ones come first (earliest SLA first), then the rest by SLA, then larger amount.
     (One customer each: five requests of one customer's five orders would make them high-risk,
@@ -41,8 +42,10 @@ def test_claim_next_follows_domain_priority(make_request: Maker, review_queue: s
     _, fault = make_request(
         Action.APPEAL, customer="c4", reason=Reason.WRONG_ITEM, at=NOW + timedelta(minutes=5)
     )
-    _, stop = make_request(Action.STOP_DELIVERY, customer="c5", at=NOW + timedelta(minutes=10))
+    stop_order, stop = make_request(Action.STOP_DELIVERY, customer="c5", at=NOW + timedelta(minutes=10))
     intake(drain(review_queue))
+    # fulfilment answers the stop's abort `delivered`: before that no reviewer is offered it
+    orders.complete_delivery(stop_order, NOW + timedelta(minutes=10))
     order = [claims.claim_next(Reviewer("r1"), NOW + timedelta(minutes=11)).request_id for _ in range(5)]
     assert order == [fault, stop, old, big, small]
     with pytest.raises(DomainError) as e:

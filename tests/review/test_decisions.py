@@ -175,13 +175,14 @@ def test_appeal_partial_refund_without_cancelling(
 
 
 def test_stop_delivery_completed_meanwhile_becomes_appeal(make_request: Maker, review_queue: str) -> None:
-    """GIVEN a claimed stop-delivery task whose delivery then completes
-    WHEN the reviewer approves
+    """GIVEN a stop-delivery task whose delivery then completes (fulfilment's `delivered` answer
+    to the abort; before it no reviewer is offered the task) WHEN a reviewer claims and approves
     THEN the order is not cancelled: the task turns into an appeal (lease kept), and approving
     that refunds without cancelling."""
     oid, _ = make_request(Action.STOP_DELIVERY, reason=Reason.WRONG_INFO)
-    t = _claim(review_queue)
+    intake(drain(review_queue))
     orders.complete_delivery(oid, T1)
+    t = claims.claim_next(R1, T1)
     out = decide(t.task_id, R1, Decision(outcome="approve", checklist=FULL), T1)
     assert out["outcome"] == "converted_to_appeal"
     assert orders.require_order(oid).status is OrderStatus.DELIVERED

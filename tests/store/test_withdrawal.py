@@ -107,13 +107,22 @@ def test_a_request_waiting_for_an_answer_can_be_withdrawn(product: str) -> None:
     assert requests.get_request(oid, rid).status is requests.WITHDRAWN
 
 
-def test_a_stop_delivery_withdrawn_leaves_the_order_delivering(product: str) -> None:
-    """GIVEN a delivering order held by a stop-delivery request WHEN withdrawn THEN it is
-    delivering, not held, and its delivery can complete."""
+def test_a_stop_delivery_waiting_for_fulfilment_cannot_be_withdrawn(product: str) -> None:
+    """GIVEN a delivering order held by a stop-delivery, its abort asked of fulfilment WHEN its
+    customer withdraws THEN it is refused (ABORT_PENDING: only fulfilment's answer settles it),
+    nothing changes, and the store's own condition refuses the same write; fulfilment's
+    `delivered` answer still completes the delivery (docs/domain.md, "Stop delivery")."""
     o, request = world.held(world.delivering(), T1, Action.STOP_DELIVERY)
-    left = withdraw_request.withdraw("c1", o.order_id, request.request_id, T2).order
-    assert (left.status, left.held) == (OrderStatus.DELIVERING, False)
-    assert orders.complete_delivery(o.order_id, T2).status is OrderStatus.DELIVERED
+    held = orders.require_order(o.order_id)
+    assert held.abort_requested_at is not None
+    with pytest.raises(DomainError) as e:
+        withdraw_request.withdraw("c1", o.order_id, request.request_id, T2)
+    assert e.value.code is ErrorCode.ABORT_PENDING
+    with pytest.raises(DomainError):
+        request_changes.withdraw(held, request, None, T2)
+    assert orders.require_order(o.order_id) == held
+    done = orders.complete_delivery(o.order_id, T2)
+    assert (done.status, done.held, done.abort_requested_at) == (OrderStatus.DELIVERED, True, None)
 
 
 def test_a_request_intake_has_not_seen_is_withdrawn_and_never_gets_a_task(

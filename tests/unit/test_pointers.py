@@ -37,6 +37,7 @@ DOMAIN_SECTIONS = (
     "Review",
     "Priority",
     "Appeals",
+    "Stop delivery",
     "Withdrawal",
     "Refunds",
     "Refund SLA and overdue",

@@ -17,6 +17,10 @@ TITLES: dict[str, tuple[str, str]] = {
     E.DELIVERY_STARTED: ("开始发货", "Delivery started"),
     E.DELIVERY_COMPLETED: ("已发货", "Delivered"),
     E.DELIVERY_FAILED: ("发货失败,订单待重新处理", "Delivery failed; the order waits to be delivered again"),
+    E.DELIVERY_ABORT_REQUESTED: (
+        "已通知发货方停止发货,等待其答复",
+        "Fulfilment was asked to stop the delivery",
+    ),
     E.PAYMENT_LATE_REFUNDED: (
         "一笔付款未能入账,已全额退回",
         "A payment could not be applied; it is refunded in full",

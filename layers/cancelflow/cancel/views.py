@@ -52,6 +52,10 @@ class OrderOut(Model):
     cancel_reason: str | None = None
     held: bool = Field(description="a cancellation request is under review; delivery waits")
     open_request_id: str | None = None
+    abort_requested_at: datetime | None = Field(
+        default=None,
+        description="a stop-delivery asked fulfilment to abort; its answer (aborted or delivered) is awaited",
+    )
 
     @classmethod
     def of(cls, order: Order, now: datetime) -> Self:

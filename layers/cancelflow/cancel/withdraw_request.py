@@ -44,7 +44,12 @@ def withdraw(customer_id: str, order_id: str, request_id: str, now: datetime) ->
     request = requests.get_request(order_id, request_id)
     if request.status not in requests.PENDING_REVIEW or order.open_request_id != request_id:
         raise _not_pending(request)
-    kind = "rejection_appeal" if request.appeal_used else "cancellation"
+    if order.abort_requested_at is not None:  # only fulfilment's answer settles a stop now
+        raise DomainError(
+            ErrorCode.ABORT_PENDING,
+            {"request_id": request_id, "abort_requested_at": order.abort_requested_at},
+        )
+    kind = request_changes.review_kind(request)
     try:
         task: tasks.Task | None = tasks.get(tasks.task_id_for(request_id, kind))
     except DomainError:

@@ -97,6 +97,10 @@ class Order:
     cancelled_by: Actor | None = None
     cancel_reason: str | None = None
     open_request_id: str | None = None  # a cancel/stop request under review holds the order
+    # A stop-delivery of this delivering order asked fulfilment to abort, and fulfilment has not
+    # answered yet: only its answer (aborted / delivered) settles the request (docs/domain.md,
+    # "Stop delivery"). Set with the hold, removed by the answer.
+    abort_requested_at: datetime | None = None
     rejection: Rejection | None = None
 
     def __post_init__(self) -> None:

@@ -82,6 +82,9 @@ class CancellationPolicy:
     # always reachable (fulfilment cannot have started). docs/domain.md, "Cooling-off".
     cooling_off_minutes: DayOfMinutes | None = None
     review_first_response_minutes: Positive = 5
+    # A stop-delivery asks fulfilment to abort; unanswered after this long, its review task
+    # escalates and the abort request is sent again (docs/domain.md, "Stop delivery").
+    abort_answer_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 5
     review_decision_minutes: Positive = 60
     # need_info pauses the review SLA; unanswered after this long, a senior decides without it
     review_need_info_hours: Positive = 72

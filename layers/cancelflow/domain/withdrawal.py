@@ -33,9 +33,17 @@ def option(order: Order, lang: str) -> WithdrawOption:
     hold is set with the request and lifted by its decision or its withdrawal)."""
     en = lang.lower().startswith("en")
     title = TITLE[1 if en else 0]
-    if order.open_request_id is None:
-        code = ErrorCode.REQUEST_NOT_PENDING
-        return WithdrawOption(allowed=False, title=title, code=code, message=message(code, lang))
+    if order.open_request_id is None or order.abort_requested_at is not None:
+        # a stop whose abort fulfilment is answering is settled by that answer alone
+        # (docs/domain.md, "Stop delivery")
+        code = ErrorCode.REQUEST_NOT_PENDING if order.open_request_id is None else ErrorCode.ABORT_PENDING
+        return WithdrawOption(
+            allowed=False,
+            title=title,
+            request_id=order.open_request_id,
+            code=code,
+            message=message(code, lang),
+        )
     return WithdrawOption(
         allowed=True, title=title, request_id=order.open_request_id, message=EFFECT[1 if en else 0]
     )

@@ -63,6 +63,20 @@ class OrderCancelled(EventDetail, frozen=True, kw_only=True):
     refund_id: Annotated[str | None, Meta(description="the refund this cancellation started, if paid")] = None
     refund_amount: Annotated[int, Meta(ge=0, description="fen; 0 when nothing was paid")] = 0
     request_id: Annotated[str | None, Meta(description="the cancellation request, when reviewed")] = None
+    abort_answer: Annotated[
+        Literal["aborted"] | None, Meta(description="cancelled by fulfilment's answer to a stop-delivery")
+    ] = None
+    upstream: Annotated[str | None, Meta(description="a top-up upstream's word with that answer")] = None
+
+
+class DeliveryAbortRequested(EventDetail, frozen=True, kw_only=True):
+    """Fulfilment is asked to stop this order's delivery and must answer on its route:
+    ``aborted`` (nothing went out) or ``complete`` (it did). Sent again while unanswered."""
+
+    request_id: Annotated[str, Meta(description="the stop-delivery request holding the order")]
+    product_type: str
+    key_ids: Annotated[list[str], Meta(description="the keys reserved for it (none for top-ups)")]
+    again: Annotated[bool, Meta(description="a repeat: the earlier ask is still unanswered")] = False
 
 
 class OrderExpired(EventDetail, frozen=True, kw_only=True):
@@ -173,6 +187,12 @@ CATALOGUE: tuple[EventType, ...] = (
         CancellationRequested,
         "A customer asked for a cancellation that needs review; the order is held.",
         ("cancellation.requested",),
+    ),
+    EventType(
+        "delivery.abort_requested",
+        DeliveryAbortRequested,
+        "A stop-delivery asks fulfilment to abort; it answers aborted or delivered on its route.",
+        ("delivery.abort_requested",),
     ),
     EventType(
         "cancellation.appealed",

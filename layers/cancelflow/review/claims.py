@@ -19,7 +19,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.review import tasks
 from cancelflow.review.tasks import Reviewer, Task
 from cancelflow.settings import get_settings
-from cancelflow.store import review_steps
+from cancelflow.store import orders, review_steps
 from cancelflow.store import tasks as stored
 
 PAGE = 25  # candidates read per query; reviewers holding leases on top are filtered out
@@ -38,6 +38,8 @@ def claim_next(reviewer: Reviewer, now: datetime) -> Task:
             # The top candidate first; after a lost race, a random one of the rest, so that
             # reviewers arriving together spread out instead of all colliding on each next one.
             task = page.pop(random.randrange(len(page)) if losses else 0)
+            if waits_for_fulfilment(task):
+                continue  # nothing to decide until fulfilment answers the abort: the next one
             leased = stored.lease(task, reviewer, now, until)
             if leased is not None:
                 return leased
@@ -48,6 +50,16 @@ def claim_next(reviewer: Reviewer, now: datetime) -> Task:
         if not start:
             break
     raise DomainError(ErrorCode.NO_TASK_AVAILABLE)
+
+
+def waits_for_fulfilment(task: Task) -> bool:
+    """A stop whose abort fulfilment has not answered yet: no reviewer can decide it
+    (``ABORT_PENDING``), so claim-next passes it by instead of handing it out again and again.
+    One order read, only for tasks made while an abort was asked; the decision checks again."""
+    if task.abort_asked_at is None:
+        return False
+    order = orders.get_order(task.order_id)
+    return order is not None and order.abort_requested_at is not None
 
 
 def require_may_decide(task: Task, reviewer: Reviewer) -> None:

@@ -132,6 +132,12 @@ def decide(task_id: str, reviewer: Reviewer, d: Decision, now: datetime) -> dict
     task = tasks.get_task(task_id)
     _check(task, reviewer, d, now)
     order, request = review_decisions.for_decision(task)
+    if order.abort_requested_at is not None and order.open_request_id == task.request_id:
+        # fulfilment was asked to stop; only its answer knows whether the value went out
+        # (docs/domain.md, "Stop delivery"). The write's version condition holds the same.
+        raise DomainError(
+            ErrorCode.ABORT_PENDING, {"task_id": task_id, "abort_requested_at": order.abort_requested_at}
+        )
     if request.status == requests.WITHDRAWN:  # withdrawn between the task's read and this one
         raise DomainError(ErrorCode.REQUEST_WITHDRAWN, {"task_id": task_id, "request_id": task.request_id})
     if request.status != requests.UNDER_REVIEW:

@@ -54,6 +54,8 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
     klass = priority_class(action, msg.reason_code, order.status)  # the order as stored now
     submitted = msg.submitted_at
     decision_due = request.due_at or submitted + timedelta(minutes=policy.review_decision_minutes)
+    if order.abort_requested_at is not None:  # the request is due with fulfilment's answer; the
+        decision_due = submitted + timedelta(minutes=policy.review_decision_minutes)  # task as any
     first_response_due = submitted + timedelta(minutes=policy.review_first_response_minutes)
     task = Task(
         task_id=tasks.task_id_for(msg.request_id, msg.kind),
@@ -88,6 +90,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         created_at=iso(now),
         first_response_due=iso(first_response_due) if klass == URGENT else None,
         decision_due=iso(decision_due),
+        abort_asked_at=iso(order.abort_requested_at) if order.abort_requested_at else None,
         claims=0,
         version=1,
     )

@@ -15,14 +15,23 @@ from datetime import datetime, timedelta
 
 from cancelflow import dispatch
 from cancelflow.clock import parse
+from cancelflow.domain import stop_delivery
 from cancelflow.domain.models import Order
 from cancelflow.domain.priority import priority_class
 from cancelflow.domain.reasons import Reason
 from cancelflow.review import tasks
 from cancelflow.review.tasks import Task
 from cancelflow.settings import get_settings
-from cancelflow.store import requests, review_escalations
+from cancelflow.store import request_changes, requests, review_escalations
 from cancelflow.store.requests import Request
+
+
+def _abort_of(request: Request, order: Order) -> Order | None:
+    """The order whose stop still waits for fulfilment's answer, to be asked again
+    (docs/domain.md, "Stop delivery"): the first event may have been lost, or missed."""
+    if order.abort_requested_at is None or order.open_request_id != request.request_id:
+        return None
+    return order
 
 
 def _escalate(request: Request, task: Task, order: Order, next_due: datetime, now: datetime) -> bool:
@@ -42,8 +51,15 @@ def _escalate(request: Request, task: Task, order: Order, next_due: datetime, no
         decision_due=due,
         priority_class=priority_class(task.action, Reason(task.reason_code), order.status, escalated=True),
         end_lease=ends_lease,
-        why="info_not_supplied" if task.status == tasks.WAITING else "review_overdue",
+        why=_why(task, order),
+        abort_of=_abort_of(request, order),
     )
+
+
+def _why(task: Task, order: Order) -> str:
+    if order.abort_requested_at is not None:
+        return "abort_unanswered"  # fulfilment has not answered the stop in the policy's time
+    return "info_not_supplied" if task.status == tasks.WAITING else "review_overdue"
 
 
 def escalate_overdue(item: Request | Task, now: datetime) -> bool:
@@ -59,20 +75,23 @@ def escalate_overdue(item: Request | Task, now: datetime) -> bool:
     ):
         return False
     book = get_settings().policies
-    kind = "rejection_appeal" if request.appeal_used else "cancellation"
+    kind = request_changes.review_kind(request)
     order, task = review_escalations.order_and_task(
         request.order_id, tasks.task_id_for(request.request_id, kind)
     )
     if order is None:
         return False  # nothing to review without its order (never expected)
-    next_due = now + timedelta(minutes=book.for_type(order.product_type).review_decision_minutes)
+    policy = book.for_type(order.product_type)
+    next_due = now + timedelta(minutes=policy.review_decision_minutes)
+    if order.abort_requested_at is not None:  # asked again sooner: only fulfilment can answer
+        next_due = stop_delivery.abort_answer_due(policy, now)
     if task is not None and task.status in (tasks.DECIDED, tasks.WITHDRAWN):
         return False
     if task is None or (task.escalated and task.status != tasks.WAITING):
-        if not review_escalations.rearm(request, next_due, now):
+        if not review_escalations.rearm(request, next_due, now, _abort_of(request, order)):
             return False  # another sweep took it (or the request moved on)
         if task is None:
             dispatch.send_review(requests.review_message(request, order))  # intake never saw it: again
             return True
-        return False
+        return _abort_of(request, order) is not None  # asked again: something changed
     return _escalate(request, task, order, next_due, now)

@@ -24,7 +24,9 @@ class HistoryEvent(StrEnum):
     """What happened: one code per kind of entry in an order's history (its timeline).
 
     order.created, order.paid, order.cancelled, order.expired (unpaid past its deadline),
-    order.completed; delivery.started, delivery.completed, delivery.failed; payment.late_refunded
+    order.completed; delivery.started, delivery.completed, delivery.failed,
+    delivery.abort_requested (a stop-delivery asked fulfilment to abort: docs/domain.md, "Stop
+    delivery"); payment.late_refunded
     (a payment that could not be applied, refunded in full); cancellation.requested,
     cancellation.appealed (against a rejection), request.withdrawn (by its customer, before a
     decision); review.task_created, review.claimed (a reviewer
@@ -47,6 +49,7 @@ class HistoryEvent(StrEnum):
     DELIVERY_STARTED = "delivery.started"
     DELIVERY_COMPLETED = "delivery.completed"
     DELIVERY_FAILED = "delivery.failed"
+    DELIVERY_ABORT_REQUESTED = "delivery.abort_requested"
     PAYMENT_LATE_REFUNDED = "payment.late_refunded"
     CANCELLATION_REQUESTED = "cancellation.requested"
     CANCELLATION_APPEALED = "cancellation.appealed"

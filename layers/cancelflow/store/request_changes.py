@@ -13,12 +13,13 @@ from typing import Any
 import msgspec
 
 from cancelflow.clock import iso
+from cancelflow.domain import stop_delivery
 from cancelflow.domain.models import Order
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
-from cancelflow.store import customers, ddb, keys, review_steps, tasks
+from cancelflow.store import abort_requests, customers, ddb, keys, review_steps, tasks
 from cancelflow.store.codec import plain
 from cancelflow.store.history import HistoryEvent
 from cancelflow.store.orders.changes import Change, Op, run
@@ -54,6 +55,10 @@ def appeal(
     its appeal unused and no request holds the order."""
     policy = get_settings().policies.for_type(order.product_type)
     due_pk, due_at = review_due(request.request_id, policy, now)
+    # appealed while delivery is under way: a stop like any other, fulfilment asked to abort
+    abort = stop_delivery.asks_abort(order)
+    if abort:
+        due_at = stop_delivery.abort_answer_due(policy, now)
     appealed = msgspec.structs.replace(
         request,
         status=UNDER_REVIEW,
@@ -97,12 +102,14 @@ def appeal(
         request.customer_id,
         now,
         reason=request.reason_code.value,
-        set_={"open_request_id": request.request_id},  # held again while a senior reviews
+        # held again while a senior reviews
+        set_={"open_request_id": request.request_id, **(abort_requests.hold_sets(now) if abort else {})},
         condition="attribute_not_exists(open_request_id)",
         detail={"request_id": request.request_id, "refund_to": refund_to.value, "evidence": len(evidence)},
     )
+    extra = [request_op, *([abort_requests.entry_op(order, request.request_id, now)] if abort else [])]
     try:
-        held = run(change, [request_op])
+        held = run(change, extra)
     except ddb.TransactionFailed as e:
         raise DomainError(ErrorCode.APPEAL_NOT_ALLOWED, {"request_id": request.request_id}) from e
     return held, appealed
@@ -181,7 +188,7 @@ def withdraw(order: Order, request: Request, task: Task | None, now: datetime) -
             ),
         }
     }
-    task_id = task.task_id if task is not None else tasks.task_id_for(rid, _kind(request))
+    task_id = task.task_id if task is not None else tasks.task_id_for(rid, review_kind(request))
     change = Change(
         order,
         None,  # the order goes on in the state it has (paid, delivering, ...), no longer held
@@ -191,34 +198,44 @@ def withdraw(order: Order, request: Request, task: Task | None, now: datetime) -
         now,
         reason=request.reason_code.value,
         remove=["open_request_id"],
-        condition="open_request_id = :rid",
+        # not while fulfilment is asked to abort: only its answer settles a stop
+        condition="open_request_id = :rid AND attribute_not_exists(abort_requested_at)",
         cond_values={":rid": rid},
         detail={"request_id": rid, "action": request.action.value, "task_id": task_id},
     )
     ops = [
         request_op,
-        _task_closed(task, task_id, now),
+        task_closed(task, task_id, now),
         customers.uncount_request_op(request.customer_id, request.created_at),
     ]
     return run(change, ops)
 
 
-def _kind(request: Request) -> str:
+def review_kind(request: Request) -> str:
     """The task of the request's current review: its first, or the appeal against its rejection."""
     return "rejection_appeal" if request.appeal_used else "cancellation"
 
 
-def _task_closed(task: Task | None, task_id: str, now: datetime) -> Op:
-    """The task withdrawn (parked by time under ``withdrawn``, which no list reads; the lease
-    ended, so the reviewer's next step on it is refused by its own write condition), or, with
-    no task read, the check that intake has still not made one."""
+def task_closed(
+    task: Task | None,
+    task_id: str,
+    now: datetime,
+    status: tasks.TaskStatus = tasks.WITHDRAWN,
+    more: dict[str, Any] | None = None,
+) -> Op:
+    """The task closed as ``status`` by someone other than a reviewer (withdrawn: parked by time
+    under ``withdrawn``, which no list reads; decided by fulfilment's answer: with ``more``,
+    what the decision sets), the lease ended, so the reviewer's next step on it is refused by
+    its own write condition; or, with no task read, the check that intake has still not made
+    one."""
     pk, sk = tasks.task_key(task_id)
     if task is None:
         return {"ConditionCheck": {"Key": ddb.key(pk, sk), "ConditionExpression": "attribute_not_exists(pk)"}}
     sets = {
-        "status": tasks.WITHDRAWN.value,
-        "updated_at": iso(now),  # when it was withdrawn
-        **tasks.parked_attrs(tasks.WITHDRAWN.value, now, task_id),
+        "status": status.value,
+        "updated_at": iso(now),  # when it was closed
+        **tasks.parked_attrs(status.value, now, task_id),
+        **plain(more or {}),
     }
     expr, names, vals = ddb.update_expression(sets, tasks.LEASE_ATTRS)
     # a claim meanwhile moved the version on: count on from the stored one, never back

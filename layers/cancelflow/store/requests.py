@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from cancelflow.domain import stop_delivery
 from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order
 from cancelflow.domain.products import RefundTo
@@ -25,7 +26,7 @@ from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.messages import ReviewMessage
 from cancelflow.settings import get_settings
-from cancelflow.store import customers, ddb, keys
+from cancelflow.store import abort_requests, customers, ddb, keys
 from cancelflow.store.codec import decode, new_id, plain
 from cancelflow.store.orders.changes import Change, run
 
@@ -163,9 +164,14 @@ def review_due(request_id: str, policy: CancellationPolicy, now: datetime) -> tu
 
 def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order, Request]:
     """Hold the order and record the request (status ``under_review``), atomically; the held
-    order and the request as stored."""
+    order and the request as stored. A delivering order's hold also asks fulfilment to abort
+    (``domain/stop_delivery.py``), and the request is due when fulfilment's answer is."""
     request_id = new_id("rq")
-    due_pk, due_at = review_due(request_id, get_settings().policies.for_type(order.product_type), now)
+    policy = get_settings().policies.for_type(order.product_type)
+    due_pk, due_at = review_due(request_id, policy, now)
+    abort = stop_delivery.asks_abort(order)
+    if abort:  # fulfilment's answer is due first: unanswered, the review sweep escalates then
+        due_at = stop_delivery.abort_answer_due(policy, now)
     request = msgspec.structs.replace(new_request(order, sub, request_id, UNDER_REVIEW, now), due_at=due_at)
     change = Change(
         order,
@@ -175,11 +181,13 @@ def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order
         order.customer_id,
         now,
         reason=sub.reason_code.value,
-        set_={"open_request_id": request_id},
+        set_={"open_request_id": request_id, **(abort_requests.hold_sets(now) if abort else {})},
         condition="attribute_not_exists(open_request_id)",
         detail={"request_id": request_id, "action": sub.action.value, "amount": sub.amount},
     )
     ops = [put_op(request, due_pk), customers.count_op(order.customer_id, now, "cancellation_requests")]
+    if abort:
+        ops.append(abort_requests.entry_op(order, request_id, now))
     return run(change, ops), request
 
 

@@ -94,7 +94,7 @@ def _decided(reviewer: Reviewer, v: Verdict, now: datetime, outcome: str, **more
     }
 
 
-def _uncounted(request: Request) -> list[dict[str, Any]]:
+def uncounted(request: Request) -> list[dict[str, Any]]:
     """An approved platform fault is taken back from the customer's risk, on the day the
     request was made and counted (``domain/risk.counts_when_approved``); in the approval's own
     transaction, so it happens exactly when the approval does."""
@@ -129,7 +129,7 @@ def approve_cancel(step: Step, verdict: Verdict) -> Decided:
                 "review.decided",
                 {"outcome": APPROVED, "amount": amount, "order_cancelled": True},
             ),
-            *_uncounted(request),
+            *uncounted(request),
         ],
         **_held_by(rid),
     )
@@ -187,7 +187,7 @@ def approve_refund(
             *owed.ops,
             step_op(task, reviewer, now, sets, tasks.DECIDED),
             request_decided(request, reviewer, now, APPROVED, verdict.note),
-            *_uncounted(request),
+            *uncounted(request),
         ],
     )
     return Decided(APPROVED, done, after(task, now, sets, tasks.DECIDED), owed.refund_ids)

@@ -12,7 +12,7 @@ from typing import Any
 from cancelflow.clock import iso, parse
 from cancelflow.domain.models import Order
 from cancelflow.domain.states import Actor
-from cancelflow.store import ddb, keys, requests, tasks
+from cancelflow.store import abort_requests, ddb, keys, requests, tasks
 from cancelflow.store.codec import decode, plain
 from cancelflow.store.requests import Request
 from cancelflow.store.review_steps import applied, entry, request_op
@@ -75,10 +75,15 @@ def _commit(ops: list[Op]) -> bool:
     return True
 
 
-def rearm(request: Request, next_due: datetime, now: datetime) -> bool:
-    """Only the request's due time moved on to ``next_due``; False when another sweep was first
-    or the request was decided since the read."""
-    return _commit([rearm_op(request, next_due, now)])
+def _asked_again(request: Request, order: Order | None, now: datetime) -> list[Op]:
+    """``order``'s abort asked of fulfilment again, in the sweep's own transaction."""
+    return [] if order is None else [abort_requests.entry_op(order, request.request_id, now, again=True)]
+
+
+def rearm(request: Request, next_due: datetime, now: datetime, abort_of: Order | None = None) -> bool:
+    """Only the request's due time moved on to ``next_due`` (``abort_of``: that order's abort
+    asked again); False when another sweep was first or the request was decided since the read."""
+    return _commit([rearm_op(request, next_due, now), *_asked_again(request, abort_of, now)])
 
 
 def escalate(
@@ -91,11 +96,13 @@ def escalate(
     priority_class: int,
     end_lease: bool,
     why: str,
+    abort_of: Order | None = None,
 ) -> bool:
     """The request's due time moved on and its task escalated: senior-only from now on, of
     ``priority_class``, due at ``decision_due``, back in the open pool (``end_lease``: a plain
     reviewer's lease ended), with its ``review.escalated`` entry (reason ``why``), in one
-    transaction. False when another sweep was first or the request or task moved on."""
+    transaction (``abort_of``: that order's abort asked again). False when another sweep was first or the
+    request or task moved on."""
     sets = {
         "escalated": True,
         "escalated_at": iso(now),
@@ -106,4 +113,11 @@ def escalate(
     timeline = entry(
         task, Actor.SYSTEM, "review-sla", now, "review.escalated", {"decision_due": task.decision_due}, why
     )
-    return _commit([rearm_op(request, next_due, now), escalation_op(task, sets, end_lease), timeline])
+    return _commit(
+        [
+            rearm_op(request, next_due, now),
+            escalation_op(task, sets, end_lease),
+            timeline,
+            *_asked_again(request, abort_of, now),
+        ]
+    )

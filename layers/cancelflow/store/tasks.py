@@ -1,10 +1,8 @@
 """Review tasks as stored: one item per (request, kind), its key, its place in the by-status
-index, its reads and its leases (docs/domain.md, "Review"); the writes of each review step are
+index, its reads and its leases (docs/domain.md, "Review"); each review step's writes are
 ``store.review_steps`` (shared), ``store.review_decisions`` and ``store.review_escalations``.
-
-The open pool is one index partition (``REVIEW#open``), not sharded like refunds: claim-next
-must see the single highest-priority task, which one Query gives only if every open task sorts
-in one partition; the pool stays far below a partition's write rate (docs/review.md).
+The open pool is one unsharded index partition (``REVIEW#open``): claim-next needs the top
+task from one Query; the pool stays far below a partition's write rate (docs/review.md).
 """
 
 from __future__ import annotations
@@ -107,6 +105,8 @@ class Task(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     updated_at: str | None = None
     first_response_due: str | None = None
     decision_due: str
+    # when fulfilment was asked to abort: claim-next's hint to read the order (never the rule)
+    abort_asked_at: str | None = None
     claims: int
     version: int
     # the lease (reviewer-internal)

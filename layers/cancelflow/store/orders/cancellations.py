@@ -65,7 +65,8 @@ def _cancel(
         now,
         reason=reason,
         set_=_cancel_sets(now, actor, reason) | (sets or {}),
-        remove=remove,
+        # a cancelled order is asked nothing more of fulfilment (docs/domain.md, "Stop delivery")
+        remove=[*remove, *(["abort_requested_at"] if order.abort_requested_at else [])],
         condition=condition,
         cond_values=cond_values,
         detail={**(detail or {}), **named},

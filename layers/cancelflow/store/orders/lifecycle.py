@@ -154,9 +154,13 @@ def _refuse_while_cooling_off(order: Order, now: datetime, policy: CancellationP
         raise DomainError(ErrorCode.COOLING_OFF, {"until": iso(until), "until_cst": cst_display(until)})
 
 
-def complete_delivery(order_id: str, now: datetime) -> Order:
-    """Value moves: keys become delivered, the order delivered."""
+def complete_delivery(order_id: str, now: datetime, upstream: str | None = None) -> Order:
+    """Value moves: keys become delivered, the order delivered. While an abort is requested
+    this is fulfilment's `delivered` answer, recorded as such (``upstream``: a top-up
+    upstream's word): the abort is over, the stop request stays held and is reviewed as an
+    appeal (docs/domain.md, "Stop delivery")."""
     order = require_in(order_id, OrderStatus.DELIVERING)
+    answer = {"abort_answer": "delivered", "upstream": upstream} if order.abort_requested_at else {}
     ops = (
         [stock.deliver_op(order.product_id, k, order.order_id) for k in order.key_ids]
         if (order.product_type in KEYED_TYPES)
@@ -172,6 +176,8 @@ def complete_delivery(order_id: str, now: datetime) -> Order:
             now,
             # the confirmation window's end, and the order's place in the completion sweep's index
             set_={"delivered_at": now, **due_at_delivery(order, now)},
+            remove=["abort_requested_at"] if answer else [],
+            detail=answer,
         ),
         ops,
     )
