@@ -119,5 +119,5 @@ def check(customer_id: str, order_id: str, keys: tuple[str, ...], rules: Evidenc
 
 def check_for_order(order: Order, keys: tuple[str, ...]) -> None:
     """The check ``submit_cancellation`` runs on the order it read (already the caller's)."""
-    rules = get_settings().policies.for_type(order.product_type).evidence
+    rules = get_settings().policies.for_order(order).evidence
     check(order.customer_id, order.order_id, keys, rules)

@@ -97,6 +97,7 @@ def _policy_book(overrides: str) -> PolicyBook:
     # Imported here: the policy book (and the business calendar under it) is the cancel and
     # review steps' concern; the sweeps, the refund worker and the publisher never read it.
     from cancelflow.domain.policy import build_policy_book
+    from cancelflow.store import policies  # noqa: F401  (the store of pinned policy versions)
 
     return build_policy_book(overrides)
 
@@ -105,5 +106,7 @@ def reset_settings() -> None:
     """Forget cached settings and clients (tests and the local runtime change the environment)."""
     get_settings.cache_clear()
     from cancelflow import aws
+    from cancelflow.store import policies
 
     aws.reset_clients()
+    policies.forget()  # another table may not hold the copies this process wrote

@@ -11,6 +11,7 @@ from typing import Any
 from cancelflow import aws
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
+from cancelflow.domain.policy import policy_version
 from cancelflow.domain.products import ProductType
 from cancelflow.domain.states import OrderStatus
 from cancelflow.settings import get_settings
@@ -37,6 +38,8 @@ def unpaid_order_item(
         version=1,
         created_at=created,
         payment_deadline=created + TIMEOUT,
+        # the current top-up policy, as create_order pins it (no copy needed: it is the current)
+        policy_version=policy_version(s.policies.for_type(ProductType.MOBILE_TOPUP)),
     )
     return {
         "pk": keys.order_pk(order_id),

@@ -47,7 +47,7 @@ def _empty(table: str) -> None:
 @pytest.fixture
 def aws(_stack: dict[str, str]) -> dict[str, str]:
     """``tests/conftest.py``'s ``aws`` (faithful DynamoDB), with empty tables."""
-    from cancelflow.store import stock
+    from cancelflow.store import policies, stock
 
     for table in (_stack["CANCELFLOW_TABLE"], _stack["CANCELFLOW_IDEMPOTENCY_TABLE"]):
         _empty(table)
@@ -55,6 +55,7 @@ def aws(_stack: dict[str, str]) -> dict[str, str]:
     # client: emptied with the tables, a product a test deleted or never wrote is never served
     # from an earlier test's cache.
     stock.forget_products()
+    policies.forget()  # likewise the policy copies this process wrote
     return _stack
 
 

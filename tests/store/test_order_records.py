@@ -15,7 +15,8 @@ import pytest
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Submission
-from cancelflow.domain.products import Channel, RefundTo
+from cancelflow.domain.policy import policy_version
+from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError
 from cancelflow.review.decisions import Decision, decide
@@ -93,7 +94,11 @@ def test_creating_an_order_stores_it_unpaid_with_its_keys_reserved(product: str)
         "gsi_cust_pk": "CUSTOMER#c1",
         "gsi_cust_sk": f"{iso(NOW)}#{o.order_id}",
         "due_at": iso(o.payment_deadline),
+        # the version of the policy it was bought under, whose copy is stored (store/policies.py)
+        "policy_version": policy_version(get_settings().policies.for_type(ProductType.GAME_CARD)),
     }
+    pinned = item(("POLICY#" + stored["policy_version"], "POLICY"))
+    assert pinned["product_type"] == "game_card" and "auto_approve_minutes" in pinned["policy"]
     assert stored["due_pk"].startswith("DUE#EXPIRY#") and sorted(stored["key_ids"]) == sorted(o.key_ids)
     for kid in o.key_ids:
         k = _key_item(kid)

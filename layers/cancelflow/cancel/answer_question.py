@@ -42,7 +42,7 @@ def answer(
         raise DomainError(
             ErrorCode.NO_OPEN_QUESTION, {"request_id": request_id, "status": request.status.value}
         )
-    max_files = get_settings().policies.for_type(order.product_type).evidence.max_files
+    max_files = get_settings().policies.for_order(order).evidence.max_files
     if len(request.evidence) + len(evidence) > max_files:
         raise DomainError(ErrorCode.EVIDENCE_INVALID, {"field": "evidence", "max_files": max_files})
     if evidence and check_evidence is not None:

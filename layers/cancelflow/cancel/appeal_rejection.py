@@ -40,7 +40,7 @@ def appeal(
     if evidence and check_evidence is not None:
         check_evidence(order, evidence)
     request = requests.get_request(order_id, request_id)
-    policy = get_settings().policies.for_type(order.product_type)
+    policy = get_settings().policies.for_order(order)
     check_rejection_appeal(
         order,
         request_id,

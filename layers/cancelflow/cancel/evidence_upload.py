@@ -12,5 +12,5 @@ from cancelflow.store import orders
 
 def start_upload(customer_id: str, order_id: str, content_type: str, now: datetime) -> evidence.Upload:
     order = orders.require_order(order_id, customer_id)  # another customer's order: not found
-    rules = get_settings().policies.for_type(order.product_type).evidence
+    rules = get_settings().policies.for_order(order).evidence
     return evidence.presign_upload(customer_id, order_id, content_type, rules, now)

@@ -102,6 +102,9 @@ class Order:
     # "Stop delivery"). Set with the hold, removed by the answer.
     abort_requested_at: datetime | None = None
     rejection: Rejection | None = None
+    # The version of its product type's policy the order was bought under (a hash of the values;
+    # the policy itself is stored once per version): it judges the order for its whole life.
+    policy_version: str | None = None
 
     def __post_init__(self) -> None:
         # An order stored before trades were recorded (or built without them) reads as ONE trade

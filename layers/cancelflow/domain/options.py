@@ -143,7 +143,7 @@ def _deadline(action: Action, order: Order, policy: CancellationPolicy) -> datet
 def _evaluate(
     action: Action, order: Order, now: datetime, book: PolicyBook, high_risk: bool, lang: str
 ) -> ActionOption:
-    policy = book.for_type(order.product_type)
+    policy = book.for_order(order)
     code = _not_allowed_code(action, order, now, policy) or appeals.after_rejection(action, order)
     if code is not None:
         return _deny(action, code, lang, appeals.appeal_instead(order, code))

@@ -13,8 +13,10 @@ configuration with msgspec.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -22,6 +24,7 @@ import msgspec
 from msgspec import Meta
 
 from cancelflow.domain.calendar import BusinessCalendar
+from cancelflow.domain.models import Order
 from cancelflow.domain.products import Channel, ProductType
 from cancelflow.domain.risk import RiskRules
 
@@ -136,7 +139,65 @@ class PolicyBook:
         return BusinessCalendar(frozenset(self.holidays), frozenset(self.workdays))
 
     def for_type(self, product_type: ProductType) -> CancellationPolicy:
+        """The policy new orders of this type are bought under (the current one)."""
         return self.policies[product_type]
+
+    def for_order(self, order: Order) -> CancellationPolicy:
+        """The policy ``order`` was bought under, which judges it for its whole life: changing a
+        policy never changes the rules of orders already placed (docs/domain.md, "Products and
+        policies", pinning). An order stored before pinning has no version: the current one."""
+        current = self.policies[order.product_type]
+        version = order.policy_version
+        if version is None or version == policy_version(current):
+            return current
+        return pinned(version)
+
+
+# Policies by version: every version this process has met (a version never changes: it is the
+# hash of the policy's values). The store fills it from the stored copies (``store.policies``),
+# so the domain stays free of I/O; ``_load`` is that store read, set by the store at import.
+_PINNED: dict[str, CancellationPolicy] = {}
+_load: Callable[[str], CancellationPolicy] | None = None
+
+
+def policy_json(policy: CancellationPolicy) -> bytes:
+    """Every value of a policy, defaults included (msgspec leaves a dataclass's defaults out,
+    and a default changed in code must make another version), in one canonical form."""
+    return msgspec.json.encode(asdict(policy), order="sorted")
+
+
+def policy_version(policy: CancellationPolicy) -> str:
+    """The version of a policy: a hash of its values (16 hex digits), the same in every process."""
+    return hashlib.sha256(policy_json(policy)).hexdigest()[:16]
+
+
+def remember(policy: CancellationPolicy) -> str:
+    version = policy_version(policy)
+    _PINNED[version] = policy
+    return version
+
+
+def set_loader(load: Callable[[str], CancellationPolicy]) -> None:
+    global _load
+    _load = load
+
+
+def pinned(version: str) -> CancellationPolicy:
+    found = _PINNED.get(version)
+    if found is None:
+        if _load is None:
+            raise LookupError(f"policy version {version} is unknown and no store is set")
+        found = _PINNED.setdefault(version, _load(version))
+    return found
+
+
+def decode_policy(raw: str | bytes) -> CancellationPolicy:
+    """A stored copy of a policy (``msgspec.json`` of it) back into the policy."""
+    return (
+        msgspec.json.decode(raw, type=CancellationPolicy)
+        if isinstance(raw, str | bytes)
+        else (msgspec.convert(raw, CancellationPolicy))
+    )
 
 
 # Per-type differences from the defaults, with the reason for each.

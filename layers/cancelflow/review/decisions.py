@@ -114,7 +114,7 @@ def _need_info(step: Step, d: Decision) -> Decided:
     POST .../answer (cancelflow.cancel.answer_question). The order stays held, and the request
     stays due by the time the customer has to answer."""
     task, order, now = step.task, step.order, step.now
-    policy = get_settings().policies.for_type(order.product_type)
+    policy = get_settings().policies.for_order(order)
     remaining = max(0, int((parse(task.decision_due) - now).total_seconds() * 1000))
     return review_decisions.ask_customer(
         step,

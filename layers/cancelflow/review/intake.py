@@ -47,7 +47,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
         raise UnprocessableMessage(f"no order/request for {msg.request_id}")
     if request.status not in requests.PENDING_REVIEW:
         return False  # decided meanwhile: a late duplicate must not reopen it
-    policy = book.for_type(order.product_type)
+    policy = book.for_order(order)
     strict = risk.high_risk(book.risk)
 
     action = effective_action(msg.action.value, order)

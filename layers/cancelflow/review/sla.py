@@ -81,7 +81,7 @@ def escalate_overdue(item: Request | Task, now: datetime) -> bool:
     )
     if order is None:
         return False  # nothing to review without its order (never expected)
-    policy = book.for_type(order.product_type)
+    policy = book.for_order(order)
     next_due = now + timedelta(minutes=policy.review_decision_minutes)
     if order.abort_requested_at is not None:  # asked again sooner: only fulfilment can answer
         next_due = stop_delivery.abort_answer_due(policy, now)

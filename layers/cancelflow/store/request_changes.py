@@ -53,7 +53,7 @@ def appeal(
     again while a senior reviews; the held order and the request as stored. Refused
     (APPEAL_NOT_ALLOWED, or CONFLICT for the order) unless the request is still rejected with
     its appeal unused and no request holds the order."""
-    policy = get_settings().policies.for_type(order.product_type)
+    policy = get_settings().policies.for_order(order)
     due_pk, due_at = review_due(request.request_id, policy, now)
     # appealed while delivery is under way: a stop like any other, fulfilment asked to abort
     abort = stop_delivery.asks_abort(order)

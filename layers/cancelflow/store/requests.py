@@ -167,7 +167,7 @@ def open_for_review(order: Order, sub: Submission, now: datetime) -> tuple[Order
     order and the request as stored. A delivering order's hold also asks fulfilment to abort
     (``domain/stop_delivery.py``), and the request is due when fulfilment's answer is."""
     request_id = new_id("rq")
-    policy = get_settings().policies.for_type(order.product_type)
+    policy = get_settings().policies.for_order(order)
     due_pk, due_at = review_due(request_id, policy, now)
     abort = stop_delivery.asks_abort(order)
     if abort:  # fulfilment's answer is due first: unanswered, the review sweep escalates then

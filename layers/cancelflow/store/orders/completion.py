@@ -29,7 +29,7 @@ def due_at_delivery(order: Order, now: datetime) -> dict[str, Any]:
     """What delivery sets besides its status: when the confirmation window ends (its product
     type's policy now) and the order's place in the completion due index until then."""
     s = get_settings()
-    ends = now + s.policies.for_type(order.product_type).confirmation_window
+    ends = now + s.policies.for_order(order).confirmation_window
     return {
         "confirmation_ends_at": ends,
         "due_pk": keys.due_pk(COMPLETION, keys.shard(order.order_id, s.due_shards)),

@@ -16,7 +16,7 @@ from cancelflow.domain.products import KEYED_TYPES, ProductType
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.settings import get_settings
-from cancelflow.store import customers, ddb, history, keys, stock
+from cancelflow.store import customers, ddb, history, keys, policies, stock
 from cancelflow.store.codec import checked, dump, new_id
 from cancelflow.store.orders.changes import Change, OrderConflict, run
 from cancelflow.store.orders.completion import due_at_delivery
@@ -46,6 +46,7 @@ def create_order(
         raise DomainError(ErrorCode.INVALID_QUANTITY, {"field": "quantity", "max": 1})
     s = get_settings()
     policy = s.policies.for_type(ptype)
+    version, pin_ops = policies.pin_op(policy)  # the order is judged by this policy for life
     order_id = order_id or new_id("o")
     deadline = now + policy.payment_timeout
     exclude: set[str] = set()
@@ -70,6 +71,7 @@ def create_order(
                 created_at=now,
                 payment_deadline=deadline,
                 key_ids=tuple(key_ids),
+                policy_version=version,
             )
         )
         item = {
@@ -98,9 +100,11 @@ def create_order(
             ),
             customers.count_op(customer_id, now, "orders"),
             *[stock.reserve_op(product_id, k, order_id) for k in key_ids],
+            *pin_ops,  # last: the reasons of the keys' reservations keep their places
         ]
         try:
             ddb.transact(ops)
+            policies.stored(version)
             return order
         except ddb.TransactionFailed as e:
             if e.reasons and e.reasons[0] == "ConditionalCheckFailed":
@@ -123,7 +127,7 @@ def start_delivery(order_id: str, now: datetime) -> Order:
         )
     if order.held:
         raise DomainError(ErrorCode.ORDER_HELD, {"request_id": order.open_request_id})
-    policy = get_settings().policies.for_type(order.product_type)
+    policy = get_settings().policies.for_order(order)
     _refuse_while_cooling_off(order, now, policy)
     try:
         return run(

@@ -18,7 +18,7 @@ def of_item(item: ddb.Item) -> Order:
     if order.delivered_at is not None and order.confirmation_ends_at is None:
         # delivered before the window's end was stored with it: the policy's window, as the
         # options computed it then (docs/domain.md, "Order states", completion)
-        policy = get_settings().policies.for_type(order.product_type)
+        policy = get_settings().policies.for_order(order)
         order = replace(order, confirmation_ends_at=confirmation_ends(order, policy))
     return order
 

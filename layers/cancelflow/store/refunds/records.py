@@ -172,7 +172,7 @@ def create(
     if trade is None:
         trade = next((t for t, _ in order.refund_slices(amount)), None)
     channel = refund_channel(order, refund_to, trade)
-    policy = s.policies.for_type(order.product_type)
+    policy = s.policies.for_order(order)
     due = refund_sla.due_for_new_refund(policy, channel, now, s.policies.calendar)
     refund = Refund(
         refund_id=refund_id,
