@@ -33,7 +33,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Fen, FreeText, Model, StrictBool
-from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, SUPPORT
+from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, REVIEWERS, SUPPORT
 from cancelflow.http.params import (
     CustomerIdPath,
     DisputeRecordIdPath,
@@ -57,7 +57,8 @@ EvidenceKeys = Annotated[
 
 class PoliciesOut(Model):
     policies: list[CancellationPolicy]
-    risk: RiskRules
+    # The risk thresholds are staff's: a customer who saw them could stay just under them.
+    risk: RiskRules | None = Field(default=None, description="for reviewers and support; null for others")
 
 
 class CancellationIn(Model):
@@ -163,9 +164,10 @@ class EvidenceUploadOut(Model):
 
 @api.get("/v1/policies", roles=ANY_SIGNED_IN, model=PoliciesOut, aws=False)
 def list_policies() -> PoliciesOut:
-    """The published cancellation policy of each product type."""
+    """The published cancellation policy of each product type; the risk rules for staff only."""
     book = get_settings().policies
-    return PoliciesOut(policies=list(book.policies.values()), risk=book.risk)
+    staff = context.caller().has_any((*REVIEWERS, *SUPPORT))
+    return PoliciesOut(policies=list(book.policies.values()), risk=book.risk if staff else None)
 
 
 @api.get("/v1/orders", roles=CUSTOMER, model=OrdersPage)

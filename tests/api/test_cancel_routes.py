@@ -218,3 +218,15 @@ def test_amount_of_another_type_is_refused_not_coerced(catalog: dict[str, str], 
     assert _messages(get_settings().review_queue_url) == []
     ok = call("POST", path, {**body, "amount": 4000})
     assert ok.status == 201 and ok.json["outcome"] == "under_review", ok.raw
+
+
+def test_the_published_policies_keep_the_risk_rules_for_staff(catalog: dict[str, str]) -> None:
+    """GIVEN the policy book WHEN a customer reads /v1/policies THEN every product type's policy
+    is there but the risk thresholds are not (a customer who saw them could stay just under
+    them); WHEN a reviewer or support reads it THEN the risk rules are there too."""
+    mine = call("GET", "/v1/policies")
+    assert mine.status == 200 and len(mine.json["policies"]) == 3
+    assert mine.json["risk"] is None
+    for staff in ("reviewer", "support"):
+        theirs = call("GET", "/v1/policies", who=staff).json
+        assert theirs["risk"]["window_days"] == get_settings().policies.risk.window_days, staff
