@@ -131,6 +131,14 @@ export function createClient({ base, token, lang, onUnauthenticated }) {
       const { json } = await call("GET", `/v1/customers/${encodeURIComponent(customerId)}/flag`);
       return adaptFlag(json);
     },
+    async confirmLostPayment(orderId, body) {
+      const { json } = await call("POST", `/v1/orders/${encodeURIComponent(orderId)}/lost-payments`, { body });
+      return json;
+    },
+    async staffCancel(orderId, body) {
+      const { json } = await call("POST", `/v1/orders/${encodeURIComponent(orderId)}/staff-cancel`, { body });
+      return json;
+    },
     async changeCustomerFlag(customerId, flagged, reason) {
       const path = `/v1/customers/${encodeURIComponent(customerId)}/flag`;
       const { json } = await call("POST", path, { body: { flagged, reason } });

@@ -10,7 +10,7 @@ import { announce, dismissProblem, renderProblem, showProblem } from "./problems
 import { homeRoute, navigate, onRoute, parseRoute, refresh, startPolling, stopPolling } from "./routing.js";
 import { $, api, apiBase, cfg, isReviewer, mine, state, userName } from "./state.js";
 
-async function busyWhile(work) {
+export async function busyWhile(work) {
   if (state.busy) return;
   state.busy = true;
   document.body.setAttribute("aria-busy", "true");

@@ -1,7 +1,7 @@
 // Routing (#/queue, #/task/<id>, #/appeals, #/refunds, #/quarantine), loading what the route shows, and live
 // refresh while the tab is visible. Each view loads only for the roles the API lets read it:
 // the queue and tasks for reviewers, the appeals for seniors, the refunds, the quarantined keys
-// and a customer's flag (#/customers/<id>) for support.
+// a customer's flag (#/customers/<id>) and the order tools (#/orders) for support.
 
 import { ApiError } from "../lib/api.js";
 import { keepFocus } from "../lib/dom.js";
@@ -19,7 +19,7 @@ export function homeRoute() {
 }
 
 export function parseRoute() {
-  const m = /^#\/(queue|task|appeals|refunds|quarantine|customers)(?:\/(.+))?$/.exec(location.hash);
+  const m = /^#\/(queue|task|appeals|refunds|quarantine|customers|orders)(?:\/(.+))?$/.exec(location.hash);
   if (!m) return { view: "home" };
   return { view: m[1], id: m[2] ? decodeURIComponent(m[2]) : null };
 }

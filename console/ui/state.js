@@ -21,6 +21,7 @@ export const state = {
   manual: {}, // refund id -> {channel, reference, note} typed for a manual refund (kept across refresh)
   quarantine: [], // support: keys a cancellation quarantined (lib/api.js adaptKey)
   reasons: {}, // key id -> the reason typed in its row (kept across the list's live refresh)
+  orderTool: null, // support's last order-tool result: {kind, order, replayed, refundIds}
   detail: null, // the open task (lib/api.js adaptDetail)
   loadedAt: null,
   offsetMs: 0, // server clock minus browser clock (countdowns use the server's time)

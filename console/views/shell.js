@@ -8,6 +8,7 @@ import { signInAs, signOut } from "../ui/actions.js";
 import { renderProblem } from "../ui/problems.js";
 import { $, apiBase, cfg, isReviewer, isSenior, isSupport, roleText, state, userName } from "../ui/state.js";
 import { customersView } from "./customers.js";
+import { ordersView } from "./orders.js";
 import { appealsView, quarantineView, queueView, refundsView } from "./lists.js";
 import { taskView } from "./task.js";
 
@@ -67,6 +68,7 @@ function renderHeader() {
       isSupport() ? h("li", {}, link("#/refunds", "nav.refunds", "refunds")) : null,
       isSupport() ? h("li", {}, link("#/quarantine", "nav.quarantine", "quarantine")) : null,
       isSupport() ? h("li", {}, link("#/customers", "nav.customers", "customers")) : null,
+      isSupport() ? h("li", {}, link("#/orders", "nav.orders", "orders")) : null,
     ),
   );
   replace(
@@ -110,6 +112,7 @@ export function renderMain() {
   if (view === "refunds") return replace(main, isSupport() ? refundsView() : notAllowed());
   if (view === "quarantine") return replace(main, isSupport() ? quarantineView() : notAllowed());
   if (view === "customers") return replace(main, isSupport() ? customersView() : notAllowed());
+  if (view === "orders") return replace(main, isSupport() ? ordersView() : notAllowed());
   replace(main);
 }
 

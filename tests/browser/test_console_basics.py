@@ -127,7 +127,7 @@ def test_each_role_sees_its_own_views(browser: Any, runtime: Any) -> None:
     expected = {
         "rev-wang": (["审核队列"], "#/queue"),
         "senior-chen": (["审核队列", "驳回申诉"], "#/queue"),
-        "support-liu": (["超时退款", "隔离卡密", "顾客标记"], "#/refunds"),
+        "support-liu": (["超时退款", "隔离卡密", "顾客标记", "订单工具"], "#/refunds"),
     }
     for sub, (links, home) in expected.items():
         c = Console(browser, runtime)
