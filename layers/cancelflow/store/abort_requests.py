@@ -20,7 +20,9 @@ def entry_op(order: Order, request_id: str, now: datetime, *, again: bool = Fals
     return history.entry_put(
         order.order_id,
         at=now,
-        suffix=f"abort-{order.version + 1:06d}",  # not "#v…": the state changes are those
+        # not "#v…" (the state changes are those): the version whose hold asks, which the first
+        # ask writes and a sweep's ask again finds stored
+        suffix=f"abort-{order.version + (0 if again else 1):06d}",
         event=history.HistoryEvent.DELIVERY_ABORT_REQUESTED,
         actor=Actor.SYSTEM.value if again else Actor.CUSTOMER.value,
         actor_id="review_sla" if again else order.customer_id,
