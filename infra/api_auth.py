@@ -143,9 +143,10 @@ class ApiAuth(Construct):
             create_default_stage=False,
             cors_preflight=apigw.CorsPreflightOptions(
                 allow_origins=origins,
-                allow_methods=[apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
-                max_age=Duration.hours(1),
+                allow_methods=[apigw.CorsHttpMethod(m) for m in topology.CORS.methods],
+                allow_headers=list(topology.CORS.allow_headers),
+                expose_headers=list(topology.CORS.expose_headers),
+                max_age=Duration.seconds(topology.CORS.max_age_seconds),
             )
             if origins
             else None,

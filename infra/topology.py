@@ -106,6 +106,22 @@ if not TYPE_CHECKING:  # (so mypy still flags a misspelt name in this module)
 
 
 @dataclass(frozen=True)
+class Cors:
+    """What a browser on another origin may do with the API, for the HTTP API's preflight in the
+    CDK and the local gateway alike (docs/deploy.md, "Web clients"). The origins are
+    configuration (``cors_origins`` in cdk.json); these are not."""
+
+    methods: tuple[str, ...] = ("GET", "POST")  # every route is one of the two
+    allow_headers: tuple[str, ...] = ("Authorization", "Content-Type", "Idempotency-Key", "Accept-Language")
+    # what a page may read from an answer: the id support asks for, and whether a POST was a replay
+    expose_headers: tuple[str, ...] = ("X-Request-Id", "Idempotency-Replayed")
+    max_age_seconds: int = 3600
+
+
+CORS = Cors()
+
+
+@dataclass(frozen=True)
 class QueueConsumer:
     queue: str  # key of cancelflow.store.schema.QUEUES
     function: str

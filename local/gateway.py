@@ -18,7 +18,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
@@ -36,7 +37,7 @@ from starlette.routing import Route as HttpRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.topology import ROUTES, Route
+from infra.topology import CORS, ROUTES, Route
 from local import apigw
 from local.auth import Issuer, Unauthorized
 from local.lambdas import ROOT, Invoker
@@ -220,6 +221,24 @@ def openapi_document(base_url: str) -> dict[str, Any]:
     return {**doc, "servers": [{"url": base_url, "description": "local runtime"}]}
 
 
+def cors(origins: Sequence[str]) -> list[Middleware]:
+    """The HTTP API's CORS (``infra.topology.CORS``, origins from configuration), inside
+    ``RequestIds`` so a preflight's answer carries its request id too; none without origins,
+    as the CDK makes no preflight then."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=list(CORS.methods),
+            allow_headers=list(CORS.allow_headers),
+            expose_headers=list(CORS.expose_headers),
+            max_age=CORS.max_age_seconds,
+        )
+    ]
+
+
 def build_app(
     issuer: Issuer,
     functions: Invoker,
@@ -227,8 +246,10 @@ def build_app(
     base_url: str,
     console_dir: Path = ROOT / "console",
     document: Callable[[str], dict[str, Any]] = openapi_document,
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
-    """``document(base_url)`` is what ``/openapi.json`` serves (tests: the one generated now)."""
+    """``document(base_url)`` is what ``/openapi.json`` serves (tests: the one generated now);
+    a page from one of ``cors_origins`` may call the API as the HTTP API's CORS lets it."""
 
     async def openapi(request: Request) -> Response:
         doc = await run_in_threadpool(document, base_url)
@@ -274,6 +295,6 @@ def build_app(
 
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIds)],
+        middleware=[Middleware(RequestIds), *cors(cors_origins)],
         exception_handlers={HTTPException: not_found, Exception: crashed},
     )

@@ -22,7 +22,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,16 @@ class Options:
     verbose: bool = False
     access_log: bool = False
     exit_with_parent: bool = False
+
+
+def cors_origins(env: Mapping[str, str]) -> list[str]:
+    """The origins whose pages may call the local API: the dev environment's ``cors_origins``
+    (cdk.json, what the deployed dev API allows) and any in ``CANCELFLOW_CORS_ORIGINS``
+    (comma-separated: a page served from elsewhere, a bundler's dev server say)."""
+    from infra.config import cdk_json_context, from_context
+
+    extra = [o.strip() for o in env.get("CANCELFLOW_CORS_ORIGINS", "").split(",") if o.strip()]
+    return [*from_context("dev", cdk_json_context()).cors_origins, *extra]
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -334,7 +344,8 @@ class Runtime:
         from local import gateway, local_routes
         from local.serve import serve_in_thread
 
-        app = gateway.build_app(issuer, functions, local_routes.routes(issuer, ticker, status), base)
+        routes = local_routes.routes(issuer, ticker, status)
+        app = gateway.build_app(issuer, functions, routes, base, cors_origins=cors_origins(os.environ))
         _, self._stop_gateway = serve_in_thread(gateway_config(app, self.opts), "gateway", sockets=[sock])
 
     # ------------------------------------------------------------ stop

@@ -122,3 +122,19 @@ def test_console_distribution_takes_the_configured_web_acl():
         ConsoleHosting(stack, "Console", cfg=cfg, access_logs=AccessLogs(stack, "Logs", cfg=cfg).bucket)
         (dist,) = Template.from_stack(stack).find_resources("AWS::CloudFront::Distribution").values()
         assert dist["Properties"]["DistributionConfig"].get("WebACLId") == (arn or None)
+
+
+def test_the_http_api_lets_configured_pages_read_the_request_id_and_replay_headers(dev, prod):
+    """GIVEN the environments' cors_origins (and the hosted console) THEN the HTTP API's preflight
+    allows exactly those origins and exposes X-Request-Id and Idempotency-Replayed to them."""
+    from infra.topology import CORS
+
+    for template in (dev, prod):
+        _, api = tpl.only(template, "AWS::ApiGatewayV2::Api")
+        cors = api["Properties"]["CorsConfiguration"]
+        assert cors["ExposeHeaders"] == list(CORS.expose_headers)
+        assert set(cors["AllowHeaders"]) == set(CORS.allow_headers)
+        assert sorted(cors["AllowMethods"]) == ["GET", "POST"]
+        assert cors["AllowOrigins"], "an API with a preflight names its origins"
+    _, dev_api = tpl.only(dev, "AWS::ApiGatewayV2::Api")
+    assert "http://localhost:8000" in dev_api["Properties"]["CorsConfiguration"]["AllowOrigins"]

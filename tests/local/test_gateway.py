@@ -165,3 +165,63 @@ def test_a_function_takes_one_event_at_a_time_in_arrival_order() -> None:
     assert order == [0, 1, 2, 3, 4]
     assert most == [1]
     fns.close()
+
+
+def _cors_client(issuer: Issuer, tmp_path: Any, origins: list[str]) -> TestClient:
+    fns = FakeFunctions(cancel_api=_echo)
+    return TestClient(build_app(issuer, fns, [], ISS, console_dir=tmp_path / "none", cors_origins=origins))
+
+
+def test_a_page_from_a_configured_origin_may_call_the_api_and_read_its_headers(
+    issuer: Issuer, tmp_path: Any
+) -> None:
+    """GIVEN an allowed origin WHEN its page preflights a POST with an idempotency key, then sends
+    a request THEN the preflight allows both, and the answer lets the page read X-Request-Id and
+    Idempotency-Replayed (a browser hides every other header from script)."""
+    client = _cors_client(issuer, tmp_path, ["http://shop.example"])
+    pre = client.options(
+        "/v1/orders/o_1/cancellations",
+        headers={
+            "Origin": "http://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert pre.status_code == 200, pre.text
+    assert pre.headers["access-control-allow-origin"] == "http://shop.example"
+    allowed = {h.strip().lower() for h in pre.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key", "accept-language"} <= allowed
+    assert pre.headers["x-request-id"]
+    r = client.get("/v1/orders/o_1/timeline", headers={"Origin": "http://shop.example", **_bearer(issuer)})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "http://shop.example"
+    exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+    assert exposed == {"x-request-id", "idempotency-replayed"}
+
+
+def test_another_origin_is_not_allowed_and_without_origins_there_is_no_cors(
+    issuer: Issuer, tmp_path: Any
+) -> None:
+    """GIVEN an origin not configured WHEN it preflights THEN it is refused and no answer names
+    it; GIVEN no origins at all THEN answers carry no CORS header (as the CDK makes no preflight)."""
+    client = _cors_client(issuer, tmp_path, ["http://shop.example"])
+    headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    pre = client.options("/v1/orders/o_1/cancellations", headers=headers)
+    assert pre.status_code == 400 and "access-control-allow-origin" not in pre.headers
+    r = client.get("/v1/orders/o_1/timeline", headers={"Origin": "http://evil.example", **_bearer(issuer)})
+    assert "access-control-allow-origin" not in r.headers
+    plain = _cors_client(issuer, tmp_path, [])
+    r = plain.get("/v1/orders/o_1/timeline", headers={"Origin": "http://shop.example", **_bearer(issuer)})
+    assert r.status_code == 200 and not any(h.startswith("access-control-") for h in r.headers)
+
+
+def test_the_local_runtime_allows_the_dev_origins_and_those_it_is_given() -> None:
+    """GIVEN cdk.json's dev origins and CANCELFLOW_CORS_ORIGINS WHEN the runtime starts THEN both
+    are allowed, blanks dropped."""
+    from infra.config import cdk_json_context, from_context
+    from local.runtime import cors_origins
+
+    dev = from_context("dev", cdk_json_context()).cors_origins
+    assert cors_origins({}) == dev and dev
+    given = cors_origins({"CANCELFLOW_CORS_ORIGINS": " http://a.example, ,http://b.example "})
+    assert given == [*dev, "http://a.example", "http://b.example"]
