@@ -107,6 +107,26 @@ def query(
     return [from_item(i) for i in r.get("Items", [])], r.get("LastEvaluatedKey")
 
 
+def count(index: str | None, key_condition: str, vals: Mapping[str, Any]) -> int:
+    """How many items a key condition matches (``Select=COUNT``: no items come back; pages
+    only past 1 MB of matched keys)."""
+    kw: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": values(vals),
+        "Select": "COUNT",
+    }
+    if index:
+        kw["IndexName"] = index
+    total = 0
+    while True:
+        r = aws.dynamodb().query(**kw)
+        total += int(r.get("Count", 0))
+        if not r.get("LastEvaluatedKey"):
+            return total
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+
+
 def query_all(index: str | None, key_condition: str, vals: Mapping[str, Any], **kw: Any) -> Iterator[Item]:
     start = None
     while True:
