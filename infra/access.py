@@ -59,11 +59,12 @@ class Access:
 
 
 ACCESS: dict[str, Access] = {
-    # customer routes: orders, options, cancellations (auto-approved ones create the refund record)
+    # customer routes: orders, options, cancellations (auto-approved ones create the refund
+    # record; a request sent to review counts the review queue for its expected time)
     "cancel_api": Access(
         table_read=True,
         table_write=True,
-        indexes=(GSI_CUSTOMER,),
+        indexes=(GSI_CUSTOMER, GSI_STATUS),
         idempotency=True,
         send=("review", "refund"),
         evidence_put=True,

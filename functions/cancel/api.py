@@ -22,6 +22,7 @@ from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
 from cancelflow.cancel.timeline import Timeline
 from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, RefundSummary, SupplementKind
 from cancelflow.domain.calendar import CST_DESCRIPTION
+from cancelflow.domain.eta import RefundEta
 from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
 from cancelflow.domain.policy import CancellationPolicy
 from cancelflow.domain.products import RefundTo
@@ -81,6 +82,16 @@ class CancellationOut(Model):
     status: OrderStatus
     refund_id: str | None = None
     order: OrderOut
+    expected_review_by: datetime | None = Field(
+        None,
+        description="under_review: when the decision is expected, from the review queue as it stands "
+        "and never after the review SLA (or a stop's answer from fulfilment)",
+    )
+    refund_eta: RefundEta | None = Field(
+        None,
+        description="when the refund is expected on the channel it goes to: from now when it started, "
+        "from the expected decision when under review",
+    )
 
 
 class AppealIn(Model):
@@ -258,6 +269,8 @@ def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
         status=result.order.status,
         refund_id=result.refund_id,
         order=OrderOut.of(result.order, now),
+        expected_review_by=result.expected_review_by,
+        refund_eta=result.refund_eta,
     )
 
 

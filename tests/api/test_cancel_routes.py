@@ -19,7 +19,7 @@ def _messages(queue_url: str) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in r.get("Messages", [])]
 
 
-def _new_paid_order(catalog: dict[str, str], frozen: FrozenClock) -> str:
+def _new_paid_order(catalog: dict[str, str], frozen: FrozenClock, payment_id: str = "2026-pay-77") -> str:
     o = call(
         "POST",
         "/v1/platform/orders",
@@ -29,7 +29,7 @@ def _new_paid_order(catalog: dict[str, str], frozen: FrozenClock) -> str:
     assert o.status == 201, o.raw
     pay = {
         "order_id": o.json["order_id"],
-        "payment_id": "2026-pay-77",
+        "payment_id": payment_id,
         "amount": o.json["amount"],
         "channel": "bank_card",
     }

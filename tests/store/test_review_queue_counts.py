@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from cancelflow import aws as cloud
 from cancelflow.domain.priority import priority_key
-from cancelflow.store import ddb, tasks
+from cancelflow.store import ddb, review_queue, tasks
 
 from tests.store import world
 
@@ -28,9 +28,9 @@ def test_counts_the_open_tasks_ahead_and_the_recent_decisions(aws: dict[str, str
     for i, ago in enumerate((5, 30, 90)):
         _put(f"t-done-{i}", tasks.parked_attrs("decided", world.NOW - timedelta(minutes=ago), f"t-done-{i}"))
     mine = priority_key(2, due, 100, "t-mine")
-    assert tasks.queue_counts(mine, world.NOW - timedelta(minutes=60)) == (3, 2)
+    assert review_queue.queue_counts(mine, world.NOW - timedelta(minutes=60)) == (3, 2)
 
 
 def test_an_empty_queue_counts_nothing(aws: dict[str, str]) -> None:
     mine = priority_key(2, world.NOW, 100, "t-mine")
-    assert tasks.queue_counts(mine, world.NOW - timedelta(minutes=60)) == (0, 0)
+    assert review_queue.queue_counts(mine, world.NOW - timedelta(minutes=60)) == (0, 0)

@@ -15,9 +15,11 @@ from datetime import datetime
 
 from cancelflow import dispatch
 from cancelflow.cancel import order_view
-from cancelflow.domain import auto_approval
+from cancelflow.domain import auto_approval, eta
 from cancelflow.domain.models import Order
 from cancelflow.domain.options import Action, Outcome, Submission, check_submission
+from cancelflow.review import estimate
+from cancelflow.settings import get_settings
 from cancelflow.store import orders, requests
 from cancelflow.store.codec import new_id
 
@@ -30,6 +32,10 @@ class SubmissionResult:
     request_id: str
     order: Order
     refund_ids: tuple[str, ...] = ()  # one per trade refunded, the applied trade's first
+    # what the customer is told to expect (docs/domain.md, "Review", expected review time; "Refund
+    # SLA and overdue"): the decision, from the queue; the refund, from now or from that decision
+    expected_review_by: datetime | None = None
+    refund_eta: eta.RefundEta | None = None
 
     @property
     def refund_id(self) -> str | None:
@@ -85,8 +91,24 @@ def _submit(
         done, request, refund_ids = orders.cancel_auto_approved(order, sub, new_id("rq"), now, view.risk)
         for refund_id in refund_ids:
             dispatch.send_refund(refund_id)
-        return SubmissionResult(Outcome.REFUND_STARTED, request.request_id, done, refund_ids)
+        arrives = _refund_eta(order, sub, now)
+        return SubmissionResult(
+            Outcome.REFUND_STARTED, request.request_id, done, refund_ids, refund_eta=arrives
+        )
 
     held, request = requests.open_for_review(order, sub, now)
     dispatch.send_review(requests.review_message(request, order))
-    return SubmissionResult(Outcome.UNDER_REVIEW, request.request_id, held)
+    decided_by = estimate.expected_review_by(request, held, now, get_settings().policies.for_order(order))
+    return SubmissionResult(
+        Outcome.UNDER_REVIEW,
+        request.request_id,
+        held,
+        expected_review_by=decided_by,
+        refund_eta=_refund_eta(order, sub, decided_by),
+    )
+
+
+def _refund_eta(order: Order, sub: Submission, start: datetime) -> eta.RefundEta:
+    """The refund on the channel it goes to, were it to start at ``start``."""
+    book = get_settings().policies
+    return eta.eta_on(eta.refund_channel(order, sub.refund_to), start, book.for_order(order), book)

@@ -11,7 +11,7 @@ from cancelflow.domain import refund_sla
 from cancelflow.domain.calendar import CST_DESCRIPTION, cst_display
 from cancelflow.domain.models import Order
 from cancelflow.domain.policy import CancellationPolicy, PolicyBook
-from cancelflow.domain.products import Channel
+from cancelflow.domain.products import Channel, RefundTo
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,23 @@ def refund_eta(
     channels = [order.payment_channel or Channel.BALANCE]
     if Channel.BALANCE not in channels:
         channels.append(Channel.BALANCE)
-    out = []
-    for ch in channels:
-        sla = policy.refund_sla[ch]
-        expected = refund_sla.expected_at(sla, start, book.calendar)
-        out.append(
-            RefundEta(
-                channel=ch,
-                expected_by=expected,
-                due_by=refund_sla.due_at(sla, start, book.calendar),
-                expected_by_cst=cst_display(expected),
-            )
-        )
-    return tuple(out)
+    return tuple(eta_on(ch, start, policy, book) for ch in channels)
+
+
+def refund_channel(order: Order, refund_to: RefundTo) -> Channel:
+    """The channel a refund of ``order`` goes to: the original payment's, or balance when asked."""
+    if refund_to is RefundTo.BALANCE:
+        return Channel.BALANCE
+    return order.payment_channel or Channel.BALANCE
+
+
+def eta_on(channel: Channel, start: datetime, policy: CancellationPolicy, book: PolicyBook) -> RefundEta:
+    """A refund on ``channel`` that starts at ``start``: when expected, and when overdue."""
+    sla = policy.refund_sla[channel]
+    expected = refund_sla.expected_at(sla, start, book.calendar)
+    return RefundEta(
+        channel=channel,
+        expected_by=expected,
+        due_by=refund_sla.due_at(sla, start, book.calendar),
+        expected_by_cst=cst_display(expected),
+    )

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cancelflow.domain.actions import Action
 from cancelflow.domain.reasons import Reason, is_platform_fault
 from cancelflow.domain.states import VALUE_MOVED, OrderStatus
 
 URGENT = 0
 NORMAL = 1
 _MAX_AMOUNT = 10**12
+
+
+def reviewed_as(action: str, status: OrderStatus) -> str:
+    """The action a request is reviewed as: a cancel or stop-delivery whose delivery completed
+    anyway becomes an appeal (a delivered order is never cancelled). ``status``: the order's."""
+    if action in (Action.REQUEST.value, Action.STOP_DELIVERY.value) and status in VALUE_MOVED:
+        return Action.APPEAL.value
+    return action
 
 
 def checkable_fault(reason: Reason, status: OrderStatus) -> bool:

@@ -13,10 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cancelflow.clock import iso
-from cancelflow.domain.actions import Action
-from cancelflow.domain.models import Order
-from cancelflow.domain.priority import URGENT, priority_class
-from cancelflow.domain.states import VALUE_MOVED
+from cancelflow.domain.priority import URGENT, priority_class, reviewed_as
 from cancelflow.messages import ReviewMessage
 from cancelflow.review import tasks
 from cancelflow.settings import get_settings
@@ -26,14 +23,6 @@ from cancelflow.store.tasks import Task, TaskKind, TaskRisk
 
 class UnprocessableMessage(Exception):
     """The message names something that does not exist: retrying cannot help (-> DLQ)."""
-
-
-def effective_action(action: str, order: Order) -> str:
-    """A cancel or stop-delivery request whose delivery completed anyway becomes an appeal:
-    a delivered order is never cancelled."""
-    if action in (Action.REQUEST.value, Action.STOP_DELIVERY.value) and order.status in VALUE_MOVED:
-        return Action.APPEAL.value
-    return action
 
 
 def accept(msg: ReviewMessage, now: datetime) -> bool:
@@ -50,7 +39,7 @@ def accept(msg: ReviewMessage, now: datetime) -> bool:
     policy = book.for_order(order)
     strict = risk.high_risk(book.risk)
 
-    action = effective_action(msg.action.value, order)
+    action = reviewed_as(msg.action.value, order.status)
     klass = priority_class(action, msg.reason_code, order.status)  # the order as stored now
     submitted = msg.submitted_at
     decision_due = request.due_at or submitted + timedelta(minutes=policy.review_decision_minutes)
