@@ -7,7 +7,8 @@ from datetime import datetime
 
 from cancelflow.clock import iso
 from cancelflow.store import ddb, keys
-from cancelflow.store.tasks import DECIDED, GSI_STATUS, OPEN
+from cancelflow.store.schema import GSI_STATUS
+from cancelflow.store.tasks import DECIDED, OPEN
 
 
 def queue_counts(ahead_of: str, decided_since: datetime) -> tuple[int, int]:
