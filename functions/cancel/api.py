@@ -117,6 +117,10 @@ class _AddedOut(Model):
 
 class AppealOut(_AddedOut):
     refund_to: RefundTo
+    expected_review_by: datetime = Field(
+        description="when the appeal's decision is expected, from the review queue as it stands and "
+        "never after its SLA"
+    )
 
 
 class AnswerOut(_AddedOut):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from cancelflow import aws
+from cancelflow import aws, clock
 from cancelflow.settings import get_settings
 from cancelflow.store import orders
 
@@ -189,6 +190,9 @@ def test_appeal_against_rejection_once(catalog: dict[str, str]) -> None:
     path = f"/v1/orders/{DELIVERED}/cancellations/{REJECTED_REQUEST}/appeal"
     first = call("POST", path, {"text": "卡密确实无效,附充值失败截图", "refund_to": "balance"})
     assert first.status == 200 and first.json["status"] == "under_review", first.raw
+    # no decisions lately: expected by the appeal's own SLA, counted from now
+    review_by = datetime.fromisoformat(first.json["expected_review_by"].replace("Z", "+00:00"))
+    assert review_by == clock.now() + timedelta(minutes=60)  # the review SLA (docs/domain.md, "Review")
     (msg,) = _messages(get_settings().review_queue_url)
     assert (msg["kind"], msg["rejected_by"], msg["refund_to"]) == (
         "rejection_appeal",

@@ -21,6 +21,7 @@ from cancelflow import dispatch
 from cancelflow.cancel.submit_cancellation import EvidenceCheck
 from cancelflow.domain.appeals import check_rejection_appeal
 from cancelflow.domain.products import RefundTo
+from cancelflow.review import estimate
 from cancelflow.settings import get_settings
 from cancelflow.store import orders, request_changes, requests, tasks
 
@@ -54,7 +55,9 @@ def appeal(
     )
     held, appealed = request_changes.appeal(order, request, text, evidence, refund_to, now)
     dispatch.send_review(requests.review_message(appealed, held))
+    review_by = estimate.expected_review_by(appealed, held, now, get_settings().policies.for_order(held))
     return {
+        "expected_review_by": review_by,
         "request_id": request_id,
         "order_id": order_id,
         "status": requests.UNDER_REVIEW.value,
