@@ -25,6 +25,7 @@ from cancelflow.domain.calendar import CST_DESCRIPTION
 from cancelflow.domain.eta import RefundEta
 from cancelflow.domain.options import Action, CancellationOptions, Outcome, Submission
 from cancelflow.domain.policy import CancellationPolicy
+from cancelflow.domain.policy_prose import ProductPolicy
 from cancelflow.domain.products import RefundTo
 from cancelflow.domain.reasons import MAX_DESCRIPTION, Reason
 from cancelflow.domain.refund_recovery import Fix
@@ -39,6 +40,7 @@ from cancelflow.http.params import (
     CustomerIdPath,
     DisputeRecordIdPath,
     OrderIdPath,
+    ProductIdPath,
     RefundIdPath,
     RequestIdPath,
 )
@@ -183,6 +185,21 @@ def list_policies() -> PoliciesOut:
     book = get_settings().policies
     staff = context.caller().has_any((*REVIEWERS, *SUPPORT))
     return PoliciesOut(policies=list(book.policies.values()), risk=book.risk if staff else None)
+
+
+@api.get(
+    "/v1/products/{product_id}/cancellation-policy",
+    roles=(),
+    public=True,
+    model=ProductPolicy,
+    errors=(ErrorCode.PRODUCT_NOT_FOUND,),
+)
+def product_cancellation_policy(product_id: ProductIdPath) -> ProductPolicy:
+    """What if I cancel: the product's policy as prose in the reader's language (zh-CN or en),
+    state by state, with the review and refund times; no sign-in (shown before buying)."""
+    from cancelflow.cancel import product_policy  # this route's use case, loaded on its first call
+
+    return product_policy.product_policy(product_id, context.lang())
 
 
 @api.get("/v1/orders", roles=CUSTOMER, model=OrdersPage)

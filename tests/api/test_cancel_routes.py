@@ -234,3 +234,28 @@ def test_the_published_policies_keep_the_risk_rules_for_staff(catalog: dict[str,
     for staff in ("reviewer", "support"):
         theirs = call("GET", "/v1/policies", who=staff).json
         assert theirs["risk"]["window_days"] == get_settings().policies.risk.window_days, staff
+
+
+def test_what_if_i_cancel_is_readable_without_signing_in(catalog: dict[str, str]) -> None:
+    """GIVEN a published product WHEN anyone, signed in or not, asks what cancelling it means THEN
+    its type's policy as prose in their language, with the version an order placed now records;
+    an unknown product is 404 PRODUCT_NOT_FOUND."""
+    path = f"/v1/products/{catalog['game_card']}/cancellation-policy"
+    zh = call("GET", path, who="nobody")
+    assert zh.status == 200, zh.raw
+    assert zh.json["policy"]["lang"] == "zh-CN" and zh.json["price"] > 0
+    assert [s["state"] for s in zh.json["policy"]["states"]][:2] == ["pending_payment", "paid"]
+    en = call("GET", path, who="nobody", headers={"accept-language": "en"})
+    assert en.status == 200 and en.json["policy"]["lang"] == "en" and en.json["name"] != zh.json["name"]
+    assert "risk" not in json.dumps(en.json).lower()
+    o = call(
+        "POST",
+        "/v1/platform/orders",
+        {"customer_id": OWNER, "product_id": catalog["game_card"]},
+        who="platform",
+    )
+    assert o.status == 201, o.raw
+    stored = orders.get_order(o.json["order_id"])
+    assert stored is not None and stored.policy_version == zh.json["policy_version"]
+    missing = call("GET", "/v1/products/no-such-product/cancellation-policy", who="nobody")
+    assert (missing.status, missing.code) == (404, "PRODUCT_NOT_FOUND")

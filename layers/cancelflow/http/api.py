@@ -167,8 +167,12 @@ class Api:
 
                 key = kwargs.pop("idempotency_key", None)
                 kwargs.pop("accept_language", None)
-                if public:  # its own Response, in its caller's dialect; a callback is idempotent itself
-                    answer: Response[Any] = fn(**kwargs)
+                if public:  # a callback answers in its caller's dialect, and is idempotent itself
+                    answer: Any = fn(**kwargs)
+                    if not isinstance(answer, Response):  # an open read, in the API's format
+                        answer = Response(
+                            status_code=status, content_type=http_errors.JSON, body=_jsonable(answer)
+                        )
                     answer.headers["X-Request-Id"] = context.current().request_id
                     return answer
 
