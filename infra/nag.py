@@ -52,6 +52,13 @@ ACKNOWLEDGED: tuple[Ack, ...] = (
         "verifies the provider's RSA signature (and WeChat's encryption) before anything is read, "
         "and answers a forged or unknown callback FAIL without a change (docs/refunds.md)",
     ),
+    Ack(
+        "Api/HttpApi/GET--v1--products--{product_id}--cancellation-policy/Resource",
+        _aws("APIG4"),
+        "a product's cancellation policy as prose, read before buying by anyone, signed in or not: "
+        "a read of public rules only (no order, customer or risk data), under the stage throttle "
+        '(docs/domain.md, "Products and policies")',
+    ),
     # --- Lambda
     Ack("Functions/*/Function", _aws("L1"), PINNED_PYTHON),
     Ack("Functions/*/Function", _sls("LambdaLatestVersion"), PINNED_PYTHON),

@@ -45,7 +45,11 @@ def test_every_non_public_route_has_the_jwt_authorizer(synth):
         assert tpl.refs(jwt["Issuer"]) == {pool_id}
         assert tpl.refs(jwt["Audience"]) == set(tpl.resources(template, "AWS::Cognito::UserPoolClient"))
         public = {f"{r.method} {r.path}" for r in topology.ROUTES if r.public}
-        assert public == {"POST /v1/providers/{channel}/refunds/notify"}  # the only one
+        # the only ones: a provider's signed callback, and the readable policy shown before buying
+        assert public == {
+            "POST /v1/providers/{channel}/refunds/notify",
+            "GET /v1/products/{product_id}/cancellation-policy",
+        }
         for key, route in _routes(template).items():
             if key in public:
                 assert route.get("AuthorizationType", "NONE") == "NONE", key
