@@ -11,7 +11,7 @@ from cancelflow import aws, clock
 from cancelflow.settings import get_settings
 from cancelflow.store import orders
 
-from tests.api.conftest import FrozenClock, call
+from tests.api.conftest import FrozenClock, call, place_order
 from tests.api.world import OWNER, PAID_FOR_DELIVERY, PENDING, build_world
 
 
@@ -248,14 +248,7 @@ def test_what_if_i_cancel_is_readable_without_signing_in(catalog: dict[str, str]
     en = call("GET", path, who="nobody", headers={"accept-language": "en"})
     assert en.status == 200 and en.json["policy"]["lang"] == "en" and en.json["name"] != zh.json["name"]
     assert "risk" not in json.dumps(en.json).lower()
-    o = call(
-        "POST",
-        "/v1/platform/orders",
-        {"customer_id": OWNER, "product_id": catalog["game_card"]},
-        who="platform",
-    )
-    assert o.status == 201, o.raw
-    stored = orders.get_order(o.json["order_id"])
+    stored = orders.get_order(place_order(catalog)["order_id"])
     assert stored is not None and stored.policy_version == zh.json["policy_version"]
     missing = call("GET", "/v1/products/no-such-product/cancellation-policy", who="nobody")
     assert (missing.status, missing.code) == (404, "PRODUCT_NOT_FOUND")
