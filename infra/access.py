@@ -37,6 +37,7 @@ EVIDENCE_PREFIX = "evidence/"
 TASK_KEYS = "TASK#*"
 REFUND_KEYS = "REFUND#*"
 PAYMENT_KEYS = "PAYMENT#*"
+INBOX_KEYS = "INBOX#*"  # store.keys.inbox_pk
 # Attributes only a review decision writes (cancelflow.review.decisions), enforced with an explicit
 # Deny on dynamodb:Attributes for every other function: the cancel function may return a task to
 # the pool when the customer answers a question (cancel.answer_question) but can never decide it.
@@ -50,6 +51,9 @@ class Access:
     table_write: bool = False
     indexes: tuple[str, ...] = ()  # GSIs the function queries (explicit index ARNs, no index/*)
     deny_write_keys: tuple[str, ...] = ()
+    # when set, the only partition-key prefixes it may write (an Allow conditioned on
+    # dynamodb:LeadingKeys): for a function that writes one kind of item and nothing else
+    only_write_keys: tuple[str, ...] = ()
     idempotency: bool = False
     send: tuple[str, ...] = ()  # queues (schema.QUEUES keys) it sends to
     evidence_put: bool = False
@@ -137,8 +141,9 @@ ACCESS: dict[str, Access] = {
         deny_write_keys=(REFUND_KEYS, PAYMENT_KEYS),
         send=("review",),
     ),
-    # the outbox: reads the change stream, publishes to the bus; never writes the table
-    "event_publisher": Access(put_events=True),
+    # the outbox: reads the change stream, publishes to the bus; writes the customers' notices
+    # (their inbox partitions, nothing else), reading whose order an entry is
+    "event_publisher": Access(table_read=True, table_write=True, only_write_keys=(INBOX_KEYS,), put_events=True),
 }
 
 
@@ -158,6 +163,8 @@ def markdown_table() -> str:
     lines = ["| function | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, a in ACCESS.items():
         table = "/".join(x for x, on in (("read", a.table_read), ("write", a.table_write)) if on)
+        if a.only_write_keys:
+            table += " (writes only " + ", ".join(f"`{k}`" for k in a.only_write_keys) + ")"
         if a.deny_write_keys:
             table += " (never writes " + ", ".join(f"`{k}`" for k in a.deny_write_keys) + ")"
         if a.table_write and name not in DECIDERS:

@@ -182,7 +182,14 @@ def _grant(role: iam.Role, grants: access.Access, res: Resources, *, decides: bo
         if index_arns:
             role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
     if grants.table_write:
-        role.add_to_policy(iam.PolicyStatement(actions=list(access.TABLE_WRITE), resources=[table_arn]))
+        only = grants.only_write_keys
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(access.TABLE_WRITE),
+                resources=[table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(only)}} if only else None,
+            )
+        )
     if grants.deny_write_keys:
         role.add_to_policy(
             iam.PolicyStatement(

@@ -19,6 +19,7 @@ from cancelflow.cancel import (
     timeline,  # (loaded anyway: it defines the Timeline model)
 )
 from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
+from cancelflow.cancel.inbox import InboxPage, NoticeOut, UnreadOut
 from cancelflow.cancel.timeline import Timeline
 from cancelflow.cancel.views import OrderDetail, OrderOut, OrdersPage, RefundSummary, SupplementKind
 from cancelflow.domain.calendar import CST_DESCRIPTION
@@ -39,6 +40,7 @@ from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, REVIEWERS, SUPPORT
 from cancelflow.http.params import (
     CustomerIdPath,
     DisputeRecordIdPath,
+    NoticeIdPath,
     OrderIdPath,
     ProductIdPath,
     RefundIdPath,
@@ -498,6 +500,42 @@ def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceU
 def order_timeline(order_id: OrderIdPath) -> Timeline:
     """The order's history (requests, review steps, refund steps), titled in the caller's language."""
     return timeline.timeline(context.caller().sub, order_id, clock.now(), context.lang())
+
+
+@api.get("/v1/inbox", roles=CUSTOMER, model=InboxPage)
+def my_inbox(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> InboxPage:
+    """The caller's inbox (站内信), newest first: a message for every moment they must know of
+    (decisions, questions, refunds started, arrived, late or needing them), in the caller's
+    language, with the count of unread messages. ``cursor`` is the previous page's
+    ``next_cursor``."""
+    from cancelflow.cancel import inbox  # this route's use case, loaded on its first call
+
+    return inbox.page(context.caller().sub, limit, cursor, context.lang())
+
+
+@api.get("/v1/inbox/unread-count", roles=CUSTOMER, model=UnreadOut)
+def inbox_unread_count() -> UnreadOut:
+    """How many of the caller's inbox messages are unread (for a badge)."""
+    from cancelflow.cancel import inbox
+
+    return inbox.unread(context.caller().sub)
+
+
+@api.post(
+    "/v1/inbox/{notice_id}/read",
+    roles=CUSTOMER,
+    status=200,
+    model=NoticeOut,
+    errors=(ErrorCode.NOTICE_NOT_FOUND,),
+)
+def mark_notice_read(notice_id: NoticeIdPath) -> NoticeOut:
+    """Mark one of the caller's messages read (again: it stays read since the first time)."""
+    from cancelflow.cancel import inbox
+
+    return inbox.mark_read(context.caller().sub, notice_id, clock.now(), context.lang())
 
 
 class VerifyIn(Model):

@@ -66,6 +66,7 @@ CATALOGUE: dict[ErrorCode, Entry] = {
     ErrorCode.TASK_NOT_FOUND: Entry(404, "审核任务不存在", "Review task not found"),
     ErrorCode.DISPUTE_RECORD_NOT_FOUND: Entry(404, "争议记录不存在", "Dispute record not found"),
     ErrorCode.REFUND_NOT_FOUND: Entry(404, "退款不存在", "Refund not found"),
+    ErrorCode.NOTICE_NOT_FOUND: Entry(404, "消息不存在", "Message not found"),
     ErrorCode.KEY_NOT_FOUND: Entry(404, "卡密不存在", "Card key not found"),
     # state (lost races and wrong states are 409: the state found is in details)
     ErrorCode.OUT_OF_STOCK: Entry(409, "库存不足", "Not enough stock"),

@@ -21,14 +21,16 @@ PREFIXES = {
     "task_id": ("tk_", "ta_"),
     "refund_id": ("rf_",),
     "record_id": ("dr_",),
+    "notice_id": ("n_",),
 }
 # ids the platform chooses (catalogue, stock): no prefix of ours; an id of each as stocked
 EXTERNAL = {"product_id": "p-game_card", "key_id": "p-game_card-k000"}
 # Path parameters that are not ids of ours and have their own checks: a provider's name, the
 # platform's customer id (test_the_customer_id_parameter_is_the_platforms_external_id).
 SKIPPED = {"channel", "customer_id"}
-# hex digits after the prefix: 20 (new_id's 80 random bits), a dispute record its SHA-256's 64
-DIGITS = {"record_id": 64}
+# hex digits after the prefix: 20 (new_id's 80 random bits), a dispute record its SHA-256's 64,
+# an inbox message its time and its entry's digest
+DIGITS = {"record_id": 64, "notice_id": 30}
 
 
 @pytest.fixture(scope="module")

@@ -21,16 +21,29 @@ SAMPLES = Path(__file__).parents[2] / "events"
 
 
 def _expected_ids() -> dict[str, str]:
-    """event_id -> detail-type for every catalogued history entry in the table."""
+    """event_id -> detail-type for every catalogued history entry in the table, and the
+    ``customer.notified`` of every entry its customer is told of (its id: the notice's)."""
+    from cancelflow.inbox.notices import notice_of
+    from cancelflow.store import inbox
+
     out: dict[str, str] = {}
     for item in _history():
-        ev = from_history(history.of_item(item))
+        entry = history.of_item(item)
+        ev = from_history(entry)
         if ev is not None:
             out[ev.event_id] = ev.detail_type
+        customer = inbox.customer_of(entry.order_id)
+        told = notice_of(entry, customer) if customer else None
+        if told is not None:
+            out[told.notice_id] = "customer.notified"
     return out
 
 
 def _history() -> list[dict[str, Any]]:
+    return _items("history")
+
+
+def _items(kind: str) -> list[dict[str, Any]]:
     from cancelflow import aws
 
     items: list[dict[str, Any]] = []
@@ -40,7 +53,7 @@ def _history() -> list[dict[str, Any]]:
             TableName=ddb.table(),
             FilterExpression="#t = :h",
             ExpressionAttributeNames={"#t": "type"},
-            ExpressionAttributeValues=ddb.values({":h": "history"}),
+            ExpressionAttributeValues=ddb.values({":h": kind}),
             **kw,
         )
         items += [ddb.from_item(i) for i in r["Items"]]
@@ -110,6 +123,7 @@ def test_every_event_delivered_exactly_once_by_id_when_every_other_call_fails(
         "refund.succeeded",
         "payment.late_refunded",
         "review.overdue",
+        "customer.notified",
     }
     flaky = EveryOtherCallFails()
     flaky.install(aws.client("events"))
@@ -129,6 +143,9 @@ def test_every_event_delivered_exactly_once_by_id_when_every_other_call_fails(
     for b in bodies:
         assert b["detail-type"] == expected[b["detail"]["event_id"]]
         jsonschema.validate(b, event_schema(b["detail-type"]))
+    # every notice stored once, however often its record came again
+    stored = [i["notice_id"] for i in _items("notice")]
+    assert sorted(stored) == sorted(k for k, v in expected.items() if v == "customer.notified")
 
 
 def _sample(name: str) -> dict[str, Any]:

@@ -281,3 +281,25 @@ def test_docs_show_the_access_table():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
     embedded = doc.split("<!-- access-table:start -->\n")[1].split("\n<!-- access-table:end -->")[0]
     assert embedded == access.markdown_table()
+
+
+def test_the_publisher_writes_only_the_customers_inboxes(dev):
+    """GIVEN the outbox publisher, which stores the customers' notices THEN its one table write
+    grant is conditioned on every written partition key being an inbox's (INBOX#...): it can
+    read an order to know whose it is, but never change an order, task, refund or payment."""
+    writes = [
+        s
+        for s in tpl.statements_of_role(dev, tpl.role_id(dev, "event_publisher"))
+        if s["Effect"] == "Allow" and "dynamodb:PutItem" in tpl.as_list(s["Action"])
+    ]
+    assert [s["Condition"] for s in writes] == [
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [access.INBOX_KEYS]}}
+    ]
+    others = [
+        s
+        for name in access.ACCESS
+        if name != "event_publisher"
+        for s in tpl.statements_of_role(dev, tpl.role_id(dev, name))
+        if s["Effect"] == "Allow" and "ForAllValues:StringLike" in s.get("Condition", {})
+    ]
+    assert others == []  # no other function is limited this way: the rest write orders

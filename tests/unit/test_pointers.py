@@ -46,6 +46,7 @@ DOMAIN_SECTIONS = (
     "Time and the business calendar",
     "After-sales window",
     "Dispute record",
+    "Notifications",
     "Quarantine",
     "Invariants",
     "Model check",

@@ -64,7 +64,7 @@ def _hours(n: int, en: bool) -> str:
     return _minutes(n * 60, en)
 
 
-def _yuan(fen: int) -> str:
+def yuan(fen: int) -> str:
     return f"¥{fen // 100}.{fen % 100:02d}"
 
 
@@ -133,7 +133,7 @@ def _paid(p: CancellationPolicy, en: bool) -> tuple[str, ...]:
             who = f" from an account at least {age} days old" if age else ""
             out.append(
                 f"A cancellation within {window} of paying, for an order up to "
-                f"{_yuan(p.auto_approve_max_amount)}{who}, is approved at once and refunded the way you "
+                f"{yuan(p.auto_approve_max_amount)}{who}, is approved at once and refunded the way you "
                 "paid."
             )
         out.append(f"Otherwise a reviewer decides your request within {review}.")
@@ -142,7 +142,7 @@ def _paid(p: CancellationPolicy, en: bool) -> tuple[str, ...]:
     if instant:
         who = f"且账户注册满 {age} 天" if age else ""
         out.append(
-            f"付款后 {window}内申请取消、订单金额不超过 {_yuan(p.auto_approve_max_amount)} {who}的,"
+            f"付款后 {window}内申请取消、订单金额不超过 {yuan(p.auto_approve_max_amount)} {who}的,"
             "立即通过并原路退款。"
         )
     out.append(f"其他情况由审核员在 {review}内处理您的申请。")

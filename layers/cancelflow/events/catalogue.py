@@ -150,6 +150,21 @@ class LatePaymentRefunded(EventDetail, frozen=True, kw_only=True):
     refund_id: str
 
 
+class CustomerNotified(EventDetail, frozen=True, kw_only=True):
+    """A message was put in a customer's inbox (站内信); relay it to push, SMS or e-mail. Its text
+    comes in both languages: send the one the customer reads. ``event_id`` is the notice's id."""
+
+    customer_id: Annotated[str, Meta(description="whom to tell")]
+    notice_id: Annotated[str, Meta(description="the inbox message (GET /v1/inbox)")]
+    kind: Annotated[str, Meta(description="what it is about: one of the inbox's notice kinds")]
+    request_id: str | None = None
+    refund_id: str | None = None
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str  # the detail-type
@@ -252,6 +267,12 @@ CATALOGUE: tuple[EventType, ...] = (
         "A refund cannot reach its destination (e.g. account closed); the customer must act.",
         ("refund.needs_customer_action",),
         to_ops=True,
+    ),
+    EventType(
+        "customer.notified",
+        CustomerNotified,
+        "A customer was sent an inbox message (a decision, a question, a refund's progress); relay it.",
+        (),  # made by the publisher from the entry that notifies (cancelflow.events.inbox)
     ),
     EventType(
         "payment.late_refunded",

@@ -19,7 +19,10 @@ def render() -> str:
     assert f'"{SOURCE}"' in intro and f'"{SCHEMA_VERSION}"' in intro
     out = [intro]
     for t in CATALOGUE:
-        sources = ", ".join(f"`{h}`" for h in t.history_events)
+        # (customer.notified comes from no one entry: from every entry that notifies)
+        sources = (
+            ", ".join(f"`{h}`" for h in t.history_events) or "[the entries that notify](#customer-messages)"
+        )
         ops = "yes" if t.to_ops else ""
         out.append(f"| [`{t.name}`](#{t.name.replace('.', '')}) | {sources} | {ops} | {t.description} |\n")
     for t in CATALOGUE:

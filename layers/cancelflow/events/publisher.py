@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from cancelflow import aws
+from cancelflow.events import inbox
 from cancelflow.events.outbox import DomainEvent, from_history
 from cancelflow.settings import get_settings
 from cancelflow.store import history
@@ -41,6 +42,8 @@ class Published:
     failed: int = 0  # events it refused or that were not sent after a failure
     invalid: int = 0  # history entries that do not fit their schema (retried, then the DLQ)
     skipped: int = 0  # records that are not published events (not history, not catalogued)
+    failed_notices: int = 0  # notices that could not be stored (their record is retried)
+    notices: int = 0  # notices stored (customer.notified events made)
     retry: list[str] = field(default_factory=list)  # sequence numbers to report as failures
 
     def response(self) -> dict[str, Any]:
@@ -48,14 +51,20 @@ class Published:
         return {"batchItemFailures": [{"itemIdentifier": s} for s in self.retry]}
 
 
-def event_of(record: dict[str, Any]) -> DomainEvent | None:
-    """The domain event a stream record carries, if any (an INSERT of a catalogued entry)."""
+def entry_of(record: dict[str, Any]) -> history.Entry | None:
+    """The history entry a stream record inserts, if any."""
     if record.get("eventName") != "INSERT":
         return None  # history entries are only ever inserted; updates are other items
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
     if (image.get("type") or {}).get("S") != "history":
         return None
-    return from_history(history.of_stream_image(image))
+    return history.of_stream_image(image)
+
+
+def event_of(record: dict[str, Any]) -> DomainEvent | None:
+    """The domain event a stream record carries, if any (an INSERT of a catalogued entry)."""
+    entry = entry_of(record)
+    return from_history(entry) if entry is not None else None
 
 
 def _sequence(record: dict[str, Any]) -> str:
@@ -82,9 +91,11 @@ def publish(records: list[dict[str, Any]], put: PutEvents | None = None) -> Publ
     bus = get_settings().event_bus_name
     pending: list[tuple[str, DomainEvent]] = []
     first_bad: int | None = None
+    customers = inbox.Customers()
     for i, record in enumerate(records):
         try:
-            event = event_of(record)
+            entry = entry_of(record)
+            event = from_history(entry) if entry is not None else None
         except (msgspec.ValidationError, KeyError) as e:
             # A broken entry is our bug: it is reported (and, after the retries, goes to the
             # publisher's DLQ with its position) instead of being dropped silently.
@@ -92,10 +103,20 @@ def publish(records: list[dict[str, Any]], put: PutEvents | None = None) -> Publ
             out.invalid += 1
             first_bad = i
             break
-        if event is None:
+        try:
+            # the customer's notice first: stored (once) before its event says it exists
+            told = inbox.notify(entry, customers) if entry is not None else None
+        except Exception as failure:  # the store failed: this record and all after it are retried
+            log.warning("notice not stored: %s %s", _sequence(record), failure)
+            out.failed_notices += 1
+            first_bad = i
+            break
+        if event is None and told is None:
             out.skipped += 1
-        else:
-            pending.append((_sequence(record), event))
+        out.notices += told is not None
+        for made in (event, told):
+            if made is not None:
+                pending.append((_sequence(record), made))
     put = put or _default_put()
     sent = 0
     for chunk in _chunks(pending):

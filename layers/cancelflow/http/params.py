@@ -16,6 +16,7 @@ ORDER_ID_PATTERN = rf"^o_{_HEX}$"
 REQUEST_ID_PATTERN = rf"^rq_{_HEX}$"
 TASK_ID_PATTERN = rf"^t[ka]_{_HEX}$"  # review.tasks.KIND_PREFIX: tk_ a request, ta_ an appeal
 REFUND_ID_PATTERN = rf"^rf_{_HEX}$"
+NOTICE_ID_PATTERN = r"^n_[0-9a-f]{30}$"  # inbox.notices.notice_id: its time, its entry's digest
 DISPUTE_RECORD_ID_PATTERN = r"^dr_[0-9a-f]{64}$"  # content-addressed: dr_ and the record's SHA-256
 
 OrderIdPath = Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="an order id: o_<20 hex digits>")]
@@ -30,6 +31,9 @@ TaskIdPath = Annotated[
     ),
 ]
 RefundIdPath = Annotated[str, Path(pattern=REFUND_ID_PATTERN, description="a refund id: rf_<20 hex digits>")]
+NoticeIdPath = Annotated[
+    str, Path(pattern=NOTICE_ID_PATTERN, description="an inbox message id: n_<30 hex digits>")
+]
 DisputeRecordIdPath = Annotated[
     str, Path(pattern=DISPUTE_RECORD_ID_PATTERN, description="a dispute record id: dr_<its 64-hex SHA-256>")
 ]

@@ -110,6 +110,8 @@ def transition(
             "from_status": refund.status.value,
             "to_status": to.value,
             "attempts": changes.get("attempts", refund.attempts),
+            # the provider's id of the refund, once it has one: the customer's notice quotes it
+            **({"provider_ref": changes["provider_ref"]} if changes.get("provider_ref") else {}),
             **(detail or {}),
         },
     )

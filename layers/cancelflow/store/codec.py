@@ -93,7 +93,7 @@ class _Cursor(msgspec.Struct, forbid_unknown_fields=True):
 @dataclass(frozen=True)
 class CursorScope:
     """What one list's cursors are valid for: the list and its filters (``name``), who asked
-    (``caller``), the index queried and the index partitions it walks, in order."""
+    (``caller``), the index queried ("" for the table) and the partitions it walks, in order."""
 
     name: str
     caller: str
@@ -107,7 +107,12 @@ class CursorScope:
 
     @property
     def key_attributes(self) -> frozenset[str]:
-        return frozenset({"pk", "sk", *INDEXES[self.index]})
+        return frozenset({"pk", "sk", *INDEXES.get(self.index, ())})
+
+    @property
+    def partition_attribute(self) -> str:
+        """The key attribute naming the partition walked ("pk": the table itself, index "")."""
+        return INDEXES[self.index][0] if self.index else "pk"
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ def decode_cursor(scope: CursorScope, cursor: str | None) -> Position:
         c = msgspec.json.decode(raw, type=_Cursor)
     except (ValueError, msgspec.MsgspecError):  # binascii.Error is a ValueError
         raise DomainError(ErrorCode.VALIDATION_FAILED, {"field": CURSOR_FIELD}) from None
-    partition_attr = INDEXES[scope.index][0]
+    partition_attr = scope.partition_attribute
     ok = (
         c.b == scope.binding
         and c.p < len(scope.partitions)

@@ -107,15 +107,19 @@ def query(
     return [from_item(i) for i in r.get("Items", [])], r.get("LastEvaluatedKey")
 
 
-def count(index: str | None, key_condition: str, vals: Mapping[str, Any]) -> int:
-    """How many items a key condition matches (``Select=COUNT``: no items come back; pages
-    only past 1 MB of matched keys)."""
+def count(
+    index: str | None, key_condition: str, vals: Mapping[str, Any], filter_expression: str | None = None
+) -> int:
+    """How many items a key condition (and filter) matches (``Select=COUNT``: no items come
+    back; pages only past 1 MB of matched keys)."""
     kw: dict[str, Any] = {
         "TableName": table(),
         "KeyConditionExpression": key_condition,
         "ExpressionAttributeValues": values(vals),
         "Select": "COUNT",
     }
+    if filter_expression:
+        kw["FilterExpression"] = filter_expression
     if index:
         kw["IndexName"] = index
     total = 0

@@ -43,6 +43,12 @@ def customer_pk(customer_id: str) -> str:
     return f"CUSTOMER#{customer_id}"
 
 
+def inbox_pk(customer_id: str) -> str:
+    """A customer's inbox (store/inbox.py): apart from CUSTOMER#, so the publisher, which writes
+    notices, may be allowed these partitions and no other (infra/access.py)."""
+    return f"INBOX#{customer_id}"
+
+
 def day_sk(day: date) -> str:
     return f"DAY#{day.isoformat()}"
 
