@@ -143,7 +143,9 @@ ACCESS: dict[str, Access] = {
     ),
     # the outbox: reads the change stream, publishes to the bus; writes the customers' notices
     # (their inbox partitions, nothing else), reading whose order an entry is
-    "event_publisher": Access(table_read=True, table_write=True, only_write_keys=(INBOX_KEYS,), put_events=True),
+    "event_publisher": Access(
+        table_read=True, table_write=True, only_write_keys=(INBOX_KEYS,), put_events=True
+    ),
 }
 
 

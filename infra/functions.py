@@ -182,13 +182,10 @@ def _grant(role: iam.Role, grants: access.Access, res: Resources, *, decides: bo
         if index_arns:
             role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns))
     if grants.table_write:
-        only = grants.only_write_keys
+        only = list(grants.only_write_keys)
+        limited = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": only}} if only else None
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(access.TABLE_WRITE),
-                resources=[table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(only)}} if only else None,
-            )
+            iam.PolicyStatement(actions=list(access.TABLE_WRITE), resources=[table_arn], conditions=limited)
         )
     if grants.deny_write_keys:
         role.add_to_policy(

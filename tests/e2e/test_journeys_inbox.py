@@ -175,7 +175,7 @@ def test_a_refund_started_and_arrived_are_told_with_channel_amount_and_reference
     done = told(api, cust, "refund_succeeded", timeout=90)
     assert (done["refund_id"], done["amount"], done["channel"]) == (refund_id, 3300, "wechat_pay")
     assert done["reference"] and done["reference"] in done["body"]
-    zh = [x for x in inbox(api, cust)["items"] if x["kind"] == "refund_succeeded"][0]
+    zh = next(x for x in inbox(api, cust)["items"] if x["kind"] == "refund_succeeded")
     assert zh["title"] == "退款成功" and "微信支付" in zh["body"]
 
 
@@ -195,7 +195,7 @@ def test_an_overdue_refund_is_told(api: Api, provider: httpx.Client) -> None:
 def test_a_refund_needing_the_customer_is_told(api: Api, provider: httpx.Client) -> None:
     """GIVEN a refund that cannot reach the closed account it was paid from THEN its customer is
     told they must choose what to do, with the amount and channel."""
-    cust, order, refund = stuck_refund(api, provider, "alipay", 1900)
+    cust, _, refund = stuck_refund(api, provider, "alipay", 1900)
     n = told(api, cust, "refund_needs_action")
     assert (n["refund_id"], n["amount"], n["channel"]) == (refund["refund_id"], 1900, "alipay")
     assert "Alipay" in n["body"]
