@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup python spin checkov lock bootstrap browser lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
+.PHONY: setup python spin checkov lock bootstrap browser web web-client lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
 
 setup: $(STAMP)
 
@@ -56,6 +56,7 @@ $(CHECKOV): pyproject.toml uv.lock | $(UV)
 lock: $(UV)
 	UV_PYTHON=$(PY_BASE) $(UV) lock --upgrade
 	cd infra/cli && npm install --package-lock-only --ignore-scripts
+	cd web && npm install --package-lock-only --ignore-scripts
 
 # Debian's chromium for Playwright (its own browser download is blocked here).
 browser:
@@ -73,6 +74,19 @@ spin:
 	  echo "==> installing spin and gcc (apt)"; \
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spin gcc >/dev/null; }
 
+# The customer page's client library and its tools (openapi-fetch, openapi-typescript, tsc, axe-core),
+# pinned in web/package.json and its lock.
+WEB_STAMP := web/node_modules/.installed
+web: $(WEB_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json | setup
+	@echo "==> installing the customer page's packages into web/node_modules (npm ci)"
+	@cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Regenerate the typed client (web/src/api.d.ts) from docs/openapi.json; a test fails while it is stale.
+web-client: web openapi
+	cd web && npm run -s generate
+
 lint: setup
 	@# the lock agrees with pyproject.toml (offline: from uv's cache, a few milliseconds)
 	UV_PYTHON=$(PY_BASE) $(UV) lock --check --offline --quiet
@@ -83,13 +97,13 @@ types: setup
 	mypy layers/cancelflow
 	mypy functions local infra bench app.py
 
-test: setup browser spin checkov lint types
+test: setup browser spin checkov web lint types
 	pytest -q -p no:cacheprovider
 
 test-fast: setup
 	pytest -q -x -m "not e2e and not browser and not slow"
 
-dev: setup
+dev: setup web
 	$(PY) -m local
 
 # Mutation testing over store/ and domain/ (not part of `make test`: about an hour on two cores;

@@ -267,8 +267,12 @@ def _sqs_record(queue: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def _stream_record(env: dict[str, str]) -> dict[str, Any]:
-    """The table stream's first history INSERT, as Lambda's DynamoDB stream event record."""
+    """The table stream's first history INSERT that notifies its customer, as Lambda's DynamoDB
+    stream event record: the publisher's whole path (the order read, the notice stored, the
+    event and the notice's event put), not its cheapest."""
     from cancelflow import aws
+    from cancelflow.inbox.notices import kind_of
+    from cancelflow.store import history
 
     from local.streams import stream_record
 
@@ -281,8 +285,10 @@ def _stream_record(env: dict[str, str]) -> dict[str, Any]:
         for rec in streams.get_records(ShardIterator=it, Limit=1000)["Records"]:
             image = rec["dynamodb"].get("NewImage") or {}
             if rec["eventName"] == "INSERT" and image.get("type", {}).get("S") == "history":
-                return {"Records": [stream_record(rec, arn)]}
-    raise RuntimeError("no history entry on the stream")
+                record = stream_record(rec, arn)
+                if kind_of(history.of_stream_image(record["dynamodb"]["NewImage"])) is not None:
+                    return {"Records": [record]}
+    raise RuntimeError("no history entry that notifies on the stream")
 
 
 def _api_event(method: str, path: str, route: str, params: dict[str, str], sub: str, group: str) -> Any:
@@ -354,7 +360,7 @@ def _seed(env: dict[str, str]) -> list[Case]:
         Case("review_intake", review_event, "one review message (redelivered)"),
         Case("refund_worker", refund_event, "one refund message (settled: redelivered)"),
         *(Case(name, scheduled_event(name), "scheduled event (nothing due)") for name in _SWEEPS),
-        Case("event_publisher", _stream_record(env), "one stream record (a history entry)"),
+        Case("event_publisher", _stream_record(env), "one stream record (a history entry that notifies)"),
     ]
 
 

@@ -245,6 +245,7 @@ def build_app(
     local_routes: list[BaseRoute],
     base_url: str,
     console_dir: Path = ROOT / "console",
+    web_dir: Path = ROOT / "web",
     document: Callable[[str], dict[str, Any]] = openapi_document,
     cors_origins: Sequence[str] = (),
 ) -> Starlette:
@@ -278,6 +279,9 @@ def build_app(
     ]
     if console_dir.is_dir():
         routes.append(Mount("/console", app=StaticFiles(directory=console_dir, html=True), name="console"))
+    if (web_dir / "index.html").is_file():
+        # the customer page, with the client library it imports (web/node_modules: `make web`)
+        routes.append(Mount("/web", app=StaticFiles(directory=web_dir, html=True), name="web"))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         # API Gateway has no "method not allowed": an unknown method+path is no route at all.

@@ -233,9 +233,11 @@ class Runtime:
         with step(f"HTTP API gateway on {base}"):
             self._start_gateway(api_sock, issuer, functions, ticker, status, base)
         console = f"{base}/console/"
+        web = f"{base}/web/"
         self.urls = {
             "api": base,
             "console": console,
+            "web": web,
             "openapi": f"{base}/openapi.json",
             "jwks": f"{base}/.well-known/jwks.json",
             "aws": endpoint,
@@ -404,6 +406,7 @@ def banner(urls: dict[str, Any], demo_orders: dict[str, str] | None) -> str:
         "cancelflow is running locally (no AWS account involved)",
         f"  API            {api}",
         f"  console        {urls['console']}",
+        f"  customer page  {urls['web']}   (web/: sign in as a demo customer)",
         f"  OpenAPI        {urls['openapi']}",
         f"  JWKS           {urls['jwks']}",
         f"  embedded AWS   {urls['aws']}   (moto; e.g. aws --endpoint-url {urls['aws']} sqs list-queues)",
