@@ -64,11 +64,12 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     # customer routes: orders, options, cancellations (auto-approved ones create the refund
-    # record; a request sent to review counts the review queue for its expected time)
+    # record; a request sent to review counts the review queue for its expected time);
+    # conversations (support's list of those awaiting an answer reads the due index)
     "cancel_api": Access(
         table_read=True,
         table_write=True,
-        indexes=(GSI_CUSTOMER, GSI_STATUS),
+        indexes=(GSI_CUSTOMER, GSI_STATUS, GSI_DUE),
         idempotency=True,
         send=("review", "refund"),
         evidence_put=True,

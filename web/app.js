@@ -339,6 +339,7 @@ function requestsSection(orderId, requests) {
   const items = requests.map((r) => {
     const li = h("li", { "data-request": r.request_id }, h("strong", {}, `${t(`action.${r.action}`)} · ${t(`reason.${r.reason_code}`)}`), h("div", { class: "muted" }, r.status));
     if (r.rejection_reason) li.append(h("p", {}, t("rejected_because") + r.rejection_reason));
+    li.append(conversation(orderId, r.request_id));
     if (r.status === "need_info" && r.question) {
       const answerId = `answer-${r.request_id}`;
       const box = h("textarea", { id: answerId, maxlength: 500, required: true });
@@ -386,6 +387,7 @@ function refundsSection(orderId, refunds) {
       if (rec.may_chase) row.append(h("button", { type: "button", "data-chase": "", onclick: () => chase(orderId, r.refund_id) }, t("chase")));
       li.append(row);
     }
+    li.append(conversation(orderId, r.refund_id));
     return li;
   });
   return h("section", { "aria-labelledby": "ref-h" }, h("h3", { id: "ref-h" }, t("refunds")), h("ul", { class: "plain" }, ...items));
@@ -409,6 +411,60 @@ async function chase(/** @type {string} */ orderId, /** @type {string} */ refund
   if (error) return sayError(error);
   say(t("done"));
   orderView(orderId);
+}
+
+/** The request's or refund's conversation with support, loaded when opened (and marked read).
+ * @param {string} orderId @param {string} subjectId */
+function conversation(orderId, subjectId) {
+  const path = { order_id: orderId, subject_id: subjectId };
+  const list = h("ol", { class: "plain thread" });
+  const note = h("p", { class: "why" });
+  const boxId = `msg-${subjectId}`;
+  const box = h("textarea", { id: boxId, maxlength: 500, required: true });
+  /** @param {S["ThreadOut"]} th */
+  const show = (th) => {
+    list.replaceChildren(
+      ...th.messages.map((m) =>
+        h("li", { "data-author": m.author }, h("strong", {}, t(`author.${m.author}`)), h("p", {}, m.text), h("div", { class: "muted" }, when(m.at))),
+      ),
+    );
+    note.textContent = th.awaiting_answer ? t("answer_due", { when: when(th.answer_due) }) : th.staff_read_at ? t("seen", { when: when(th.staff_read_at) }) : "";
+  };
+  const panel = h(
+    "details",
+    {
+      class: "conversation",
+      "data-thread": subjectId,
+      ontoggle: async () => {
+        if (!(/** @type {HTMLDetailsElement} */ (panel).open)) return;
+        const { data, error } = await api.POST("/v1/orders/{order_id}/threads/{subject_id}/read", { params: { path } });
+        if (error) return sayError(error);
+        show(data);
+      },
+    },
+    h("summary", {}, t("conversation")),
+    list,
+    note,
+    h(
+      "form",
+      {
+        onsubmit: async (/** @type {Event} */ ev) => {
+          ev.preventDefault();
+          const text = /** @type {HTMLTextAreaElement} */ (box).value.trim();
+          if (!text) return;
+          const { data, error } = await api.POST("/v1/orders/{order_id}/threads/{subject_id}/messages", { params: { path }, body: { text } });
+          if (error) return sayError(error);
+          /** @type {HTMLTextAreaElement} */ (box).value = "";
+          show(data);
+          say(t("sent"));
+        },
+      },
+      h("label", { for: boxId }, t("write")),
+      box,
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("send"))),
+    ),
+  );
+  return panel;
 }
 
 // ------------------------------------------------------------------ my messages

@@ -117,6 +117,23 @@ export function createClient({ base, token, lang, onUnauthenticated }) {
       const { json } = await call("POST", `/v1/refunds/${encodeURIComponent(id)}/retry`);
       return adaptRefund(json.refund || json);
     },
+    // conversations whose customer waits for support's answer, the earliest due first
+    async listThreads() {
+      const { json, date } = await call("GET", "/v1/support/threads");
+      return { now: date ? Date.parse(date) : null, items: (json.items || []).map(adaptThreadSummary) };
+    },
+    async getThread(orderId, subjectId) {
+      const { json, date } = await call("GET", threadPath(orderId, subjectId));
+      return { ...adaptThread(json), now: date ? Date.parse(date) : null };
+    },
+    async readThread(orderId, subjectId) {
+      const { json } = await call("POST", `${threadPath(orderId, subjectId)}/read`);
+      return adaptThread(json);
+    },
+    async postMessage(orderId, subjectId, text) {
+      const { json } = await call("POST", `${threadPath(orderId, subjectId)}/messages`, { body: { text } });
+      return adaptThread(json);
+    },
     async listQuarantine(cursor) {
       const { json, date } = await call("GET", "/v1/stock/quarantine", { query: { cursor, limit: 50 } });
       return adaptPage(json, date, adaptKey);
@@ -334,5 +351,42 @@ export function adaptRefund(r) {
     chasedAt: r.chased_at || null,
     chases: r.chases ?? 0,
     retryable: RETRYABLE.includes(r.status),
+  };
+}
+
+function threadPath(orderId, subjectId) {
+  return `/v1/orders/${encodeURIComponent(orderId)}/threads/${encodeURIComponent(subjectId)}`;
+}
+
+function adaptThreadSummary(x) {
+  return {
+    subjectId: x.subject_id,
+    orderId: x.order_id,
+    customerId: x.customer_id,
+    priority: Boolean(x.priority),
+    awaitingSince: x.awaiting_since,
+    answerDue: x.answer_due,
+    escalations: x.escalations || 0,
+  };
+}
+
+function adaptThread(x) {
+  return {
+    subjectId: x.subject_id,
+    orderId: x.order_id,
+    priority: Boolean(x.priority),
+    awaiting: Boolean(x.awaiting_answer),
+    answerDue: x.answer_due || null,
+    escalated: Boolean(x.escalated),
+    customerReadAt: x.customer_read_at || null,
+    messages: (x.messages || []).map((m) => ({
+      id: m.message_id,
+      author: m.author,
+      role: m.role,
+      authorId: m.author_id || null,
+      text: m.text,
+      at: m.at,
+      source: m.source,
+    })),
   };
 }

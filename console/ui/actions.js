@@ -141,6 +141,27 @@ export function retryRefund(refund) {
   });
 }
 
+// Answer the customer in a request's or refund's conversation: the answer window closes and
+// the customer is told in their inbox (docs/domain.md, "Conversations").
+export function sendMessage(orderId, subjectId, text) {
+  const body = (text || "").trim();
+  if (!body) {
+    announce(t("thread.need_text"), "error");
+    document.querySelector("#thread-reply")?.focus();
+    return;
+  }
+  return busyWhile(async () => {
+    try {
+      state.thread = await api.postMessage(orderId, subjectId, body);
+      state.reply = "";
+      announce(t("thread.sent"));
+      await refresh();
+    } catch (e) {
+      showProblem(e);
+    }
+  });
+}
+
 // Record that support paid a stuck refund outside the system (docs/domain.md, "Support's tools"):
 // it closes that refund with the same amount; the API refuses when the provider
 // paid it, is paying it or cannot say (MANUAL_REFUND_REFUSED, explained).

@@ -10,7 +10,7 @@ import { leaseBanner } from "../views/task.js";
 import { dismissProblem, showProblem } from "./problems.js";
 import { api, cfg, isReviewer, isSenior, isSupport, serverNow, state, syncClock, syncLocalClock } from "./state.js";
 
-const LISTS = ["queue", "appeals", "refunds", "quarantine"]; // refreshed while shown
+const LISTS = ["queue", "appeals", "refunds", "quarantine", "threads", "thread"]; // refreshed while shown
 
 export function homeRoute() {
   if (isReviewer()) return "#/queue";
@@ -19,7 +19,7 @@ export function homeRoute() {
 }
 
 export function parseRoute() {
-  const m = /^#\/(queue|task|appeals|refunds|quarantine|customers|orders)(?:\/(.+))?$/.exec(location.hash);
+  const m = /^#\/(queue|task|appeals|refunds|quarantine|customers|orders|threads|thread)(?:\/(.+))?$/.exec(location.hash);
   if (!m) return { view: "home" };
   return { view: m[1], id: m[2] ? decodeURIComponent(m[2]) : null };
 }
@@ -67,6 +67,17 @@ export async function refresh() {
       const page = await api.listQuarantine();
       syncClock(page.now);
       state.quarantine = page.items;
+    } else if (view === "threads" && (isSupport() || isReviewer())) {
+      const page = await api.listThreads();
+      syncClock(page.now);
+      state.threads = page.items;
+    } else if (view === "thread" && id && (isSupport() || isReviewer())) {
+      const [orderId, subjectId] = id.split("/");
+      const shown = state.thread;
+      const fresh = await api.getThread(orderId, subjectId);
+      syncClock(fresh.now);
+      // a first look marks it read for the customer to see; refreshes after that only re-read
+      state.thread = shown && shown.subjectId === subjectId ? fresh : await api.readThread(orderId, subjectId);
     } else if (view === "customers" && id && isSupport()) {
       state.customerFlag = await api.getCustomerFlag(id);
     } else if (view === "task" && id && isReviewer()) {

@@ -16,6 +16,9 @@ export const state = {
   tasks: [],
   appeals: [],
   refunds: [],
+  threads: [], // conversations awaiting support's answer
+  thread: null, // the conversation open on #/thread/<order>/<subject>
+  reply: "", // what support has typed there (kept across refreshes)
   refundFilter: "stuck", // support's refund list: stuck (all that need a person), chased, overdue, a status
   refundSort: "age", // age (oldest first) or amount (largest first); chased ones always lead
   manual: {}, // refund id -> {channel, reference, note} typed for a manual refund (kept across refresh)

@@ -10,6 +10,7 @@ import { $, apiBase, cfg, isReviewer, isSenior, isSupport, roleText, state, user
 import { customersView } from "./customers.js";
 import { ordersView } from "./orders.js";
 import { appealsView, quarantineView, queueView, refundsView } from "./lists.js";
+import { threadsView, threadView } from "./threads.js";
 import { taskView } from "./task.js";
 
 // Locally: the people the runtime seeded (GET /local/users) who work from the console, with
@@ -66,6 +67,7 @@ function renderHeader() {
       isReviewer() ? h("li", {}, link("#/queue", "nav.queue", "queue")) : null,
       isSenior() ? h("li", {}, link("#/appeals", "nav.appeals", "appeals")) : null,
       isSupport() ? h("li", {}, link("#/refunds", "nav.refunds", "refunds")) : null,
+      isSupport() || isReviewer() ? h("li", {}, link("#/threads", "nav.threads", "threads")) : null,
       isSupport() ? h("li", {}, link("#/quarantine", "nav.quarantine", "quarantine")) : null,
       isSupport() ? h("li", {}, link("#/customers", "nav.customers", "customers")) : null,
       isSupport() ? h("li", {}, link("#/orders", "nav.orders", "orders")) : null,
@@ -111,6 +113,8 @@ export function renderMain() {
   if (view === "appeals") return replace(main, isSenior() ? appealsView() : notAllowed());
   if (view === "refunds") return replace(main, isSupport() ? refundsView() : notAllowed());
   if (view === "quarantine") return replace(main, isSupport() ? quarantineView() : notAllowed());
+  if (view === "threads") return replace(main, isSupport() || isReviewer() ? threadsView() : notAllowed());
+  if (view === "thread") return replace(main, isSupport() || isReviewer() ? threadView() : notAllowed());
   if (view === "customers") return replace(main, isSupport() ? customersView() : notAllowed());
   if (view === "orders") return replace(main, isSupport() ? ordersView() : notAllowed());
   replace(main);

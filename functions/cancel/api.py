@@ -18,6 +18,7 @@ from cancelflow.cancel import (
     dispute_record,  # (loaded anyway: it defines the record's models)
     timeline,  # (loaded anyway: it defines the Timeline model)
 )
+from cancelflow.cancel.conversation import ThreadOut, ThreadSummary
 from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
 from cancelflow.cancel.inbox import InboxPage, NoticeOut, UnreadOut
 from cancelflow.cancel.timeline import Timeline
@@ -45,6 +46,7 @@ from cancelflow.http.params import (
     ProductIdPath,
     RefundIdPath,
     RequestIdPath,
+    SubjectIdPath,
 )
 from cancelflow.settings import get_settings
 from cancelflow.store.requests import RequestStatus
@@ -536,6 +538,81 @@ def mark_notice_read(notice_id: NoticeIdPath) -> NoticeOut:
     from cancelflow.cancel import inbox
 
     return inbox.mark_read(context.caller().sub, notice_id, clock.now(), context.lang())
+
+
+class MessageIn(Model):
+    model_config = ConfigDict(extra="forbid")
+    text: FreeText = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    evidence: EvidenceKeys = Field(default_factory=list, description="the customer's images only")
+
+
+class AwaitingOut(Model):
+    items: list[ThreadSummary] = Field(description="the earliest answer due first")
+
+
+THREAD_ERRORS = (ErrorCode.ORDER_NOT_FOUND, ErrorCode.REQUEST_NOT_FOUND, ErrorCode.REFUND_NOT_FOUND)
+
+
+@api.get(
+    "/v1/orders/{order_id}/threads/{subject_id}",
+    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    model=ThreadOut,
+    errors=THREAD_ERRORS,
+)
+def read_thread(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
+    """A request's or refund's conversation (工单): messages, the reviewer's questions and the
+    customer's answers, read receipts, and when support's answer is due. A customer reads only
+    their own orders' conversations."""
+    from cancelflow.cancel import conversation
+
+    return conversation.read(context.caller(), order_id, subject_id)
+
+
+@api.post(
+    "/v1/orders/{order_id}/threads/{subject_id}/messages",
+    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    status=201,
+    model=ThreadOut,
+    errors=(*THREAD_ERRORS, ErrorCode.CONFLICT, ErrorCode.EVIDENCE_INVALID),
+)
+def post_message(order_id: OrderIdPath, subject_id: SubjectIdPath, body: MessageIn) -> ThreadOut:
+    """Write in the conversation. A customer's message starts support's answer window (5
+    minutes for an urgent request or a stuck refund, 60 otherwise, by default) if none is
+    running; support's (or a reviewer's) answer ends it and tells the customer in their inbox."""
+    from cancelflow import evidence
+    from cancelflow.cancel import conversation
+
+    return conversation.post(
+        context.caller(),
+        order_id,
+        subject_id,
+        body.text,
+        tuple(body.evidence),
+        clock.now(),
+        evidence.check_for_order,
+    )
+
+
+@api.post(
+    "/v1/orders/{order_id}/threads/{subject_id}/read",
+    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    model=ThreadOut,
+    errors=(*THREAD_ERRORS, ErrorCode.CONFLICT),
+)
+def read_receipt(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
+    """The caller's side has read the conversation up to now (the other side sees it)."""
+    from cancelflow.cancel import conversation
+
+    return conversation.mark_read(context.caller(), order_id, subject_id, clock.now())
+
+
+@api.get("/v1/support/threads", roles=(*REVIEWERS, *SUPPORT), model=AwaitingOut)
+def awaiting_threads() -> AwaitingOut:
+    """Conversations whose customer waits for an answer, the earliest due first, with how often
+    each went overdue (support's queue; the console counts down to each due time)."""
+    from cancelflow.cancel import conversation
+
+    return AwaitingOut(items=conversation.awaiting())
 
 
 class VerifyIn(Model):

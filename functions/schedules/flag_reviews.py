@@ -1,5 +1,6 @@
 """EventBridge schedule (rate in infra.topology.SCHEDULES): escalate reviews past their SLA
-(the review step's escalate_overdue: priority up, senior only, message re-sent if needed)."""
+(the review step's escalate_overdue: priority up, senior only, message re-sent if needed), and
+conversations whose customer waits past support's answer window (sweeps.threads)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from cancelflow import clock
 from cancelflow.sweeps.due import stop_time
 from cancelflow.sweeps.reviews import escalate_due
+from cancelflow.sweeps.threads import escalate_overdue
 
 logger = Logger()
 metrics = Metrics()
@@ -17,7 +19,11 @@ metrics = Metrics()
 
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    tally = escalate_due(clock.now(), stop_at=stop_time(context))
+    now = clock.now()
+    tally = escalate_due(now, stop_at=stop_time(context))
     metrics.add_metric(name="reviews_overdue", unit=MetricUnit.Count, value=tally.done)
-    logger.info("review sweep", extra=tally.summary())
-    return tally.summary()
+    # conversations whose customer waits past support's answer window (sweeps.threads)
+    answers = escalate_overdue(now)
+    metrics.add_metric(name="answers_overdue", unit=MetricUnit.Count, value=answers)
+    logger.info("review sweep", extra={**tally.summary(), "answers_overdue": answers})
+    return {**tally.summary(), "answers_overdue": answers}

@@ -46,6 +46,11 @@ VALID: dict[str, tuple[dict[str, str], str, dict[str, Any]]] = {
         "owner",
         {"text": "充值账号是 12345,截图已上传"},
     ),
+    "POST /v1/orders/{order_id}/threads/{subject_id}/messages": (
+        {"order_id": DELIVERED, "subject_id": REJECTED_REQUEST},
+        "owner",
+        {"text": "请问审核进度?"},
+    ),
     "POST /v1/orders/{order_id}/evidence-uploads": (
         {"order_id": PENDING},
         "owner",

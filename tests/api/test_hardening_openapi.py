@@ -22,6 +22,7 @@ PREFIXES = {
     "refund_id": ("rf_",),
     "record_id": ("dr_",),
     "notice_id": ("n_",),
+    "subject_id": ("rq_", "rf_"),
 }
 # ids the platform chooses (catalogue, stock): no prefix of ours; an id of each as stocked
 EXTERNAL = {"product_id": "p-game_card", "key_id": "p-game_card-k000"}

@@ -125,9 +125,9 @@ def test_each_role_sees_its_own_views(browser: Any, runtime: Any) -> None:
     for reviewers); a view of another role, the queue or a task for support, a customer's flag
     for a reviewer, says it is not theirs and asks the API for nothing."""
     expected = {
-        "rev-wang": (["审核队列"], "#/queue"),
-        "senior-chen": (["审核队列", "驳回申诉"], "#/queue"),
-        "support-liu": (["超时退款", "隔离卡密", "顾客标记", "订单工具"], "#/refunds"),
+        "rev-wang": (["审核队列", "客户留言"], "#/queue"),
+        "senior-chen": (["审核队列", "驳回申诉", "客户留言"], "#/queue"),
+        "support-liu": (["超时退款", "客户留言", "隔离卡密", "顾客标记", "订单工具"], "#/refunds"),
     }
     for sub, (links, home) in expected.items():
         c = Console(browser, runtime)

@@ -181,6 +181,32 @@ def test_a_request_with_reason_details_and_a_screenshot_then_its_timeline(api: A
     tab.check("order-under-review")
 
 
+def test_a_conversation_with_support_about_a_request(api: Api, tab: Customer) -> None:
+    """GIVEN a request under review WHEN its customer opens its conversation and writes THEN
+    the page says by when support answers; once support has answered, the customer reads it
+    there (opening it marks it read for support to see)."""
+    who = tab.who
+    order = _paid(api, who, 3900)
+    api.advance(11 * 60)
+    r = cancel(api, who, order["order_id"], action="request", reason_code="wrong_info")
+    rid = r.json()["request_id"]
+    page = tab.open(f"#/orders/{order['order_id']}")
+    thread = page.locator(f"details[data-thread='{rid}']")
+    thread.locator("summary").click()
+    thread.locator("textarea").fill("is my request being looked at?")
+    thread.locator("button[type=submit]").click()
+    thread.locator("li[data-author=customer]").wait_for()
+    tab.check("conversation")
+    path = f"/v1/orders/{order['order_id']}/threads/{rid}"
+    api.ok("POST", f"{path}/messages", ("support-e2e", "support"), {"text": "yes, today"}, status=201)
+    page = tab.open(f"#/orders/{order['order_id']}")
+    thread = page.locator(f"details[data-thread='{rid}']")
+    thread.locator("summary").click()
+    thread.locator("li[data-author=staff]").wait_for()
+    assert "yes, today" in thread.inner_text()
+    assert api.ok("GET", path, who)["customer_read_at"]
+
+
 def test_an_appeal_against_a_rejection(api: Api, tab: Customer) -> None:
     """GIVEN a request rejected with a reason WHEN its customer opens the order THEN the reason
     shows and the appeal button is enabled; an appeal with text and balance as the refund goes

@@ -65,6 +65,8 @@ def _entry(event: HistoryEvent, actor: Actor = Actor.SYSTEM, **detail: Any) -> E
         (_entry(E.REQUEST_WITHDRAWN, Actor.CUSTOMER), None),  # the customer's own act
         (_entry(E.REVIEW_INFO_SUPPLIED, Actor.CUSTOMER), None),
         (_entry(E.KEY_VOIDED), None),  # internal
+        (_entry(E.SUPPORT_REPLIED, Actor.SUPPORT, text="on it"), NoticeKind.SUPPORT_REPLIED),
+        (_entry(E.SUPPORT_ANSWER_OVERDUE), None),  # for the operations topic
     ],
 )
 def test_which_entries_notify(entry: Entry, kind: NoticeKind | None) -> None:

@@ -47,6 +47,7 @@ DOMAIN_SECTIONS = (
     "After-sales window",
     "Dispute record",
     "Notifications",
+    "Conversations",
     "Quarantine",
     "Invariants",
     "Model check",

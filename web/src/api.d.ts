@@ -486,6 +486,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orders/{order_id}/threads/{subject_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A request's or refund's conversation (工单): messages, the reviewer's questions and the customer's answers, read receipts, and when support's answer is due.
+         * @description A request's or refund's conversation (工单): messages, the reviewer's questions and the
+         *     customer's answers, read receipts, and when support's answer is due. A customer reads only
+         *     their own orders' conversations.
+         */
+        get: operations["read_thread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{order_id}/threads/{subject_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write in the conversation.
+         * @description Write in the conversation. A customer's message starts support's answer window (5
+         *     minutes for an urgent request or a stuck refund, 60 otherwise, by default) if none is
+         *     running; support's (or a reviewer's) answer ends it and tells the customer in their inbox.
+         */
+        post: operations["post_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{order_id}/threads/{subject_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The caller's side has read the conversation up to now (the other side sees it).
+         * @description The caller's side has read the conversation up to now (the other side sees it).
+         */
+        post: operations["read_receipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders/{order_id}/timeline": {
         parameters: {
             query?: never;
@@ -922,6 +986,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/support/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversations whose customer waits for an answer, the earliest due first, with how often each went overdue (support's queue; the console counts down to each due time).
+         * @description Conversations whose customer waits for an answer, the earliest due first, with how often
+         *     each went overdue (support's queue; the console counts down to each due time).
+         */
+        get: operations["awaiting_threads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1072,6 +1157,14 @@ export interface components {
              * @description when the appeal's decision is expected, from the review queue as it stands and never after its SLA
              */
             expected_review_by: string;
+        };
+        /** AwaitingOut */
+        AwaitingOut: {
+            /**
+             * Items
+             * @description the earliest answer due first
+             */
+            items: components["schemas"]["ThreadSummary"][];
         };
         /** CancellationIn */
         CancellationIn: {
@@ -1361,6 +1454,11 @@ export interface components {
             requests: components["schemas"]["RequestSummary"][];
             /** Timeline */
             timeline: components["schemas"]["TimelineEntry"][];
+            /**
+             * Conversations
+             * @description each request's and refund's conversation with messages, as the customer sees it
+             */
+            conversations?: components["schemas"]["ThreadOut"][];
         };
         /** DisputeRecordOut */
         DisputeRecordOut: {
@@ -1630,11 +1728,13 @@ export interface components {
          *     customer: the account confirmed, a new card, or balance instead), refund.overdue,
          *     refund.chased (催办, by the customer), refund.manual_recorded (support paid it outside the
          *     system: a refund recorded succeeded, or an open one closed by it);
-         *     stock.key_released, stock.key_voided (support decided a key quarantined by the order's
+         *     support.replied (support's message in a request's or refund's conversation),
+         *     support.answer_overdue (the customer's message waited past the answer window: docs/domain.md,
+         *     "Conversations"); stock.key_released, stock.key_voided (support decided a key quarantined by the order's
          *     cancellation: docs/domain.md, "Quarantine"; not shown in the customer's timeline).
          * @enum {string}
          */
-        HistoryEvent: "order.created" | "order.paid" | "order.cancelled" | "order.expired" | "order.completed" | "delivery.started" | "delivery.completed" | "delivery.failed" | "delivery.abort_requested" | "payment.late_refunded" | "cancellation.requested" | "cancellation.appealed" | "request.withdrawn" | "review.task_created" | "review.claimed" | "review.decided" | "review.need_info" | "review.info_supplied" | "review.converted_to_appeal" | "review.escalated" | "refund.processing" | "refund.accepted" | "refund.succeeded" | "refund.failed" | "refund.needs_attention" | "refund.needs_customer_action" | "refund.retry_requested" | "refund.overdue" | "refund.chased" | "refund.destination_fixed" | "refund.manual_recorded" | "stock.key_released" | "stock.key_voided";
+        HistoryEvent: "order.created" | "order.paid" | "order.cancelled" | "order.expired" | "order.completed" | "delivery.started" | "delivery.completed" | "delivery.failed" | "delivery.abort_requested" | "payment.late_refunded" | "cancellation.requested" | "cancellation.appealed" | "request.withdrawn" | "review.task_created" | "review.claimed" | "review.decided" | "review.need_info" | "review.info_supplied" | "review.converted_to_appeal" | "review.escalated" | "refund.processing" | "refund.accepted" | "refund.succeeded" | "refund.failed" | "refund.needs_attention" | "refund.needs_customer_action" | "refund.retry_requested" | "refund.overdue" | "refund.chased" | "refund.destination_fixed" | "refund.manual_recorded" | "support.replied" | "support.answer_overdue" | "stock.key_released" | "stock.key_voided";
         /** InboxPage */
         InboxPage: {
             /**
@@ -1715,12 +1815,60 @@ export interface components {
             /** Refunds */
             refunds: components["schemas"]["RefundOut"][];
         };
+        /** MessageIn */
+        MessageIn: {
+            /** Text */
+            text: string;
+            /**
+             * Evidence
+             * @description the customer's images only
+             */
+            evidence?: string[];
+        };
+        /** MessageOut */
+        MessageOut: {
+            /** Message Id */
+            message_id: string;
+            /**
+             * Author
+             * @enum {string}
+             */
+            author: "customer" | "staff";
+            /**
+             * Role
+             * @description customer, reviewer, senior_reviewer or support
+             */
+            role: string;
+            /**
+             * Author Id
+             * @description who wrote it: shown to staff only
+             */
+            author_id?: string | null;
+            /** Text */
+            text: string;
+            /**
+             * Evidence
+             * @description image keys (evidence-uploads)
+             */
+            evidence: string[];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Source
+             * @description message; question: a reviewer's need_info; answer: the customer's
+             * @enum {string}
+             */
+            source: "message" | "question" | "answer";
+        };
         /**
          * NoticeKind
          * @description What the message is about (one text each: ``inbox.texts``).
          * @enum {string}
          */
-        NoticeKind: "cancelled_at_once" | "under_review" | "info_needed" | "request_approved" | "request_rejected" | "appeal_approved" | "appeal_rejected" | "converted_to_appeal" | "stopped_and_cancelled" | "cancelled_by_support" | "order_expired" | "refund_started" | "refund_succeeded" | "refund_overdue" | "refund_needs_action" | "late_payment_refunded";
+        NoticeKind: "cancelled_at_once" | "under_review" | "info_needed" | "request_approved" | "request_rejected" | "appeal_approved" | "appeal_rejected" | "converted_to_appeal" | "stopped_and_cancelled" | "cancelled_by_support" | "order_expired" | "refund_started" | "refund_succeeded" | "refund_overdue" | "refund_needs_action" | "late_payment_refunded" | "support_replied";
         /**
          * NoticeOut
          * @description One inbox message: what it is about (``kind``), its text in the caller's language, and
@@ -2715,6 +2863,84 @@ export interface components {
              * @description pass as ?cursor= for the next page (opaque; none: the last page)
              */
             next_cursor?: string | null;
+        };
+        /**
+         * ThreadOut
+         * @description One conversation. Staff see who wrote (``author_id``); a customer sees the role only.
+         */
+        ThreadOut: {
+            /**
+             * Subject Id
+             * @description the request (rq_...) or refund (rf_...) it is about
+             */
+            subject_id: string;
+            /** Order Id */
+            order_id: string;
+            /**
+             * Priority
+             * @description answered within the short window (urgent request, stuck refund)
+             */
+            priority: boolean;
+            /**
+             * Messages
+             * @description oldest first
+             */
+            messages: components["schemas"]["MessageOut"][];
+            /**
+             * Awaiting Answer
+             * @description the customer's last message waits for support's answer
+             */
+            awaiting_answer: boolean;
+            /**
+             * Answer Due
+             * @description support answers by then
+             */
+            answer_due?: string | null;
+            /**
+             * Escalated
+             * @description support's answer is overdue: escalated to the team lead
+             */
+            escalated: boolean;
+            /** First Response At */
+            first_response_at?: string | null;
+            /**
+             * Customer Read At
+             * @description read receipt: the customer
+             */
+            customer_read_at?: string | null;
+            /**
+             * Staff Read At
+             * @description read receipt: support
+             */
+            staff_read_at?: string | null;
+        };
+        /** ThreadSummary */
+        ThreadSummary: {
+            /** Subject Id */
+            subject_id: string;
+            /** Order Id */
+            order_id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Priority */
+            priority: boolean;
+            /**
+             * Awaiting Since
+             * Format: date-time
+             */
+            awaiting_since: string;
+            /**
+             * Answer Due
+             * Format: date-time
+             */
+            answer_due: string;
+            /**
+             * Escalations
+             * @description times support's answer went overdue
+             */
+            escalations: number;
+            /** Last Message At */
+            last_message_at?: string | null;
         };
         /** Timeline */
         Timeline: {
@@ -5399,6 +5625,339 @@ export interface operations {
             };
         };
     };
+    read_thread: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description zh-CN (default) or en: the language of messages */
+                "accept-language"?: string | null;
+            };
+            path: {
+                /** @description an order id: o_<20 hex digits> */
+                order_id: string;
+                /** @description what it is about: a request (rq_<20 hex digits>) or a refund (rf_<20 hex digits>) */
+                subject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description error: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: ORDER_NOT_FOUND, REQUEST_NOT_FOUND, REFUND_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: VALIDATION_FAILED */
+            422: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: INTERNAL */
+            500: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_message: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description zh-CN (default) or en: the language of messages */
+                "accept-language"?: string | null;
+                /** @description same key and body: the first answer again, acting once */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description an order id: o_<20 hex digits> */
+                order_id: string;
+                /** @description what it is about: a request (rq_<20 hex digits>) or a refund (rf_<20 hex digits>) */
+                subject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageIn"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    /** @description true when this is the stored first answer to the same Idempotency-Key */
+                    "Idempotency-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description error: MALFORMED_BODY */
+            400: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: ORDER_NOT_FOUND, REQUEST_NOT_FOUND, REFUND_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: CONFLICT, IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS */
+            409: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: EVIDENCE_INVALID, VALIDATION_FAILED */
+            422: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: INTERNAL */
+            500: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_receipt: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description zh-CN (default) or en: the language of messages */
+                "accept-language"?: string | null;
+                /** @description same key and body: the first answer again, acting once */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description an order id: o_<20 hex digits> */
+                order_id: string;
+                /** @description what it is about: a request (rq_<20 hex digits>) or a refund (rf_<20 hex digits>) */
+                subject_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    /** @description true when this is the stored first answer to the same Idempotency-Key */
+                    "Idempotency-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description error: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: ORDER_NOT_FOUND, REQUEST_NOT_FOUND, REFUND_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: CONFLICT, IDEMPOTENCY_KEY_REUSED, REQUEST_IN_PROGRESS */
+            409: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: VALIDATION_FAILED */
+            422: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: INTERNAL */
+            500: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     order_timeline: {
         parameters: {
             query?: never;
@@ -7482,6 +8041,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuarantinePage"];
+                };
+            };
+            /** @description error: UNAUTHENTICATED */
+            401: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: FORBIDDEN */
+            403: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: VALIDATION_FAILED */
+            422: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: INTERNAL */
+            500: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    awaiting_threads: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description zh-CN (default) or en: the language of messages */
+                "accept-language"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    /** @description API Gateway's request id */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AwaitingOut"];
                 };
             };
             /** @description error: UNAUTHENTICATED */

@@ -14,6 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
+from cancelflow.cancel.conversation import ThreadOut
 from cancelflow.cancel.timeline import TimelineEntry, customer_entries
 from cancelflow.cancel.views import OrderOut, RequestSummary, refund_ids
 from cancelflow.domain.models import Trade
@@ -96,6 +97,11 @@ class DisputeRecord(Model):
     refunds: list[RefundRecord]
     requests: list[RequestSummary]
     timeline: list[TimelineEntry]
+    # (records issued before conversations were kept have none: they still verify as issued)
+    conversations: list[ThreadOut] = Field(
+        default_factory=list,
+        description="each request's and refund's conversation with messages, as the customer sees it",
+    )
 
 
 class DisputeRecordOut(Model):
@@ -129,6 +135,16 @@ def _out(issued: dispute_records.Issued) -> DisputeRecordOut:
     )
 
 
+def _conversations(customer_id: str, order_id: str, part: orders.Partition) -> list[ThreadOut]:
+    from cancelflow.cancel import conversation
+    from cancelflow.http.identity import Caller
+
+    me = Caller(sub=customer_id, groups=frozenset({"customer"}))
+    subjects = [r.request_id for r in part.requests] + list(refund_ids(part.history))
+    found = [conversation.read(me, order_id, s) for s in subjects]
+    return [t for t in found if t.messages]
+
+
 def issue(customer_id: str, order_id: str, now: datetime, lang: str) -> DisputeRecordOut:
     """Build the record from the order's partition and its refunds (one Query, one BatchGetItem),
     hash it and keep it. Another customer's order: not found."""
@@ -142,6 +158,7 @@ def issue(customer_id: str, order_id: str, now: datetime, lang: str) -> DisputeR
         refunds=[RefundRecord.of(r) for r in refunds.get_many(refund_ids(part.history))],
         requests=sorted((RequestSummary.of(r) for r in part.requests), key=lambda r: r.created_at),
         timeline=customer_entries(part.history, lang),
+        conversations=_conversations(customer_id, order_id, part),
     )
     text = canonical(record)
     issued = dispute_records.Issued(

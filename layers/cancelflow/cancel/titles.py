@@ -60,6 +60,8 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
     E.REFUND_MANUAL_RECORDED: ("客服已通过其他方式退款", "Support refunded it by another way"),
     E.REFUND_CHASED: ("已催办退款,客服优先处理", "You chased the refund; support takes it first"),
+    E.SUPPORT_REPLIED: ("客服已回复你的留言", "Support answered your message"),
+    E.SUPPORT_ANSWER_OVERDUE: ("客服回复超时,已升级处理", "Support's answer is late; a team lead takes it"),
     # support's decisions on quarantined keys (titled for staff views; the customer's timeline
     # leaves them out: cancel.timeline)
     E.KEY_RELEASED: ("客服已将隔离的卡密放回库存", "Support released a quarantined card key to stock"),

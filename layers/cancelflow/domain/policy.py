@@ -127,6 +127,10 @@ class PolicyBook:
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()  # make-up working days: Saturdays or Sundays only
     review_lease_minutes: Annotated[int, Meta(ge=1, le=120)] = 10
+    # support's answer in a request's conversation (docs/domain.md, "Conversations"): an urgent
+    # request's or a stuck refund's within 5 minutes, any other within an hour
+    support_priority_answer_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 5
+    support_answer_minutes: Annotated[int, Meta(ge=1, le=7 * 24 * 60)] = 60
 
     def __post_init__(self) -> None:
         if weekdays := sorted(d.isoformat() for d in self.workdays if d.weekday() < 5):
@@ -247,7 +251,14 @@ def build_policy_book(overrides: dict[str, Any] | str | None = None) -> PolicyBo
     overrides = dict(overrides or {})
     top = {
         k: overrides.pop(k)
-        for k in ("risk", "holidays", "workdays", "review_lease_minutes")
+        for k in (
+            "risk",
+            "holidays",
+            "workdays",
+            "review_lease_minutes",
+            "support_priority_answer_minutes",
+            "support_answer_minutes",
+        )
         if k in overrides
     }
     unknown = set(overrides) - {t.value for t in ProductType}

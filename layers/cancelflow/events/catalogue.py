@@ -150,6 +150,16 @@ class LatePaymentRefunded(EventDetail, frozen=True, kw_only=True):
     refund_id: str
 
 
+class SupportAnswerOverdue(EventDetail, frozen=True, kw_only=True):
+    """A customer's message in a conversation waited past support's answer window."""
+
+    subject_id: Annotated[
+        str, Meta(description="the request (rq_) or refund (rf_) the conversation is about")
+    ]
+    answer_due: DateTime
+    escalations: Annotated[int, Meta(ge=1, description="how many windows it has been waiting")]
+
+
 class CustomerNotified(EventDetail, frozen=True, kw_only=True):
     """A message was put in a customer's inbox (站内信); relay it to push, SMS or e-mail. Its text
     comes in both languages: send the one the customer reads. ``event_id`` is the notice's id."""
@@ -266,6 +276,13 @@ CATALOGUE: tuple[EventType, ...] = (
         RefundEvent,
         "A refund cannot reach its destination (e.g. account closed); the customer must act.",
         ("refund.needs_customer_action",),
+        to_ops=True,
+    ),
+    EventType(
+        "conversation.answer_overdue",
+        SupportAnswerOverdue,
+        "A customer waits past support's answer window in a conversation; a team lead takes it.",
+        ("support.answer_overdue",),
         to_ops=True,
     ),
     EventType(

@@ -31,6 +31,13 @@ TaskIdPath = Annotated[
     ),
 ]
 RefundIdPath = Annotated[str, Path(pattern=REFUND_ID_PATTERN, description="a refund id: rf_<20 hex digits>")]
+SubjectIdPath = Annotated[
+    str,
+    Path(
+        pattern=rf"^(rq|rf)_{_HEX}$",
+        description="what it is about: a request (rq_<20 hex digits>) or a refund (rf_<20 hex digits>)",
+    ),
+]
 NoticeIdPath = Annotated[
     str, Path(pattern=NOTICE_ID_PATTERN, description="an inbox message id: n_<30 hex digits>")
 ]

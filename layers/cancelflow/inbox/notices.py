@@ -45,6 +45,7 @@ class NoticeKind(StrEnum):
     REFUND_OVERDUE = "refund_overdue"
     REFUND_NEEDS_ACTION = "refund_needs_action"  # the money cannot reach them: they must choose
     LATE_PAYMENT_REFUNDED = "late_payment_refunded"
+    SUPPORT_REPLIED = "support_replied"  # support's answer in the request's or refund's conversation
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,7 +65,7 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     question: str | None = None
     answer_by: datetime | None = None
     decision_due: datetime | None = None
-    note: str | None = None  # a rejection's reason, in the reviewer's words
+    note: str | None = None  # a rejection's reason in the reviewer's words; support's answer
     read_at: datetime | None = None
 
 
@@ -128,6 +129,7 @@ _BY_EVENT: dict[HistoryEvent, NoticeKind] = {
     E.REFUND_OVERDUE: NoticeKind.REFUND_OVERDUE,
     E.REFUND_NEEDS_CUSTOMER_ACTION: NoticeKind.REFUND_NEEDS_ACTION,
     E.PAYMENT_LATE_REFUNDED: NoticeKind.LATE_PAYMENT_REFUNDED,
+    E.SUPPORT_REPLIED: NoticeKind.SUPPORT_REPLIED,
 }
 
 
@@ -153,5 +155,5 @@ def notice_of(entry: Entry, customer_id: str) -> Notice | None:
         question=d.get("question") if kind is NoticeKind.INFO_NEEDED else None,
         answer_by=_time(d.get("answer_by")) if kind is NoticeKind.INFO_NEEDED else None,
         decision_due=_time(d.get("decision_due")) if kind is NoticeKind.UNDER_REVIEW else None,
-        note=d.get("note") if rejected else None,
+        note=d.get("note") if rejected else d.get("text") if kind is NoticeKind.SUPPORT_REPLIED else None,
     )

@@ -98,6 +98,10 @@ TEXTS: dict[NoticeKind, tuple[tuple[str, str], tuple[str, str]]] = {
             "{amount_en} cannot reach your {channel_en}. Choose what to do in the order.",
         ),
     ),
+    K.SUPPORT_REPLIED: (
+        ("客服回复了你", "客服:{note}"),
+        ("Support answered you", "Support: {note}"),
+    ),
     K.LATE_PAYMENT_REFUNDED: (
         ("付款已全额退回", "一笔 {amount_zh} 的付款到达时订单已取消,已全额退回。"),
         (

@@ -38,7 +38,9 @@ class HistoryEvent(StrEnum):
     customer: the account confirmed, a new card, or balance instead), refund.overdue,
     refund.chased (催办, by the customer), refund.manual_recorded (support paid it outside the
     system: a refund recorded succeeded, or an open one closed by it);
-    stock.key_released, stock.key_voided (support decided a key quarantined by the order's
+    support.replied (support's message in a request's or refund's conversation),
+    support.answer_overdue (the customer's message waited past the answer window: docs/domain.md,
+    "Conversations"); stock.key_released, stock.key_voided (support decided a key quarantined by the order's
     cancellation: docs/domain.md, "Quarantine"; not shown in the customer's timeline)."""
 
     ORDER_CREATED = "order.created"
@@ -72,6 +74,8 @@ class HistoryEvent(StrEnum):
     REFUND_CHASED = "refund.chased"
     REFUND_DESTINATION_FIXED = "refund.destination_fixed"
     REFUND_MANUAL_RECORDED = "refund.manual_recorded"
+    SUPPORT_REPLIED = "support.replied"
+    SUPPORT_ANSWER_OVERDUE = "support.answer_overdue"
     KEY_RELEASED = "stock.key_released"
     KEY_VOIDED = "stock.key_voided"
 

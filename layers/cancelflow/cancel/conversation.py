@@ -1,0 +1,272 @@
+"""A request's or a stuck refund's conversation (工单; docs/domain.md, "Conversations"): its
+messages between the customer and support/reviewers, the reviewer's questions and the
+customer's answers among them, read receipts, and whether support owes an answer and by when.
+
+The customer reads and writes only the threads of their own orders (another's order is not
+found); staff (reviewers, support) any. The thread is made by its first message; support's
+message settles the answer it owed and tells the customer (``support.replied``, an inbox
+message), the customer's next one starts the clock again (``domain.conversation``).
+Integrations: DynamoDB (through ``cancelflow.store``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal, Self
+
+import msgspec
+from pydantic import ConfigDict, Field
+
+from cancelflow.domain.conversation import answer_due, refund_is_priority
+from cancelflow.domain.models import Order
+from cancelflow.domain.priority import URGENT, priority_class, reviewed_as
+from cancelflow.domain.states import Actor
+from cancelflow.errors import DomainError, ErrorCode
+from cancelflow.http.fields import Model
+from cancelflow.http.identity import Caller
+from cancelflow.settings import get_settings
+from cancelflow.store import history, orders, refunds, requests, threads
+from cancelflow.store.codec import new_id
+from cancelflow.store.history import HistoryEvent
+from cancelflow.store.threads import Message, Thread
+
+STAFF = frozenset({"reviewer", "senior_reviewer", "support"})
+Source = Literal["message", "question", "answer"]
+
+
+class MessageOut(Model):
+    model_config = ConfigDict(frozen=True)
+    message_id: str
+    author: Literal["customer", "staff"]
+    role: str = Field(description="customer, reviewer, senior_reviewer or support")
+    author_id: str | None = Field(default=None, description="who wrote it: shown to staff only")
+    text: str
+    evidence: list[str] = Field(description="image keys (evidence-uploads)")
+    at: datetime
+    source: Source = Field(description="message; question: a reviewer's need_info; answer: the customer's")
+
+
+class ThreadOut(Model):
+    """One conversation. Staff see who wrote (``author_id``); a customer sees the role only."""
+
+    model_config = ConfigDict(frozen=True)
+    subject_id: str = Field(description="the request (rq_...) or refund (rf_...) it is about")
+    order_id: str
+    priority: bool = Field(description="answered within the short window (urgent request, stuck refund)")
+    messages: list[MessageOut] = Field(description="oldest first")
+    awaiting_answer: bool = Field(description="the customer's last message waits for support's answer")
+    answer_due: datetime | None = Field(default=None, description="support answers by then")
+    escalated: bool = Field(description="support's answer is overdue: escalated to the team lead")
+    first_response_at: datetime | None = None
+    customer_read_at: datetime | None = Field(default=None, description="read receipt: the customer")
+    staff_read_at: datetime | None = Field(default=None, description="read receipt: support")
+
+    @classmethod
+    def of(cls, order_id: str, subject_id: str, t: Thread | None, shown: list[MessageOut]) -> Self:
+        return cls(
+            subject_id=subject_id,
+            order_id=order_id,
+            priority=bool(t and t.priority),
+            messages=shown,
+            awaiting_answer=bool(t and t.awaiting_since),
+            answer_due=t.response_due if t else None,
+            escalated=bool(t and t.escalated_at and t.awaiting_since),
+            first_response_at=t.first_response_at if t else None,
+            customer_read_at=t.customer_read_at if t else None,
+            staff_read_at=t.staff_read_at if t else None,
+        )
+
+
+class ThreadSummary(Model):
+    model_config = ConfigDict(frozen=True)
+    subject_id: str
+    order_id: str
+    customer_id: str
+    priority: bool
+    awaiting_since: datetime
+    answer_due: datetime
+    escalations: int = Field(description="times support's answer went overdue")
+    last_message_at: datetime | None = None
+
+
+def _is_staff(caller: Caller) -> bool:
+    return bool(caller.groups & STAFF)
+
+
+def _role(caller: Caller) -> str:
+    for role in ("support", "senior_reviewer", "reviewer"):
+        if role in caller.groups:
+            return role
+    return "customer"
+
+
+def _subject(caller: Caller, order_id: str, subject_id: str) -> tuple[Order, bool, list[history.Entry]]:
+    """(the order, whether the thread is priority, the order's history) for a subject
+    of this order the caller may see; not found otherwise (another's order, another order's)."""
+    if _is_staff(caller):
+        order = orders.require_order(order_id)
+        entries = history.timeline(order_id)
+    else:
+        part = orders.read_partition(order_id, caller.sub)
+        order, entries = part.order, part.history
+    if subject_id.startswith("rf_"):
+        refund = refunds.get(subject_id)
+        if refund is None or refund.order_id != order_id:
+            raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": subject_id})
+        return order, refund_is_priority(refund.status.value, refund.overdue), entries
+    request = requests.get_request(order_id, subject_id)
+    action = reviewed_as(request.action.value, order.status)
+    return order, priority_class(action, request.reason_code, order.status) == URGENT, entries
+
+
+def _shown(caller: Caller, order_id: str, subject_id: str, entries: list[history.Entry]) -> list[MessageOut]:
+    """The thread's messages with the reviewer's questions and the customer's answers, in time order."""
+    staff = _is_staff(caller)
+    out = [
+        MessageOut(
+            message_id=m.message_id,
+            author=m.author,
+            role=m.role,
+            author_id=m.author_id if staff else None,
+            text=m.text,
+            evidence=list(m.evidence),
+            at=m.at,
+            source="message",
+        )
+        for m in threads.messages(order_id, subject_id)
+    ]
+    for e in entries:
+        if e.detail.get("request_id") != subject_id:
+            continue
+        if e.event is HistoryEvent.REVIEW_NEED_INFO and e.detail.get("question"):
+            out.append(
+                MessageOut(
+                    message_id=e.entry_id.rsplit("#", 1)[-1],
+                    author="staff",
+                    role="reviewer",
+                    author_id=e.actor_id if staff else None,
+                    text=e.detail["question"],
+                    evidence=[],
+                    at=e.at,
+                    source="question",
+                )
+            )
+    if subject_id.startswith("rq_"):
+        for i, a in enumerate(requests.get_request(order_id, subject_id).answers or ()):
+            out.append(
+                MessageOut(
+                    message_id=f"answer-{i + 1}",
+                    author="customer",
+                    role="customer",
+                    text=a.text,
+                    evidence=list(a.evidence),
+                    at=a.at,
+                    source="answer",
+                )
+            )
+    return sorted(out, key=lambda m: (m.at, m.message_id))
+
+
+def read(caller: Caller, order_id: str, subject_id: str) -> ThreadOut:
+    _, _, entries = _subject(caller, order_id, subject_id)
+    t = threads.get(order_id, subject_id)
+    return ThreadOut.of(order_id, subject_id, t, _shown(caller, order_id, subject_id, entries))
+
+
+def post(
+    caller: Caller,
+    order_id: str,
+    subject_id: str,
+    text: str,
+    evidence: tuple[str, ...],
+    now: datetime,
+    check_evidence: Callable[[Order, tuple[str, ...]], None],
+) -> ThreadOut:
+    """One message; images only from the customer (their uploads for this order, checked as a
+    request's: ``check_evidence``). CONFLICT when the thread changed meanwhile (send it again)."""
+    order, priority, _ = _subject(caller, order_id, subject_id)
+    staff = _is_staff(caller)
+    if evidence and staff:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, {"field": "evidence", "why": "images come from the customer"}
+        )
+    if evidence:
+        check_evidence(order, evidence)
+    t = threads.get(order_id, subject_id) or Thread(
+        subject_id=subject_id,
+        order_id=order_id,
+        customer_id=order.customer_id,
+        priority=priority,
+        opened_at=now,
+    )
+    message = Message(
+        message_id=new_id("m"),
+        subject_id=subject_id,
+        order_id=order_id,
+        author="staff" if staff else "customer",
+        author_id=caller.sub,
+        role=_role(caller),
+        text=text,
+        evidence=evidence,
+        at=now,
+    )
+    entry = None
+    if staff:  # support answers: the answer it owed is settled, and the customer is told
+        changes = {
+            "awaiting_since": None,
+            "response_due": None,
+            "first_response_at": t.first_response_at or now,
+            "staff_read_at": now,
+        }
+        entry = {
+            "at": now,
+            "suffix": f"{subject_id}#{message.message_id}",
+            "event": HistoryEvent.SUPPORT_REPLIED.value,
+            "actor": Actor.SUPPORT.value if message.role == "support" else Actor.REVIEWER.value,
+            "actor_id": caller.sub,
+            "detail": {
+                "request_id" if subject_id.startswith("rq_") else "refund_id": subject_id,
+                "text": text,
+            },
+        }
+    else:  # the customer asks: support owes an answer from their first unanswered message
+        since = t.awaiting_since or now
+        changes = {
+            "awaiting_since": since,
+            "response_due": t.response_due or answer_due(get_settings().policies, t.priority, since),
+            "customer_read_at": now,
+        }
+    new = msgspec.structs.replace(
+        t, **changes, version=t.version + 1, messages=t.messages + 1, last_message_at=now
+    )
+    if not threads.save(new, message, entry):
+        raise DomainError(ErrorCode.CONFLICT, {"subject_id": subject_id})
+    return read(caller, order_id, subject_id)
+
+
+def mark_read(caller: Caller, order_id: str, subject_id: str, now: datetime) -> ThreadOut:
+    """The caller's side has read the thread up to now (a read receipt; never back in time)."""
+    _subject(caller, order_id, subject_id)
+    t = threads.get(order_id, subject_id)
+    if t is not None:
+        side = "staff_read_at" if _is_staff(caller) else "customer_read_at"
+        if not threads.save(msgspec.structs.replace(t, **{side: now}, version=t.version + 1)):
+            raise DomainError(ErrorCode.CONFLICT, {"subject_id": subject_id})
+    return read(caller, order_id, subject_id)
+
+
+def awaiting() -> list[ThreadSummary]:
+    """Support's list: every thread whose customer waits for an answer, the earliest due first."""
+    return [
+        ThreadSummary(
+            subject_id=t.subject_id,
+            order_id=t.order_id,
+            customer_id=t.customer_id,
+            priority=t.priority,
+            awaiting_since=t.awaiting_since or t.opened_at,
+            answer_due=t.response_due or t.opened_at,
+            escalations=t.escalations,
+            last_message_at=t.last_message_at,
+        )
+        for t in threads.awaiting()
+    ]
