@@ -1,10 +1,8 @@
 """The domain events the platform can subscribe to: one versioned schema each.
 
-Every event is published to the ``cancelflow`` bus with ``source = "cancelflow"`` and
-``detail-type`` = its name. Its ``detail`` carries ``schema_version`` (a new major version is a
-new contract; fields are only ever added within a major version), ``event_id`` (the history
-entry's id: the SAME on every delivery of one fact, so consumers de-duplicate on it),
-``occurred_at``, ``order_id``, who acted and why, and the event's own fields.
+Published to the ``cancelflow`` bus, ``source = "cancelflow"``, ``detail-type`` = its name; the
+``detail``'s common fields (``schema_version``, ``event_id`` to de-duplicate on, who acted and
+why): ``EventDetail`` below, and docs/events.md.
 
 The schemas are msgspec Structs, not pydantic models: the stream publisher validates and
 encodes every event with them, and without pydantic its cold start is ~40 ms shorter. The JSON
@@ -70,8 +68,7 @@ class OrderCancelled(EventDetail, frozen=True, kw_only=True):
 
 
 class DeliveryAbortRequested(EventDetail, frozen=True, kw_only=True):
-    """Fulfilment is asked to stop this order's delivery and must answer on its route:
-    ``aborted`` (nothing went out) or ``complete`` (it did). Sent again while unanswered."""
+    """Fulfilment must answer on its route: ``aborted`` or ``complete``; sent again while unanswered."""
 
     request_id: Annotated[str, Meta(description="the stop-delivery request holding the order")]
     product_type: str
@@ -151,18 +148,13 @@ class LatePaymentRefunded(EventDetail, frozen=True, kw_only=True):
 
 
 class SupportAnswerOverdue(EventDetail, frozen=True, kw_only=True):
-    """A customer's message in a conversation waited past support's answer window."""
-
-    subject_id: Annotated[
-        str, Meta(description="the request (rq_) or refund (rf_) the conversation is about")
-    ]
+    subject_id: Annotated[str, Meta(description="the conversation's request (rq_) or refund (rf_)")]
     answer_due: DateTime
     escalations: Annotated[int, Meta(ge=1, description="how many windows it has been waiting")]
 
 
 class CustomerNotified(EventDetail, frozen=True, kw_only=True):
-    """A message was put in a customer's inbox (站内信); relay it to push, SMS or e-mail. Its text
-    comes in both languages: send the one the customer reads. ``event_id`` is the notice's id."""
+    """Relay it to push, SMS or e-mail in the language the customer reads; ``event_id`` is the notice's id."""
 
     customer_id: Annotated[str, Meta(description="whom to tell")]
     notice_id: Annotated[str, Meta(description="the inbox message (GET /v1/inbox)")]
@@ -289,7 +281,7 @@ CATALOGUE: tuple[EventType, ...] = (
         "customer.notified",
         CustomerNotified,
         "A customer was sent an inbox message (a decision, a question, a refund's progress); relay it.",
-        (),  # made by the publisher from the entry that notifies (cancelflow.events.inbox)
+        (),  # (made by the publisher, cancelflow.events.inbox, from every entry that notifies)
     ),
     EventType(
         "payment.late_refunded",
