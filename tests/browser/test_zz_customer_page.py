@@ -1,7 +1,10 @@
 """The reference customer page (web/) in headless Chromium against the running system: each
 journey at a phone's width (390 px) and a laptop's (1280 px), in zh-CN and in English, by
 keyboard where a person would, with an axe-core scan of every view reporting no serious or
-critical violation. Screenshots go to artifacts/screenshots/ (one is docs/customer-page.png)."""
+critical violation. Screenshots go to artifacts/screenshots/ (one is docs/customer-page.png).
+
+Runs last in this directory (hence its name): its journeys move business time on and leave
+requests in the review queue, which the console's tests, reading the demo's queue, must not see."""
 
 from __future__ import annotations
 
