@@ -202,7 +202,8 @@ def test_a_conversation_with_support_about_a_request(api: Api, tab: Customer) ->
     tab.check("conversation")
     path = f"/v1/orders/{order['order_id']}/threads/{rid}"
     api.ok("POST", f"{path}/messages", ("support-e2e", "support"), {"text": "yes, today"}, status=201)
-    page = tab.open(f"#/orders/{order['order_id']}")
+    page.reload()  # (the same address: a goto would not load the page again)
+    page.wait_for_selector("#order-status")
     thread = page.locator(f"details[data-thread='{rid}']")
     thread.locator("summary").click()
     thread.locator("li[data-author=staff]").wait_for()

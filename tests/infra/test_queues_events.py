@@ -114,7 +114,8 @@ def test_custom_bus_with_archive(dev):
 def test_every_transition_into_a_stuck_state_reaches_the_operations_topic(dev):
     """GIVEN the synthesised stack THEN one rule on the bus sends to the operations topic exactly
     the events that need a person: a refund entering needs_attention or needs_customer_action, a
-    refund or review overdue, a refund chased by its customer; and the history entries the refund
+    refund or review overdue, a refund chased by its customer, a customer waiting past support's
+    answer in a conversation; and the history entries the refund
     worker writes on entering those states are the ones those events come from."""
     from cancelflow.events.catalogue import BY_HISTORY_EVENT
     from cancelflow.refunds.lifecycle import EVENTS
@@ -126,6 +127,7 @@ def test_every_transition_into_a_stuck_state_reaches_the_operations_topic(dev):
         "refund.overdue",
         "refund.chased",
         "review.overdue",
+        "conversation.answer_overdue",
     }
     _, rule = tpl.only(dev, "AWS::Events::Rule", "NeedsAPersonToOps")
     p = rule["Properties"]
