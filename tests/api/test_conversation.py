@@ -175,3 +175,29 @@ def test_the_conversation_is_part_of_the_dispute_record(catalog: dict[str, str],
     assert [m["text"] for m in conv["messages"]] == ["my account was wrong", "noted, the reviewer sees it"]
     verified = call("POST", "/v1/dispute-records/verify", {"record": record}, who="support")
     assert verified.status == 200 and verified.json["issued"] is True, verified.raw
+
+
+def test_a_customer_message_carries_their_uploaded_image(
+    catalog: dict[str, str], frozen: FrozenClock
+) -> None:
+    """GIVEN a screenshot uploaded for the order (the evidence path) WHEN the customer writes
+    with it THEN the message carries its key; a key that is not this order's upload is refused
+    with EVIDENCE_INVALID and nothing is written."""
+    from cancelflow import aws
+
+    oid, rid = under_review(catalog, frozen)
+    up = call("POST", f"/v1/orders/{oid}/evidence-uploads", {"content_type": "image/png"}).json
+    aws.client("s3").put_object(
+        Bucket=get_settings().evidence_bucket,
+        Key=up["key"],
+        Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
+        ContentType=up["fields"]["Content-Type"],
+    )
+    body = {"text": "the screenshot", "evidence": [up["key"]]}
+    r = call("POST", f"/v1/orders/{oid}/threads/{rid}/messages", body)
+    assert r.status == 201, r.raw
+    assert r.json["messages"][-1]["evidence"] == [up["key"]]
+    forged = {"text": "another's", "evidence": [up["key"].replace(oid, "o_" + "9" * 20)]}
+    bad = call("POST", f"/v1/orders/{oid}/threads/{rid}/messages", forged)
+    assert (bad.status, bad.code) == (422, "EVIDENCE_INVALID"), bad.raw
+    assert [m["text"] for m in _thread(oid, rid)["messages"]] == ["the screenshot"]
