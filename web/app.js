@@ -421,11 +421,20 @@ function conversation(orderId, subjectId) {
   const note = h("p", { class: "why" });
   const boxId = `msg-${subjectId}`;
   const box = h("textarea", { id: boxId, maxlength: 500, required: true });
+  const filesId = `msg-files-${subjectId}`;
+  const files = h("input", { id: filesId, type: "file", accept: "image/png,image/jpeg", multiple: true });
   /** @param {S["ThreadOut"]} th */
   const show = (th) => {
     list.replaceChildren(
       ...th.messages.map((m) =>
-        h("li", { "data-author": m.author }, h("strong", {}, t(`author.${m.author}`)), h("p", {}, m.text), h("div", { class: "muted" }, when(m.at))),
+        h(
+          "li",
+          { "data-author": m.author },
+          h("strong", {}, t(`author.${m.author}`)),
+          h("p", {}, m.text),
+          m.evidence.length ? h("div", { class: "muted", "data-images": m.evidence.length }, t("images", { n: m.evidence.length })) : null,
+          h("div", { class: "muted" }, when(m.at)),
+        ),
       ),
     );
     note.textContent = th.awaiting_answer ? t("answer_due", { when: when(th.answer_due) }) : th.staff_read_at ? t("seen", { when: when(th.staff_read_at) }) : "";
@@ -452,15 +461,20 @@ function conversation(orderId, subjectId) {
           ev.preventDefault();
           const text = /** @type {HTMLTextAreaElement} */ (box).value.trim();
           if (!text) return;
-          const { data, error } = await api.POST("/v1/orders/{order_id}/threads/{subject_id}/messages", { params: { path }, body: { text } });
+          const evidence = await upload(orderId, /** @type {HTMLInputElement} */ (files));
+          if (evidence === null) return;
+          const { data, error } = await api.POST("/v1/orders/{order_id}/threads/{subject_id}/messages", { params: { path }, body: { text, evidence } });
           if (error) return sayError(error);
           /** @type {HTMLTextAreaElement} */ (box).value = "";
+          /** @type {HTMLInputElement} */ (files).value = "";
           show(data);
           say(t("sent"));
         },
       },
       h("label", { for: boxId }, t("write")),
       box,
+      h("label", { for: filesId }, t("evidence")),
+      files,
       h("div", { class: "row" }, h("button", { type: "submit", class: "primary" }, t("send"))),
     ),
   );

@@ -185,9 +185,9 @@ def test_a_request_with_reason_details_and_a_screenshot_then_its_timeline(api: A
 
 
 def test_a_conversation_with_support_about_a_request(api: Api, tab: Customer) -> None:
-    """GIVEN a request under review WHEN its customer opens its conversation and writes THEN
-    the page says by when support answers; once support has answered, the customer reads it
-    there (opening it marks it read for support to see)."""
+    """GIVEN a request under review WHEN its customer opens its conversation and writes, with a
+    screenshot THEN the message shows its image and the page says by when support answers; once
+    support has answered, the customer reads it there (opening it marks it read for support)."""
     who = tab.who
     order = _paid(api, who, 3900)
     api.advance(11 * 60)
@@ -197,8 +197,10 @@ def test_a_conversation_with_support_about_a_request(api: Api, tab: Customer) ->
     thread = page.locator(f"details[data-thread='{rid}']")
     thread.locator("summary").click()
     thread.locator("textarea").fill("is my request being looked at?")
+    shot = {"name": "shot.png", "mimeType": "image/png", "buffer": PNG}
+    thread.locator("input[type=file]").set_input_files(files=[shot])
     thread.locator("button[type=submit]").click()
-    thread.locator("li[data-author=customer]").wait_for()
+    thread.locator("li[data-author=customer] [data-images='1']").wait_for()
     tab.check("conversation")
     path = f"/v1/orders/{order['order_id']}/threads/{rid}"
     api.ok("POST", f"{path}/messages", ("support-e2e", "support"), {"text": "yes, today"}, status=201)
