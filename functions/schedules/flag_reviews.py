@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tally = escalate_due(now, stop_at=stop_time(context))
     metrics.add_metric(name="reviews_overdue", unit=MetricUnit.Count, value=tally.done)
     # conversations whose customer waits past support's answer window (sweeps.threads)
-    answers = escalate_overdue(now)
-    metrics.add_metric(name="answers_overdue", unit=MetricUnit.Count, value=answers)
-    logger.info("review sweep", extra={**tally.summary(), "answers_overdue": answers})
-    return {**tally.summary(), "answers_overdue": answers}
+    answers = escalate_overdue(now, stop_at=stop_time(context))
+    metrics.add_metric(name="answers_overdue", unit=MetricUnit.Count, value=answers.done)
+    logger.info("review sweep", extra={**tally.summary(), "answers_overdue": answers.summary()})
+    return {**tally.summary(), "answers_overdue": answers.summary()}

@@ -96,10 +96,10 @@ def test_a_missed_answer_on_an_urgent_request_escalates(catalog: dict[str, str],
     book = get_settings().policies
     assert book.support_priority_answer_minutes == 5
     frozen.advance(minutes=4)
-    assert escalate_overdue(frozen.now()) == 0  # not yet
+    assert escalate_overdue(frozen.now()).done == 0  # not yet
     frozen.advance(minutes=2)
-    assert escalate_overdue(frozen.now()) == 1
-    assert escalate_overdue(frozen.now()) == 0  # once per window
+    assert escalate_overdue(frozen.now()).done == 1
+    assert escalate_overdue(frozen.now()).done == 0  # once per window
     overdue = [e for e in timeline(oid) if e.event.value == "support.answer_overdue"]
     assert len(overdue) == 1 and overdue[0].detail["escalations"] == 1
     queue = call("GET", "/v1/support/threads", who="support").json["items"]
@@ -111,7 +111,7 @@ def test_a_missed_answer_on_an_urgent_request_escalates(catalog: dict[str, str],
         q["subject_id"] for q in call("GET", "/v1/support/threads", who="support").json["items"]
     ]
     frozen.advance(minutes=30)
-    assert escalate_overdue(frozen.now()) == 0
+    assert escalate_overdue(frozen.now()).done == 0
 
 
 def test_another_customers_conversation_is_never_readable(

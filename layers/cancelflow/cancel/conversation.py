@@ -10,6 +10,7 @@ Integrations: DynamoDB (through ``cancelflow.store``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, Self
@@ -25,7 +26,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http.fields import Model
 from cancelflow.http.identity import Caller
 from cancelflow.settings import get_settings
-from cancelflow.store import history, orders, refunds, requests, threads
+from cancelflow.store import orders, refunds, threads
 from cancelflow.store.codec import new_id
 from cancelflow.store.history import HistoryEvent
 from cancelflow.store.threads import Message, Thread
@@ -100,29 +101,29 @@ def _role(caller: Caller) -> str:
     return "customer"
 
 
-def _subject(caller: Caller, order_id: str, subject_id: str) -> tuple[Order, bool, list[history.Entry]]:
-    """(the order, whether the thread is priority, the order's history) for a subject
-    of this order the caller may see; not found otherwise (another's order, another order's)."""
-    if _is_staff(caller):
-        order = orders.require_order(order_id)
-        entries = history.timeline(order_id)
-    else:
-        part = orders.read_partition(order_id, caller.sub)
-        order, entries = part.order, part.history
+def _open(caller: Caller, order_id: str, subject_id: str) -> tuple[orders.Partition, bool]:
+    """The order's partition (one Query: the order, its history, requests and conversations) and
+    whether a new thread about ``subject_id`` is priority; not found when the caller may not see
+    it (another customer's order) or the subject is not this order's."""
+    part = orders.read_partition(order_id, None if _is_staff(caller) else caller.sub)
     if subject_id.startswith("rf_"):
         refund = refunds.get(subject_id)
         if refund is None or refund.order_id != order_id:
             raise DomainError(ErrorCode.REFUND_NOT_FOUND, {"refund_id": subject_id})
-        return order, refund_is_priority(refund.status.value, refund.overdue), entries
-    request = requests.get_request(order_id, subject_id)
-    action = reviewed_as(request.action.value, order.status)
-    return order, priority_class(action, request.reason_code, order.status) == URGENT, entries
+        return part, refund_is_priority(refund.status.value, refund.overdue)
+    request = next((r for r in part.requests if r.request_id == subject_id), None)
+    if request is None:
+        raise DomainError(ErrorCode.REQUEST_NOT_FOUND, {"request_id": subject_id})
+    action = reviewed_as(request.action.value, part.order.status)
+    return part, priority_class(action, request.reason_code, part.order.status) == URGENT
 
 
-def _shown(caller: Caller, order_id: str, subject_id: str, entries: list[history.Entry]) -> list[MessageOut]:
-    """The thread's messages with the reviewer's questions and the customer's answers, in time order."""
-    staff = _is_staff(caller)
-    out = [
+def view(part: orders.Partition, subject_id: str, staff: bool, t: Thread | None = None) -> ThreadOut:
+    """The conversation as ``part`` holds it (``t``: its thread as just written): its messages
+    with the reviewer's questions and the customer's answers, in time order. Staff see who on
+    their side wrote; a customer, the role only."""
+    t = t or part.conversations.threads.get(subject_id)
+    shown = [
         MessageOut(
             message_id=m.message_id,
             author=m.author,
@@ -133,27 +134,25 @@ def _shown(caller: Caller, order_id: str, subject_id: str, entries: list[history
             at=m.at,
             source="message",
         )
-        for m in threads.messages(order_id, subject_id)
+        for m in part.conversations.messages.get(subject_id, [])
     ]
-    for e in entries:
-        if e.detail.get("request_id") != subject_id:
-            continue
-        if e.event is HistoryEvent.REVIEW_NEED_INFO and e.detail.get("question"):
-            out.append(
+    for e in part.history:
+        if e.event is HistoryEvent.REVIEW_NEED_INFO and e.detail.get("request_id") == subject_id:
+            shown.append(
                 MessageOut(
                     message_id=e.entry_id.rsplit("#", 1)[-1],
                     author="staff",
                     role="reviewer",
                     author_id=e.actor_id if staff else None,
-                    text=e.detail["question"],
+                    text=str(e.detail.get("question") or ""),
                     evidence=[],
                     at=e.at,
                     source="question",
                 )
             )
-    if subject_id.startswith("rq_"):
-        for i, a in enumerate(requests.get_request(order_id, subject_id).answers or ()):
-            out.append(
+    for r in part.requests:
+        if r.request_id == subject_id:
+            shown += [
                 MessageOut(
                     message_id=f"answer-{i + 1}",
                     author="customer",
@@ -163,14 +162,27 @@ def _shown(caller: Caller, order_id: str, subject_id: str, entries: list[history
                     at=a.at,
                     source="answer",
                 )
-            )
-    return sorted(out, key=lambda m: (m.at, m.message_id))
+                for i, a in enumerate(r.answers or ())
+            ]
+    return ThreadOut.of(part.order.order_id, subject_id, t, sorted(shown, key=lambda m: (m.at, m.message_id)))
 
 
 def read(caller: Caller, order_id: str, subject_id: str) -> ThreadOut:
-    _, _, entries = _subject(caller, order_id, subject_id)
-    t = threads.get(order_id, subject_id)
-    return ThreadOut.of(order_id, subject_id, t, _shown(caller, order_id, subject_id, entries))
+    part, _ = _open(caller, order_id, subject_id)
+    return view(part, subject_id, _is_staff(caller))
+
+
+def _written(part: orders.Partition, t: Thread, message: Message | None) -> orders.Partition:
+    """``part`` with the thread and message just written (the answer needs no second read)."""
+    convs = part.conversations
+    subject = t.subject_id
+    messages = {
+        **convs.messages,
+        subject: [*convs.messages.get(subject, []), *([message] if message else [])],
+    }
+    return dataclasses.replace(
+        part, conversations=threads.Conversations({**convs.threads, subject: t}, messages)
+    )
 
 
 def post(
@@ -184,18 +196,18 @@ def post(
 ) -> ThreadOut:
     """One message; images only from the customer (their uploads for this order, checked as a
     request's: ``check_evidence``). CONFLICT when the thread changed meanwhile (send it again)."""
-    order, priority, _ = _subject(caller, order_id, subject_id)
+    part, priority = _open(caller, order_id, subject_id)
     staff = _is_staff(caller)
     if evidence and staff:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED, {"field": "evidence", "why": "images come from the customer"}
         )
     if evidence:
-        check_evidence(order, evidence)
-    t = threads.get(order_id, subject_id) or Thread(
+        check_evidence(part.order, evidence)
+    t = part.conversations.threads.get(subject_id) or Thread(
         subject_id=subject_id,
         order_id=order_id,
-        customer_id=order.customer_id,
+        customer_id=part.order.customer_id,
         priority=priority,
         opened_at=now,
     )
@@ -241,18 +253,21 @@ def post(
     )
     if not threads.save(new, message, entry):
         raise DomainError(ErrorCode.CONFLICT, {"subject_id": subject_id})
-    return read(caller, order_id, subject_id)
+    return view(_written(part, new, message), subject_id, staff)
 
 
 def mark_read(caller: Caller, order_id: str, subject_id: str, now: datetime) -> ThreadOut:
     """The caller's side has read the thread up to now (a read receipt; never back in time)."""
-    _subject(caller, order_id, subject_id)
-    t = threads.get(order_id, subject_id)
-    if t is not None:
-        side = "staff_read_at" if _is_staff(caller) else "customer_read_at"
-        if not threads.save(msgspec.structs.replace(t, **{side: now}, version=t.version + 1)):
-            raise DomainError(ErrorCode.CONFLICT, {"subject_id": subject_id})
-    return read(caller, order_id, subject_id)
+    part, _ = _open(caller, order_id, subject_id)
+    staff = _is_staff(caller)
+    t = part.conversations.threads.get(subject_id)
+    if t is None:
+        return view(part, subject_id, staff)  # nothing written yet: nothing to have read
+    side = "staff_read_at" if staff else "customer_read_at"
+    read_now = msgspec.structs.replace(t, **{side: now}, version=t.version + 1)
+    if not threads.save(read_now):
+        raise DomainError(ErrorCode.CONFLICT, {"subject_id": subject_id})
+    return view(_written(part, read_now, None), subject_id, staff)
 
 
 def awaiting() -> list[ThreadSummary]:

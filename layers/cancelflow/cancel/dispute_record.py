@@ -135,13 +135,13 @@ def _out(issued: dispute_records.Issued) -> DisputeRecordOut:
     )
 
 
-def _conversations(customer_id: str, order_id: str, part: orders.Partition) -> list[ThreadOut]:
-    from cancelflow.cancel import conversation
-    from cancelflow.http.identity import Caller
+def _conversations(part: orders.Partition) -> list[ThreadOut]:
+    """Every conversation of the order with messages, as its customer sees it (from the partition
+    already read: no further request)."""
+    from cancelflow.cancel.conversation import view
 
-    me = Caller(sub=customer_id, groups=frozenset({"customer"}))
     subjects = [r.request_id for r in part.requests] + list(refund_ids(part.history))
-    found = [conversation.read(me, order_id, s) for s in subjects]
+    found = [view(part, s, staff=False) for s in subjects]
     return [t for t in found if t.messages]
 
 
@@ -158,7 +158,7 @@ def issue(customer_id: str, order_id: str, now: datetime, lang: str) -> DisputeR
         refunds=[RefundRecord.of(r) for r in refunds.get_many(refund_ids(part.history))],
         requests=sorted((RequestSummary.of(r) for r in part.requests), key=lambda r: r.created_at),
         timeline=customer_entries(part.history, lang),
-        conversations=_conversations(customer_id, order_id, part),
+        conversations=_conversations(part),
     )
     text = canonical(record)
     issued = dispute_records.Issued(

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
 from cancelflow.settings import get_settings
-from cancelflow.store import ddb, keys, refunds, requests
+from cancelflow.store import ddb, keys, refunds, requests, threads
 from cancelflow.store.orders import reads
 from cancelflow.store.orders.completion import COMPLETION  # delivered orders, by their window's end
 from cancelflow.store.schema import GSI_DUE, GSI_STATUS
@@ -81,6 +81,11 @@ def overdue_refunds(now: datetime) -> Reader[refunds.Refund]:
 def due_reviews(now: datetime) -> Reader[requests.Request]:
     """Requests whose review (or whose customer's answer) is due (the index copy)."""
     return _due(REVIEW, now, requests.of_item)
+
+
+def due_threads(now: datetime) -> Reader[threads.Thread]:
+    """Conversations whose answer from support is overdue (the index copy: a hint)."""
+    return _due(threads.THREAD, now, threads.decode)
 
 
 def _waiting[T](

@@ -18,11 +18,7 @@ inbox_pk = keys.inbox_pk
 
 def _item(n: Notice) -> dict[str, object]:
     # unset facts are left out (an unread notice has no read_at at all: the count filters on it)
-    attrs = {
-        k: v
-        for k, v in codec.plain(msgspec.to_builtins(n, builtin_types=(datetime,))).items()
-        if v is not None
-    }
+    attrs = codec.dump(msgspec.to_builtins(n, builtin_types=(datetime,)), exclude_none=True)
     return {"pk": inbox_pk(n.customer_id), "sk": _SK + n.notice_id, "type": "notice", **attrs}
 
 

@@ -6,13 +6,14 @@ new state are one transaction, conditional on the thread's version, so two messa
 cannot both be "the first" and a read receipt never goes back in time.
 
 While the customer waits for support's answer the thread sits in the due index
-(``DUE#THREAD#nn``, ``due_at`` = the answer's due time); an answer from support takes it out,
-the sweep (``sweeps.threads``) escalates one that passed it and moves ``due_at`` one window on.
+(``DUE#THREAD#nn``, ``due_at`` = the answer's due time; read by ``store.due.due_threads``); an
+answer from support takes it out, the sweep (``sweeps.threads``) escalates one that passed it
+and moves ``due_at`` one window on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,6 +58,27 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+@dataclass(frozen=True)
+class Conversations:
+    """An order's conversations as its partition read has them (``orders.read_partition``)."""
+
+    threads: dict[str, Thread] = field(default_factory=dict)  # by subject
+    messages: dict[str, list[Message]] = field(default_factory=dict)  # by subject, oldest first
+
+
+def of_items(items: list[ddb.Item]) -> Conversations:
+    """The conversations among an order partition's items (sort keys in time order)."""
+    out = Conversations()
+    for i in items:
+        if i.get("type") == "thread":
+            t = decode(i)
+            out.threads[t.subject_id] = t
+        elif i.get("type") == "message":
+            m = codec.decode(Message, i)
+            out.messages.setdefault(m.subject_id, []).append(m)
+    return out
+
+
 def _thread_sk(subject_id: str) -> str:
     return f"{THREAD}#{subject_id}"
 
@@ -66,23 +88,11 @@ def _due_pk(subject_id: str) -> str:
 
 
 def _attrs(v: msgspec.Struct) -> dict[str, Any]:
-    stored = codec.plain(msgspec.to_builtins(v, builtin_types=(datetime,)))
-    return {k: x for k, x in stored.items() if x is not None}
+    return codec.dump(msgspec.to_builtins(v, builtin_types=(datetime,)), exclude_none=True)
 
 
-def _thread(item: ddb.Item) -> Thread:
+def decode(item: ddb.Item) -> Thread:
     return codec.decode(Thread, item)
-
-
-def get(order_id: str, subject_id: str) -> Thread | None:
-    item = ddb.get(keys.order_pk(order_id), _thread_sk(subject_id))
-    return _thread(item) if item else None
-
-
-def messages(order_id: str, subject_id: str) -> list[Message]:
-    """Every message of the thread, oldest first."""
-    items = ddb.partition(keys.order_pk(order_id), f"MSG#{subject_id}#")
-    return [codec.decode(Message, i) for i in items]
 
 
 def _thread_put(t: Thread) -> dict[str, Any]:
@@ -119,15 +129,6 @@ def awaiting(limit: int = 200) -> list[Thread]:
     """Threads whose customer waits for an answer, the earliest due first (every due shard)."""
     found: list[Thread] = []
     for n in range(get_settings().due_shards):
-        found += [_thread(i) for i in ddb.query_all(GSI_DUE, "due_pk = :p", {":p": keys.due_pk(THREAD, n)})]
+        found += [decode(i) for i in ddb.query_all(GSI_DUE, "due_pk = :p", {":p": keys.due_pk(THREAD, n)})]
     found.sort(key=lambda t: (t.response_due or t.opened_at, t.subject_id))
     return found[:limit]
-
-
-def due(now: datetime) -> Iterator[Thread]:
-    """Threads whose answer is overdue (the index copy: a hint; writes are conditional)."""
-    for n in range(get_settings().due_shards):
-        items = ddb.query_all(
-            GSI_DUE, "due_pk = :p AND due_at <= :now", {":p": keys.due_pk(THREAD, n), ":now": iso(now)}
-        )
-        yield from (_thread(i) for i in items)

@@ -1,7 +1,8 @@
 """Conversations whose customer waits past support's answer window (docs/domain.md,
 "Conversations"): each is escalated (counted, its ``support.answer_overdue`` entry published as
 ``conversation.answer_overdue`` to the operations topic) and its due time moved one window on,
-conditionally on the thread's version, so overlapping runs escalate it once per window.
+conditionally on the thread's version, so overlapping runs escalate it once per window. What is
+due is read and paged like every sweep's (``store.due.due_threads``, ``sweeps.due.run``).
 Integrations: DynamoDB."""
 
 from __future__ import annotations
@@ -16,41 +17,54 @@ from cancelflow.domain.conversation import answer_due
 from cancelflow.domain.states import Actor
 from cancelflow.settings import get_settings
 from cancelflow.store import threads
+from cancelflow.store.due import due_threads
 from cancelflow.store.history import HistoryEvent
+from cancelflow.sweeps.due import Tally, run
 
 log = logging.getLogger(__name__)
 
 
-def escalate_overdue(now: datetime, budget: int = 500) -> int:
-    """One bounded run; how many threads this run escalated."""
-    done = 0
-    book = get_settings().policies
-    for t in threads.due(now):
-        if done >= budget:
-            break
-        if t.awaiting_since is None or t.response_due is None or t.response_due > now:
-            continue  # answered meanwhile, or the index copy was stale
-        escalated = msgspec.structs.replace(
-            t,
-            version=t.version + 1,
-            escalations=t.escalations + 1,
-            escalated_at=now,
-            response_due=answer_due(book, t.priority, now),
-        )
-        entry = {
-            "at": now,
-            "suffix": f"{t.subject_id}#overdue{escalated.escalations:04d}",
-            "event": HistoryEvent.SUPPORT_ANSWER_OVERDUE.value,
-            "actor": Actor.SYSTEM.value,
-            "actor_id": "flag_reviews",
-            "detail": {
-                "subject_id": t.subject_id,
-                "answer_due": iso(t.response_due),
-                "escalations": escalated.escalations,
-            },
-        }
-        if threads.save(escalated, None, entry):
-            done += 1
+def _escalate(t: threads.Thread, now: datetime) -> bool:
+    """True when this run escalated ``t``; False when it was answered meanwhile, the index copy
+    was stale, or another run was first."""
+    if t.awaiting_since is None or t.response_due is None or t.response_due > now:
+        return False
+    escalated = msgspec.structs.replace(
+        t,
+        version=t.version + 1,
+        escalations=t.escalations + 1,
+        escalated_at=now,
+        response_due=answer_due(get_settings().policies, t.priority, now),
+    )
+    entry = {
+        "at": now,
+        "suffix": f"{t.subject_id}#overdue{escalated.escalations:04d}",
+        "event": HistoryEvent.SUPPORT_ANSWER_OVERDUE.value,
+        "actor": Actor.SYSTEM.value,
+        "actor_id": "flag_reviews",
+        "detail": {
+            "subject_id": t.subject_id,
+            "answer_due": iso(t.response_due),
+            "escalations": escalated.escalations,
+        },
+    }
+    return threads.save(escalated, None, entry)
+
+
+def escalate_overdue(now: datetime, budget: int | None = None, stop_at: float | None = None) -> Tally:
+    """One bounded run over every overdue conversation."""
+    tally = Tally()
+
+    def act(t: threads.Thread) -> None:
+        try:
+            acted = _escalate(t, now)
+        except Exception:
+            tally.add("failed")  # one broken thread must not stop the others; it stays due
+            log.exception("escalating conversation %s failed", t.subject_id)
+            return
+        if acted:
+            tally.add("done", ident=t.subject_id)
         else:
-            log.info("thread %s changed while escalating; the next run looks again", t.subject_id)
-    return done
+            tally.add("lost")
+
+    return run(due_threads(now), act, tally, budget, stop_at)
