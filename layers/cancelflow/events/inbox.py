@@ -11,7 +11,7 @@ from cancelflow.clock import iso
 from cancelflow.events.catalogue import CustomerNotified
 from cancelflow.events.outbox import DomainEvent
 from cancelflow.inbox import texts
-from cancelflow.inbox.notices import kind_of, notice_of
+from cancelflow.inbox.notices import kind_of, made
 from cancelflow.store import inbox as store
 from cancelflow.store.history import Entry
 
@@ -33,15 +33,14 @@ class Customers:
 def notify(entry: Entry, customers: Customers) -> DomainEvent | None:
     """Store the entry's notice, if it makes one, and the event that announces it. Raises when
     the store fails (the record is retried)."""
-    if kind_of(entry) is None:
+    kind = kind_of(entry)
+    if kind is None:
         return None  # (no read for entries that tell nobody)
     customer_id = customers.of(entry.order_id)
     if customer_id is None:
         log.error("no order %s for the notice of %s", entry.order_id, entry.entry_id)
         return None
-    notice = notice_of(entry, customer_id)
-    if notice is None:
-        return None
+    notice = made(entry, customer_id, kind)
     store.put(notice)
     title_zh, body_zh = texts.text(notice, "zh-CN")
     title_en, body_en = texts.text(notice, "en")

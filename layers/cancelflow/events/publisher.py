@@ -61,12 +61,6 @@ def entry_of(record: dict[str, Any]) -> history.Entry | None:
     return history.of_stream_image(image)
 
 
-def event_of(record: dict[str, Any]) -> DomainEvent | None:
-    """The domain event a stream record carries, if any (an INSERT of a catalogued entry)."""
-    entry = entry_of(record)
-    return from_history(entry) if entry is not None else None
-
-
 def _sequence(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 

@@ -136,8 +136,11 @@ _BY_EVENT: dict[HistoryEvent, NoticeKind] = {
 def notice_of(entry: Entry, customer_id: str) -> Notice | None:
     """The notice ``entry`` makes for the order's customer, or None."""
     kind = kind_of(entry)
-    if kind is None:
-        return None
+    return made(entry, customer_id, kind) if kind is not None else None
+
+
+def made(entry: Entry, customer_id: str, kind: NoticeKind) -> Notice:
+    """The notice of ``kind`` (``kind_of(entry)``) for the order's customer."""
     d = entry.detail
     rejected = kind in (NoticeKind.REQUEST_REJECTED, NoticeKind.APPEAL_REJECTED)
     return Notice(
