@@ -16,6 +16,7 @@ from cancelflow.store.history import timeline
 from cancelflow.sweeps.threads import escalate_overdue
 
 from tests.api.conftest import FrozenClock, call, place_order
+from tests.api.test_evidence import uploaded_png
 from tests.api.test_timeline import R1, asked, under_review
 
 
@@ -183,16 +184,8 @@ def test_a_customer_message_carries_their_uploaded_image(
     """GIVEN a screenshot uploaded for the order (the evidence path) WHEN the customer writes
     with it THEN the message carries its key; a key that is not this order's upload is refused
     with EVIDENCE_INVALID and nothing is written."""
-    from cancelflow import aws
-
     oid, rid = under_review(catalog, frozen)
-    up = call("POST", f"/v1/orders/{oid}/evidence-uploads", {"content_type": "image/png"}).json
-    aws.client("s3").put_object(
-        Bucket=get_settings().evidence_bucket,
-        Key=up["key"],
-        Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
-        ContentType=up["fields"]["Content-Type"],
-    )
+    up = uploaded_png(oid)
     body = {"text": "the screenshot", "evidence": [up["key"]]}
     r = call("POST", f"/v1/orders/{oid}/threads/{rid}/messages", body)
     assert r.status == 201, r.raw

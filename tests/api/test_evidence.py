@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from typing import Any
 
 from cancelflow import aws, clock, evidence
 from cancelflow.domain.policy import EvidenceRules
@@ -62,17 +63,26 @@ def test_policy_limits_come_from_the_policy_config() -> None:
     assert ["content-length-range", 1, 1024 * 1024] in evidence.upload_conditions("k", "image/png", rules)
 
 
-def test_appeal_with_uploaded_evidence_goes_to_review(catalog: dict[str, str]) -> None:
-    """GIVEN a delivered order and a PNG uploaded through the presigned POST's fields WHEN the
-    owner appeals naming it THEN under review, and the request keeps the evidence key."""
-    build_world(catalog)
-    up = call("POST", f"/v1/orders/{DELIVERED}/evidence-uploads", {"content_type": "image/png"}).json
+def uploaded_png(order_id: str) -> dict[str, Any]:
+    """A PNG stored where the owner's evidence upload for ``order_id`` says (as the presigned
+    POST would put it): the upload's answer, its ``key`` ready to name."""
+    up: dict[str, Any] = call(
+        "POST", f"/v1/orders/{order_id}/evidence-uploads", {"content_type": "image/png"}
+    ).json
     aws.client("s3").put_object(
         Bucket=get_settings().evidence_bucket,
         Key=up["key"],
         Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
         ContentType=up["fields"]["Content-Type"],
     )
+    return up
+
+
+def test_appeal_with_uploaded_evidence_goes_to_review(catalog: dict[str, str]) -> None:
+    """GIVEN a delivered order and a PNG uploaded through the presigned POST's fields WHEN the
+    owner appeals naming it THEN under review, and the request keeps the evidence key."""
+    build_world(catalog)
+    up = uploaded_png(DELIVERED)
     resp = call(
         "POST",
         f"/v1/orders/{DELIVERED}/cancellations",
