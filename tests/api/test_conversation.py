@@ -194,3 +194,22 @@ def test_a_customer_message_carries_their_uploaded_image(
     bad = call("POST", f"/v1/orders/{oid}/threads/{rid}/messages", forged)
     assert (bad.status, bad.code) == (422, "EVIDENCE_INVALID"), bad.raw
     assert [m["text"] for m in _thread(oid, rid)["messages"]] == ["the screenshot"]
+
+
+def test_a_refund_has_its_own_conversation(catalog: dict[str, str], frozen: FrozenClock) -> None:
+    """GIVEN an auto-approved cancellation and its refund WHEN the customer writes about the
+    refund THEN the refund's conversation holds it, apart from any request's, and support owes
+    an answer; a refund of another order is not found through this order."""
+    o = place_order(catalog)
+    oid = o["order_id"]
+    pay_body = {"order_id": oid, "payment_id": f"pay-{oid}", "amount": o["amount"], "channel": "alipay"}
+    assert call("POST", "/v1/platform/payments", pay_body, who="platform").status == 200
+    r = call("POST", f"/v1/orders/{oid}/cancellations", {"action": "request"})
+    assert r.status == 201 and r.json["refund_id"], r.raw
+    refund_id, rid = r.json["refund_id"], r.json["request_id"]
+    t = _say(oid, refund_id, "when does the money arrive?")
+    assert (t["subject_id"], t["awaiting_answer"]) == (refund_id, True)
+    assert _thread(oid, rid)["messages"] == []  # the request's conversation is another one
+    other = place_order(catalog)["order_id"]
+    miss = call("GET", f"/v1/orders/{other}/threads/{refund_id}")
+    assert (miss.status, miss.code) == (404, "REFUND_NOT_FOUND"), miss.raw
