@@ -18,7 +18,7 @@ from cancelflow.cancel import (
     dispute_record,  # (loaded anyway: it defines the record's models)
     timeline,  # (loaded anyway: it defines the Timeline model)
 )
-from cancelflow.cancel.conversation import ThreadOut, ThreadSummary
+from cancelflow.cancel.conversation_views import ThreadOut, ThreadSummary
 from cancelflow.cancel.dispute_record import DisputeRecordOut, Verification
 from cancelflow.cancel.inbox import InboxPage, NoticeOut, UnreadOut
 from cancelflow.cancel.timeline import Timeline

@@ -14,7 +14,7 @@ from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 
-from cancelflow.cancel.conversation import ThreadOut
+from cancelflow.cancel.conversation_views import ThreadOut
 from cancelflow.cancel.timeline import TimelineEntry, customer_entries
 from cancelflow.cancel.views import OrderOut, RequestSummary, refund_ids
 from cancelflow.domain.models import Trade

@@ -12,7 +12,6 @@ from pydantic import ConfigDict, Field
 
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http.fields import Model
-from cancelflow.inbox import texts
 from cancelflow.inbox.notices import Notice, NoticeKind
 from cancelflow.store import inbox
 
@@ -41,6 +40,8 @@ class NoticeOut(Model):
 
     @classmethod
     def of(cls, n: Notice, lang: str) -> Self:
+        from cancelflow.inbox import texts  # (answers only: not loaded on the cancel function's cold start)
+
         title, body = texts.text(n, lang)
         return cls(
             notice_id=n.notice_id,

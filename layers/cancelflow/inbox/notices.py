@@ -20,7 +20,6 @@ import msgspec
 
 from cancelflow.domain.states import Actor
 from cancelflow.store.history import Entry, HistoryEvent
-from cancelflow.store.tasks import KIND_PREFIX, TaskKind
 
 E = HistoryEvent
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -106,7 +105,10 @@ def kind_of(entry: Entry) -> NoticeKind | None:
             return NoticeKind.CANCELLED_BY_SUPPORT
         return None  # by a reviewer: the decision's own notice says it
     if event is E.REVIEW_DECIDED:
-        # an appeal's task is ta_..., a request's tk_... (store.tasks.task_id_for)
+        # an appeal's task is ta_..., a request's tk_... (store.tasks.task_id_for; imported
+        # here: the cancel function loads this module for NoticeKind, and needs no task rules)
+        from cancelflow.store.tasks import KIND_PREFIX, TaskKind
+
         appeal = str(d.get("task_id", "")).startswith(KIND_PREFIX[TaskKind.REJECTION_APPEAL] + "_")
         return _decided(d.get("outcome"), appeal)
     if event is E.REFUND_PROCESSING:
