@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock, telemetry
 from cancelflow.cancel import (
     customer_flag,
@@ -44,6 +43,7 @@ from cancelflow.http.params import (
     NoticeIdPath,
     OrderIdPath,
     ProductIdPath,
+    Query,
     RefundIdPath,
     RequestIdPath,
     SubjectIdPath,

@@ -10,8 +10,6 @@ import base64
 import json
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cancelflow import clock, telemetry
 from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
 from cancelflow.domain.products import Channel
@@ -22,7 +20,16 @@ from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import ExternalId, Fen, FreeText, Model
 from cancelflow.http.identity import PLATFORM, SUPPORT
-from cancelflow.http.params import REFUND_ID_PATTERN, KeyIdPath, OrderIdPath, ProductIdPath, RefundIdPath
+from cancelflow.http.params import (
+    REFUND_ID_PATTERN,
+    KeyIdPath,
+    OrderIdPath,
+    Path,
+    ProductIdPath,
+    Query,
+    RefundIdPath,
+    Response,
+)
 from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from cancelflow import clock
 from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Model
 from cancelflow.http.identity import REVIEWERS
-from cancelflow.http.params import TaskIdPath
+from cancelflow.http.params import Query, TaskIdPath
 from cancelflow.review import decisions, tasks  # (loaded anyway: the Decision model, every view)
 from cancelflow.review.decisions import Decision
 from cancelflow.review.tasks import Reviewer

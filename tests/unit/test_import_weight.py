@@ -32,3 +32,41 @@ def test_the_core_does_not_import_pydantic(module: str) -> None:
     probe = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('pydantic')))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"{module} loads {out.stdout.strip()}"
+
+
+API_FUNCTIONS = [
+    "functions.cancel.api",
+    "functions.platform.api",
+    "functions.review.api",
+    "functions.refund.api",
+]
+OTHER_RESOLVERS = [
+    "asyncio",
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.vpc_lattice",
+]
+
+
+@pytest.mark.parametrize("module", API_FUNCTIONS)
+def test_an_api_function_loads_one_resolver_and_every_name_still_imports(module: str) -> None:
+    """GIVEN a fresh interpreter WHEN an API function is imported THEN Powertools' other
+    resolvers (and asyncio, which AppSync's brings) are not loaded (cancelflow.http); AND a
+    name the package re-exports, from api_gateway or not, still imports from the package."""
+    probe = (
+        f"import sys, {module}\n"
+        f"print(sorted(m for m in {OTHER_RESOLVERS!r} if m in sys.modules))\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, AppSyncResolver\n"
+        "from aws_lambda_powertools.event_handler import content_types\n"
+        "print(APIGatewayHttpResolver.__module__, Response.__module__, AppSyncResolver.__module__,"
+        " content_types.APPLICATION_JSON)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded, names = out.stdout.strip().splitlines()
+    assert loaded == "[]", f"{module} loads {loaded}"
+    assert names.split() == [
+        "aws_lambda_powertools.event_handler.api_gateway",
+        "aws_lambda_powertools.event_handler.api_gateway",
+        "aws_lambda_powertools.event_handler.appsync",
+        "application/json",
+    ]

@@ -44,3 +44,58 @@ error codes map to), and one JSON log line per answer through Powertools' Logger
 """
 
 from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+
+
+def _resolvers_on_demand() -> None:
+    """Powertools' ``event_handler/__init__`` imports every resolver it has (AppSync with
+    asyncio, AppSync Events, Bedrock Agents, VPC Lattice, the local HTTP resolver): about 35 ms
+    and 65 modules of an API function's cold start (``make bench ONLY=coldstart``), for one
+    resolver. So the package is registered here without running its ``__init__``: its
+    submodules import as usual, a name it re-exports from ``api_gateway`` (``Response``, which
+    Powertools' own modules import from the package) comes from there, and any other name runs
+    the real ``__init__`` once and is taken from it. The same code runs in the tests, the local
+    runtime and Lambda; ``tests/unit/test_import_weight.py`` holds the property."""
+    name = "aws_lambda_powertools.event_handler"
+    if name in sys.modules:  # imported before this package (the tests' tools): nothing to save
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(attr: str) -> object:  # a module's __getattr__ (PEP 562): names not yet set
+        if attr.startswith("__") or importlib.util.find_spec(f"{name}.{attr}") is not None:
+            raise AttributeError(attr)  # a submodule (`from package import content_types`): imported
+        api_gateway = importlib.import_module(f"{name}.api_gateway")
+        if attr in _FROM_API_GATEWAY:
+            return getattr(api_gateway, attr)
+        spec.loader.exec_module(package)  # type: ignore[union-attr]  # (checked above)
+        try:
+            return package.__dict__[attr]
+        except KeyError:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[name] = package
+    parent: ModuleType = importlib.import_module("aws_lambda_powertools")
+    parent.event_handler = package  # type: ignore[attr-defined]  # as the import system would
+
+
+# What the package's __init__ re-exports from api_gateway.
+_FROM_API_GATEWAY = frozenset(
+    {
+        "ALBResolver",
+        "APIGatewayHttpResolver",
+        "ApiGatewayResolver",
+        "APIGatewayRestResolver",
+        "CORSConfig",
+        "Response",
+    }
+)
+
+_resolvers_on_demand()
