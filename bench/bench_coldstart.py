@@ -1,7 +1,7 @@
 """Every function's real cold start next to its floor (issue 15, item 5).
 
 Measured, per function of ``infra.topology.FUNCTIONS``: a fresh ``python -S -I -B`` whose path
-is what Lambda gives a function — the function's folder (as deployed: no bytecode), the built
+is what Lambda gives a function — the function's folder (as deployed, with its bytecode), the built
 layer's ``python/`` and the runtime's boto3 (``infra.build_layer.build`` / ``runtime_dir``) —
 with the function's environment (``infra.functions.environment``, prod's configuration)
 pointing at an embedded AWS (the local runtime's moto server, in a process of its own,
@@ -154,13 +154,13 @@ def _runtime() -> Path:
 
 
 def _asset(folder: str, into: Path) -> Path:
-    """functions/<folder> as the CDK ships it (infra.config.ASSET_EXCLUDE: no bytecode, so the
-    handler module is compiled on every cold start, as in Lambda)."""
-    from infra.config import ASSET_EXCLUDE
+    """functions/<folder> as the CDK ships it (infra.build_layer.function_asset: with its
+    bytecode, as the layer's), copied so the process sees nothing else of the tree."""
+    from infra import build_layer
 
     dest = into / folder
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(ROOT / "functions" / folder, dest, ignore=shutil.ignore_patterns(*ASSET_EXCLUDE))
+    shutil.copytree(build_layer.function_asset(folder), dest)
     return dest
 
 

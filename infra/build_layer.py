@@ -89,6 +89,8 @@ SKIP_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 # Where each tree sits on Lambda: compiled into code objects (tracebacks show these paths).
 LAYER_DDIR = "/opt/python"
 RUNTIME_DDIR = "/var/runtime"
+FUNCTION_DDIR = "/var/task"
+FUNCTIONS_SRC = ROOT / "functions"
 
 
 def _check(arch: str, layer: str = "shared") -> None:
@@ -230,8 +232,8 @@ def _exclusive(out: Path, fp: str, marker: str, sizes: dict[str, layer_files.Siz
     yield a fresh folder to build in, or None when ``out`` is up to date. The new tree replaces
     ``out`` only once complete, and its stamp is written last, so a reader never sees half a
     build and a failed build leaves no stamp (which records the ``sizes`` the build filled in)."""
-    BUILD.mkdir(exist_ok=True)
-    with open(BUILD / f"{out.name}.lock", "w") as lock:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f"{out.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _up_to_date(out, fp, out / marker):
             yield None
@@ -312,6 +314,31 @@ def runtime_dir(arch: str = "x86_64", force: bool = False) -> Path:
         layer_files.precompile(tmp, RUNTIME_DDIR)
         sizes["built"] = layer_files.size(tmp)
     print(f"runtime stand-in built: {out} ({arch})")
+    return out
+
+
+def function_asset(folder: str) -> Path:
+    """Build (or keep) a function's code as Lambda gets it (build/functions/<folder>, the folder
+    the CDK zips): functions/<folder> without what never ships (infra.config.ASSET_EXCLUDE) and
+    with bytecode made as the layer's is. /var/task is read-only, so a handler module without its
+    pyc is compiled from source on every cold start (the cancel API's 700 lines: about 12 ms).
+    Bytecode does not depend on the architecture: one asset serves arm64 and x86_64."""
+    from infra.config import ASSET_EXCLUDE
+
+    layer_files.check_interpreter(LAMBDA_PYTHON)
+    src = FUNCTIONS_SRC / folder
+    out = BUILD / "functions" / folder
+    ignore = shutil.ignore_patterns(*ASSET_EXCLUDE)
+    h = hashlib.sha256(_recipe() + folder.encode())
+    for f in sorted(p for p in src.rglob("*") if p.is_file() and not SKIP_PARTS & set(p.parts)):
+        if not ignore(str(f.parent), [f.name]):
+            h.update(str(f.relative_to(src)).encode() + b"\0" + f.read_bytes())
+    with _exclusive(out, h.hexdigest(), ".", {}) as tmp:
+        if tmp is None:
+            return out
+        shutil.rmtree(tmp)
+        shutil.copytree(src, tmp, ignore=ignore)
+        layer_files.precompile(tmp, FUNCTION_DDIR)
     return out
 
 

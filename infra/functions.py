@@ -20,7 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import access, build_layer, topology
-from infra.config import ASSET_EXCLUDE, ROOT, EnvConfig
+from infra.config import EnvConfig
 from infra.refunds import secret_ids
 
 # Seconds. API functions answer inside API Gateway's 30 s; queue consumers stay well under their
@@ -120,14 +120,13 @@ class LambdaFunctions(Construct):
         )
         self.roles[fn.name] = role
         _grant(role, access.ACCESS[fn.name], res, decides=fn.name in access.DECIDERS)
-        source = ROOT / "functions" / fn.folder
         return lambda_.Function(
             scope,
             "Function",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=f"{fn.module}.handler",
-            code=lambda_.Code.from_asset(str(source), exclude=ASSET_EXCLUDE),
+            code=lambda_.Code.from_asset(str(build_layer.function_asset(fn.folder))),  # with bytecode
             layers=[self.layers[name] for name in build_layer.layers_for(fn.name)],
             role=role,
             log_group=log_group,

@@ -56,18 +56,32 @@ def test_every_topology_function_is_arm64_on_the_layer(dev):
         assert p["LoggingConfig"]["LogFormat"] == "JSON"
 
 
-def test_function_assets_are_their_folders(synth, dev):
+def test_function_assets_are_their_folders_with_bytecode(synth, dev):
     """GIVEN functions/<folder> THEN each function's asset is exactly that folder's files minus
-    caches (the template itself never depends on the handlers' content, only the asset hash)."""
+    caches, plus an unchecked hash-based pyc of the runtime's Python beside every .py (/var/task is
+    read-only: without it the handler module is compiled on every cold start), which names the
+    module as Lambda places it (/var/task/...)."""
+    import importlib.util
+    import marshal
+    import sys
+
     root = Path(__file__).resolve().parents[2]
+    tag = sys.implementation.cache_tag
     for name, fn in _functions(dev).items():
         key = fn["Properties"]["Code"]["S3Key"]
         staged = synth.outdir / f"asset.{key.removesuffix('.zip')}"
         source = root / "functions" / topology.FUNCTIONS[name].folder
+        py = {p.relative_to(source) for p in source.rglob("*.py") if "__pycache__" not in p.parts}
         want = {
             p.relative_to(source) for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts
         }
+        want |= {p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc" for p in py}
         assert {p.relative_to(staged) for p in staged.rglob("*") if p.is_file()} == want, name
+        for p in py:
+            data = (staged / p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc").read_bytes()
+            assert data[:4] == importlib.util.MAGIC_NUMBER, (name, p)
+            assert int.from_bytes(data[4:8], "little") == 0b01, (name, p)  # hash-based, unchecked
+            assert marshal.loads(data[16:]).co_filename == f"/var/task/{p}", (name, p)
 
 
 def test_environment_uses_only_settings_names(dev):
