@@ -45,21 +45,27 @@ OTHER_RESOLVERS = [
     "aws_lambda_powertools.event_handler.appsync",
     "aws_lambda_powertools.event_handler.bedrock_agent",
     "aws_lambda_powertools.event_handler.vpc_lattice",
+    "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
 ]
 
 
 @pytest.mark.parametrize("module", API_FUNCTIONS)
 def test_an_api_function_loads_one_resolver_and_every_name_still_imports(module: str) -> None:
     """GIVEN a fresh interpreter WHEN an API function is imported THEN Powertools' other
-    resolvers (and asyncio, which AppSync's brings) are not loaded (cancelflow.http); AND a
-    name the package re-exports, from api_gateway or not, still imports from the package."""
+    resolvers (and asyncio, which AppSync's brings) and other event sources' classes are not
+    loaded (cancelflow.http); AND every name the packages re-export still imports from them."""
     probe = (
         f"import sys, {module}\n"
         f"print(sorted(m for m in {OTHER_RESOLVERS!r} if m in sys.modules))\n"
         "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, AppSyncResolver\n"
         "from aws_lambda_powertools.event_handler import content_types\n"
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source\n"
+        "import aws_lambda_powertools.event_handler as eh\n"
+        "import aws_lambda_powertools.utilities.data_classes as dc\n"
         "print(APIGatewayHttpResolver.__module__, Response.__module__, AppSyncResolver.__module__,"
-        " content_types.APPLICATION_JSON)\n"
+        " content_types.APPLICATION_JSON, SQSEvent.__module__, event_source.__module__,"
+        " [n for p in (eh, dc) for n in p.__all__ if not hasattr(p, n)])\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded, names = out.stdout.strip().splitlines()
@@ -69,4 +75,7 @@ def test_an_api_function_loads_one_resolver_and_every_name_still_imports(module:
         "aws_lambda_powertools.event_handler.api_gateway",
         "aws_lambda_powertools.event_handler.appsync",
         "application/json",
+        "aws_lambda_powertools.utilities.data_classes.sqs_event",
+        "aws_lambda_powertools.utilities.data_classes.event_source",  # the decorator, not its module
+        "[]",
     ]

@@ -45,36 +45,44 @@ error codes map to), and one JSON log line per answer through Powertools' Logger
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import sys
-from types import ModuleType
 
 
-def _resolvers_on_demand() -> None:
-    """Powertools' ``event_handler/__init__`` imports every resolver it has (AppSync with
-    asyncio, AppSync Events, Bedrock Agents, VPC Lattice, the local HTTP resolver): about 35 ms
-    and 65 modules of an API function's cold start (``make bench ONLY=coldstart``), for one
-    resolver. So the package is registered here without running its ``__init__``: its
-    submodules import as usual, a name it re-exports from ``api_gateway`` (``Response``, which
-    Powertools' own modules import from the package) comes from there, and any other name runs
-    the real ``__init__`` once and is taken from it. The same code runs in the tests, the local
-    runtime and Lambda; ``tests/unit/test_import_weight.py`` holds the property."""
-    name = "aws_lambda_powertools.event_handler"
-    if name in sys.modules:  # imported before this package (the tests' tools): nothing to save
+def _defer_init(name: str) -> None:
+    """Register package ``name`` without running its ``__init__``, which imports every one of its
+    modules so as to re-export their classes. Its submodules import as usual; a name the
+    ``__init__`` re-exports (``from .x import A``, read from its source on first need) imports only
+    its own submodule; any other name runs the real ``__init__`` once and is taken from it. The
+    same code runs in the tests, the local runtime and Lambda; nothing of the package is changed.
+    Skipped when the package is already imported (the tests' tools may have)."""
+    if name in sys.modules:
         return
     spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
+    if spec is None or spec.loader is None or spec.origin is None:
         return
     package = importlib.util.module_from_spec(spec)
+    origin, loader = spec.origin, spec.loader
+    exports: dict[str, str] = {}
 
     def __getattr__(attr: str) -> object:  # a module's __getattr__ (PEP 562): names not yet set
-        if attr.startswith("__") or importlib.util.find_spec(f"{name}.{attr}") is not None:
-            raise AttributeError(attr)  # a submodule (`from package import content_types`): imported
-        api_gateway = importlib.import_module(f"{name}.api_gateway")
-        if attr in _FROM_API_GATEWAY:
-            return getattr(api_gateway, attr)
-        spec.loader.exec_module(package)  # type: ignore[union-attr]  # (checked above)
+        if attr.startswith("__") and attr != "__all__":  # (__all__, for `import *`: the real one)
+            raise AttributeError(attr)
+        if not exports:
+            with open(origin, encoding="utf-8") as f:
+                for node in ast.parse(f.read()).body:
+                    if isinstance(node, ast.ImportFrom) and node.module:
+                        where = f"{name}.{node.module}" if node.level else node.module
+                        exports.update({alias.asname or alias.name: where for alias in node.names})
+        if attr in exports:  # bound as the __init__ binds it (over a submodule of the same name)
+            value = getattr(importlib.import_module(exports[attr]), attr)
+            setattr(package, attr, value)
+            return value
+        if importlib.util.find_spec(f"{name}.{attr}") is not None:
+            raise AttributeError(attr)  # a submodule (`from package import x`): the import system's
+        loader.exec_module(package)
         try:
             return package.__dict__[attr]
         except KeyError:
@@ -82,20 +90,14 @@ def _resolvers_on_demand() -> None:
 
     package.__getattr__ = __getattr__  # type: ignore[method-assign]
     sys.modules[name] = package
-    parent: ModuleType = importlib.import_module("aws_lambda_powertools")
-    parent.event_handler = package  # type: ignore[attr-defined]  # as the import system would
+    parent, _, child = name.rpartition(".")
+    setattr(importlib.import_module(parent), child, package)  # as the import system would
 
 
-# What the package's __init__ re-exports from api_gateway.
-_FROM_API_GATEWAY = frozenset(
-    {
-        "ALBResolver",
-        "APIGatewayHttpResolver",
-        "ApiGatewayResolver",
-        "APIGatewayRestResolver",
-        "CORSConfig",
-        "Response",
-    }
-)
-
-_resolvers_on_demand()
+# Powertools' event_handler/__init__ imports every resolver it has (AppSync with asyncio, AppSync
+# Events, Bedrock Agents, VPC Lattice, the local HTTP one), and utilities/data_classes/__init__
+# every event source's classes (Kinesis Firehose brings zipfile and tempfile, ...): about 50 ms
+# and 110 modules of an API function's cold start (make bench ONLY=coldstart) for one resolver
+# and one event class. tests/unit/test_import_weight.py holds the property.
+_defer_init("aws_lambda_powertools.event_handler")
+_defer_init("aws_lambda_powertools.utilities.data_classes")
