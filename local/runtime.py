@@ -40,6 +40,7 @@ FAKE_AWS = {
     "POWERTOOLS_SERVICE_NAME": "cancelflow",
     "POWERTOOLS_METRICS_NAMESPACE": "cancelflow",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as deployed (infra.functions.PYDANTIC_ENV)
 }
 
 

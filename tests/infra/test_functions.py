@@ -18,6 +18,7 @@ POWERTOOLS = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
+    "PYDANTIC_DISABLE_PLUGINS",
 }
 
 
@@ -92,6 +93,7 @@ def test_environment_uses_only_settings_names(dev):
         env = fn["Properties"]["Environment"]["Variables"]
         assert set(env) <= known, (name, set(env) - known)
         assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
+        assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no entry_points scan at a cold start
         assert fn["Properties"].get("TracingConfig", {}).get("Mode") != "Active"  # X-Ray off in dev
         if name != "event_publisher":
             assert "CANCELFLOW_TABLE" in env
