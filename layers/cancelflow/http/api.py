@@ -21,7 +21,7 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,7 +54,6 @@ class RouteSpec:
     model: type[BaseModel] | None
     body: type[BaseModel] | None  # the request body's model, if the route takes one
     error_codes: tuple[ErrorCode, ...]  # every code it can answer: its own and the implied ones
-    regex: re.Pattern[str] = field(compare=False)
     # No JWT: a caller that cannot hold one (a payment provider's callback), authenticated by
     # what it sends (the provider's signature) in the route itself.
     public: bool = False
@@ -62,6 +61,17 @@ class RouteSpec:
     @property
     def key(self) -> str:
         return f"{self.method} {self.path}"
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _path_regex(self.path)
+
+
+@functools.cache
+def _path_regex(path: str) -> re.Pattern[str]:
+    """Compiled when first matched, not at import: a cold start pays for none (API Gateway's
+    routeKey names the route), the local gateway for each path once."""
+    return re.compile("^" + _PARAM.sub("[^/]+", path) + "$")  # paths are plain [a-z0-9/_-]
 
 
 def _is_model(annotation: Any) -> bool:
@@ -155,7 +165,6 @@ class Api:
                 model=model,
                 body=body,
                 error_codes=tuple(dict.fromkeys([*error_codes, *implied])),
-                regex=re.compile("^" + _PARAM.sub("[^/]+", path) + "$"),  # paths are plain [a-z0-9/_-]
                 public=public,
             )
             if spec.key in self.routes:

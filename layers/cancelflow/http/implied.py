@@ -3,6 +3,7 @@ and documented by Powertools like any parameter) and the implied error codes."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Annotated
 
@@ -25,7 +26,8 @@ def implied_codes(method: str, roles: tuple[str, ...], has_body: bool, public: b
     return codes
 
 
-def header_params(method: str, public: bool) -> list[inspect.Parameter]:
+@functools.cache  # the same for every route of a kind: built once, not per route at import
+def header_params(method: str, public: bool) -> tuple[inspect.Parameter, ...]:
     """Headers every route takes (validated and documented by Powertools like any parameter)."""
     from aws_lambda_powertools.event_handler.openapi.params import Header
 
@@ -54,4 +56,4 @@ def header_params(method: str, public: bool) -> list[inspect.Parameter]:
                 annotation=Annotated[str | None, key],
             )
         )
-    return out
+    return tuple(out)
