@@ -8,6 +8,7 @@ API Gateway checks the signature, issuer, audience and expiry; the handlers chec
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import jsii
 from aws_cdk import CfnOutput, Duration, Stack
@@ -53,7 +54,7 @@ class ApiAuth(Construct):
         cid: str,
         *,
         cfg: EnvConfig,
-        functions: dict[str, lambda_.Function],
+        functions: Mapping[str, lambda_.IFunction],  # each API function's target (infra.functions)
         console_url: str | None,
     ) -> None:
         super().__init__(scope, cid)

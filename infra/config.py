@@ -44,6 +44,9 @@ class EnvConfig:
     access_log_expiry_days: int = 90
     event_archive_days: int = 7
     reserved_concurrency: dict[str, int] = field(default_factory=dict)
+    # Lambda SnapStart for the API functions (docs/deploy.md, "SnapStart"): each deploy publishes
+    # a version, snapshots its init, and the HTTP API calls the "live" alias of it.
+    snap_start: bool = False
     auth_domain_prefix: str = "cancelflow"
     auth_feature_plan: str = "essentials"  # or "plus" (Cognito threat protection, priced per user)
     console_callback_urls: list[str] = field(default_factory=list)

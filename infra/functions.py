@@ -94,11 +94,24 @@ class LambdaFunctions(Construct):
         )
         self.layers = {"shared": self.layer, "providers": self.providers_layer}
         self.functions: dict[str, lambda_.Function] = {}
+        # What invokes each API function: the function, or with SnapStart the alias of the
+        # version this deploy published (only versions restore from a snapshot; $LATEST never).
+        self.api_targets: dict[str, lambda_.IFunction] = {}
         self.roles: dict[str, iam.Role] = {}
+        api = {r.function for r in topology.ROUTES}
         for fn in topology.FUNCTIONS.values():
-            self.functions[fn.name] = self._function(fn, cfg, resources)
+            function = self._function(fn, cfg, resources, snap_start=cfg.snap_start and fn.name in api)
+            self.functions[fn.name] = function
+            if fn.name in api:
+                self.api_targets[fn.name] = (
+                    lambda_.Alias(function, "Live", alias_name="live", version=function.current_version)
+                    if cfg.snap_start
+                    else function
+                )
 
-    def _function(self, fn: topology.Function, cfg: EnvConfig, res: Resources) -> lambda_.Function:
+    def _function(
+        self, fn: topology.Function, cfg: EnvConfig, res: Resources, *, snap_start: bool
+    ) -> lambda_.Function:
         scope = Construct(self, fn.name)
         log_group = logs.LogGroup(
             scope,
@@ -139,6 +152,7 @@ class LambdaFunctions(Construct):
             dead_letter_queue=self.async_dlq if fn.name in _SCHEDULED else None,
             environment=environment(fn.name, cfg, res),
             description=f"cancelflow {fn.name} ({fn.folder}/{fn.module}.py)",
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         )
 
 

@@ -75,7 +75,9 @@ class CancelflowStack(Stack):
         self.events.route_to_ops(self.ops.topic)
 
         self.console = ConsoleHosting(self, "Console", cfg=cfg, access_logs=self.access_logs.bucket)
-        self.api = ApiAuth(self, "Api", cfg=cfg, functions=fns, console_url=self.console.url)
+        self.api = ApiAuth(
+            self, "Api", cfg=cfg, functions=self.lambdas.api_targets, console_url=self.console.url
+        )
         self.console.deploy(
             {
                 "apiBase": self.api.api.api_endpoint,

@@ -137,3 +137,43 @@ def test_reserved_concurrency_only_where_configured(dev, prod):
             if "ReservedConcurrentExecutions" in f["Properties"]
         }
         assert got == ctx[env]["reserved_concurrency"]
+
+
+def test_prod_api_functions_run_snapstart_behind_a_live_alias(dev, prod):
+    """GIVEN cdk.json (snap_start: prod only) THEN in prod each API function has SnapStart on
+    published versions, a version and a "live" alias of it, and every HTTP API integration (and
+    the invoke permission) targets that alias, since $LATEST never restores from a snapshot; the
+    other functions, and dev's, have none of it and are integrated directly."""
+    api = {r.function for r in topology.ROUTES}
+    assert cdk_json_context()["cancelflow"]["prod"]["snap_start"] is True
+    assert cdk_json_context()["cancelflow"]["dev"]["snap_start"] is False
+    for template, on in ((prod, True), (dev, False)):
+        ids = tpl.function_ids(template)
+        aliases = tpl.resources(template, "AWS::Lambda::Alias")
+        versions = tpl.resources(template, "AWS::Lambda::Version")
+        integrations = [
+            i["Properties"]["IntegrationUri"]
+            for i in tpl.resources(template, "AWS::ApiGatewayV2::Integration").values()
+        ]
+        permissions = [
+            p["Properties"]["FunctionName"]
+            for p in tpl.resources(template, "AWS::Lambda::Permission").values()
+        ]
+        for name, lid in ids.items():
+            props = template["Resources"][lid]["Properties"]
+            snap = on and name in api
+            assert props.get("SnapStart") == ({"ApplyOn": "PublishedVersions"} if snap else None), name
+            alias = [a for a in aliases.values() if a["Properties"]["FunctionName"] == {"Ref": lid}]
+            if not snap:
+                assert not alias, name
+                continue
+            ((alias_id, alias_res),) = [(k, a) for k, a in aliases.items() if a in alias]
+            assert alias_res["Properties"]["Name"] == "live"
+            version_id = alias_res["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+            assert versions[version_id]["Properties"]["FunctionName"] == {"Ref": lid}
+            assert {"Ref": alias_id} in integrations, name
+            assert {"Fn::GetAtt": [lid, "Arn"]} not in integrations, name
+            assert {"Ref": alias_id} in permissions, name
+        if not on:
+            assert not aliases and not versions
+            assert sum({"Fn::GetAtt": [ids[n], "Arn"]} in integrations for n in api) == len(api)

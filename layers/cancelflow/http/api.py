@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cancelflow import telemetry
+from cancelflow import snapstart, telemetry
 from cancelflow.errors import Code, DomainError, ErrorCode, code_of
 from cancelflow.http import context, idempotency, identity
 from cancelflow.http import errors as http_errors
@@ -35,6 +35,8 @@ from cancelflow.http.implied import header_params, implied_codes
 from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
+
+snapstart.register()  # what a restored snapshot must redo (prod's API functions run SnapStart)
 
 _PARAM = re.compile(r"\{(\w+)\}")
 

@@ -1,0 +1,45 @@
+"""What an API function does around a Lambda SnapStart snapshot (docs/deploy.md, "SnapStart").
+
+With SnapStart (prod's API functions, ``snap_start`` in cdk.json), Lambda runs a function's init
+(importing the handler: Powertools, pydantic, the routes) once per published version, snapshots
+the initialised environment and restores new environments from that snapshot instead of running
+init again. Whatever init leaves in memory is then shared by every environment restored from it:
+
+- AWS clients: none is made at init (``cancelflow.aws`` makes them on first use), but one made
+  during init would hold pooled connections that are dead after a restore, and the credentials
+  of the environment that published the version. After a restore they are all dropped, with the
+  caches keyed to them (the product cache of ``store.stock``).
+- ``random``: seeded once, from ``os.urandom``, when first imported; every environment restored
+  from one snapshot would draw the same numbers (which claim candidate after a lost race, which
+  card keys are tried first: never a wrong result, since the writes are conditional, but more
+  lost races). It is seeded again after a restore.
+- ``uuid.uuid4``, ``secrets`` and the ids read ``os.urandom`` per call: nothing to do. Settings
+  are read from the environment, the same after a restore.
+
+Lambda's managed Python runtimes ship ``snapshot_restore_py`` (the hooks' registry; the
+development environment has it too, for the tests, and nothing there runs the hooks); where it
+is absent, nothing is registered. Imported by ``cancelflow.http.api``, so by every API function's
+handler module, as Lambda requires of a hook. Registering costs nothing without SnapStart.
+"""
+
+from __future__ import annotations
+
+import random
+
+from cancelflow import aws
+
+
+def after_restore() -> None:
+    """Run by Lambda in each environment restored from the snapshot, before its first request."""
+    aws.reset_clients()
+    random.seed()  # from os.urandom, again
+
+
+def register() -> bool:
+    """Register the hook with the runtime, if it has SnapStart's hooks library (True if so)."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:  # not on a Lambda runtime
+        return False
+    register_after_restore(after_restore)
+    return True

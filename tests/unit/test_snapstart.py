@@ -1,0 +1,56 @@
+"""SnapStart's restore hook (cancelflow.snapstart; docs/deploy.md, "SnapStart"): registered with
+Lambda's hooks library by every API function's import, and what it redoes after a restore."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+import snapshot_restore_py
+from cancelflow import aws, snapstart
+
+API_FUNCTIONS = [
+    "functions.cancel.api",
+    "functions.platform.api",
+    "functions.review.api",
+    "functions.refund.api",
+]
+
+
+@pytest.mark.parametrize("module", API_FUNCTIONS)
+def test_every_api_function_registers_the_restore_hook_when_imported(module: str) -> None:
+    """GIVEN a fresh interpreter with the runtime's hooks library WHEN an API function's handler
+    module is imported THEN cancelflow.snapstart.after_restore is registered to run after a
+    restore, once, with no arguments (Lambda ignores a hook its handler's imports do not reach)."""
+    probe = (
+        f"import {module}, snapshot_restore_py\n"
+        "print([(f.__module__, f.__name__, a, k) for f, a, k in snapshot_restore_py.get_after_restore()])\n"
+        "print(len(snapshot_restore_py.get_before_snapshot()))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    after, before = out.stdout.strip().splitlines()
+    assert after == "[('cancelflow.snapstart', 'after_restore', (), {})]"
+    assert before == "0"
+
+
+def test_after_a_restore_clients_are_made_again_and_random_is_reseeded() -> None:
+    """GIVEN a client made before the snapshot and random's state as the snapshot froze it WHEN
+    the hook runs THEN the next client is a new one (new connections, the restored environment's
+    credentials) and random no longer repeats the frozen sequence."""
+    before = aws.client("dynamodb")
+    frozen = random.getstate()
+    first = [random.random() for _ in range(4)]
+    random.setstate(frozen)  # as every environment restored from one snapshot would start
+    snapstart.after_restore()
+    assert aws.client("dynamodb") is not before
+    assert [random.random() for _ in range(4)] != first
+
+
+def test_registering_without_the_hooks_library_is_a_no_op(monkeypatch) -> None:
+    """GIVEN no snapshot_restore_py (not on Lambda) THEN register() says so and registers nothing."""
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # import fails
+    registry = list(snapshot_restore_py.get_after_restore())
+    assert snapstart.register() is False
+    assert snapshot_restore_py.get_after_restore() == registry
