@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-# Query and Response re-exported: a function imports Powertools through this package, so that
+# Path, Query and Response re-exported: a function imports Powertools through this package, so that
 # cancelflow.http (its __init__) is imported first and loads one resolver, not all of them.
 from aws_lambda_powertools.event_handler import Response as Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path as Path
 from aws_lambda_powertools.event_handler.openapi.params import Query as Query
 
 from cancelflow.store.codec import ID_PATTERN
