@@ -19,7 +19,9 @@ requests, one after the other: the ones the handler made, recorded by a probe ru
 same calls, not how many calls it makes (``bench/bench_cancel_api.py`` counts those).
 
 Printed per function, in ms: handler (``time.perf_counter()`` from the process's first line to
-the answer), of which importing the handler module, floor, their ratio against the budget
+the answer), of which importing the handler module, the rest after it (``init+``: what an
+environment restored from a SnapStart snapshot still pays, the clients and the first request,
+besides the restore itself, which only Lambda can measure), floor, their ratio against the budget
 (1.3 for the functions behind HTTP routes, 1.1 for the others), the same ratio of the two
 processes' CPU time (steadier on a busy machine), and the parent's wall time per process
 (interpreter start and exit included). Medians of ``PAIRS`` interleaved pairs, so machine load
@@ -414,6 +416,7 @@ class Row:
         mark = "OK" if self.ratio <= self.budget else "OVER"
         return (
             f"  {self.function:<16} {self.handler * 1000:>7.0f} {self.imported * 1000:>7.0f}"
+            f" {(self.handler - self.imported) * 1000:>6.0f}"
             f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  <= {self.budget:.1f} {mark:<4}"
             f" {self.cpu_ratio:>5.2f}"
             f" {self.handler_wall * 1000:>6.0f} {self.floor_wall * 1000:>6.0f}  {self.note}"
@@ -421,7 +424,8 @@ class Row:
 
 
 HEAD = (
-    f"  {'function':<16} {'handler':>7} {'import':>7} {'floor':>6} {'ratio':>6}  {'budget':<11} {'cpu':>5}"
+    f"  {'function':<16} {'handler':>7} {'import':>7} {'init+':>6} {'floor':>6} {'ratio':>6}"
+    f"  {'budget':<11} {'cpu':>5}"
     f" {'wall:h':>6} {'wall:f':>6}  event -> answer; its requests (the floor makes the same)"
 )
 
