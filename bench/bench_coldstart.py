@@ -139,8 +139,9 @@ class Case:
 
 
 def _layers(function: str) -> list[Path]:
-    """The python/ folders of the layers the function gets, in Lambda's order (shared first;
-    the providers layer only for the functions infra.build_layer names), built by infra."""
+    """The python/ folders of the layers the function gets (the shared one, and the providers
+    layer only for the functions infra.build_layer names; their order is immaterial: Lambda
+    extracts both into /opt/python and they share no file), built by infra."""
     from infra import build_layer
 
     return [

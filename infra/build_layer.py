@@ -329,7 +329,7 @@ def function_asset(folder: str) -> Path:
     src = FUNCTIONS_SRC / folder
     out = BUILD / "functions" / folder
     ignore = shutil.ignore_patterns(*ASSET_EXCLUDE)
-    h = hashlib.sha256(_recipe() + folder.encode())
+    h = hashlib.sha256(_recipe() + folder.encode() + "\0".join(ASSET_EXCLUDE).encode())
     for f in sorted(p for p in src.rglob("*") if p.is_file() and not SKIP_PARTS & set(p.parts)):
         if not ignore(str(f.parent), [f.name]):
             h.update(str(f.relative_to(src)).encode() + b"\0" + f.read_bytes())
@@ -338,7 +338,7 @@ def function_asset(folder: str) -> Path:
             return out
         shutil.rmtree(tmp)
         shutil.copytree(src, tmp, ignore=ignore)
-        layer_files.precompile(tmp, FUNCTION_DDIR)
+        layer_files.precompile(tmp, FUNCTION_DDIR, parallel=False)  # a few files
     return out
 
 

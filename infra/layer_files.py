@@ -112,7 +112,7 @@ def elf_machine(path: Path) -> int:
     return int(machine)
 
 
-def precompile(site: Path, ddir: str) -> None:
+def precompile(site: Path, ddir: str, *, parallel: bool = True) -> None:
     """Write ``__pycache__/<name>.cpython-3XY.pyc`` beside every .py of ``site``.
 
     Unchecked hash-based pycs (PEP 552): Lambda unzips layers with no useful mtimes and /opt is
@@ -120,6 +120,8 @@ def precompile(site: Path, ddir: str) -> None:
     as they are, without even hashing the source. Optimisation 0 keeps asserts and docstrings
     (docstrings become the OpenAPI summaries). ``ddir`` is where the tree sits on Lambda, so
     tracebacks and code objects name /opt/python/... rather than this machine's build folder.
+    ``parallel=False`` for a few files: no process pool (which re-imports an unguarded caller's
+    ``__main__``).
     """
     ok = compileall.compile_dir(
         site,
@@ -127,7 +129,7 @@ def precompile(site: Path, ddir: str) -> None:
         quiet=1,
         force=True,
         optimize=0,
-        workers=0 if (os.cpu_count() or 1) > 1 else 1,
+        workers=0 if parallel and (os.cpu_count() or 1) > 1 else 1,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
     if not ok:

@@ -39,8 +39,10 @@ def test_runtime_is_the_python_the_suite_runs_on():
 
 def test_every_topology_function_is_arm64_on_the_layer(dev):
     """GIVEN topology.FUNCTIONS THEN each is a function with its handler, arm64, the newest
-    runtime and exactly the shared layer, followed by the providers layer for the functions that
-    sign (build_layer.PROVIDER_LAYER_FUNCTIONS) and only for them."""
+    runtime and exactly the shared layer, and the providers layer for the functions that sign
+    (build_layer.PROVIDER_LAYER_FUNCTIONS) and only for them. (In the CDK's order: with
+    recognizeLayerVersion it sorts a function's layers by construct path; both extract into
+    /opt/python and share no file, so their order changes nothing.)"""
     fns = _functions(dev)
     assert set(fns) == set(topology.FUNCTIONS)
     layers = tpl.resources(dev, "AWS::Lambda::LayerVersion")
@@ -53,7 +55,7 @@ def test_every_topology_function_is_arm64_on_the_layer(dev):
         assert p["Runtime"] == RUNTIME.name
         assert p["Architectures"] == ["arm64"]
         signs = name in build_layer.PROVIDER_LAYER_FUNCTIONS
-        assert p["Layers"] == [{"Ref": layer_id}, *([{"Ref": providers_id}] if signs else [])], name
+        assert p["Layers"] == [*([{"Ref": providers_id}] if signs else []), {"Ref": layer_id}], name
         assert p["LoggingConfig"]["LogFormat"] == "JSON"
 
 
@@ -177,3 +179,31 @@ def test_prod_api_functions_run_snapstart_behind_a_live_alias(dev, prod):
         if not on:
             assert not aliases and not versions
             assert sum({"Fn::GetAtt": [ids[n], "Arn"]} in integrations for n in api) == len(api)
+
+
+def test_a_layer_change_publishes_new_versions_for_the_live_alias(prod, tmp_path, monkeypatch):
+    """GIVEN prod (SnapStart: the HTTP API calls each API function's "live" alias of its current
+    version) WHEN only the shared layer's content changes THEN each API function gets a new
+    version (a new logical id), so the alias moves to code with the new layer; without
+    @aws-cdk/aws-lambda:recognizeLayerVersion the version's id ignored its layers and prod's API
+    would go on running the old layer."""
+    import json
+    import shutil
+
+    import app as cdk_app
+    from infra import config
+
+    changed = tmp_path / "layer"
+    shutil.copytree(build_layer.STUB_DIR, changed)
+    (changed / "python" / "changed.txt").write_text("another build of the layer\n")
+    monkeypatch.setattr(build_layer, "STUB_DIR", changed)
+    out = tmp_path / "cdk.out"
+    app = cdk_app.build(
+        {"env": "prod", config.STUB_ASSETS: "true", "aws:cdk:bundling-stacks": []}, outdir=str(out)
+    )
+    assembly = app.synth()
+    again = json.loads((Path(assembly.directory) / "cancelflow-prod.template.json").read_text())
+    before = set(tpl.resources(prod, "AWS::Lambda::Version"))
+    after = set(tpl.resources(again, "AWS::Lambda::Version"))
+    assert len(before) == len(after) == len({r.function for r in topology.ROUTES})
+    assert not before & after

@@ -1,0 +1,98 @@
+"""A package registered without running its ``__init__`` (used by ``cancelflow.http`` for two of
+Powertools' packages whose ``__init__`` imports every module they have, to re-export their names).
+
+``defer_init(name)`` puts the package in ``sys.modules`` as its import would, but with its
+``__init__`` not yet run:
+
+- its submodules import as usual (``import pkg.sub``, ``from pkg import sub``, ``from pkg.sub
+  import x``);
+- a name the ``__init__`` re-exports (``from .x import A``, read from its source with ``ast`` the
+  first time a name is asked for) imports only its own submodule and is bound as the ``__init__``
+  binds it, over a submodule of the same name (``data_classes.event_source`` is the decorator, not
+  its module, whichever is imported first);
+- any other name (``__all__`` too, for ``import *``) runs the real ``__init__``, once, and is
+  taken from it.
+
+Not the same: an attribute naming a submodule nobody imported yet (``pkg.sub`` without ``import
+pkg.sub``) is an AttributeError until it is imported, as for any package whose ``__init__`` does
+not import it. The same code runs in the tests, the local runtime and Lambda; no file of the
+package is changed. ``tests/unit/test_import_weight.py`` checks every name of both packages'
+``__all__`` against what the real ``__init__`` binds.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import sys
+import threading
+from types import ModuleType
+from typing import Any
+
+
+def _exports(name: str, origin: str) -> dict[str, str]:
+    """Each name the ``__init__`` at ``origin`` binds by ``from ... import``: the module it is from."""
+    with open(origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            where = f"{name}.{node.module}" if node.level else node.module
+            found.update({alias.asname or alias.name: where for alias in node.names})
+    return found
+
+
+def defer_init(name: str) -> bool:
+    """Register package ``name`` with its ``__init__`` deferred (True), unless it is already
+    imported or cannot be found (False: nothing changes)."""
+    if name in sys.modules:
+        return False
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.origin is None:
+        return False
+    origin, loader = spec.origin, spec.loader
+    lock = threading.RLock()
+    state: dict[str, Any] = {}  # "exports": the map, once read; "ran": the real __init__ has run
+
+    def exports() -> dict[str, str]:
+        with lock:
+            if "exports" not in state:
+                state["exports"] = _exports(name, origin)
+            found: dict[str, str] = state["exports"]
+            return found
+
+    class Deferred(ModuleType):
+        def __setattr__(self, attr: str, value: Any) -> None:
+            # The import system binds a submodule on its package once it is loaded; the
+            # __init__ rebinds a name it re-exports from a submodule of the same name.
+            own = f"{name}.{attr}"
+            if isinstance(value, ModuleType) and value.__name__ == own and exports().get(attr) == own:
+                value = getattr(value, attr)
+            super().__setattr__(attr, value)
+
+        def __getattr__(self, attr: str) -> Any:  # names not bound yet
+            if attr.startswith("__") and attr != "__all__":
+                raise AttributeError(attr)
+            where = exports().get(attr)
+            if where is not None:
+                value = getattr(importlib.import_module(where), attr)
+                setattr(self, attr, value)
+                return value
+            if importlib.util.find_spec(f"{name}.{attr}") is not None:
+                raise AttributeError(attr)  # a submodule: the import system imports it
+            with lock:
+                if not state.get("ran"):
+                    state["ran"] = True
+                    loader.exec_module(self)
+            try:
+                return self.__dict__[attr]
+            except KeyError:
+                raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
+
+    package = importlib.util.module_from_spec(spec)
+    package.__class__ = Deferred
+    sys.modules[name] = package
+    parent, _, child = name.rpartition(".")
+    setattr(importlib.import_module(parent), child, package)  # as the import system would
+    return True
