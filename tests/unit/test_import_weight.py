@@ -15,6 +15,19 @@ import sys
 
 import pytest
 
+from infra.topology import FUNCTIONS, ROUTES
+
+# Every function behind a route, as its handler module is imported (a new API function is in).
+API_FUNCTIONS = sorted(
+    f"functions.{FUNCTIONS[name].folder}.{FUNCTIONS[name].module}" for name in {r.function for r in ROUTES}
+)
+
+
+def run_probe(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter of the suite's Python (the repo on its path)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
 PYDANTIC_FREE = [
     "cancelflow.domain.options",
     "cancelflow.store.orders",
@@ -30,17 +43,12 @@ PYDANTIC_FREE = [
 
 @pytest.mark.parametrize("module", PYDANTIC_FREE)
 def test_the_core_does_not_import_pydantic(module: str) -> None:
-    probe = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('pydantic')))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", f"{module} loads {out.stdout.strip()}"
+    loaded = run_probe(
+        f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('pydantic')))"
+    )
+    assert loaded.strip() == "[]", f"{module} loads {loaded.strip()}"
 
 
-API_FUNCTIONS = [
-    "functions.cancel.api",
-    "functions.platform.api",
-    "functions.review.api",
-    "functions.refund.api",
-]
 OTHER_RESOLVERS = [
     "asyncio",
     "aws_lambda_powertools.event_handler.appsync",
@@ -56,9 +64,10 @@ def test_an_api_function_loads_one_resolver(module: str) -> None:
     """GIVEN a fresh interpreter WHEN an API function is imported THEN Powertools' other
     resolvers (and asyncio, which AppSync's brings) and other event sources' classes are not
     loaded (cancelflow.http.deferred)."""
-    probe = f"import sys, {module}\nprint(sorted(m for m in {OTHER_RESOLVERS!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", f"{module} loads {out.stdout.strip()}"
+    loaded = run_probe(
+        f"import sys, {module}\nprint(sorted(m for m in {OTHER_RESOLVERS!r} if m in sys.modules))"
+    )
+    assert loaded.strip() == "[]", f"{module} loads {loaded.strip()}"
 
 
 DEFERRED = ["aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes"]
@@ -84,8 +93,7 @@ print(json.dumps(out, sort_keys=True))
 
 def _describe(first: str) -> dict[str, object]:
     code = _DESCRIBE.format(first=first, packages=DEFERRED)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    described: dict[str, object] = json.loads(out.stdout)
+    described: dict[str, object] = json.loads(run_probe(code))
     return described
 
 
@@ -116,5 +124,4 @@ def test_a_name_over_its_own_submodule_is_bound_as_the_init_binds_it() -> None:
         "print(callable(event_source) and event_source is module.event_source, SQSEvent.__name__,"
         " content_types.APPLICATION_JSON)"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "SQSEvent", "application/json"]
+    assert run_probe(probe).split() == ["True", "SQSEvent", "application/json"]

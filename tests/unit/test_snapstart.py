@@ -4,19 +4,13 @@ Lambda's hooks library by every API function's import, and what it redoes after 
 from __future__ import annotations
 
 import random
-import subprocess
 import sys
 
 import pytest
 import snapshot_restore_py
 from cancelflow import aws, snapstart
 
-API_FUNCTIONS = [
-    "functions.cancel.api",
-    "functions.platform.api",
-    "functions.review.api",
-    "functions.refund.api",
-]
+from tests.unit.test_import_weight import API_FUNCTIONS, run_probe
 
 
 @pytest.mark.parametrize("module", API_FUNCTIONS)
@@ -29,8 +23,7 @@ def test_every_api_function_registers_the_restore_hook_when_imported(module: str
         "print([(f.__module__, f.__name__, a, k) for f, a, k in snapshot_restore_py.get_after_restore()])\n"
         "print(len(snapshot_restore_py.get_before_snapshot()))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    after, before = out.stdout.strip().splitlines()
+    after, before = run_probe(probe).strip().splitlines()
     assert after == "[('cancelflow.snapstart', 'after_restore', (), {})]"
     assert before == "0"
 
