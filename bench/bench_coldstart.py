@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -156,15 +155,12 @@ def _runtime() -> Path:
     return build_layer.runtime_dir(arch="x86_64")
 
 
-def _asset(folder: str, into: Path) -> Path:
-    """functions/<folder> as the CDK ships it (infra.build_layer.function_asset: with its
-    bytecode, as the layer's), copied so the process sees nothing else of the tree."""
+def _asset(folder: str) -> Path:
+    """functions/<folder> as the CDK ships it (infra.build_layer.function_asset: a folder of its
+    own, with its bytecode, as the layer's)."""
     from infra import build_layer
 
-    dest = into / folder
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(build_layer.function_asset(folder), dest)
-    return dest
+    return build_layer.function_asset(folder)
 
 
 class _Resource:
@@ -472,21 +468,17 @@ def main() -> None:
     runtime = _runtime()
     print(f"  layers {_layers('refund_worker')}, runtime {runtime}; ms, median of {PAIRS} interleaved pairs")
     os.environ.update(FAKE_AWS)
-    work = Path(tempfile.mkdtemp(prefix="cf-coldstart-"))
-    try:
-        with _moto() as endpoint:
-            env = provision(endpoint)
-            apply(env)
-            cases = [c for c in _seed(env) if not only or c.function in only]
-            print(HEAD, flush=True)
-            for case in cases:
-                fn = FUNCTIONS[case.function]
-                paths = [str(_asset(fn.folder, work)), *map(str, _layers(fn.name)), str(runtime)]
-                budget = API_BUDGET if fn.name in api_functions else OTHER_BUDGET
-                row = _measure(case, _environment(fn.name, env), paths, str(runtime), budget)
-                print(row.line(), flush=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with _moto() as endpoint:
+        env = provision(endpoint)
+        apply(env)
+        cases = [c for c in _seed(env) if not only or c.function in only]
+        print(HEAD, flush=True)
+        for case in cases:
+            fn = FUNCTIONS[case.function]
+            paths = [str(_asset(fn.folder)), *map(str, _layers(fn.name)), str(runtime)]
+            budget = API_BUDGET if fn.name in api_functions else OTHER_BUDGET
+            row = _measure(case, _environment(fn.name, env), paths, str(runtime), budget)
+            print(row.line(), flush=True)
 
 
 if __name__ == "__main__":
