@@ -10,7 +10,8 @@ from cancelflow import settings
 
 from infra import build_layer, topology
 from infra.config import cdk_json_context
-from infra.functions import RUNTIME
+from infra.functions import PYDANTIC_ENV, RUNTIME
+from local.runtime import FAKE_AWS
 from tests.infra import tpl
 
 POWERTOOLS = {
@@ -104,6 +105,7 @@ def test_environment_uses_only_settings_names(dev):
             "CANCELFLOW_EVIDENCE_BUCKET"} <= set(cancel)  # fmt: skip
     worker = _functions(dev)["refund_worker"]["Properties"]["Environment"]["Variables"]
     assert "CANCELFLOW_PROVIDER_SECRET_ARN" in worker
+    assert PYDANTIC_ENV.items() <= FAKE_AWS.items()  # the local runtime runs as deployed
 
 
 def test_shard_counts_come_from_the_environment(dev, prod):
