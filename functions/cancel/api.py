@@ -36,7 +36,7 @@ from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Fen, FreeText, Model, StrictBool
-from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, REVIEWERS, SUPPORT
+from cancelflow.http.identity import ANY_SIGNED_IN, CUSTOMER, STAFF, SUPPORT
 from cancelflow.http.params import (
     CustomerIdPath,
     DisputeRecordIdPath,
@@ -187,7 +187,7 @@ class EvidenceUploadOut(Model):
 def list_policies() -> PoliciesOut:
     """The published cancellation policy of each product type; the risk rules for staff only."""
     book = get_settings().policies
-    staff = context.caller().has_any((*REVIEWERS, *SUPPORT))
+    staff = context.caller().has_any(STAFF)
     return PoliciesOut(policies=list(book.policies.values()), risk=book.risk if staff else None)
 
 
@@ -555,7 +555,7 @@ THREAD_ERRORS = (ErrorCode.ORDER_NOT_FOUND, ErrorCode.REQUEST_NOT_FOUND, ErrorCo
 
 @api.get(
     "/v1/orders/{order_id}/threads/{subject_id}",
-    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    roles=(*CUSTOMER, *STAFF),
     model=ThreadOut,
     errors=THREAD_ERRORS,
 )
@@ -570,7 +570,7 @@ def read_thread(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
 
 @api.post(
     "/v1/orders/{order_id}/threads/{subject_id}/messages",
-    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    roles=(*CUSTOMER, *STAFF),
     status=201,
     model=ThreadOut,
     errors=(*THREAD_ERRORS, ErrorCode.CONFLICT, ErrorCode.EVIDENCE_INVALID),
@@ -595,7 +595,7 @@ def post_message(order_id: OrderIdPath, subject_id: SubjectIdPath, body: Message
 
 @api.post(
     "/v1/orders/{order_id}/threads/{subject_id}/read",
-    roles=(*CUSTOMER, *REVIEWERS, *SUPPORT),
+    roles=(*CUSTOMER, *STAFF),
     model=ThreadOut,
     errors=(*THREAD_ERRORS, ErrorCode.CONFLICT),
 )
@@ -606,7 +606,7 @@ def read_receipt(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
     return conversation.mark_read(context.caller(), order_id, subject_id, clock.now())
 
 
-@api.get("/v1/support/threads", roles=(*REVIEWERS, *SUPPORT), model=AwaitingOut)
+@api.get("/v1/support/threads", roles=STAFF, model=AwaitingOut)
 def awaiting_threads() -> AwaitingOut:
     """Conversations whose customer waits for an answer, the earliest due first, with how often
     each went overdue (support's queue; the console counts down to each due time)."""

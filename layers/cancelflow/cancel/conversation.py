@@ -22,18 +22,16 @@ from cancelflow.domain.models import Order
 from cancelflow.domain.priority import URGENT, priority_class, reviewed_as
 from cancelflow.domain.states import Actor
 from cancelflow.errors import DomainError, ErrorCode
-from cancelflow.http.identity import Caller
+from cancelflow.http.identity import STAFF, Caller
 from cancelflow.settings import get_settings
 from cancelflow.store import orders, refunds, threads
 from cancelflow.store.codec import new_id
 from cancelflow.store.history import HistoryEvent
 from cancelflow.store.threads import Message, Thread
 
-STAFF = frozenset({"reviewer", "senior_reviewer", "support"})
-
 
 def _is_staff(caller: Caller) -> bool:
-    return bool(caller.groups & STAFF)
+    return caller.has_any(STAFF)
 
 
 def _role(caller: Caller) -> str:

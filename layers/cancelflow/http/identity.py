@@ -20,6 +20,7 @@ from cancelflow.errors import DomainError, ErrorCode
 CUSTOMER = ("customer",)
 REVIEWERS = ("reviewer", "senior_reviewer")
 SUPPORT = ("support",)
+STAFF = (*REVIEWERS, *SUPPORT)  # the platform's people: they see every order and conversation
 PLATFORM = ("platform",)
 ANY_SIGNED_IN: tuple[str, ...] = ()
 
