@@ -33,6 +33,8 @@ def prefix(customer_id: str, order_id: str) -> str:
 
 @dataclass(frozen=True)
 class Upload:
+    """A presigned POST for one evidence file: where, with which form fields, until when."""
+
     url: str
     fields: dict[str, str]
     key: str

@@ -24,6 +24,8 @@ Positive = Annotated[int, Meta(ge=1)]
 
 @dataclass(frozen=True)
 class Settings:
+    """The function's configuration, read once from its environment."""
+
     table_name: str = "cancelflow"
     idempotency_table_name: str = "cancelflow-idempotency"
     review_queue_url: str = ""

@@ -1016,7 +1016,10 @@ export interface components {
          * @enum {string}
          */
         Action: "self_cancel" | "request" | "stop_delivery" | "appeal" | "after_sales";
-        /** ActionOption */
+        /**
+         * ActionOption
+         * @description One action on an order: whether the caller may take it now, and if not, why.
+         */
         ActionOption: {
             action: components["schemas"]["Action"];
             /** Allowed */
@@ -1186,7 +1189,10 @@ export interface components {
              */
             amount?: number | null;
         };
-        /** CancellationOptions */
+        /**
+         * CancellationOptions
+         * @description Every action the customer may take on an order at one moment.
+         */
         CancellationOptions: {
             /** Order Id */
             order_id: string;
@@ -1592,7 +1598,10 @@ export interface components {
              */
             url: string;
         };
-        /** EvidenceRules */
+        /**
+         * EvidenceRules
+         * @description What evidence a customer may upload: types, size, count and how long an upload URL lasts.
+         */
         EvidenceRules: {
             /**
              * Content Types
@@ -2251,7 +2260,10 @@ export interface components {
              */
             next_cursor?: string | null;
         };
-        /** ReadablePolicy */
+        /**
+         * ReadablePolicy
+         * @description A product type's policy as a customer reads it.
+         */
         ReadablePolicy: {
             product_type: components["schemas"]["ProductType"];
             /** Lang */
@@ -2268,7 +2280,10 @@ export interface components {
          * @enum {string}
          */
         Reason: "wrong_info" | "duplicate_order" | "changed_mind" | "price_issue" | "payment_issue" | "other" | "wrong_item" | "duplicate_delivery" | "invalid_key" | "description_mismatch" | "stock_error" | "prohibited_goods";
-        /** RefundEta */
+        /**
+         * RefundEta
+         * @description When a refund to one channel is expected and when it is overdue (its SLA).
+         */
         RefundEta: {
             channel: components["schemas"]["Channel"];
             /**
@@ -2529,7 +2544,10 @@ export interface components {
             /** @description what the customer may do about it now (none once it succeeded) */
             recovery?: components["schemas"]["RefundRecoveryOut"] | null;
         };
-        /** RefundTime */
+        /**
+         * RefundTime
+         * @description How long a refund to one channel takes, in the reader's language.
+         */
         RefundTime: {
             channel: components["schemas"]["Channel"];
             /** Name */
@@ -2697,7 +2715,10 @@ export interface components {
          * @enum {string}
          */
         StaffCancelReason: "stock_error" | "fraud" | "supplier_failure";
-        /** StateRules */
+        /**
+         * StateRules
+         * @description The rules of one order state, in the reader's language.
+         */
         StateRules: {
             state: components["schemas"]["OrderStatus"];
             /** Title */

@@ -15,6 +15,8 @@ from cancelflow.store import orders
 
 @dataclass(frozen=True)
 class OrderView:
+    """The customer's order with their risk profile, read together for the order's options."""
+
     order: Order
     risk: RiskProfile
 

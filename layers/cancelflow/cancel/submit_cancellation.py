@@ -28,6 +28,8 @@ EvidenceCheck = Callable[[Order, tuple[str, ...]], None]
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """What a cancellation did: its outcome, the request and order as they are now, and what to expect."""
+
     outcome: Outcome
     request_id: str
     order: Order

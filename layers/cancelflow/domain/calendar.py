@@ -38,6 +38,8 @@ def cst_display(t: datetime) -> str:
 
 @dataclass(frozen=True)
 class _Official:
+    """The State Council's holiday notices the installed chinesecalendar has."""
+
     years: range  # the years the package has the State Council's notice for
     holidays: frozenset[date]  # days off, weekdays and weekends
     workdays: frozenset[date]  # weekend days worked (调休)

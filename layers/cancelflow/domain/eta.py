@@ -16,6 +16,8 @@ from cancelflow.domain.products import Channel, RefundTo
 
 @dataclass(frozen=True)
 class RefundEta:
+    """When a refund to one channel is expected and when it is overdue (its SLA)."""
+
     channel: Channel
     expected_by: datetime
     due_by: datetime

@@ -55,6 +55,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ActionOption:
+    """One action on an order: whether the caller may take it now, and if not, why."""
+
     action: Action
     allowed: bool
     code: ErrorCode | None = None  # why not, machine-readable
@@ -76,6 +78,8 @@ class ActionOption:
 
 @dataclass(frozen=True)
 class CancellationOptions:
+    """Every action the customer may take on an order at one moment."""
+
     order_id: str
     status: OrderStatus
     evaluated_at: datetime

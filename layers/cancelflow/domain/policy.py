@@ -50,6 +50,8 @@ class RefundSla:
 
 @dataclass(frozen=True)
 class EvidenceRules:
+    """What evidence a customer may upload: types, size, count and how long an upload URL lasts."""
+
     content_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     max_bytes: Positive = 5 * 1024 * 1024
     max_files: Annotated[int, Meta(ge=0, le=20)] = 5

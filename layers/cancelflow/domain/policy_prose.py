@@ -14,6 +14,8 @@ from cancelflow.domain.states import OrderStatus
 
 @dataclass(frozen=True)
 class StateRules:
+    """The rules of one order state, in the reader's language."""
+
     state: OrderStatus
     title: str
     rules: tuple[str, ...]
@@ -21,6 +23,8 @@ class StateRules:
 
 @dataclass(frozen=True)
 class RefundTime:
+    """How long a refund to one channel takes, in the reader's language."""
+
     channel: Channel
     name: str
     text: str
@@ -28,6 +32,8 @@ class RefundTime:
 
 @dataclass(frozen=True)
 class ReadablePolicy:
+    """A product type's policy as a customer reads it."""
+
     product_type: ProductType
     lang: str  # zh-CN or en
     states: tuple[StateRules, ...]

@@ -8,10 +8,9 @@ The schemas are msgspec Structs, not pydantic models: the stream publisher valid
 encodes every event with them, and without pydantic its cold start is ~40 ms shorter. The JSON
 Schemas in docs/events.md are generated from these classes (cancelflow.events.schemas, through
 pydantic, which only the document and the tests import); a test keeps the document and the
-code equal. A field is ``Annotated[type, Meta(...)]`` for its bounds and description; a
-subclass repeats ``frozen=True`` (for type checkers) and ``kw_only=True`` (msgspec applies it per
-class) so that its required fields may follow the defaulted ones it inherits. Every field is
-always sent (null where it does not apply).
+code equal. A field is ``Annotated[type, Meta(...)]`` for its bounds and description; a subclass
+repeats ``frozen=True`` (for type checkers) and ``kw_only=True`` (msgspec applies it per class) so
+its required fields may follow inherited defaulted ones. Every field is always sent (null if n/a).
 """
 
 from __future__ import annotations
@@ -169,12 +168,13 @@ class CustomerNotified(EventDetail, frozen=True, kw_only=True):
 
 @dataclass(frozen=True)
 class EventType:
+    """One domain event the bus carries: its detail-type, schema and the history it comes from."""
+
     name: str  # the detail-type
     model: type[EventDetail]
     description: str
     history_events: tuple[str, ...]  # the history entries (cancelflow.store.history) it comes from
-    # A person must act (a stuck refund, a late review): the bus routes it to the operations
-    # topic (infra.schedules_events), besides whatever rules the platform subscribes.
+    # a person must act (a stuck refund, a late review): also routed to the ops topic (infra.schedules_events)
     to_ops: bool = False
 
 

@@ -20,6 +20,8 @@ from cancelflow.store.history import Entry
 
 @dataclass(frozen=True)
 class DomainEvent:
+    """One domain event ready for PutEvents."""
+
     detail_type: str
     detail: EventDetail
 

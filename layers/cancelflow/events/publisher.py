@@ -38,6 +38,8 @@ PutEvents = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 @dataclass
 class Published:
+    """What one batch of stream records became, and the records to retry."""
+
     published: int = 0  # events EventBridge accepted
     failed: int = 0  # events it refused or that were not sent after a failure
     invalid: int = 0  # history entries that do not fit their schema (retried, then the DLQ)

@@ -49,6 +49,8 @@ _RESOLVE_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class RouteSpec:
+    """One route as registered: what infra, the OpenAPI document and the tests read."""
+
     method: str
     path: str  # API Gateway syntax, /v1/orders/{order_id}
     roles: tuple[str, ...]

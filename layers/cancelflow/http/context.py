@@ -19,6 +19,8 @@ from cancelflow.http.identity import Caller
 
 @dataclass(frozen=True)
 class RequestContext:
+    """The request being served: its id, language, route and caller."""
+
     request_id: str
     lang: str  # "zh-CN" or "en"
     route_key: str

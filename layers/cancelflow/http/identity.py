@@ -47,6 +47,8 @@ def parse_groups(raw: Any) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Caller:
+    """The signed-in caller: the JWT's subject and Cognito groups."""
+
     sub: str
     groups: frozenset[str]
 

@@ -38,6 +38,8 @@ EVENT = "refund.manual_recorded"
 
 @dataclass(frozen=True)
 class Recorded:
+    """The refunds a manual refund recorded, and whether it was a replay."""
+
     refunds: list[Refund]
     replayed: bool
 

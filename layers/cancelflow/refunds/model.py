@@ -34,6 +34,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class ProviderResult:
+    """What a payment provider answered about one refund."""
+
     outcome: Outcome
     provider_status: str | None = None  # the provider's own word, kept for support
     provider_ref: str | None = None  # the provider's id of the refund

@@ -31,6 +31,8 @@ MAX_QUEUE_DELAY = timedelta(seconds=900)  # SQS DelaySeconds limit; longer waits
 
 @dataclass(frozen=True)
 class Attempt:
+    """What one refund message did to its refund."""
+
     refund_id: str
     result: str  # the refund's status after the attempt, or "skipped:<why>"
     refund: Refund | None = None

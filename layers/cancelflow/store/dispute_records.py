@@ -21,6 +21,8 @@ def record_pk(sha256: str) -> str:
 
 @dataclass(frozen=True)
 class Issued:
+    """A dispute record as issued: its canonical text and that text's hash."""
+
     sha256: str
     order_id: str
     customer_id: str

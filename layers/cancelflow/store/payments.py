@@ -49,6 +49,8 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(frozen=True)
 class PaymentResult:
+    """What recording a payment did to its order."""
+
     order: Order
     applied: bool  # True: the order is now paid; False: recorded and refunded in full
     refund_id: str | None

@@ -25,6 +25,8 @@ class Unreachable(Exception):
 
 @dataclass(frozen=True)
 class Answer:
+    """A provider's HTTP answer: status, headers and body."""
+
     status: int
     headers: Mapping[str, str]  # lower-case names
     body: bytes

@@ -26,6 +26,8 @@ PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant mu
 
 @dataclass(frozen=True)
 class Signed:
+    """A WeChat Pay answer's signature headers."""
+
     timestamp: str
     nonce: str
     serial: str

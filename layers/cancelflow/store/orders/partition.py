@@ -15,6 +15,8 @@ from cancelflow.store.orders.reads import of_item
 
 @dataclass(frozen=True)
 class Partition:
+    """Everything the table keeps under one order: the order, history, requests, conversations."""
+
     order: Order
     history: list[history.Entry]  # in time order
     requests: list[requests.Request]
