@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from cancelflow import aws
 from cancelflow.domain.models import Order
@@ -31,8 +32,7 @@ def prefix(customer_id: str, order_id: str) -> str:
     return f"evidence/{customer_id}/{order_id}/"
 
 
-@dataclass(frozen=True)
-class Upload:
+class Upload(msgspec.Struct, frozen=True):
     """A presigned POST for one evidence file: where, with which form fields, until when."""
 
     url: str

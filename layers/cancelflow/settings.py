@@ -1,4 +1,4 @@
-"""All configuration in one dataclass, read once from the environment (msgspec converts the
+"""All configuration in one struct, read once from the environment (msgspec converts the
 strings and checks the bounds: a bad value fails the cold start, loudly).
 
 Table names, queue URLs, bus and bucket names reach the code only through here (the CDK
@@ -8,7 +8,6 @@ sets them as Lambda environment variables; the local runtime sets them for its p
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated
@@ -16,15 +15,18 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 from msgspec import Meta
 
+from cancelflow.redacted import Redacted
+
 if TYPE_CHECKING:
     from cancelflow.domain.policy import PolicyBook
 
 Positive = Annotated[int, Meta(ge=1)]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Redacted, frozen=True):
     """The function's configuration, read once from its environment."""
+
+    HIDDEN = frozenset({"provider_credentials"})  # never in a log line
 
     table_name: str = "cancelflow"
     idempotency_table_name: str = "cancelflow-idempotency"
@@ -34,8 +36,8 @@ class Settings:
     event_bus_name: str = "cancelflow"
     provider_base_url: str = ""  # the payment providers' API (the simulator locally)
     provider_secret_arn: str = ""  # credentials in Secrets Manager (cloud)
-    # local only: the secret's JSON (repr=False: never in a log line)
-    provider_credentials: str = field(default="", repr=False)
+    # local only: the secret's JSON (HIDDEN: never in a log line)
+    provider_credentials: str = ""
     provider_timeout_seconds: Annotated[float, Meta(gt=0, le=30)] = 5.0
     # Refund retries (docs/refunds.md): failed attempts before needs_attention, backoff, lease.
     refund_max_failures: Annotated[int, Meta(ge=1, le=50)] = 6

@@ -8,7 +8,6 @@ DomainError with a stable code and the table is exactly as before (full scan com
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from cancelflow.domain.products import Channel, ProductType, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import customers, orders, payments, stock
+from msgspec.structs import replace
 
 from tests.conftest import NOW, moto_stack
 from tests.integration.lifecycle_world import snapshot

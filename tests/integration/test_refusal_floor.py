@@ -17,7 +17,6 @@ each API call; ``before-send``: each HTTP attempt, retries included).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +31,7 @@ from cancelflow.store import ddb, keys, orders, payments, requests, stock
 from cancelflow.store.orders import completion, lifecycle
 from cancelflow.sweeps.due import Tally
 from cancelflow.sweeps.expiry import expire_one
+from msgspec.structs import replace
 
 from bench.common import Counter
 from tests.conftest import NOW

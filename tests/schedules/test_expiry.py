@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from cancelflow.store.schema import GSI_DUE
 from cancelflow.sweeps import expiry
 from cancelflow.sweeps.due import Budget, Tally
 from cancelflow.sweeps.expiry import expire_due, expire_one
+from msgspec.structs import replace
 
 from tests.conftest import NOW
 from tests.schedules.conftest import Requests

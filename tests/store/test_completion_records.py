@@ -5,7 +5,6 @@ write stores exactly that instant; a copy the order has moved on from is refused
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import ddb, history, orders, requests
 from cancelflow.store.schema import GSI_DUE
+from msgspec.structs import replace
 
 from tests.store import world
 from tests.store.guard import item

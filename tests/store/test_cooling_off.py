@@ -6,7 +6,6 @@ COOLING_OFF saying until when (UTC and China time), nothing written / delivering
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from cancelflow.domain.states import OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.settings import get_settings
 from cancelflow.store import history, orders
+from msgspec.structs import replace
 
 from tests.conftest import NOW
 from tests.store import world

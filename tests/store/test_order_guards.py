@@ -5,7 +5,6 @@ with the order, its keys and the rest of the table unchanged."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor, OrderStatus
 from cancelflow.errors import DomainError
 from cancelflow.store import history, keys, orders, payments
+from msgspec.structs import replace
 
 from tests.conftest import NOW
 from tests.store import world

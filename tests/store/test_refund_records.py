@@ -6,7 +6,6 @@ and bounds unasserted at this level)."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from cancelflow.clock import iso
@@ -18,6 +17,7 @@ from cancelflow.settings import get_settings
 from cancelflow.store import keys, orders, refunds
 from cancelflow.store.codec import ID_PATTERN
 from cancelflow.store.schema import idempotency_table_definition, table_definition
+from msgspec.structs import replace
 
 from tests.store import world
 from tests.store.guard import item

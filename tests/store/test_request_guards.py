@@ -7,7 +7,6 @@ read that is no longer (or never was) stored and finds the write refused, table 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from cancelflow.errors import DomainError
 from cancelflow.review import sla
 from cancelflow.review.decisions import Decision, decide
 from cancelflow.store import customers, ddb, keys, orders, requests, tasks
+from msgspec.structs import replace
 
 from tests.store import world
 from tests.store.guard import item, put, unchanged

@@ -5,7 +5,7 @@ status and after-sales are asked at the same instants THEN both answer the same.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from cancelflow.domain.options import cancellation_options
 from cancelflow.domain.products import ProductType
 from cancelflow.domain.risk import RiskProfile
 from cancelflow.domain.states import OrderStatus
+from msgspec.structs import replace
 
 from tests.unit.domain_factory import BOOK, DELIVERED_AT, PAID_AT, S, make_order
 
@@ -62,6 +63,6 @@ def test_cooling_off_follows_the_auto_approval_window_unless_set() -> None:
     assert cooling_off.delivery_allowed_at(paid, policy) == PAID_AT + policy.auto_approve_window
     assert cooling_off.cooling_off_until(paid, PAID_AT, policy) == PAID_AT + timedelta(minutes=10)
     assert cooling_off.cooling_off_until(paid, PAID_AT + timedelta(minutes=10), policy) is None
-    zero = replace(policy, cooling_off_minutes=0)
+    zero = dataclasses.replace(policy, cooling_off_minutes=0)  # the policy is a dataclass (an API schema)
     assert cooling_off.cooling_off_until(paid, PAID_AT, zero) is None
     assert cooling_off.delivery_allowed_at(make_order(S.PENDING_PAYMENT), policy) is None

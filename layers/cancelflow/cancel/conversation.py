@@ -10,7 +10,6 @@ Integrations: DynamoDB (through ``cancelflow.store``)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -120,7 +119,7 @@ def _written(part: orders.Partition, t: Thread, message: Message | None) -> orde
         **convs.messages,
         subject: [*convs.messages.get(subject, []), *([message] if message else [])],
     }
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         part, conversations=threads.Conversations({**convs.threads, subject: t}, messages)
     )
 

@@ -4,8 +4,9 @@ needs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from cancelflow.domain.models import Order, RiskProfile
 from cancelflow.domain.options import CancellationOptions, cancellation_options
@@ -13,8 +14,7 @@ from cancelflow.settings import get_settings
 from cancelflow.store import orders
 
 
-@dataclass(frozen=True)
-class OrderView:
+class OrderView(msgspec.Struct, frozen=True):
     """The customer's order with their risk profile, read together for the order's options."""
 
     order: Order

@@ -10,8 +10,9 @@ read, one transaction), S3 (evidence checks), SQS (review or refund queue).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from cancelflow import dispatch
 from cancelflow.cancel import order_view
@@ -26,8 +27,7 @@ from cancelflow.store.codec import new_id
 EvidenceCheck = Callable[[Order, tuple[str, ...]], None]
 
 
-@dataclass(frozen=True)
-class SubmissionResult:
+class SubmissionResult(msgspec.Struct, frozen=True):
     """What a cancellation did: its outcome, the request and order as they are now, and what to expect."""
 
     outcome: Outcome

@@ -11,7 +11,6 @@ is told why from what is stored then. Integrations: DynamoDB (three reads, one t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -22,8 +21,7 @@ from cancelflow.store import orders, request_changes, requests, tasks
 from cancelflow.store.requests import Request
 
 
-@dataclass(frozen=True)
-class Withdrawn:
+class Withdrawn(msgspec.Struct, frozen=True):
     """What a withdrawal left: the order (no longer held), the request as stored, its task."""
 
     order: Order

@@ -9,10 +9,11 @@ configured overrides on top (docs/domain.md, "Time and the business calendar").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -36,8 +37,7 @@ def cst_display(t: datetime) -> str:
     return to_cst(t).replace(microsecond=0).isoformat()
 
 
-@dataclass(frozen=True)
-class _Official:
+class _Official(msgspec.Struct, frozen=True):
     """The State Council's holiday notices the installed chinesecalendar has."""
 
     years: range  # the years the package has the State Council's notice for
@@ -77,8 +77,7 @@ def official_business_day(d: date) -> bool | None:
 NEXT_YEAR_DUE = (12, 15)
 
 
-@dataclass(frozen=True)
-class BusinessCalendar:
+class BusinessCalendar(msgspec.Struct, frozen=True):
     """China's working calendar: Monday to Friday, minus the public holidays, plus the weekend
     days worked in exchange for a longer holiday (调休, e.g. a Sunday before National Day).
 

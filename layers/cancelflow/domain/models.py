@@ -6,10 +6,10 @@ it from this one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta
 
 from cancelflow.domain.products import Channel, ProductType
@@ -19,8 +19,7 @@ from cancelflow.domain.states import Actor, OrderStatus
 PAYMENT_TIMEOUT_REASON = "payment_timeout"
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(msgspec.Struct, frozen=True):
     """The rejection that stands on an order: written by the transaction that rejects a request,
     removed when an appeal against it is upheld; kept on the order so that its options cost no
     extra read. While it stands the same request is not asked anew: the way on is its appeal
@@ -31,13 +30,12 @@ class Rejection:
     appeal_used: bool = False  # True: the appeal was decided too, the rejection is final
 
 
-@dataclass(frozen=True)
-class Trade:
+class Trade(msgspec.Struct, frozen=True):
     """One payment that reached the order (applied, late, duplicate or of the wrong amount), as
     the provider knows it: a refund goes back on ONE trade, with that trade's total (WeChat Pay's
     ``amount.total``) and never more than is left of it (docs/domain.md, "Refunds").
 
-    A dataclass like the order (``store.codec.plain`` writes dataclasses as maps), kept on the
+    A struct like the order (``store.codec.plain`` writes structs as maps), kept on the
     order item itself: the order's version condition then guards every trade's books with no
     extra read or item (docs/data-model.md)."""
 
@@ -58,8 +56,7 @@ class Trade:
 MAX_REFUND_SLICES = 4
 
 
-@dataclass(frozen=True)
-class Order:
+class Order(msgspec.Struct, frozen=True):
     """Decoded from a stored item by ``store.codec.decode`` (which checks the bounds)."""
 
     order_id: str
@@ -164,7 +161,9 @@ class Order:
         (``store.orders.complete_due``), so nothing shown changes when the sweep runs."""
         if not self.is_past_confirmation(now):
             return self
-        return replace(self, status=OrderStatus.COMPLETED, completed_at=self.confirmation_ends_at)
+        return msgspec.structs.replace(
+            self, status=OrderStatus.COMPLETED, completed_at=self.confirmation_ends_at
+        )
 
     @property
     def refundable(self) -> int:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import msgspec
+
 from cancelflow.domain import after_sales, appeals, withdrawal
 from cancelflow.domain.actions import PARTIAL_REFUND_ACTIONS as PARTIAL_REFUND_ACTIONS
 from cancelflow.domain.actions import Action as Action
@@ -200,8 +202,7 @@ def cancellation_options(
     )
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(msgspec.Struct, frozen=True):
     """What a customer asks for; validated against the options of the moment."""
 
     action: Action

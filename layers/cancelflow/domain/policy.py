@@ -6,9 +6,10 @@ environment may override them again with the JSON in ``CANCELFLOW_POLICY_OVERRID
 The rules that read these values each live in their own module (docs/domain.md, "Where each
 rule lives"); ``RefundSla`` stays here as configuration of the refund SLA.
 
-The types are plain frozen dataclasses (the domain is pure Python and cheap to import); the
-bounds are ``msgspec.Meta`` annotations, enforced when ``build_policy_book`` converts the merged
-configuration with msgspec.
+The policy's types are frozen dataclasses, not msgspec structs like the rest of the domain:
+they are API schemas too (``GET /v1/policies``), and pydantic documents and validates dataclasses,
+not structs. The bounds are ``msgspec.Meta`` annotations, enforced when ``build_policy_book``
+converts the merged configuration with msgspec.
 """
 
 from __future__ import annotations
@@ -119,13 +120,12 @@ class CancellationPolicy:
         return timedelta(minutes=minutes)
 
 
-@dataclass(frozen=True)
-class PolicyBook:
+class PolicyBook(msgspec.Struct, frozen=True):
     """Every product type's policy, the risk rules and the business calendar: public holidays
     and the weekend days worked instead (调休), as the State Council publishes them each year."""
 
     policies: dict[ProductType, CancellationPolicy]
-    risk: RiskRules = field(default_factory=RiskRules)
+    risk: RiskRules = msgspec.field(default_factory=RiskRules)
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()  # make-up working days: Saturdays or Sundays only
     review_lease_minutes: Annotated[int, Meta(ge=1, le=120)] = 10

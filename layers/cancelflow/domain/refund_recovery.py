@@ -15,10 +15,11 @@ The rules only; the use cases are cancelflow.cancel.fix_refund and cancelflow.ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
+
+import msgspec
 
 from cancelflow.domain.products import Channel
 
@@ -41,8 +42,7 @@ NEEDS_CUSTOMER = "needs_customer_action"
 SUCCEEDED = "succeeded"
 
 
-@dataclass(frozen=True)
-class Recovery:
+class Recovery(msgspec.Struct, frozen=True):
     """The customer's options on one refund now: the fixes they may choose, and whether they may
     chase it (if not yet because of the last chase, from when)."""
 

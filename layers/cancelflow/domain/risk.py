@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta
 
 from cancelflow.domain.reasons import Reason, is_platform_fault
@@ -30,8 +31,7 @@ class RiskRules:
     min_orders: Annotated[int, Meta(ge=1)] = 5
 
 
-@dataclass(frozen=True)
-class RiskProfile:
+class RiskProfile(msgspec.Struct, frozen=True):
     """A customer's recent cancellation history (requests over orders in a window)."""
 
     window_days: int = 30

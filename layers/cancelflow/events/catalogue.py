@@ -15,9 +15,9 @@ its required fields may follow inherited defaulted ones. Every field is always s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
+import msgspec
 from msgspec import Meta, Struct
 
 from cancelflow.domain.states import Actor
@@ -166,8 +166,7 @@ class CustomerNotified(EventDetail, frozen=True, kw_only=True):
     body_en: str
 
 
-@dataclass(frozen=True)
-class EventType:
+class EventType(msgspec.Struct, frozen=True):
     """One domain event the bus carries: its detail-type, schema and the history it comes from."""
 
     name: str  # the detail-type

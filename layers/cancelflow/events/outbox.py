@@ -8,7 +8,6 @@ field added to a history entry never leaks into a published contract by accident
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -18,8 +17,7 @@ from cancelflow.events.catalogue import BY_HISTORY_EVENT, SOURCE, EventDetail
 from cancelflow.store.history import Entry
 
 
-@dataclass(frozen=True)
-class DomainEvent:
+class DomainEvent(msgspec.Struct, frozen=True):
     """One domain event ready for PutEvents."""
 
     detail_type: str

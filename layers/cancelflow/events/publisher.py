@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -36,8 +35,7 @@ MAX_ENTRIES = 10  # PutEvents' limit per call
 PutEvents = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
-@dataclass
-class Published:
+class Published(msgspec.Struct):
     """What one batch of stream records became, and the records to retry."""
 
     published: int = 0  # events EventBridge accepted
@@ -46,7 +44,7 @@ class Published:
     skipped: int = 0  # records that are not published events (not history, not catalogued)
     failed_notices: int = 0  # notices that could not be stored (their record is retried)
     notices: int = 0  # notices stored (customer.notified events made)
-    retry: list[str] = field(default_factory=list)  # sequence numbers to report as failures
+    retry: list[str] = msgspec.field(default_factory=list)  # sequence numbers to report as failures
 
     def response(self) -> dict[str, Any]:
         """Lambda's partial batch response for a stream event source."""

@@ -21,9 +21,9 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from pydantic import BaseModel
 
 from cancelflow import snapstart, telemetry
@@ -47,8 +47,7 @@ _PARAM = re.compile(r"\{(\w+)\}")
 _RESOLVE_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class RouteSpec:
+class RouteSpec(msgspec.Struct, frozen=True):
     """One route as registered: what infra, the OpenAPI document and the tests read."""
 
     method: str

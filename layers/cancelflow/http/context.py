@@ -10,15 +10,15 @@ import re
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http.identity import Caller
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(msgspec.Struct, frozen=True):
     """The request being served: its id, language, route and caller."""
 
     request_id: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cancelflow.errors import DomainError, ErrorCode
 
@@ -45,8 +46,7 @@ def parse_groups(raw: Any) -> frozenset[str]:
     return frozenset(g for g in out if g)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """The signed-in caller: the JWT's subject and Cognito groups."""
 
     sub: str

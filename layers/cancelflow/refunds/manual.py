@@ -18,8 +18,9 @@ Integrations: DynamoDB; the refund's provider (one query) when closing an open r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from cancelflow.domain.products import Channel, RefundTo
 from cancelflow.domain.states import Actor
@@ -36,8 +37,7 @@ CLOSABLE = frozenset({S.NEEDS_ATTENTION, S.NEEDS_CUSTOMER_ACTION, S.FAILED})
 EVENT = "refund.manual_recorded"
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(msgspec.Struct, frozen=True):
     """The refunds a manual refund recorded, and whether it was a replay."""
 
     refunds: list[Refund]

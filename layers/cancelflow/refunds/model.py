@@ -6,9 +6,10 @@ The refund itself (``Refund``, ``RefundStatus``) is defined once, in ``cancelflo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 from cancelflow.store.refunds import RefundStatus
 
@@ -32,8 +33,7 @@ class Outcome(StrEnum):
     FINAL_FAILURE = "final_failure"  # refused for good (e.g. closed by the provider): a person looks
 
 
-@dataclass(frozen=True)
-class ProviderResult:
+class ProviderResult(msgspec.Struct, frozen=True):
     """What a payment provider answered about one refund."""
 
     outcome: Outcome

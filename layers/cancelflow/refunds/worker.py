@@ -14,8 +14,9 @@ run twice).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from cancelflow.refunds import lifecycle, results
 from cancelflow.refunds.model import CLAIMABLE, Outcome, ProviderResult
@@ -29,8 +30,7 @@ S = RefundStatus
 MAX_QUEUE_DELAY = timedelta(seconds=900)  # SQS DelaySeconds limit; longer waits are the sweep's
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(msgspec.Struct, frozen=True):
     """What one refund message did to its refund."""
 
     refund_id: str

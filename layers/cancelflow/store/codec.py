@@ -1,5 +1,5 @@
 """Domain values to stored attributes and back: datetimes as RFC 3339 UTC strings
-(comparable as text), enums as their values, dataclasses as maps; and the list cursors.
+(comparable as text), enums as their values, structs and dataclasses as maps; and the list cursors.
 
 List cursors (orders, review tasks, refunds: every list decodes its cursor here, nowhere else).
 A cursor is URL-safe base64 of ``{"v", "b", "p", "k"}``: a format version, a binding, the index
@@ -28,7 +28,6 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, TypeVar
@@ -47,7 +46,9 @@ def plain(v: Any) -> Any:
         return iso(v)
     if isinstance(v, Enum):
         return v.value
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+    if isinstance(v, msgspec.Struct):
+        return {name: plain(getattr(v, name)) for name in v.__struct_fields__}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):  # the policies (API schemas too)
         return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, dict):
         return {k: plain(x) for k, x in v.items()}
@@ -57,7 +58,7 @@ def plain(v: Any) -> Any:
 
 
 def dump(v: Any, *, exclude_none: bool = False) -> dict[str, Any]:
-    """A dataclass as stored attributes (``exclude_none``: leave unset optionals out)."""
+    """A struct (or dataclass) as stored attributes (``exclude_none``: leave unset optionals out)."""
     data: dict[str, Any] = plain(v)
     return {k: x for k, x in data.items() if x is not None} if exclude_none else data
 
@@ -90,8 +91,7 @@ class _Cursor(msgspec.Struct, forbid_unknown_fields=True):
     k: dict[str, _KeyValue] | None = None
 
 
-@dataclass(frozen=True)
-class CursorScope:
+class CursorScope(msgspec.Struct, frozen=True):
     """What one list's cursors are valid for: the list and its filters (``name``), who asked
     (``caller``), the index queried ("" for the table) and the partitions it walks, in order."""
 
@@ -115,8 +115,7 @@ class CursorScope:
         return INDEXES[self.index][0] if self.index else "pk"
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(msgspec.Struct, frozen=True):
     """Where a page starts: the index partition (an offset into the scope's partitions) and the
     key to start after (``ExclusiveStartKey``; None: the partition's beginning)."""
 

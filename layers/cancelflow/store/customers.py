@@ -11,7 +11,6 @@ are added here when writing and ignored when decoding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
@@ -157,8 +156,7 @@ def read_with_risk(
     return risk_from(found, customer_id, window_days, now), {k: found[k] for k in extra if k in found}
 
 
-@dataclass(frozen=True)
-class RequestWithRisk:
+class RequestWithRisk(msgspec.Struct, frozen=True):
     """An order, one of its requests and its customer's risk, as one BatchGetItem found them:
     ``None`` for what is not stored."""
 

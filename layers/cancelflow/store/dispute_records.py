@@ -6,8 +6,9 @@ text hashes to a stored key; a changed byte does not. Never updated, never delet
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from cancelflow.clock import iso, parse
 from cancelflow.store import ddb
@@ -19,8 +20,7 @@ def record_pk(sha256: str) -> str:
     return f"RECORD#{sha256}"
 
 
-@dataclass(frozen=True)
-class Issued:
+class Issued(msgspec.Struct, frozen=True):
     """A dispute record as issued: its canonical text and that text's hash."""
 
     sha256: str

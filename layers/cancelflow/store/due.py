@@ -13,9 +13,10 @@ run pages through the partitions, and what it does with each item, is ``cancelfl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+
+import msgspec
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
@@ -31,8 +32,7 @@ T = TypeVar("T")
 Start = dict[str, Any] | None  # where a partition's next page starts: opaque, pass it back
 
 
-@dataclass(frozen=True)
-class Reader[T]:
+class Reader[T](msgspec.Struct, frozen=True):
     """One sparse index range, over its partitions (in the order a run should serve them)."""
 
     index: str

@@ -10,7 +10,6 @@ when writing and ignored when decoding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -47,8 +46,7 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     refund_id: str | None = None  # the refund that gave it back (outcome ``refunded``)
 
 
-@dataclass(frozen=True)
-class PaymentResult:
+class PaymentResult(msgspec.Struct, frozen=True):
     """What recording a payment did to its order."""
 
     order: Order
@@ -164,7 +162,7 @@ def confirm_payment(
             # on the trade that brought it (its own payment id, channel and total), not on the
             # order's applied payment, which may be refunded already.
             reason = "late_payment" if order.status is not OrderStatus.PENDING_PAYMENT else "amount_mismatch"
-            took = replace(order, paid_amount=order.paid_amount + amount, trades=trades)
+            took = msgspec.structs.replace(order, paid_amount=order.paid_amount + amount, trades=trades)
             owed = refunds.owe(
                 took,
                 amount,

@@ -14,9 +14,10 @@ its checks: ``cancelflow.review.decisions``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
+
+import msgspec
 
 from cancelflow.domain.actions import Action
 from cancelflow.domain.models import Order, Rejection
@@ -45,16 +46,14 @@ class Step(NamedTuple):
     now: datetime
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     """What the reviewer said: the checks ticked and the note (why, or what to ask)."""
 
     checklist: Mapping[str, bool]
     note: str | None
 
 
-@dataclass(frozen=True)
-class Decided:
+class Decided(msgspec.Struct, frozen=True):
     """What a step left: its outcome, the order, the task as written (no read after the
     write) and the refund it created, if any."""
 

@@ -8,7 +8,6 @@ task from one Query; the pool stays far below a partition's write rate (docs/rev
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -47,8 +46,7 @@ Op = dict[str, Any]  # one operation of a transaction: built here, only passed a
 Start = dict[str, Any] | None  # where the next page of the pool starts: opaque, pass it back
 
 
-@dataclass(frozen=True)
-class Reviewer:
+class Reviewer(msgspec.Struct, frozen=True):
     """The caller of a reviewer route (identity from the verified JWT)."""
 
     id: str

@@ -13,7 +13,6 @@ and moves ``due_at`` one window on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -58,12 +57,11 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-@dataclass(frozen=True)
-class Conversations:
+class Conversations(msgspec.Struct, frozen=True):
     """An order's conversations as its partition read has them (``orders.read_partition``)."""
 
-    threads: dict[str, Thread] = field(default_factory=dict)  # by subject
-    messages: dict[str, list[Message]] = field(default_factory=dict)  # by subject, oldest first
+    threads: dict[str, Thread] = msgspec.field(default_factory=dict)  # by subject
+    messages: dict[str, list[Message]] = msgspec.field(default_factory=dict)  # by subject, oldest first
 
 
 def of_items(items: list[ddb.Item]) -> Conversations:

@@ -18,8 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+import msgspec
 
 from cancelflow.settings import get_settings
 from cancelflow.store.due import EXPIRY, REFUND, REVIEW, Reader, Start
@@ -29,8 +30,7 @@ __all__ = ["EXPIRY", "REFUND", "REVIEW", "Budget", "Reader", "Tally", "run", "st
 T = TypeVar("T")
 
 
-@dataclass
-class Tally:
+class Tally(msgspec.Struct):
     """What one run did: index reads and what came of each item (for logs, metrics, bench).
     Counted under a lock: shards are worked by several threads."""
 
@@ -42,8 +42,8 @@ class Tally:
     skipped: int = 0  # read but nothing to do (e.g. no longer due once re-read)
     failed: int = 0  # could not be acted on (logged); stays due for the next run
     exhausted: bool = False  # the budget (items or time) ran out before the index did
-    ids: list[str] = field(default_factory=list)  # what this run acted on
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    ids: list[str] = msgspec.field(default_factory=list)  # what this run acted on
+    _lock: threading.Lock = msgspec.field(default_factory=threading.Lock)
 
     def add(self, what: str, n: int = 1, ident: str | None = None) -> None:
         with self._lock:
@@ -52,11 +52,10 @@ class Tally:
                 self.ids.append(ident)
 
     def summary(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("ids", "_lock")}
+        return {k: getattr(self, k) for k in self.__struct_fields__ if k not in ("ids", "_lock")}
 
 
-@dataclass
-class Budget:
+class Budget(msgspec.Struct):
     """Items left to read this run, and the monotonic time after which no page is started.
 
     A page's items are taken before it is read and what it did not use is given back once it
@@ -69,7 +68,7 @@ class Budget:
     stop_at: float | None = None
     held: int = 0  # taken by pages in flight, not yet settled
     waiting: int = 0  # workers waiting for those pages to settle
-    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _cond: threading.Condition = msgspec.field(default_factory=threading.Condition)
 
     def take(self, n: int) -> int:
         """Up to ``n`` items for the next page; 0 once the budget is spent (nothing left and

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import msgspec
+
+from cancelflow.redacted import Redacted
 from cancelflow.refunds.model import ProviderResult
 
 
-@dataclass(frozen=True)
-class RefundRequest:
+class RefundRequest(msgspec.Struct, frozen=True):
     """What a provider needs to execute one refund (from the refund record).
 
     The trade refunded is an input: ``payment_id`` names it (Alipay and WeChat
@@ -34,8 +35,7 @@ class RefundRequest:
         return self.payment_id or self.order_id
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True):
     """A verified provider callback about one refund number, with what it says was refunded
     (checked against the refund before anything is applied)."""
 
@@ -45,14 +45,15 @@ class Notification:
     trade_no: str | None = None  # the trade it names
 
 
-@dataclass(frozen=True)
-class NewCard:
+class NewCard(Redacted, frozen=True):
     """A debit card the customer gives for a refund their original account cannot receive
     (WeChat's 发起异常退款 to the user's card). Never logged: the fields are left out of repr."""
 
+    HIDDEN = frozenset({"account", "real_name"})  # never in a log line
+
     bank_type: str  # WeChat's bank code, e.g. ICBC_DEBIT
-    account: str = field(repr=False)
-    real_name: str = field(repr=False)
+    account: str
+    real_name: str
 
 
 class InvalidNotification(Exception):

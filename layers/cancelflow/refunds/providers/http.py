@@ -11,8 +11,9 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cancelflow.http.body import loads
 
@@ -23,8 +24,7 @@ class Unreachable(Exception):
     """Timeout, refused or reset connection: the request may or may not have been acted on."""
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """A provider's HTTP answer: status, headers and body."""
 
     status: int

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from cancelflow.refunds import credentials, signing
 from cancelflow.refunds.providers import http
@@ -24,8 +25,7 @@ UNSIGNED_REFUSALS = {"wechat_pay": (401, "SIGN_ERROR"), "bank_card": (401, "BAD_
 PROBE_PREFIX = "WECHATPAY/SIGNTEST/"  # WeChat's signature probes: a merchant must refuse them
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(msgspec.Struct, frozen=True):
     """A WeChat Pay answer's signature headers."""
 
     timestamp: str

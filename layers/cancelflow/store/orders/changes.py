@@ -8,9 +8,10 @@ surfaces as ``CONFLICT`` with the state found (``OrderConflict``, which carries 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from cancelflow.clock import iso
 from cancelflow.domain.models import Order
@@ -25,8 +26,7 @@ from cancelflow.store.orders import reads
 Op = dict[str, Any]  # one write of a transaction: pass it along, never look inside
 
 
-@dataclass
-class Change:
+class Change(msgspec.Struct):
     """One change of one order: the conditional update plus its history entry."""
 
     order: Order
@@ -36,11 +36,11 @@ class Change:
     actor_id: str
     now: datetime
     reason: str | None = None
-    set_: dict[str, Any] = field(default_factory=dict)
-    remove: list[str] = field(default_factory=list)
+    set_: dict[str, Any] = msgspec.field(default_factory=dict)
+    remove: list[str] = msgspec.field(default_factory=list)
     condition: str = ""  # extra condition, ANDed
-    cond_values: dict[str, Any] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
+    cond_values: dict[str, Any] = msgspec.field(default_factory=dict)
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def ops(self) -> list[Op]:
         o = self.order

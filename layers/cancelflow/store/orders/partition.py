@@ -4,8 +4,9 @@ BatchGetItem)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from cancelflow.domain.models import Order, RiskProfile
 from cancelflow.errors import DomainError, ErrorCode
@@ -13,8 +14,7 @@ from cancelflow.store import customers, ddb, history, keys, requests, threads
 from cancelflow.store.orders.reads import of_item
 
 
-@dataclass(frozen=True)
-class Partition:
+class Partition(msgspec.Struct, frozen=True):
     """Everything the table keeps under one order: the order, history, requests, conversations."""
 
     order: Order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import msgspec
 
 from cancelflow.domain.after_sales import confirmation_ends
 from cancelflow.domain.models import Order
@@ -19,7 +19,7 @@ def of_item(item: ddb.Item) -> Order:
         # delivered before the window's end was stored with it: the policy's window, as the
         # options computed it then (docs/domain.md, "Order states", completion)
         policy = get_settings().policies.for_order(order)
-        order = replace(order, confirmation_ends_at=confirmation_ends(order, policy))
+        order = msgspec.structs.replace(order, confirmation_ends_at=confirmation_ends(order, policy))
     return order
 
 

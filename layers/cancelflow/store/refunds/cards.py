@@ -6,21 +6,21 @@ once the provider took it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from cancelflow.redacted import Redacted
 from cancelflow.store import ddb, keys
 from cancelflow.store.refunds.records import Op
 
 SK = "CARD"
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(Redacted, frozen=True):
     """As the customer gave it (the provider's NewCard is made from it). Never in a repr."""
 
+    HIDDEN = frozenset({"account", "real_name"})  # never in a log line
+
     bank_type: str
-    account: str = field(repr=False)
-    real_name: str = field(repr=False)
+    account: str
+    real_name: str
 
 
 def put_op(refund_id: str, card: Card) -> Op:

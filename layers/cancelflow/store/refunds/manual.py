@@ -4,13 +4,13 @@ cancelflow.refunds.manual)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+
+import msgspec
 
 from cancelflow.domain.products import Channel
 
 
-@dataclass(frozen=True)
-class Manual:
+class Manual(msgspec.Struct, frozen=True):
     """A refund support paid outside the system (a bank transfer, the provider's own console):
     recorded already succeeded, never sent to a provider (docs/domain.md, "Support's tools")."""
 

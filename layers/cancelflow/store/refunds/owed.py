@@ -17,9 +17,10 @@ here are the stored ones at the moment of writing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from cancelflow.domain.models import MAX_REFUND_SLICES, Order, Trade
 from cancelflow.domain.products import RefundTo
@@ -28,14 +29,13 @@ from cancelflow.store.refunds.manual import Manual, manual_refund_id
 from cancelflow.store.refunds.records import Op, check_refundable, create
 
 
-@dataclass(frozen=True)
-class Owed:
+class Owed(msgspec.Struct, frozen=True):
     """The refunds one change owes: their ids (the applied trade's first), their Puts, and what
     the change sets on the order with them (``refunded_amount`` and the trades' ``refunded``)."""
 
     refund_ids: tuple[str, ...] = ()
-    ops: list[Op] = field(default_factory=list)
-    sets: dict[str, Any] = field(default_factory=dict)
+    ops: list[Op] = msgspec.field(default_factory=list)
+    sets: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def refund_id(self) -> str | None:
@@ -105,4 +105,4 @@ def owe(
 
 
 def _claimed(trade: Trade, part: int) -> Trade:
-    return replace(trade, refunded=trade.refunded + part) if part else trade
+    return msgspec.structs.replace(trade, refunded=trade.refunded + part) if part else trade
