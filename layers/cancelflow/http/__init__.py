@@ -45,13 +45,13 @@ error codes map to), and one JSON log line per answer through Powertools' Logger
 
 from __future__ import annotations
 
-from cancelflow.http.deferred import defer_init
+from cancelflow.deferred import defer_init
 
 # Powertools' event_handler/__init__ imports every resolver it has (AppSync with asyncio, AppSync
 # Events, Bedrock Agents, VPC Lattice, the local HTTP one), and utilities/data_classes/__init__
 # every event source's classes (Kinesis Firehose brings zipfile and tempfile, ...): 40 to 45 ms
 # and 94 modules of an API function's cold start (make bench ONLY=coldstart) for one resolver
-# and one event class (cancelflow.http.deferred says how). tests/unit/test_import_weight.py holds
+# and one event class (cancelflow.deferred says how). tests/unit/test_import_weight.py holds
 # the property.
 defer_init("aws_lambda_powertools.event_handler")
 defer_init("aws_lambda_powertools.utilities.data_classes")

@@ -1,5 +1,6 @@
-"""A package registered without running its ``__init__`` (used by ``cancelflow.http`` for two of
-Powertools' packages whose ``__init__`` imports every module they have, to re-export their names).
+"""A package registered without running its ``__init__``, for packages whose ``__init__`` imports
+every module they have to re-export their names: two of Powertools' (by ``cancelflow.http``) and
+our ``store.orders`` (by ``cancelflow.store``).
 
 ``defer_init(name)`` puts the package in ``sys.modules`` as its import would, but with its
 ``__init__`` not yet run:
