@@ -39,7 +39,7 @@ def credit(customer_id: str, refund_no: str, amount: int, refund_id: str, now: d
         "pk": pk,
         "sk": credit_sk(refund_no),
         "type": "balance_credit",
-        **codec.plain(msgspec.structs.asdict(c)),
+        **codec.plain(c),
     }
     put = {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
     add = {
