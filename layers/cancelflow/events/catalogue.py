@@ -10,7 +10,7 @@ Schemas in docs/events.md are generated from these classes (cancelflow.events.sc
 pydantic, which only the document and the tests import); a test keeps the document and the
 code equal. A field is ``Annotated[type, Meta(...)]`` for its bounds and description; a subclass
 repeats ``frozen=True`` (for type checkers) and ``kw_only=True`` (msgspec applies it per class) so
-its required fields may follow inherited defaulted ones. Every field is always sent (null if n/a).
+its required fields may follow inherited defaulted ones. Every field is always sent (null if unused).
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ class EventType(msgspec.Struct, frozen=True):
     model: type[EventDetail]
     description: str
     history_events: tuple[str, ...]  # the history entries (cancelflow.store.history) it comes from
-    # a person must act (a stuck refund, a late review): also routed to the ops topic (infra.schedules_events)
+    # A person must act (a stuck refund, a late review): the bus routes it to the operations
+    # topic (infra.schedules_events), besides whatever rules the platform subscribes.
     to_ops: bool = False
 
 
