@@ -13,11 +13,11 @@ import ast
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from infra.topology import FUNCTIONS, ROUTES
+from tests.unit.test_architecture import ROOT, layer_modules
 
 # Every function behind a route, as its handler module is imported (a new API function is in).
 API_FUNCTIONS = sorted(
@@ -136,13 +136,10 @@ def test_a_name_over_its_own_submodule_is_bound_as_the_init_binds_it() -> None:
     assert run_probe(probe).split() == ["True", "SQSEvent", "application/json"]
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 def _layer_dataclasses() -> list[tuple[str, ast.ClassDef]]:
     """Every class of the layer with a ``@dataclass`` decorator, with where it is."""
     found = []
-    for path in sorted((ROOT / "layers" / "cancelflow").rglob("*.py")):
+    for path in layer_modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
             if any("dataclass" in ast.unparse(d) for d in node.decorator_list):
