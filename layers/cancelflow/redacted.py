@@ -1,6 +1,6 @@
 """A frozen record whose ``repr`` leaves out what must never reach a log line (a card number, a
 real name, a secret's JSON): msgspec's ``Struct`` has no per-field ``repr=False``, so the fields
-named in ``HIDDEN`` are shown as ``'***'``. Equality, hashing and encoding are unchanged."""
+named in ``HIDDEN`` are shown as ``***``. Equality, hashing and encoding are unchanged."""
 
 from __future__ import annotations
 

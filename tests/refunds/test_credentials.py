@@ -120,3 +120,19 @@ def test_an_incomplete_secret_names_the_fields_not_the_values(
         assert "private_key" in str(e.value) and "2021-secret-app" not in str(e.value)
     finally:
         credentials.forget()
+
+
+def test_the_local_secret_is_never_in_the_settings_repr() -> None:
+    """GIVEN settings holding the providers' secret JSON (the local path) WHEN they are printed
+    (a log line, a traceback's locals) THEN the secret is not there but every other value is;
+    AND the field, equality and hashing still see the secret (cancelflow.redacted)."""
+    from cancelflow.settings import Settings
+
+    secret = _secret("local-key")
+    s = Settings(table_name="t1", provider_credentials=secret)
+    shown = repr(s)
+    assert "local-key" not in shown and "apiv3-" not in shown
+    assert "provider_credentials=***" in shown and "table_name='t1'" in shown
+    assert s.provider_credentials == secret
+    assert s != Settings(table_name="t1", provider_credentials=_secret("other"))
+    assert hash(s) == hash(Settings(table_name="t1", provider_credentials=secret))
