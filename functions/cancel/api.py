@@ -183,7 +183,7 @@ class EvidenceUploadOut(Model):
     expires_at: datetime = Field(description="S3 refuses the upload after this")
 
 
-@api.get("/v1/policies", roles=ANY_SIGNED_IN, model=PoliciesOut, aws=False)
+@api.get("/v1/policies", roles=ANY_SIGNED_IN, aws=False)
 def list_policies() -> PoliciesOut:
     """The published cancellation policy of each product type; the risk rules for staff only."""
     book = get_settings().policies
@@ -195,7 +195,6 @@ def list_policies() -> PoliciesOut:
     "/v1/products/{product_id}/cancellation-policy",
     roles=(),
     public=True,
-    model=ProductPolicy,
     errors=(ErrorCode.PRODUCT_NOT_FOUND,),
 )
 def product_cancellation_policy(product_id: ProductIdPath) -> ProductPolicy:
@@ -206,7 +205,7 @@ def product_cancellation_policy(product_id: ProductIdPath) -> ProductPolicy:
     return product_policy.product_policy(product_id, context.lang())
 
 
-@api.get("/v1/orders", roles=CUSTOMER, model=OrdersPage)
+@api.get("/v1/orders", roles=CUSTOMER)
 def my_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -217,7 +216,7 @@ def my_orders(
     return list_orders.list_orders(context.caller().sub, limit, cursor, clock.now())
 
 
-@api.get("/v1/orders/{order_id}", roles=CUSTOMER, model=OrderDetail, errors=(ErrorCode.ORDER_NOT_FOUND,))
+@api.get("/v1/orders/{order_id}", roles=CUSTOMER, errors=(ErrorCode.ORDER_NOT_FOUND,))
 def order_detail(order_id: OrderIdPath) -> OrderDetail:
     """One order with its status and a cancellation summary."""
     from cancelflow.cancel import get_order  # this route's use case, loaded on its first call
@@ -228,7 +227,6 @@ def order_detail(order_id: OrderIdPath) -> OrderDetail:
 @api.get(
     "/v1/orders/{order_id}/cancellation-options",
     roles=CUSTOMER,
-    model=CancellationOptions,
     errors=(ErrorCode.ORDER_NOT_FOUND,),
 )
 def cancellation_options(order_id: OrderIdPath) -> CancellationOptions:
@@ -273,7 +271,6 @@ SUBMIT_ERRORS = (
     "/v1/orders/{order_id}/cancellations",
     roles=CUSTOMER,
     status=201,
-    model=CancellationOut,
     errors=SUBMIT_ERRORS,
 )
 def submit(order_id: OrderIdPath, body: CancellationIn) -> CancellationOut:
@@ -312,7 +309,6 @@ def _count_submission(action: Action, outcome: Outcome) -> None:
     "/v1/orders/{order_id}/cancellations/{request_id}/appeal",
     roles=CUSTOMER,
     status=200,
-    model=AppealOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.REQUEST_NOT_FOUND,
@@ -350,7 +346,6 @@ def appeal(order_id: OrderIdPath, request_id: RequestIdPath, body: AppealIn) -> 
     "/v1/orders/{order_id}/cancellations/{request_id}/answer",
     roles=CUSTOMER,
     status=200,
-    model=AnswerOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.REQUEST_NOT_FOUND,
@@ -383,7 +378,6 @@ def answer(order_id: OrderIdPath, request_id: RequestIdPath, body: AnswerIn) -> 
     "/v1/orders/{order_id}/cancellations/{request_id}/withdraw",
     roles=CUSTOMER,
     status=200,
-    model=WithdrawOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.REQUEST_NOT_FOUND,
@@ -424,7 +418,7 @@ FIX_ERRORS = (
 
 
 @api.post(
-    "/v1/orders/{order_id}/refunds/{refund_id}/fix", roles=CUSTOMER, model=RefundSummary, errors=FIX_ERRORS
+    "/v1/orders/{order_id}/refunds/{refund_id}/fix", roles=CUSTOMER, errors=FIX_ERRORS
 )
 def fix_refund(order_id: OrderIdPath, refund_id: RefundIdPath, body: FixIn) -> RefundSummary:
     """Tell us how to receive a refund your account could not (status needs_customer_action).
@@ -442,7 +436,6 @@ def fix_refund(order_id: OrderIdPath, refund_id: RefundIdPath, body: FixIn) -> R
 @api.post(
     "/v1/orders/{order_id}/refunds/{refund_id}/new-card",
     roles=CUSTOMER,
-    model=RefundSummary,
     errors=FIX_ERRORS,
 )
 def new_refund_card(order_id: OrderIdPath, refund_id: RefundIdPath, body: CardIn) -> RefundSummary:
@@ -464,7 +457,6 @@ def new_refund_card(order_id: OrderIdPath, refund_id: RefundIdPath, body: CardIn
     "/v1/orders/{order_id}/refunds/{refund_id}/chase",
     roles=CUSTOMER,
     status=200,
-    model=RefundSummary,
     errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_CHASE_NOT_ALLOWED),
 )
 def chase_refund(order_id: OrderIdPath, refund_id: RefundIdPath) -> RefundSummary:
@@ -485,7 +477,6 @@ def chase_refund(order_id: OrderIdPath, refund_id: RefundIdPath) -> RefundSummar
     "/v1/orders/{order_id}/evidence-uploads",
     roles=CUSTOMER,
     status=201,
-    model=EvidenceUploadOut,
     errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.EVIDENCE_INVALID),
 )
 def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceUploadOut:
@@ -497,14 +488,14 @@ def evidence_uploads(order_id: OrderIdPath, body: EvidenceUploadIn) -> EvidenceU
 
 
 @api.get(
-    "/v1/orders/{order_id}/timeline", roles=CUSTOMER, model=Timeline, errors=(ErrorCode.ORDER_NOT_FOUND,)
+    "/v1/orders/{order_id}/timeline", roles=CUSTOMER, errors=(ErrorCode.ORDER_NOT_FOUND,)
 )
 def order_timeline(order_id: OrderIdPath) -> Timeline:
     """The order's history (requests, review steps, refund steps), titled in the caller's language."""
     return timeline.timeline(context.caller().sub, order_id, clock.now(), context.lang())
 
 
-@api.get("/v1/inbox", roles=CUSTOMER, model=InboxPage)
+@api.get("/v1/inbox", roles=CUSTOMER)
 def my_inbox(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -518,7 +509,7 @@ def my_inbox(
     return inbox.page(context.caller().sub, limit, cursor, context.lang())
 
 
-@api.get("/v1/inbox/unread-count", roles=CUSTOMER, model=UnreadOut)
+@api.get("/v1/inbox/unread-count", roles=CUSTOMER)
 def inbox_unread_count() -> UnreadOut:
     """How many of the caller's inbox messages are unread (for a badge)."""
     from cancelflow.cancel import inbox
@@ -530,7 +521,6 @@ def inbox_unread_count() -> UnreadOut:
     "/v1/inbox/{notice_id}/read",
     roles=CUSTOMER,
     status=200,
-    model=NoticeOut,
     errors=(ErrorCode.NOTICE_NOT_FOUND,),
 )
 def mark_notice_read(notice_id: NoticeIdPath) -> NoticeOut:
@@ -556,7 +546,6 @@ THREAD_ERRORS = (ErrorCode.ORDER_NOT_FOUND, ErrorCode.REQUEST_NOT_FOUND, ErrorCo
 @api.get(
     "/v1/orders/{order_id}/threads/{subject_id}",
     roles=(*CUSTOMER, *STAFF),
-    model=ThreadOut,
     errors=THREAD_ERRORS,
 )
 def read_thread(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
@@ -572,7 +561,6 @@ def read_thread(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
     "/v1/orders/{order_id}/threads/{subject_id}/messages",
     roles=(*CUSTOMER, *STAFF),
     status=201,
-    model=ThreadOut,
     errors=(*THREAD_ERRORS, ErrorCode.CONFLICT, ErrorCode.EVIDENCE_INVALID),
 )
 def post_message(order_id: OrderIdPath, subject_id: SubjectIdPath, body: MessageIn) -> ThreadOut:
@@ -596,7 +584,6 @@ def post_message(order_id: OrderIdPath, subject_id: SubjectIdPath, body: Message
 @api.post(
     "/v1/orders/{order_id}/threads/{subject_id}/read",
     roles=(*CUSTOMER, *STAFF),
-    model=ThreadOut,
     errors=(*THREAD_ERRORS, ErrorCode.CONFLICT),
 )
 def read_receipt(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
@@ -606,7 +593,7 @@ def read_receipt(order_id: OrderIdPath, subject_id: SubjectIdPath) -> ThreadOut:
     return conversation.mark_read(context.caller(), order_id, subject_id, clock.now())
 
 
-@api.get("/v1/support/threads", roles=STAFF, model=AwaitingOut)
+@api.get("/v1/support/threads", roles=STAFF)
 def awaiting_threads() -> AwaitingOut:
     """Conversations whose customer waits for an answer, the earliest due first, with how often
     each went overdue (support's queue; the console counts down to each due time)."""
@@ -624,7 +611,6 @@ class VerifyIn(Model):
     "/v1/orders/{order_id}/dispute-records",
     roles=CUSTOMER,
     status=201,
-    model=DisputeRecordOut,
     errors=(ErrorCode.ORDER_NOT_FOUND,),
 )
 def issue_dispute_record(order_id: OrderIdPath) -> DisputeRecordOut:
@@ -636,7 +622,6 @@ def issue_dispute_record(order_id: OrderIdPath) -> DisputeRecordOut:
 @api.get(
     "/v1/dispute-records/{record_id}",
     roles=CUSTOMER,
-    model=DisputeRecordOut,
     errors=(ErrorCode.DISPUTE_RECORD_NOT_FOUND,),
 )
 def get_dispute_record(record_id: DisputeRecordIdPath) -> DisputeRecordOut:
@@ -657,7 +642,7 @@ def dispute_record_page(record_id: DisputeRecordIdPath) -> str:
     return dispute_page.render(dispute_record.get(context.caller().sub, record_id), context.lang())
 
 
-@api.post("/v1/dispute-records/verify", roles=SUPPORT, model=Verification)
+@api.post("/v1/dispute-records/verify", roles=SUPPORT)
 def verify_dispute_record(body: VerifyIn) -> Verification:
     """Support: whether the platform issued exactly this record (its hash names one it keeps)."""
     return dispute_record.verify(body.record)
@@ -669,7 +654,7 @@ class CustomerFlagIn(Model):
     reason: FreeText = Field(min_length=1, max_length=500, description="why (kept in the audit trail)")
 
 
-@api.get("/v1/customers/{customer_id}/flag", roles=SUPPORT, model=customer_flag.CustomerFlagOut)
+@api.get("/v1/customers/{customer_id}/flag", roles=SUPPORT)
 def customer_flag_view(customer_id: CustomerIdPath) -> customer_flag.CustomerFlagOut:
     """Support: whether the customer is flagged high-risk, why, and the flag's recent changes."""
     return customer_flag.view(customer_id)
@@ -678,7 +663,6 @@ def customer_flag_view(customer_id: CustomerIdPath) -> customer_flag.CustomerFla
 @api.post(
     "/v1/customers/{customer_id}/flag",
     roles=SUPPORT,
-    model=customer_flag.CustomerFlagOut,
     errors=(ErrorCode.VALIDATION_FAILED,),
 )
 def customer_flag_change(customer_id: CustomerIdPath, body: CustomerFlagIn) -> customer_flag.CustomerFlagOut:

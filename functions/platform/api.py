@@ -65,7 +65,6 @@ class FulfilmentIn(Model):
     "/v1/platform/orders",
     roles=PLATFORM,
     status=201,
-    model=PlatformOrderOut,
     errors=(
         ErrorCode.PRODUCT_NOT_FOUND,
         ErrorCode.OUT_OF_STOCK,
@@ -92,7 +91,6 @@ def create_order(body: OrderIn) -> PlatformOrderOut:
     "/v1/platform/payments",
     roles=PLATFORM,
     status=200,
-    model=PaymentOut,
     errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.PAYMENT_CONFLICT, ErrorCode.CONFLICT),
 )
 def payment(body: PaymentIn) -> PaymentOut:
@@ -105,7 +103,6 @@ def payment(body: PaymentIn) -> PaymentOut:
     "/v1/platform/orders/{order_id}/fulfilment",
     roles=PLATFORM,
     status=200,
-    model=PlatformOrderOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.ORDER_HELD,
@@ -126,7 +123,6 @@ def fulfilment(order_id: OrderIdPath, body: FulfilmentIn) -> PlatformOrderOut:
 @api.get(
     "/v1/platform/orders/{order_id}",
     roles=PLATFORM,
-    model=PlatformOrderOut,
     errors=(ErrorCode.ORDER_NOT_FOUND,),
 )
 def platform_order(order_id: OrderIdPath) -> PlatformOrderOut:

@@ -47,7 +47,7 @@ api = Api("refund")
 CallbackChannel = Literal["wechat_pay", "bank_card"]
 
 
-@api.get("/v1/refunds", roles=SUPPORT, model=RefundsPage)
+@api.get("/v1/refunds", roles=SUPPORT)
 def list_refunds(
     status: Annotated[RefundStatus | None, Query(description="one status; none: every open status")] = None,
     overdue: Annotated[bool, Query(description="only refunds past their SLA")] = False,
@@ -101,7 +101,6 @@ class ManualRefundOut(Model):
     "/v1/orders/{order_id}/manual-refunds",
     roles=SUPPORT,
     status=201,
-    model=ManualRefundOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.REFUND_NOT_FOUND,
@@ -134,7 +133,6 @@ def manual_refund(order_id: OrderIdPath, body: ManualRefundIn) -> ManualRefundOu
 @api.post(
     "/v1/refunds/{refund_id}/switch-to-balance",
     roles=SUPPORT,
-    model=RefundOut,
     errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_FIX_NOT_OFFERED, ErrorCode.CONFLICT),
 )
 def switch_to_balance(refund_id: RefundIdPath, body: SwitchIn) -> RefundOut:
@@ -147,7 +145,6 @@ def switch_to_balance(refund_id: RefundIdPath, body: SwitchIn) -> RefundOut:
 @api.post(
     "/v1/refunds/{refund_id}/retry",
     roles=SUPPORT,
-    model=RefundOut,
     errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_NOT_RETRYABLE, ErrorCode.CONFLICT),
 )
 def retry(refund_id: RefundIdPath) -> RefundOut:
@@ -158,7 +155,6 @@ def retry(refund_id: RefundIdPath) -> RefundOut:
 @api.post(
     "/v1/platform/refunds/{refund_id}/notify",
     roles=PLATFORM,
-    model=NotifyOut,
     errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.NOTIFICATION_INVALID, ErrorCode.CONFLICT),
 )
 def notify(refund_id: RefundIdPath) -> NotifyOut:
@@ -238,7 +234,7 @@ class SettleIn(Model):
 _SETTLE_ERRORS = (ErrorCode.KEY_NOT_FOUND, ErrorCode.KEY_NOT_QUARANTINED, ErrorCode.CONFLICT)
 
 
-@api.get("/v1/stock/quarantine", roles=SUPPORT, model=QuarantinePage)
+@api.get("/v1/stock/quarantine", roles=SUPPORT)
 def list_quarantined(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -250,7 +246,7 @@ def list_quarantined(
 
 
 @api.get(
-    "/v1/stock/products/{product_id}", roles=SUPPORT, model=StockOut, errors=(ErrorCode.PRODUCT_NOT_FOUND,)
+    "/v1/stock/products/{product_id}", roles=SUPPORT, errors=(ErrorCode.PRODUCT_NOT_FOUND,)
 )
 def product_stock(product_id: ProductIdPath) -> StockOut:
     """A keyed product's stock by status: available, reserved, quarantined, delivered, voided."""
@@ -260,7 +256,6 @@ def product_stock(product_id: ProductIdPath) -> StockOut:
 @api.post(
     "/v1/stock/products/{product_id}/keys/{key_id}/release",
     roles=SUPPORT,
-    model=StockKeyOut,
     errors=_SETTLE_ERRORS,
 )
 def release_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
@@ -275,7 +270,6 @@ def release_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) ->
 @api.post(
     "/v1/stock/products/{product_id}/keys/{key_id}/void",
     roles=SUPPORT,
-    model=StockKeyOut,
     errors=_SETTLE_ERRORS,
 )
 def void_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
@@ -316,7 +310,6 @@ class StaffCancelOut(Model):
 @api.post(
     "/v1/orders/{order_id}/lost-payments",
     roles=SUPPORT,
-    model=PaymentOut,
     errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.PAYMENT_CONFLICT, ErrorCode.CONFLICT),
 )
 def confirm_lost_payment(order_id: OrderIdPath, body: LostPaymentIn) -> PaymentOut:
@@ -331,7 +324,6 @@ def confirm_lost_payment(order_id: OrderIdPath, body: LostPaymentIn) -> PaymentO
 @api.post(
     "/v1/orders/{order_id}/staff-cancel",
     roles=SUPPORT,
-    model=StaffCancelOut,
     errors=(
         ErrorCode.ORDER_NOT_FOUND,
         ErrorCode.ORDER_CANCELLED,

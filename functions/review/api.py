@@ -96,7 +96,7 @@ def _me() -> Reviewer:
     return Reviewer(id=who.sub, senior="senior_reviewer" in who.groups)
 
 
-@api.get("/v1/reviews", roles=REVIEWERS, model=TasksPage)
+@api.get("/v1/reviews", roles=REVIEWERS)
 def list_reviews(
     status: Annotated[Literal["open", "claimed", "waiting_customer", "decided"], Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -108,7 +108,7 @@ def list_reviews(
     return TasksPage(items=[TaskOut.model_validate(tasks.view(t, now)) for t in items], next_cursor=nxt)
 
 
-@api.post("/v1/reviews/claim-next", roles=REVIEWERS, model=TaskOut, errors=(ErrorCode.NO_TASK_AVAILABLE,))
+@api.post("/v1/reviews/claim-next", roles=REVIEWERS, errors=(ErrorCode.NO_TASK_AVAILABLE,))
 def claim_next() -> TaskOut:
     """Lease the highest-priority open task to the caller (10 minutes by default)."""
     from cancelflow.review import claims  # claim and release only, loaded on first call
@@ -117,7 +117,7 @@ def claim_next() -> TaskOut:
     return TaskOut.model_validate(tasks.view(claims.claim_next(_me(), now), now))
 
 
-@api.get("/v1/reviews/{task_id}", roles=REVIEWERS, model=TaskDetailOut, errors=(ErrorCode.TASK_NOT_FOUND,))
+@api.get("/v1/reviews/{task_id}", roles=REVIEWERS, errors=(ErrorCode.TASK_NOT_FOUND,))
 def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
     """The task with its order, history, the customer's risk and evidence download links."""
     from cancelflow.review import detail  # this route's use case, loaded on its first call
@@ -128,7 +128,6 @@ def task_detail(task_id: TaskIdPath) -> TaskDetailOut:
 @api.post(
     "/v1/reviews/{task_id}/release",
     roles=REVIEWERS,
-    model=TaskOut,
     errors=(
         ErrorCode.TASK_NOT_FOUND,
         ErrorCode.LEASE_NOT_HELD,
@@ -147,7 +146,6 @@ def release(task_id: TaskIdPath) -> TaskOut:
 @api.post(
     "/v1/reviews/{task_id}/decision",
     roles=REVIEWERS,
-    model=DecisionOut,
     errors=(
         ErrorCode.TASK_NOT_FOUND,
         ErrorCode.LEASE_NOT_HELD,

@@ -31,12 +31,12 @@ class ProbeOut(BaseModel):
     probe_id: str | None = None
 
 
-@api.get("/v1/probe/{probe_id}", roles=CUSTOMER, model=ProbeOut, aws=False)
+@api.get("/v1/probe/{probe_id}", roles=CUSTOMER, aws=False)
 def read_probe(probe_id: IdPath) -> ProbeOut:
     return ProbeOut(x=0, n=len(CALLS), probe_id=probe_id)
 
 
-@api.post("/v1/probe", roles=CUSTOMER, status=201, model=ProbeOut)
+@api.post("/v1/probe", roles=CUSTOMER, status=201)
 def make_probe(body: ProbeIn) -> ProbeOut:
     if body.x == 13:
         raise RuntimeError("secret internals /var/task/app.py")

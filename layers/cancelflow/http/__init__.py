@@ -22,10 +22,10 @@ A function builds its routes on ``Api`` and exports ``handler``::
     @api.post(
         "/v1/reviews/{task_id}/decision",          # API Gateway syntax; the one declaration of
         roles=REVIEWERS,                            # the route (infra.topology reads it); 401 / 403
-        status=200, model=DecisionOut,              # the success answer, for the OpenAPI document
+        status=200,                                 # answered with the return annotation's model
         errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD"),  # catalogue codes this route can answer
     )
-    def decide(task_id: TaskIdPath, body: DecisionIn) -> DecisionOut:
+    def decide(task_id: TaskIdPath, body: DecisionIn) -> DecisionOut:  # the documented answer
         who = context.caller()                      # Caller(sub, groups); context.lang(): zh-CN|en
         return usecase.decide(who.sub, task_id, ...)  # raise DomainError(code) for any refusal
 

@@ -8,6 +8,10 @@ function of cancelflow needs around it (see ``cancelflow.http`` for an example).
 - Every POST takes an optional ``Idempotency-Key`` header and runs through
   ``cancelflow.http.idempotency``.
 - The Lambda entry point never lets an exception or a stack trace out.
+- A route is *declared* at import and *registered* (its annotations resolved, its models made,
+  Powertools told) when a request first matches it, or when the whole table is read (infra, the
+  OpenAPI document, the tests): a cold start registers the one route it serves. Its success
+  model is its return annotation, so declaring it names no model class.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from pydantic import BaseModel
 
 from cancelflow import snapstart, telemetry
 from cancelflow.errors import Code, DomainError, ErrorCode, code_of
-from cancelflow.http import context, idempotency, identity
+from cancelflow.http import context, identity
 from cancelflow.http import errors as http_errors
 from cancelflow.http.docs import responses, summary_and_description
+from cancelflow.http.endpoint import answering
 from cancelflow.http.implied import header_params, implied_codes
-from cancelflow.store.codec import plain
 
 log = logging.getLogger("cancelflow.http")
 
@@ -54,7 +58,7 @@ class RouteSpec(msgspec.Struct, frozen=True):
     path: str  # API Gateway syntax, /v1/orders/{order_id}
     roles: tuple[str, ...]
     status: int
-    model: type[BaseModel] | None
+    model: type | None  # the success answer: the return annotation (a model or an API dataclass)
     body: type[BaseModel] | None  # the request body's model, if the route takes one
     error_codes: tuple[ErrorCode, ...]  # every code it can answer: its own and the implied ones
     # No JWT: a caller that cannot hold one (a payment provider's callback), authenticated by
@@ -65,9 +69,13 @@ class RouteSpec(msgspec.Struct, frozen=True):
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return _path_regex(self.path)
+
+class _Declared(msgspec.Struct, frozen=True):
+    """A route as its decorator declared it, until it is registered (``Api.spec``)."""
+
+    method: str
+    path: str
+    register: Callable[[], RouteSpec]
 
 
 @functools.cache
@@ -79,11 +87,6 @@ def _path_regex(path: str) -> re.Pattern[str]:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def _jsonable(v: Any) -> Any:
-    """JSON-ready, with times in the one stored/returned format (clock.iso, ms and Z)."""
-    return plain(v.model_dump() if isinstance(v, BaseModel) else v)
 
 
 def _check_request(spec: RouteSpec, event: Mapping[str, Any]) -> None:
@@ -109,7 +112,9 @@ class Api:
             serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str),
             json_body_deserializer=http_errors.request_body,
         )
-        self.routes: dict[str, RouteSpec] = {}
+        self._declared: dict[str, _Declared] = {}  # in declaration order
+        self._registered: dict[str, RouteSpec] = {}
+        self._lock = threading.Lock()  # the local runtime serves requests on threads
         http_errors.install(self.app)
 
     # ------------------------------------------------------------------ routes
@@ -121,7 +126,6 @@ class Api:
         *,
         roles: tuple[str, ...],
         status: int = 200,
-        model: type[BaseModel] | None = None,
         errors: Iterable[Code] = (),
         summary: str | None = None,
         aws: bool = True,
@@ -132,7 +136,8 @@ class Api:
         """Register ``fn`` for ``method path`` (path in API Gateway syntax).
 
         ``fn`` takes its path/query parameters and body model as Powertools validates them and
-        returns a model (or a dict), answered with ``status``; ``errors`` are the catalogue codes
+        returns its return annotation's model (or a dict of it: the annotation is the documented
+        success answer), answered with ``status``; ``errors`` are the catalogue codes
         it may answer with (raised as ``DomainError``); ``aws=False`` for a route that calls no
         AWS service (so cannot be throttled). ``public=True`` (with ``roles=()``): no JWT is
         asked for, and ``fn`` returns its own Powertools ``Response`` (a provider's callback
@@ -145,10 +150,19 @@ class Api:
         method = method.upper()
         error_codes = tuple(code_of(code) for code in errors)  # an unknown code: KeyError
 
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def declare(fn: Callable[..., Any]) -> Callable[..., Any]:
+            key = f"{method} {path}"
+            if key in self._declared:
+                raise ValueError(f"route {key} registered twice")
+            self._declared[key] = _Declared(method, path, functools.partial(register, fn))
+            return fn
+
+        def register(fn: Callable[..., Any]) -> RouteSpec:
             from aws_lambda_powertools.event_handler.openapi.params import Body
 
             hints = typing.get_type_hints(fn, include_extras=True)
+            returned = hints.get("return")
+            model = returned if isinstance(returned, type) and returned is not str else None
             sig = inspect.signature(fn)
             params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
             body = next((p.annotation for p in params if _is_model(p.annotation)), None)
@@ -170,50 +184,8 @@ class Api:
                 error_codes=tuple(dict.fromkeys([*error_codes, *implied])),
                 public=public,
             )
-            if spec.key in self.routes:
-                raise ValueError(f"route {spec.key} registered twice")
 
-            @functools.wraps(fn)
-            def endpoint(**kwargs: Any) -> Any:
-                from aws_lambda_powertools.event_handler import Response
-
-                key = kwargs.pop("idempotency_key", None)
-                kwargs.pop("accept_language", None)
-                if public:  # a callback answers in its caller's dialect, and is idempotent itself
-                    answer: Any = fn(**kwargs)
-                    if not isinstance(answer, Response):  # an open read, in the API's format
-                        answer = Response(
-                            status_code=status, content_type=http_errors.JSON, body=_jsonable(answer)
-                        )
-                    answer.headers["X-Request-Id"] = context.current().request_id
-                    return answer
-
-                if html:  # a page (a GET: nothing to replay)
-                    return Response(
-                        status_code=status,
-                        content_type=http_errors.HTML,
-                        body=fn(**kwargs),
-                        headers={"X-Request-Id": context.current().request_id},
-                    )
-
-                def work() -> idempotency.Reply:
-                    return {"status": status, "body": _jsonable(fn(**kwargs))}
-
-                if method == "POST" and key:
-                    payload = {k: _jsonable(v) for k, v in kwargs.items()}  # what a replay must match
-                    reply = idempotency.run(key, payload, work)
-                else:
-                    reply = work()
-                headers = {"X-Request-Id": context.current().request_id}
-                if reply.get("replayed"):
-                    headers["Idempotency-Replayed"] = "true"
-                return Response(
-                    status_code=reply["status"],
-                    content_type=http_errors.JSON,
-                    body=reply["body"],
-                    headers=headers,
-                )
-
+            endpoint = answering(fn, method, status, public=public, html=html)
             endpoint.__signature__ = sig.replace(  # type: ignore[attr-defined]
                 parameters=[*params, *extra], return_annotation=inspect.Signature.empty
             )
@@ -227,10 +199,9 @@ class Api:
                 tags=[self.name],
                 operation_id=fn.__name__,
             )(endpoint)
-            self.routes[spec.key] = spec
-            return fn
+            return spec
 
-        return register
+        return declare
 
     def get(self, path: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return self.route("GET", path, **kw)
@@ -240,14 +211,32 @@ class Api:
 
     # ------------------------------------------------------------------ the Lambda entry point
 
+    def spec(self, key: str) -> RouteSpec:
+        """The route ``key`` (``GET /v1/orders/{order_id}``) as registered, registering it first
+        if no request or reader has yet: its models are made, Powertools routes to it."""
+        spec = self._registered.get(key)
+        if spec is None:
+            with self._lock:
+                spec = self._registered.get(key)
+                if spec is None:
+                    spec = self._registered[key] = self._declared[key].register()
+        return spec
+
+    @property
+    def routes(self) -> dict[str, RouteSpec]:
+        """Every route, registered, in declaration order (what infra, the document and the
+        tests read; a request registers only its own)."""
+        return {key: self.spec(key) for key in self._declared}
+
     def match(self, event: Mapping[str, Any]) -> RouteSpec | None:
-        spec = self.routes.get(str(event.get("routeKey") or ""))
-        if spec is not None:
-            return spec
-        http = (event.get("requestContext") or {}).get("http") or {}
-        method = str(http.get("method") or "").upper()
-        path = str(event.get("rawPath") or http.get("path") or "")
-        return next((s for s in self.routes.values() if s.method == method and s.regex.match(path)), None)
+        key = str(event.get("routeKey") or "")
+        if key not in self._declared:  # no route's key ($default, a hand-made event): the path decides
+            http = (event.get("requestContext") or {}).get("http") or {}
+            method = str(http.get("method") or "").upper()
+            path = str(event.get("rawPath") or http.get("path") or "")
+            same = (k for k, d in self._declared.items() if d.method == method)
+            key = next((k for k in same if _path_regex(self._declared[k].path).match(path)), "")
+        return self.spec(key) if key else None
 
     def handler(self, event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
@@ -286,6 +275,7 @@ class Api:
             return http_errors.raw_error(ErrorCode.INTERNAL)
 
     def openapi(self) -> dict[str, Any]:
+        self.routes  # noqa: B018  (every route registered, so Powertools documents them all)
         schema: dict[str, Any] = self.app.get_openapi_schema(title=f"cancelflow {self.name}").model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
