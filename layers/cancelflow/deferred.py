@@ -19,6 +19,10 @@ pkg.sub``) is an AttributeError until it is imported, as for any package whose `
 not import it. The same code runs in the tests, the local runtime and Lambda; no file of the
 package is changed. ``tests/unit/test_import_weight.py`` checks every name of both packages'
 ``__all__`` against what the real ``__init__`` binds.
+
+``lazy(name)`` defers a whole module instead, until one of its attributes is read: the API
+functions bind with it the modules their routes' annotations name (``cancelflow.http.api``
+resolves a route's annotations when it registers the route).
 """
 
 from __future__ import annotations
@@ -97,3 +101,28 @@ def defer_init(name: str) -> bool:
     parent, _, child = name.rpartition(".")
     setattr(importlib.import_module(parent), child, package)  # as the import system would
     return True
+
+
+def lazy(name: str) -> ModuleType:
+    """Module ``name``, imported when one of its attributes is first read (the standard
+    library's ``importlib.util.LazyLoader``); if it is imported already, that module.
+
+    For what an API function's routes name only in their annotations and bodies: a route's
+    annotations are resolved when it is registered (``cancelflow.http.api``), so a cold start
+    imports the modules of the one route it serves. ``from name import x`` reads an attribute,
+    so it imports the module at once; bind the module (``views = lazy(...)``, with the plain
+    import under ``TYPE_CHECKING`` for the type checker) and write ``views.OrderDetail``."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec(name)  # imports the parent package (cheap: no re-exports)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)  # (runs it when an attribute is first read)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)  # as the import system would
+    return module
