@@ -2,26 +2,27 @@
 Support's stock routes live here too: the keys a cancellation quarantined (list, release, void)
 and a product's stock counts; and support's tools on one order (a lost payment confirmed, a
 staff cancel: docs/domain.md, "Support's tools"). ``handler`` is the Lambda entry point (on the shared
-``cancelflow.http`` base)."""
+``cancelflow.http`` base).
+
+Cold start: a route is registered when a request first matches it (``cancelflow.http.api``), and
+the modules only some routes name are bound with ``cancelflow.deferred.lazy`` (the type checker
+reads the plain imports), the routes' own body models in ``cancelflow.refunds.api_models``: a
+cold start imports what the route it serves uses."""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from cancelflow import clock, telemetry
-from cancelflow.cancel.views import PaymentOut, PlatformOrderOut
+from cancelflow.deferred import lazy
 from cancelflow.domain.products import Channel
-from cancelflow.domain.quarantine import MAX_REASON, Settlement
-from cancelflow.domain.support import MAX_NOTE, Restock, StaffCancelReason
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
-from cancelflow.http.fields import ExternalId, Fen, FreeText, Model
 from cancelflow.http.identity import PLATFORM, SUPPORT
 from cancelflow.http.params import (
-    REFUND_ID_PATTERN,
     KeyIdPath,
     OrderIdPath,
     Path,
@@ -30,15 +31,26 @@ from cancelflow.http.params import (
     RefundIdPath,
     Response,
 )
-from cancelflow.refunds import notify as notify_uc
 from cancelflow.refunds import support
 from cancelflow.refunds.lifecycle import StaleRefund
 from cancelflow.refunds.model import RefundStatus
 from cancelflow.refunds.views import NotifyOut, ProviderRefusal, RefundOut, RefundsPage, view
-from cancelflow.stock import quarantine
-from cancelflow.stock.views import QuarantinePage, StockCounts, StockKeyOut, StockOut
-from cancelflow.support import lost_payment, staff_cancel
-from pydantic import ConfigDict, Field
+
+if TYPE_CHECKING:
+    from cancelflow.cancel import views as cancel_views
+    from cancelflow.refunds import api_models as models
+    from cancelflow.refunds import notify as notify_uc
+    from cancelflow.stock import quarantine
+    from cancelflow.stock import views as stock_views
+    from cancelflow.support import lost_payment, staff_cancel
+else:  # the same modules, each imported when a route first reads one of its names
+    cancel_views = lazy("cancelflow.cancel.views")
+    models = lazy("cancelflow.refunds.api_models")
+    notify_uc = lazy("cancelflow.refunds.notify")
+    quarantine = lazy("cancelflow.stock.quarantine")
+    stock_views = lazy("cancelflow.stock.views")
+    lost_payment = lazy("cancelflow.support.lost_payment")
+    staff_cancel = lazy("cancelflow.support.staff_cancel")
 
 api = Api("refund")
 
@@ -62,41 +74,6 @@ def list_refunds(
     return RefundsPage(items=[view(r) for r in items], next_cursor=nxt)
 
 
-# A reference as the outside payment names it (a bank transfer's serial, a provider order number).
-REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
-
-
-class SwitchIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    consent: str = Field(
-        pattern=REFERENCE, description="where the customer's agreement is recorded (a ticket, a call id)"
-    )
-    note: FreeText = Field(min_length=1, max_length=500)
-
-
-class ManualRefundIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    amount: Fen = Field(description="fen paid outside the system")
-    channel: Literal[Channel.ALIPAY, Channel.WECHAT_PAY, Channel.BANK_CARD] = Field(
-        description="how the money went (a balance credit goes through the ledger, never here)"
-    )
-    reference: str = Field(
-        pattern=REFERENCE, description="the outside payment's reference: one record per reference"
-    )
-    note: FreeText = Field(min_length=1, max_length=500)
-    replaces_refund_id: str | None = Field(
-        default=None,
-        pattern=REFUND_ID_PATTERN,
-        description="the open refund (needs_attention, needs_customer_action, failed) it pays instead",
-    )
-
-
-class ManualRefundOut(Model):
-    order_id: str
-    replayed: bool = Field(description="true: this reference was recorded before; nothing changed")
-    refunds: list[RefundOut]
-
-
 @api.post(
     "/v1/orders/{order_id}/manual-refunds",
     roles=SUPPORT,
@@ -110,7 +87,7 @@ class ManualRefundOut(Model):
         ErrorCode.CONFLICT,
     ),
 )
-def manual_refund(order_id: OrderIdPath, body: ManualRefundIn) -> ManualRefundOut:
+def manual_refund(order_id: OrderIdPath, body: models.ManualRefundIn) -> models.ManualRefundOut:
     """Record a refund paid outside the system, once per reference.
 
     It counts against what is left to refund (over the limit: NOTHING_TO_REFUND /
@@ -127,7 +104,9 @@ def manual_refund(order_id: OrderIdPath, body: ManualRefundIn) -> ManualRefundOu
         actor_id=context.caller().sub,
         now=clock.now(),
     )
-    return ManualRefundOut(order_id=order_id, replayed=done.replayed, refunds=[view(r) for r in done.refunds])
+    return models.ManualRefundOut(
+        order_id=order_id, replayed=done.replayed, refunds=[view(r) for r in done.refunds]
+    )
 
 
 @api.post(
@@ -135,7 +114,7 @@ def manual_refund(order_id: OrderIdPath, body: ManualRefundIn) -> ManualRefundOu
     roles=SUPPORT,
     errors=(ErrorCode.REFUND_NOT_FOUND, ErrorCode.REFUND_FIX_NOT_OFFERED, ErrorCode.CONFLICT),
 )
-def switch_to_balance(refund_id: RefundIdPath, body: SwitchIn) -> RefundOut:
+def switch_to_balance(refund_id: RefundIdPath, body: models.SwitchIn) -> RefundOut:
     """Pay a refund the customer's account cannot receive (needs_customer_action) to their balance
     instead, with their consent recorded (where, and a note); the same hand-back as their own fix."""
     done = support.switch_to_balance(refund_id, context.caller().sub, body.consent, body.note, clock.now())
@@ -224,13 +203,6 @@ def _count_settled(channel: str, status: RefundStatus) -> None:
 # ---------------------------------------------------------------- stock (docs/domain.md, "Quarantine")
 
 
-class SettleIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    reason: FreeText = Field(
-        min_length=1, max_length=MAX_REASON, description="why: kept with who decided in the order's history"
-    )
-
-
 _SETTLE_ERRORS = (ErrorCode.KEY_NOT_FOUND, ErrorCode.KEY_NOT_QUARANTINED, ErrorCode.CONFLICT)
 
 
@@ -238,19 +210,19 @@ _SETTLE_ERRORS = (ErrorCode.KEY_NOT_FOUND, ErrorCode.KEY_NOT_QUARANTINED, ErrorC
 def list_quarantined(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> QuarantinePage:
+) -> stock_views.QuarantinePage:
     """Quarantined card keys (oldest first within each index shard), each with the cancelled
     order it came from and since when."""
     items, nxt = quarantine.list_quarantined(cursor, limit, context.caller().sub)
-    return QuarantinePage(items=[StockKeyOut.of(k) for k in items], next_cursor=nxt)
+    return stock_views.QuarantinePage(items=[stock_views.StockKeyOut.of(k) for k in items], next_cursor=nxt)
 
 
-@api.get(
-    "/v1/stock/products/{product_id}", roles=SUPPORT, errors=(ErrorCode.PRODUCT_NOT_FOUND,)
-)
-def product_stock(product_id: ProductIdPath) -> StockOut:
+@api.get("/v1/stock/products/{product_id}", roles=SUPPORT, errors=(ErrorCode.PRODUCT_NOT_FOUND,))
+def product_stock(product_id: ProductIdPath) -> stock_views.StockOut:
     """A keyed product's stock by status: available, reserved, quarantined, delivered, voided."""
-    return StockOut(product_id=product_id, stock=StockCounts(**quarantine.counts(product_id)))
+    return stock_views.StockOut(
+        product_id=product_id, stock=stock_views.StockCounts(**quarantine.counts(product_id))
+    )
 
 
 @api.post(
@@ -258,13 +230,17 @@ def product_stock(product_id: ProductIdPath) -> StockOut:
     roles=SUPPORT,
     errors=_SETTLE_ERRORS,
 )
-def release_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
+def release_key(
+    product_id: ProductIdPath, key_id: KeyIdPath, body: models.SettleIn
+) -> stock_views.StockKeyOut:
     """Release a quarantined key to stock (``available``: the next order may get it), with a
     reason; a key that is not quarantined (any more) is KEY_NOT_QUARANTINED with its status."""
+    from cancelflow.domain.quarantine import Settlement
+
     k = quarantine.settle(
         product_id, key_id, Settlement.RELEASE, body.reason, context.caller().sub, clock.now()
     )
-    return StockKeyOut.of(k)
+    return stock_views.StockKeyOut.of(k)
 
 
 @api.post(
@@ -272,39 +248,18 @@ def release_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) ->
     roles=SUPPORT,
     errors=_SETTLE_ERRORS,
 )
-def void_key(product_id: ProductIdPath, key_id: KeyIdPath, body: SettleIn) -> StockKeyOut:
+def void_key(product_id: ProductIdPath, key_id: KeyIdPath, body: models.SettleIn) -> stock_views.StockKeyOut:
     """Void a quarantined key (``voided``: never sold again), with a reason; a key that is not
     quarantined (any more) is KEY_NOT_QUARANTINED with its status."""
+    from cancelflow.domain.quarantine import Settlement
+
     who, now = context.caller().sub, clock.now()
-    return StockKeyOut.of(quarantine.settle(product_id, key_id, Settlement.VOID, body.reason, who, now))
+    return stock_views.StockKeyOut.of(
+        quarantine.settle(product_id, key_id, Settlement.VOID, body.reason, who, now)
+    )
 
 
 # ---------------------------------------------------------------- support's tools (docs/domain.md)
-
-
-class LostPaymentIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    payment_id: ExternalId = Field(description="the provider's trade reference")
-    amount: Fen = Field(description="fen, a JSON integer")
-    channel: Channel
-    note: FreeText = Field(
-        min_length=1, max_length=MAX_NOTE, description="what support checked: kept in the order's history"
-    )
-
-
-class StaffCancelIn(Model):
-    model_config = ConfigDict(extra="forbid")
-    reason: StaffCancelReason
-    note: FreeText = Field(min_length=1, max_length=MAX_NOTE, description="why: kept in the order's history")
-    restock: Restock = Field(
-        description="stock: keys back on sale (quarantined if delivery started); void: never sold again"
-    )
-
-
-class StaffCancelOut(Model):
-    model_config = ConfigDict(frozen=True)
-    order: PlatformOrderOut
-    refund_ids: list[str] = Field(description="the refunds of a paid order, in full; none if unpaid")
 
 
 @api.post(
@@ -312,7 +267,7 @@ class StaffCancelOut(Model):
     roles=SUPPORT,
     errors=(ErrorCode.ORDER_NOT_FOUND, ErrorCode.PAYMENT_CONFLICT, ErrorCode.CONFLICT),
 )
-def confirm_lost_payment(order_id: OrderIdPath, body: LostPaymentIn) -> PaymentOut:
+def confirm_lost_payment(order_id: OrderIdPath, body: models.LostPaymentIn) -> cancel_views.PaymentOut:
     """Confirm a payment the provider took whose callback never came: applied as the payment
     notification would be, once per payment id (again: ``replayed``; another amount or channel
     under that id: PAYMENT_CONFLICT); one for an order expired or cancelled meanwhile is
@@ -333,7 +288,7 @@ def confirm_lost_payment(order_id: OrderIdPath, body: LostPaymentIn) -> PaymentO
         ErrorCode.CONFLICT,
     ),
 )
-def staff_cancel_order(order_id: OrderIdPath, body: StaffCancelIn) -> StaffCancelOut:
+def staff_cancel_order(order_id: OrderIdPath, body: models.StaffCancelIn) -> models.StaffCancelOut:
     """Cancel an order for a stock error, fraud or a supplier's failure: a paid order refunded in
     full to its original channel, its keys back to stock or voided (``restock``; those of an
     order whose delivery started stay quarantined unless voided). Cancelled already:
@@ -343,7 +298,9 @@ def staff_cancel_order(order_id: OrderIdPath, body: StaffCancelIn) -> StaffCance
     done, refund_ids = staff_cancel.cancel(
         order_id, body.reason, body.note, body.restock, context.caller().sub, now
     )
-    return StaffCancelOut(order=PlatformOrderOut.of(done, now), refund_ids=list(refund_ids))
+    return models.StaffCancelOut(
+        order=cancel_views.PlatformOrderOut.of(done, now), refund_ids=list(refund_ids)
+    )
 
 
 handler = api.handler

@@ -2,25 +2,32 @@
 ``handler`` is the Lambda entry point. Roles: reviewers and senior reviewers only, on every
 route (support works refunds, not the queue: tasks carry customers' risk figures and evidence
 links); who may decide an appeal against a rejection is the review step's rule
-(``review.decisions``). Routes import the use cases only they call when first called, and
-models are built on first use (``cancelflow.http.fields.Model``): a cold start loads its route's.
+(``review.decisions``). A route is registered when a request first matches it
+(``cancelflow.http.api``); routes import the use cases only they call when first called (the
+decision's, which its body model is in, bound with ``cancelflow.deferred.lazy``), and models are
+built on first use (``cancelflow.http.fields.Model``): a cold start loads its route's.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cancelflow import clock
+from cancelflow.deferred import lazy
 from cancelflow.errors import ErrorCode
 from cancelflow.http import context
 from cancelflow.http.api import Api
 from cancelflow.http.fields import Model
 from cancelflow.http.identity import REVIEWERS
 from cancelflow.http.params import Query, TaskIdPath
-from cancelflow.review import decisions, tasks  # (loaded anyway: the Decision model, every view)
-from cancelflow.review.decisions import Decision
+from cancelflow.review import tasks  # (every route's view)
 from cancelflow.review.tasks import Reviewer
 from pydantic import ConfigDict, Field
+
+if TYPE_CHECKING:
+    from cancelflow.review import decisions
+else:  # the decision's rules and its body model, imported when the decision route is registered
+    decisions = lazy("cancelflow.review.decisions")
 
 api = Api("review")
 
@@ -160,7 +167,7 @@ def release(task_id: TaskIdPath) -> TaskOut:
         ErrorCode.CONFLICT,
     ),
 )
-def decide(task_id: TaskIdPath, body: Decision) -> DecisionOut:
+def decide(task_id: TaskIdPath, body: decisions.Decision) -> DecisionOut:
     """approve (all three checks), reject (why) or need_info (what); only the lease holder,
     and for an appeal against a rejection only a senior who did not reject it."""
     return DecisionOut.model_validate(decisions.decide(task_id, _me(), body, clock.now()))

@@ -223,6 +223,11 @@ class Api:
         return spec
 
     @property
+    def registered(self) -> tuple[str, ...]:
+        """The keys of the routes registered so far (a cold start: the one it served)."""
+        return tuple(self._registered)
+
+    @property
     def routes(self) -> dict[str, RouteSpec]:
         """Every route, registered, in declaration order (what infra, the document and the
         tests read; a request registers only its own)."""
