@@ -18,7 +18,8 @@ requests, one after the other: the ones the handler made, recorded by a probe ru
 ``PutEvents``). So the ratio is what the function costs beyond a bare boto3 function doing the
 same calls, not how many calls it makes (``bench/bench_cancel_api.py`` counts those).
 
-After the cancel function, one reference row, ``(stack)``: the design card's HTTP stack with no
+With the cancel function, measured in the same rounds against the same floor, one reference
+row, ``(stack)``: the design card's HTTP stack with no
 cancelflow code in it (``_STACK``: Powertools' resolver with validation on, so pydantic, and its
 Logger and one metric; one route with a validated path parameter, making the cancel function's
 requests). Its ratio is what any API function built on that stack pays before a line of its
@@ -50,7 +51,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from infra.topology import FUNCTIONS
 
@@ -174,7 +175,7 @@ t1 = time.perf_counter()
 
 
 @app.get("/v1/orders/<order_id>")  # the cancel function's event (GET /v1/orders/{{order_id}})
-def route(order_id: Annotated[str, Path(pattern=r"^o_[0-9a-f]{{20}}$")]) -> dict:
+def route(order_id: Annotated[str, Path(pattern=r"^o_[0-9a-f]{{20}}$")]):  # (no response model)
     calls(spec)
     logger.info("answered", extra={{"order_id": order_id}})
     metric = EphemeralMetrics(service="cancelflow")
@@ -468,7 +469,6 @@ class Row:
     handler_wall: float  # the parent's wall time per process, interpreter start and exit included
     floor_wall: float
     note: str
-    calls: list[list[Any]]  # the requests it made, and the floor with it
 
     @property
     def ratio(self) -> float:
@@ -496,59 +496,67 @@ def _floor_spec(calls: list[list[Any]]) -> dict[str, Any]:
     return {"services": list(dict.fromkeys(c[0] for c in calls)), "calls": calls}
 
 
-def _measure(case: Case, fenv: dict[str, str], paths: list[str], runtime: str, budget: float) -> Row:
-    handler_code = _HANDLER.format(paths=paths)
+class Measured(NamedTuple):
+    """A process to measure against the floor: its row's name, budget and note, its code and spec."""
+
+    name: str
+    budget: float
+    note: str
+    code: str
+    spec: dict[str, Any]
+
+
+def _function(
+    case: Case, fenv: dict[str, str], paths: list[str], budget: float
+) -> tuple[Measured, list[Any]]:
+    """The function's process, and the requests its probe run made (the floor makes the same)."""
+    code = _HANDLER.format(paths=paths)
     spec = {"module": FUNCTIONS[case.function].module, "event": case.event}
-    probe, _ = _run(handler_code, fenv, {**spec, "probe": True})  # also warms the file cache
+    probe, _ = _run(code, fenv, {**spec, "probe": True})  # also warms the file cache
     note = f"{case.what} -> {json.dumps(probe['answer'])[:60]}; {_calls(probe['calls'])}"
-    return _compare(case.function, budget, (handler_code, spec), fenv, runtime, probe["calls"], note)
+    return Measured(case.function, budget, note, code, spec), probe["calls"]
 
 
-def _stack(case: Case, fenv: dict[str, str], layers: list[str], runtime: str, calls: list[list[Any]]) -> Row:
-    """The reference row for the API functions' budget (``_STACK``): ``case`` is the cancel
-    function's, and so are the requests."""
+def _stack(case: Case, fenv: dict[str, str], layers: list[str], runtime: str, calls: list[Any]) -> Measured:
+    """The reference process for the API functions' budget (``_STACK``), on the cancel
+    function's event and requests."""
     code = _STACK.format(paths=[*layers, runtime])
     spec = {"event": case.event, **_floor_spec(calls)}
     answer = _run(code, fenv, spec)[0]["answer"]  # also warms the file cache
     note = f"Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> {answer}"
-    return _compare("(stack)", API_BUDGET, (code, spec), fenv, runtime, calls, note)
+    return Measured("(stack)", API_BUDGET, note, code, spec)
 
 
-def _compare(
-    name: str,
-    budget: float,
-    measured: tuple[str, dict[str, Any]],
-    fenv: dict[str, str],
-    runtime: str,
-    calls: list[list[Any]],
-    note: str,
-) -> Row:
-    """``measured`` (a process's code and spec) against the floor making ``calls``, in pairs."""
-    code, spec = measured
+def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls: list[Any]) -> list[Row]:
+    """Each of ``measured`` against one floor making ``calls``, interleaved: each round runs
+    every process once, so a busy moment slows them all alike."""
     floor_code = _FLOOR.format(paths=[runtime])
     floor_spec = _floor_spec(calls)
     _run(floor_code, fenv, floor_spec)
-    handler: list[tuple[dict[str, Any], float]] = []
+    runs: list[list[tuple[dict[str, Any], float]]] = [[] for _ in measured]
     floor: list[tuple[dict[str, Any], float]] = []
-    for _ in range(PAIRS):  # interleaved: a busy moment slows both alike
-        handler.append(_run(code, fenv, spec))
+    for _ in range(PAIRS):
+        for m, out in zip(measured, runs, strict=True):
+            out.append(_run(m.code, fenv, m.spec))
         floor.append(_run(floor_code, fenv, floor_spec))
 
-    def med(runs: list[tuple[dict[str, Any], float]], key: str) -> float:
-        return statistics.median(r[key] if key != "wall" else w for r, w in runs)
+    def med(rs: list[tuple[dict[str, Any], float]], key: str) -> float:
+        return statistics.median(r[key] if key != "wall" else w for r, w in rs)
 
-    return Row(
-        function=name,
-        budget=budget,
-        handler=med(handler, "total"),
-        imported=med(handler, "import"),
-        floor=med(floor, "total"),
-        cpu_ratio=med(handler, "cpu") / med(floor, "cpu"),
-        handler_wall=med(handler, "wall"),
-        floor_wall=med(floor, "wall"),
-        note=note,
-        calls=calls,
-    )
+    return [
+        Row(
+            function=m.name,
+            budget=m.budget,
+            handler=med(out, "total"),
+            imported=med(out, "import"),
+            floor=med(floor, "total"),
+            cpu_ratio=med(out, "cpu") / med(floor, "cpu"),
+            handler_wall=med(out, "wall"),
+            floor_wall=med(floor, "wall"),
+            note=m.note,
+        )
+        for m, out in zip(measured, runs, strict=True)
+    ]
 
 
 def main() -> None:
@@ -571,10 +579,12 @@ def main() -> None:
             paths = [str(_asset(fn.folder)), *map(str, _layers(fn.name)), str(runtime)]
             budget = API_BUDGET if fn.name in api_functions else OTHER_BUDGET
             fenv = _environment(fn.name, env)
-            row = _measure(case, fenv, paths, str(runtime), budget)
-            print(row.line(), flush=True)
+            function, calls = _function(case, fenv, paths, budget)
+            measured = [function]
             if case.function == "cancel_api":  # what the API functions' budget is measured against
-                print(_stack(case, fenv, paths[1:-1], str(runtime), row.calls).line(), flush=True)
+                measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls))
+            for row in _compare(measured, fenv, str(runtime), calls):
+                print(row.line(), flush=True)
 
 
 if __name__ == "__main__":
