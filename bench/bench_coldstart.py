@@ -523,6 +523,8 @@ def _stack(case: Case, fenv: dict[str, str], layers: list[str], runtime: str, ca
     code = _STACK.format(paths=[*layers, runtime])
     spec = {"event": case.event, **_floor_spec(calls)}
     answer = _run(code, fenv, spec)[0]["answer"]  # also warms the file cache
+    if answer != 200:  # a refusal would skip the requests and flatter the row
+        raise RuntimeError(f"(stack): answered {answer}")
     note = f"Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> {answer}"
     return Measured("(stack)", API_BUDGET, note, code, spec)
 

@@ -21,7 +21,7 @@ package is changed. ``tests/unit/test_import_weight.py`` checks every name of bo
 ``__all__`` against what the real ``__init__`` binds.
 
 ``lazy(name)`` defers a whole module instead, until one of its attributes is read: the API
-functions bind with it the modules their routes' annotations name (``cancelflow.http.api``
+functions bind with it the modules only some routes name (in annotations or bodies) (``cancelflow.http.api``
 resolves a route's annotations when it registers the route).
 """
 
@@ -111,7 +111,11 @@ def lazy(name: str) -> ModuleType:
     annotations are resolved when it is registered (``cancelflow.http.api``), so a cold start
     imports the modules of the one route it serves. ``from name import x`` reads an attribute,
     so it imports the module at once; bind the module (``views = lazy(...)``, with the plain
-    import under ``TYPE_CHECKING`` for the type checker) and write ``views.OrderDetail``."""
+    import under ``TYPE_CHECKING`` for the type checker) and write ``views.OrderDetail``. Also for
+    a module only some routes' bodies call. Unlike an import, a module whose code raises stays
+    half-run in ``sys.modules`` (the standard library's behaviour): bind only modules whose
+    import cannot fail (ours, not an optional dependency), and import them on one thread first
+    where an import cycle could meet another thread (infra reads every route at start)."""
     module = sys.modules.get(name)
     if module is not None:
         return module

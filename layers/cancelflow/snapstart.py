@@ -1,7 +1,7 @@
 """What an API function does around a Lambda SnapStart snapshot (docs/deploy.md, "SnapStart").
 
 With SnapStart (prod's API functions, ``snap_start`` in cdk.json), Lambda runs a function's init
-(importing the handler: Powertools, pydantic, the routes) once per published version, snapshots
+(importing the handler: Powertools, pydantic, the routes declared) once per published version, snapshots
 the initialised environment and restores new environments from that snapshot instead of running
 init again. Whatever init leaves in memory is then shared by every environment restored from it:
 
@@ -16,6 +16,10 @@ init again. Whatever init leaves in memory is then shared by every environment r
 - ``uuid.uuid4``, ``secrets`` and the ids read ``os.urandom`` per call: nothing to do. Settings
   are read from the environment, the same after a restore.
 
+- Routes: a cold start without SnapStart registers only the route it serves (``cancelflow.http.api``);
+  before the snapshot every route is registered (``before_snapshot``: their modules imported,
+  their models made), so a restored environment starts with all of them.
+
 Lambda's managed Python runtimes ship ``snapshot_restore_py`` (the hooks' registry; the
 development environment has it too, for the tests, and nothing there runs the hooks); where it
 is absent, nothing is registered. Imported by ``cancelflow.http.api``, so by every API function's
@@ -25,6 +29,7 @@ handler module, as Lambda requires of a hook. Registering costs nothing without 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from cancelflow import aws
 
@@ -42,4 +47,15 @@ def register() -> bool:
     except ImportError:  # not on a Lambda runtime
         return False
     register_after_restore(after_restore)
+    return True
+
+
+def before_snapshot(prepare: Callable[[], object]) -> bool:
+    """Have the runtime run ``prepare`` before it takes the snapshot, if it has SnapStart's hooks
+    library (True if so): what init left for later that every restored environment would redo."""
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:  # not on a Lambda runtime
+        return False
+    register_before_snapshot(prepare)
     return True

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cancelflow.deferred import lazy
@@ -98,3 +99,32 @@ def test_an_imported_module_is_returned_as_it_is_and_a_misspelt_one_fails_at_onc
     assert lazy("json") is json
     with pytest.raises(ModuleNotFoundError):
         lazy("cancelflow.cancel.no_such_module")
+
+
+def test_a_route_that_fails_to_register_answers_with_its_own_request_id() -> None:
+    """GIVEN a route whose annotations cannot be resolved (registered on its first request now,
+    not at import) WHEN it is requested after another request THEN the 500 carries this
+    request's id, not the last one's."""
+    from cancelflow.http.api import Api
+
+    from local.apigw import build_event
+
+    api = Api("probe-broken")
+
+    @api.get("/v1/fine", roles=(), public=True, aws=False)
+    def fine() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @api.get("/v1/broken", roles=(), public=True, aws=False)
+    def broken() -> NoSuchModel:  # type: ignore[name-defined]  # noqa: F821
+        raise AssertionError("never called")
+
+    def event(path: str, request_id: str) -> dict[str, Any]:
+        built: dict[str, Any] = build_event("GET", path, f"GET {path}")
+        built["requestContext"]["requestId"] = request_id
+        return built
+
+    assert api.handler(event("/v1/fine", "req-fine"))["statusCode"] == 200
+    answer = api.handler(event("/v1/broken", "req-broken"))
+    assert answer["statusCode"] == 500
+    assert answer["headers"]["X-Request-Id"] == "req-broken"

@@ -21,11 +21,25 @@ def test_every_api_function_registers_the_restore_hook_when_imported(module: str
     probe = (
         f"import {module}, snapshot_restore_py\n"
         "print([(f.__module__, f.__name__, a, k) for f, a, k in snapshot_restore_py.get_after_restore()])\n"
-        "print(len(snapshot_restore_py.get_before_snapshot()))"
+        "print([(f.__qualname__, a, k) for f, a, k in snapshot_restore_py.get_before_snapshot()])"
     )
     after, before = run_probe(probe).strip().splitlines()
     assert after == "[('cancelflow.snapstart', 'after_restore', (), {})]"
-    assert before == "0"
+    assert before == "[('Api.register_all', (), {})]"  # its routes registered into the snapshot
+
+
+@pytest.mark.parametrize("module", API_FUNCTIONS)
+def test_the_snapshot_holds_every_route_registered(module: str) -> None:
+    """GIVEN an API function imported (init: its routes declared, none registered) WHEN the
+    runtime runs the before-snapshot hooks THEN every route is registered, so no environment
+    restored from the snapshot registers one again."""
+    probe = (
+        f"import {module} as f, snapshot_restore_py\n"
+        "print(len(f.api.registered))\n"
+        "for hook, a, k in snapshot_restore_py.get_before_snapshot(): hook(*a, **k)\n"
+        "print(f.api.registered == tuple(f.api.routes))"
+    )
+    assert run_probe(probe).strip().splitlines() == ["0", "True"]
 
 
 def test_after_a_restore_clients_are_made_again_and_random_is_reseeded() -> None:

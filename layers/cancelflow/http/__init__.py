@@ -22,7 +22,7 @@ A function builds its routes on ``Api`` and exports ``handler``::
     @api.post(
         "/v1/reviews/{task_id}/decision",          # API Gateway syntax; the one declaration of
         roles=REVIEWERS,                            # the route (infra.topology reads it); 401 / 403
-        status=200,                                 # answered with the return annotation's model
+        status=200,                                 # its success model: the return annotation
         errors=("TASK_NOT_FOUND", "LEASE_NOT_HELD"),  # catalogue codes this route can answer
     )
     def decide(task_id: TaskIdPath, body: DecisionIn) -> DecisionOut:  # the documented answer

@@ -1,8 +1,9 @@
 """``Api``: a Powertools HTTP API resolver (payload 2.0, validation on) with what every API
 function of cancelflow needs around it (see ``cancelflow.http`` for an example).
 
-- Each route declares its roles, its success status and model, and the error codes it can
-  answer; the OpenAPI document lists exactly those (plus what every route can answer).
+- Each route declares its roles, its success status and the error codes it can answer (its
+  success model is its return annotation); the OpenAPI document lists exactly those (plus
+  what every route can answer).
 - The caller is checked against the route's roles *before* validation, so a request without
   an identity never learns anything about its input.
 - Every POST takes an optional ``Idempotency-Key`` header and runs through
@@ -16,6 +17,7 @@ function of cancelflow needs around it (see ``cancelflow.http`` for an example).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -116,6 +118,7 @@ class Api:
         self._registered: dict[str, RouteSpec] = {}
         self._lock = threading.Lock()  # the local runtime serves requests on threads
         http_errors.install(self.app)
+        snapstart.before_snapshot(self.register_all)  # SnapStart: every route in the snapshot
 
     # ------------------------------------------------------------------ routes
 
@@ -133,7 +136,8 @@ class Api:
         own_errors: dict[int, type[BaseModel]] | None = None,
         html: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register ``fn`` for ``method path`` (path in API Gateway syntax).
+        """Declare ``fn`` for ``method path`` (path in API Gateway syntax); it is registered
+        when first needed (``spec``).
 
         ``fn`` takes its path/query parameters and body model as Powertools validates them and
         returns its return annotation's model (or a dict of it: the annotation is the documented
@@ -161,8 +165,8 @@ class Api:
             from aws_lambda_powertools.event_handler.openapi.params import Body
 
             hints = typing.get_type_hints(fn, include_extras=True)
-            returned = hints.get("return")
-            model = returned if isinstance(returned, type) and returned is not str else None
+            returned = hints.get("return")  # documented if a model or an API dataclass (not a page's str)
+            model = returned if _is_model(returned) or dataclasses.is_dataclass(returned) else None
             sig = inspect.signature(fn)
             params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
             body = next((p.annotation for p in params if _is_model(p.annotation)), None)
@@ -227,6 +231,12 @@ class Api:
         """The keys of the routes registered so far (a cold start: the one it served)."""
         return tuple(self._registered)
 
+    def register_all(self) -> None:
+        """Register every route not registered yet (before a SnapStart snapshot, so restored
+        environments do not each redo it: ``cancelflow.snapstart``)."""
+        for key in self._declared:
+            self.spec(key)
+
     @property
     def routes(self) -> dict[str, RouteSpec]:
         """Every route, registered, in declaration order (what infra, the document and the
@@ -260,13 +270,15 @@ class Api:
 
     def _answer(self, event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
         caller = identity.caller_from(event)
+        spec: RouteSpec | None = None
         try:
-            spec = self.match(event)
-            ctx = context.begin(event, caller, spec.key if spec else "", lambda_context)
-            # Every log line of this request, the layer's own loggers' included, carries the id
-            # the answer's X-Request-Id carries (a context variable: the local runtime serves
-            # requests on threads).
-            telemetry.logger.thread_safe_append_keys(correlation_id=ctx.request_id)
+            try:
+                spec = self.match(event)  # a route's first request registers it, which can fail
+            finally:
+                # Either way its log lines (the layer's loggers' too) and answer carry this
+                # request's id (a context variable: the local runtime serves on threads).
+                ctx = context.begin(event, caller, spec.key if spec else "", lambda_context)
+                telemetry.logger.thread_safe_append_keys(correlation_id=ctx.request_id)
             if spec is not None and not spec.public:
                 identity.authorize(caller, spec.roles)
                 _check_request(spec, event)
