@@ -48,6 +48,13 @@ def _exports(name: str, origin: str) -> dict[str, str]:
     return found
 
 
+def _name_of(module: ModuleType) -> str | None:
+    """A module's name, read without running it: any attribute read of a ``lazy`` module
+    (``__name__`` too) imports it, and binding one on a deferred package must not."""
+    found: str | None = object.__getattribute__(module, "__dict__").get("__name__")
+    return found
+
+
 def defer_init(name: str) -> bool:
     """Register package ``name`` with its ``__init__`` deferred (True), unless it is already
     imported or cannot be found (False: nothing changes)."""
@@ -72,7 +79,7 @@ def defer_init(name: str) -> bool:
             # The import system binds a submodule on its package once it is loaded; the
             # __init__ rebinds a name it re-exports from a submodule of the same name.
             own = f"{name}.{attr}"
-            if isinstance(value, ModuleType) and value.__name__ == own and exports().get(attr) == own:
+            if isinstance(value, ModuleType) and _name_of(value) == own and exports().get(attr) == own:
                 value = getattr(value, attr)
             super().__setattr__(attr, value)
 

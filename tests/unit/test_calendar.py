@@ -33,6 +33,21 @@ def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> datetime:
     return datetime(y, m, d, h, mi, tzinfo=UTC) - timedelta(hours=8)
 
 
+def test_fixed_offset_is_asia_shanghai_on_every_day() -> None:
+    # GIVEN the IANA zone database's Asia/Shanghai (tzdata, a dev dependency only)
+    # WHEN every day from 1992 to 2100 is taken at noon and at 00:30 UTC
+    # THEN CST's fixed +08:00 says what the zone says: the same offset, date and wall time
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Asia/Shanghai")
+    day, end = datetime(1992, 1, 1, 0, 30, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)
+    while day < end:
+        for t in (day, day + timedelta(hours=11, minutes=30)):
+            assert to_cst(t).replace(tzinfo=None) == t.astimezone(zone).replace(tzinfo=None), t
+            assert to_cst(t).utcoffset() == t.astimezone(zone).utcoffset() == timedelta(hours=8), t
+        day += timedelta(days=1)
+
+
 def test_display_is_cst() -> None:
     # shape changed with issue 13: ISO 8601 with the +08:00 offset (was "2026-11-27 10:00")
     assert cst_display(datetime(2026, 11, 27, 2, 0, tzinfo=UTC)) == "2026-11-27T10:00:00+08:00"

@@ -51,6 +51,54 @@ def test_the_core_does_not_import_pydantic(module: str) -> None:
     assert loaded.strip() == "[]", f"{module} loads {loaded.strip()}"
 
 
+# What a sweep with nothing due never needs: the entities it would decode and act on, and the
+# domain rules they bring (store.due binds them with cancelflow.deferred.lazy).
+PER_ITEM = [
+    "cancelflow.domain.models",
+    "cancelflow.domain.policy",
+    "cancelflow.store.orders.reads",
+    "cancelflow.store.requests",
+    "cancelflow.review.sla",
+]
+SWEEPS = ["expire_orders", "complete_orders", "flag_reviews"]
+
+
+@pytest.mark.parametrize("module", SWEEPS)
+def test_a_sweep_imports_what_it_acts_on_only_when_an_item_is_due(module: str) -> None:
+    """GIVEN a fresh interpreter WHEN a schedule's handler is imported and its readers are made
+    THEN no per-item module has run (a lazy one is bound, not loaded); decoding an item loads
+    it, which the sweep tests (tests/schedules) exercise with items due."""
+    loaded = run_probe(
+        "import sys\n"
+        f"import functions.schedules.{module}\n"
+        "from datetime import UTC, datetime\n"
+        "from importlib.util import _LazyModule\n"
+        "from cancelflow.store import due\n"
+        "now = datetime.now(UTC)\n"
+        "due.expiring_orders(now), due.completing_orders(now), due.due_reviews(now)\n"
+        f"print(sorted(m for m in {PER_ITEM!r} if m in sys.modules "
+        "and not isinstance(sys.modules[m], _LazyModule)))"
+    )
+    assert loaded.strip() == "[]", f"{module} loads {loaded.strip()}"
+
+
+def test_a_lazy_module_bound_on_a_deferred_package_stays_unloaded() -> None:
+    """GIVEN a package registered by defer_init WHEN one of its submodules is bound lazily
+    THEN binding it (the import system's setattr on the package) does not run it; reading an
+    attribute does. (Reading its ``__name__`` to bind it used to run it.)"""
+    out = run_probe(
+        "import sys\n"
+        "import cancelflow.store\n"
+        "from cancelflow.deferred import lazy\n"
+        "reads = lazy('cancelflow.store.orders.reads')\n"
+        "before = 'cancelflow.domain.policy' in sys.modules\n"
+        "bound = sys.modules['cancelflow.store.orders'].reads is reads\n"
+        "reads.of_item\n"
+        "print(before, bound, 'cancelflow.domain.policy' in sys.modules)"
+    )
+    assert out.split() == ["False", "True", "True"]
+
+
 OTHER_RESOLVERS = [
     "asyncio",
     "aws_lambda_powertools.event_handler.appsync",

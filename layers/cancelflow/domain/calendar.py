@@ -9,13 +9,15 @@ configured overrides on top (docs/domain.md, "Time and the business calendar").
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import msgspec
 
-CST = ZoneInfo("Asia/Shanghai")
+# Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed offset is the
+# zone for every date this service handles, and it needs no time-zone database: ZoneInfo
+# loaded tzdata's file on every cold start (about 3 ms).
+CST = timezone(timedelta(hours=8), "CST")
 
 
 def to_cst(t: datetime) -> datetime:

@@ -65,8 +65,12 @@ def task_pk(task_id: str) -> str:
     return f"TASK#{task_id}"
 
 
+COMPLETION = "COMPLETION"  # the due index's kind for delivered orders (store.orders.completion)
+
+
 def due_pk(kind: str, shard_no: int) -> str:
-    """Sparse due-time index partitions: ``DUE#EXPIRY#03`` etc. (kinds: EXPIRY, REFUND, REVIEW)."""
+    """Sparse due-time index partitions: ``DUE#EXPIRY#03`` etc. (kinds: EXPIRY, COMPLETION,
+    REFUND, REVIEW, THREAD)."""
     return f"DUE#{kind}#{shard_no:02d}"
 
 

@@ -9,11 +9,14 @@ refusal is decided again, and why two overlapping runs expire each order once, i
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cancelflow.domain.models import Order
 from cancelflow.store import due, orders
 from cancelflow.sweeps.due import Tally
 from cancelflow.sweeps.settle import ATTEMPTS, WAIT_SECONDS, settle_due, settle_one
+
+if TYPE_CHECKING:  # only named in annotations: a run with nothing due never loads it
+    from cancelflow.domain.models import Order
 
 __all__ = ["ATTEMPTS", "WAIT_SECONDS", "expire_due", "expire_one"]
 

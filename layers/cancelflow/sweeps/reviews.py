@@ -14,28 +14,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cancelflow.store.due import due_reviews
-from cancelflow.store.requests import Request
 from cancelflow.sweeps.due import Tally, run
+
+if TYPE_CHECKING:  # only named in annotations: a run with nothing due never loads it
+    from cancelflow.store.requests import Request
+
+    Escalate = Callable[[Request, datetime], bool]
 
 log = logging.getLogger(__name__)
 
-Escalate = Callable[[Request, datetime], bool]
 
-
-def _escalate() -> Escalate:
-    # imported when a run starts: the review step's modules stay out of every other cold start
+def _escalate(request: Request, now: datetime) -> bool:
+    # imported with the first due request: the review step's modules stay out of every other
+    # cold start, and out of a run that finds nothing due
     from cancelflow.review.sla import escalate_overdue
 
-    return escalate_overdue
+    return escalate_overdue(request, now)
 
 
 def escalate_due(
     now: datetime, budget: int | None = None, escalate: Escalate | None = None, stop_at: float | None = None
 ) -> Tally:
     """One bounded run: every due request is handed to ``escalate`` (True = this run acted)."""
-    do = escalate or _escalate()
+    do = escalate or _escalate
     tally = Tally()
 
     def act(item: Request) -> None:

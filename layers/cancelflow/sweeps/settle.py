@@ -22,8 +22,8 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cancelflow.domain.models import Order
 from cancelflow.errors import DomainError, ErrorCode
 from cancelflow.store import orders
 from cancelflow.sweeps.due import Reader, Tally, run
@@ -34,8 +34,11 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 4
 WAIT_SECONDS = 0.025  # the first wait after a refusal by a transaction in flight; doubles
 
-Due = Callable[[Order, datetime], bool]  # is this copy of the order still due now?
-Write = Callable[[Order, datetime], Order]  # the conditional write that acts on it
+if TYPE_CHECKING:  # only named in annotations: a run with nothing due never loads it
+    from cancelflow.domain.models import Order
+
+    Due = Callable[[Order, datetime], bool]  # is this copy of the order still due now?
+    Write = Callable[[Order, datetime], Order]  # the conditional write that acts on it
 
 
 def settle_one(order: Order, now: datetime, tally: Tally, due: Due, write: Write, what: str) -> None:

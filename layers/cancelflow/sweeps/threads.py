@@ -13,12 +13,9 @@ from datetime import datetime
 import msgspec
 
 from cancelflow.clock import iso
-from cancelflow.domain.conversation import answer_due
-from cancelflow.domain.states import Actor
 from cancelflow.settings import get_settings
 from cancelflow.store import threads
 from cancelflow.store.due import due_threads
-from cancelflow.store.history import HistoryEvent
 from cancelflow.sweeps.due import Tally, run
 
 log = logging.getLogger(__name__)
@@ -29,6 +26,11 @@ def _escalate(t: threads.Thread, now: datetime) -> bool:
     was stale, or another run was first."""
     if t.awaiting_since is None or t.response_due is None or t.response_due > now:
         return False
+    # imported with the first overdue conversation, not by a run that finds none
+    from cancelflow.domain.conversation import answer_due
+    from cancelflow.domain.states import Actor
+    from cancelflow.store.history import HistoryEvent
+
     escalated = msgspec.structs.replace(
         t,
         version=t.version + 1,

@@ -22,7 +22,7 @@ from cancelflow.store import keys
 from cancelflow.store.orders.changes import Change, not_due, run
 from cancelflow.store.orders.reads import require_in
 
-COMPLETION = "COMPLETION"  # the due index's kind (store/due.py reads it)
+COMPLETION = keys.COMPLETION  # the due index's kind (store/due.py reads it)
 
 
 def due_at_delivery(order: Order, now: datetime) -> dict[str, Any]:
