@@ -22,6 +22,7 @@ from cancelflow.clock import iso
 from cancelflow.deferred import lazy
 from cancelflow.settings import get_settings
 from cancelflow.store import ddb, keys
+from cancelflow.store.keys import COMPLETION, EXPIRY, REFUND, REVIEW
 from cancelflow.store.schema import GSI_DUE, GSI_STATUS
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ else:
     threads = lazy("cancelflow.store.threads")
     reads = lazy("cancelflow.store.orders.reads")
 
-EXPIRY, REFUND, REVIEW = "EXPIRY", "REFUND", "REVIEW"
-COMPLETION = keys.COMPLETION  # delivered orders, by their window's end
 
 T = TypeVar("T")
 Start = dict[str, Any] | None  # where a partition's next page starts: opaque, pass it back

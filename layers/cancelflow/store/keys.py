@@ -65,12 +65,16 @@ def task_pk(task_id: str) -> str:
     return f"TASK#{task_id}"
 
 
-COMPLETION = "COMPLETION"  # the due index's kind for delivered orders (store.orders.completion)
+# The sparse due index's kinds: what each writer files an item under and each sweep's reader
+# asks for (store.due); conversations file theirs under store.threads.THREAD.
+EXPIRY = "EXPIRY"  # unpaid orders, by their payment deadline
+COMPLETION = "COMPLETION"  # delivered orders, by their confirmation window's end
+REFUND = "REFUND"  # refunds, by their SLA
+REVIEW = "REVIEW"  # requests, by their review's (or the customer's answer's) due time
 
 
 def due_pk(kind: str, shard_no: int) -> str:
-    """Sparse due-time index partitions: ``DUE#EXPIRY#03`` etc. (kinds: EXPIRY, COMPLETION,
-    REFUND, REVIEW, THREAD)."""
+    """Sparse due-time index partitions: ``DUE#EXPIRY#03`` etc. (the kinds above, THREAD)."""
     return f"DUE#{kind}#{shard_no:02d}"
 
 

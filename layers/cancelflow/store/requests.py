@@ -157,7 +157,7 @@ def review_due(request_id: str, policy: CancellationPolicy, now: datetime) -> tu
     """Until decided a request sits in the review due index: the review sweep escalates it at
     its SLA and re-sends its message if intake never saw it."""
     return (
-        keys.due_pk("REVIEW", keys.shard(request_id, get_settings().due_shards)),
+        keys.due_pk(keys.REVIEW, keys.shard(request_id, get_settings().due_shards)),
         now + timedelta(minutes=policy.review_decision_minutes),
     )
 

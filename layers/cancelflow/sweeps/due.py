@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 import msgspec
 
 from cancelflow.settings import get_settings
-from cancelflow.store.due import EXPIRY, REFUND, REVIEW, Reader, Start
+from cancelflow.store.due import Reader, Start
 
-__all__ = ["EXPIRY", "REFUND", "REVIEW", "Budget", "Reader", "Tally", "run", "stop_time"]
+__all__ = ["Budget", "Reader", "Tally", "run", "stop_time"]
 
 T = TypeVar("T")
 

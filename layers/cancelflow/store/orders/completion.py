@@ -22,8 +22,6 @@ from cancelflow.store import keys
 from cancelflow.store.orders.changes import Change, not_due, run
 from cancelflow.store.orders.reads import require_in
 
-COMPLETION = keys.COMPLETION  # the due index's kind (store/due.py reads it)
-
 
 def due_at_delivery(order: Order, now: datetime) -> dict[str, Any]:
     """What delivery sets besides its status: when the confirmation window ends (its product
@@ -32,7 +30,7 @@ def due_at_delivery(order: Order, now: datetime) -> dict[str, Any]:
     ends = now + s.policies.for_order(order).confirmation_window
     return {
         "confirmation_ends_at": ends,
-        "due_pk": keys.due_pk(COMPLETION, keys.shard(order.order_id, s.due_shards)),
+        "due_pk": keys.due_pk(keys.COMPLETION, keys.shard(order.order_id, s.due_shards)),
         "due_at": iso(ends),
     }
 

@@ -83,7 +83,7 @@ def create_order(
             "gsi_cust_pk": keys.customer_pk(customer_id),
             "gsi_cust_sk": f"{iso(now)}#{order_id}",
             # sparse: only unpaid orders are in the expiry index, sharded (docs/data-model.md)
-            "due_pk": keys.due_pk("EXPIRY", keys.shard(order_id, s.due_shards)),
+            "due_pk": keys.due_pk(keys.EXPIRY, keys.shard(order_id, s.due_shards)),
             "due_at": iso(deadline),
         }
         ops: list[dict[str, Any]] = [

@@ -219,7 +219,7 @@ def create(
     }
     if manual is None:
         item |= {
-            "due_pk": keys.due_pk("REFUND", keys.shard(refund_id, s.due_shards)),
+            "due_pk": keys.due_pk(keys.REFUND, keys.shard(refund_id, s.due_shards)),
             "due_at": codec.plain(due),
         }
     return refund_id, {"Put": {"Item": ddb.to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
