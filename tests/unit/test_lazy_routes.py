@@ -5,6 +5,7 @@ ONLY=coldstart`` prints it): these assert the property the figure rests on."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import os
@@ -18,6 +19,8 @@ from cancelflow.deferred import lazy
 from infra.topology import ROUTES
 from tests.unit.test_import_weight import run_probe
 
+ROOT = Path(__file__).resolve().parents[2]
+
 # What each API function binds with lazy() and its cheapest route does not need.
 NOT_FOR_ONE_ORDER = [
     "cancelflow.cancel.api_models",
@@ -29,43 +32,102 @@ NOT_FOR_ONE_ORDER = [
     "cancelflow.domain.policy_prose",
 ]
 
-# A fresh interpreter: import the cancel function, answer one request (no JWT: a 401, so no AWS
-# is needed, but the route is matched and registered first), report what is loaded.
+# Each API function and a route of it: what the function binds with lazy() and that route does
+# not need (written out here, so the list is this test's claim, not read from the code it tests).
+ONE_ROUTE = {
+    "cancel": ("GET", "/v1/orders/{order_id}", NOT_FOR_ONE_ORDER),
+    "review": ("GET", "/v1/reviews", ["cancelflow.review.decisions"]),
+    "refund": (
+        "GET",
+        "/v1/refunds",
+        [
+            "cancelflow.cancel.views",
+            "cancelflow.refunds.api_models",
+            "cancelflow.refunds.notify",
+            "cancelflow.stock.quarantine",
+            "cancelflow.stock.views",
+            "cancelflow.support.lost_payment",
+            "cancelflow.support.staff_cancel",
+        ],
+    ),
+    "platform": ("GET", "/v1/platform/orders/{order_id}", []),
+}
+
+# A fresh interpreter: import the function, answer one request (no JWT: a 401, so no AWS is
+# needed, but the route is matched and registered first), report what is registered and loaded.
 _PROBE = """
 import json, sys
-import functions.cancel.api as f
+import functions.{function}.api as f
 before = f.api.registered
-event = {{"version": "2.0", "routeKey": "GET /v1/orders/{{order_id}}", "rawPath": "/v1/orders/o_{hex}",
-          "headers": {{}}, "pathParameters": {{"order_id": "o_{hex}"}},
-          "requestContext": {{"http": {{"method": "GET", "path": "/v1/orders/o_{hex}"}}, "requestId": "r1"}}}}
+event = {{"version": "2.0", "routeKey": "{method} {route}", "rawPath": "{path}", "headers": {{}},
+          "requestContext": {{"http": {{"method": "{method}", "path": "{path}"}}, "requestId": "r1"}}}}
 status = f.api.handler(event)["statusCode"]
 lazy = [n for n in {names!r} if type(sys.modules.get(n)).__name__ == "_LazyModule"]
 print(json.dumps({{"before": before, "after": f.api.registered, "status": status, "still_lazy": lazy}}))
 """
 
 
-def test_a_cold_start_registers_and_imports_only_the_route_it_serves() -> None:
-    printed = run_probe(_PROBE.format(hex="0" * 20, names=NOT_FOR_ONE_ORDER))
-    out = json.loads(printed.strip().splitlines()[-1])  # (after the answer's JSON log line)
+@pytest.mark.parametrize("function", sorted(ONE_ROUTE))
+def test_a_cold_start_registers_and_imports_only_the_route_it_serves(function: str) -> None:
+    method, route, not_needed = ONE_ROUTE[function]
+    path = route.replace("{order_id}", "o_" + "0" * 20)
+    code = _PROBE.format(function=function, method=method, route=route, path=path, names=not_needed)
+    out = json.loads(run_probe(code).strip().splitlines()[-1])  # (after the answer's JSON log line)
     assert out["before"] == []  # importing the function registers nothing
     assert out["status"] == 401
-    assert out["after"] == ["GET /v1/orders/{order_id}"]
-    assert out["still_lazy"] == NOT_FOR_ONE_ORDER  # none of them imported for this route
+    assert out["after"] == [f"{method} {route}"]  # of the function's several (declared_routes)
+    assert len(declared_routes(function)) > 1
+    assert out["still_lazy"] == not_needed  # none of them imported for this route
 
 
-def test_reading_the_table_registers_every_route_in_declaration_order() -> None:
-    """GIVEN a fresh interpreter WHEN infra reads the route table THEN every declared route is
-    registered, in the order the module declares them, and its annotations' modules loaded."""
+def declared_routes(function: str) -> list[str]:
+    """The routes of ``functions/<function>/api.py`` in the order its source declares them,
+    read from its decorators (``@api.get("/v1/...")``) with ``ast``, not from the Api object
+    the tests below check."""
+    tree = ast.parse((ROOT / "functions" / function / "api.py").read_text(encoding="utf-8"))
+    return [
+        f"{deco.func.attr.upper()} {deco.args[0].value}"
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        for deco in node.decorator_list
+        if isinstance(deco, ast.Call)
+        and isinstance(deco.func, ast.Attribute)
+        and isinstance(deco.func.value, ast.Name)
+        and deco.func.value.id == "api"
+        and deco.args
+        and isinstance(deco.args[0], ast.Constant)
+    ]
+
+
+@pytest.mark.parametrize("function", sorted(ONE_ROUTE))
+def test_reading_the_table_registers_every_route_in_declaration_order(function: str) -> None:
+    """GIVEN a fresh interpreter WHEN infra reads the route table THEN every route the module's
+    source declares is registered, in that order, and the table infra builds from says the same;
+    the modules the routes' annotations name are loaded by then (those only a route's body uses
+    wait for that route to run)."""
+    _, _, lazy_ones = ONE_ROUTE[function]
     code = (
-        "import json, sys, functions.cancel.api as f\n"
+        f"import json, sys, functions.{function}.api as f\n"
         "keys = list(f.api.routes)\n"
-        f"lazy = [n for n in {NOT_FOR_ONE_ORDER!r} if type(sys.modules.get(n)).__name__ == '_LazyModule']\n"
+        f"lazy = [n for n in {lazy_ones!r} if type(sys.modules.get(n)).__name__ == '_LazyModule']\n"
         "print(json.dumps({'keys': keys, 'registered': f.api.registered, 'lazy': lazy}))"
     )
     out = json.loads(run_probe(code))
-    declared = [f"{r.method} {r.path}" for r in ROUTES if r.function == "cancel_api"]
+    declared = declared_routes(function)
     assert out["keys"] == declared == out["registered"]
-    assert out["lazy"] == []
+    assert [f"{r.method} {r.path}" for r in ROUTES if r.function == f"{function}_api"] == declared
+    assert out["lazy"] == BODY_ONLY.get(function, [])
+
+
+# What the refund function binds lazily for its routes' bodies alone (no annotation names them).
+BODY_ONLY = {
+    "refund": [
+        "cancelflow.refunds.notify",
+        "cancelflow.stock.quarantine",
+        "cancelflow.support.lost_payment",
+        "cancelflow.support.staff_cancel",
+    ]
+}
 
 
 def test_no_two_routes_of_a_function_can_match_one_request() -> None:
