@@ -25,6 +25,13 @@ Logger and one metric; one route with a validated path parameter, making the can
 requests). Its ratio is what any API function built on that stack pays before a line of its
 own, against the same floor and the same budget.
 
+After each API function, ``(restored)``: the same process as an environment SnapStart restored
+(prod runs the API functions so), timed from after the runtime's hooks (before the snapshot:
+every route registered and botocore read, ``cancelflow.snapstart``; after the restore: clients
+dropped, random reseeded) to the answer: what a restored environment pays for its first request
+besides the restore itself, which only Lambda measures (``Restore Duration``). No budget: the
+issue's budget is for the cold start above; its ratio shows the share of the floor left.
+
 Printed per function, in ms: handler (``time.perf_counter()`` from the process's first line to
 the answer), of which importing the handler module, the rest after it (``init+``: what an
 environment restored from a SnapStart snapshot still pays, the clients and the first request,
@@ -95,6 +102,12 @@ class Context:
 
 module = importlib.import_module(spec["module"])
 t1 = time.perf_counter()
+if spec.get("restore"):  # SnapStart: what Lambda runs before the snapshot and after a restore
+    import snapshot_restore_py as hooks
+    for hook, args, kwargs in [*hooks.get_before_snapshot(), *hooks.get_after_restore()]:
+        hook(*args, **kwargs)
+    t0, c0 = time.perf_counter(), time.process_time()  # from here on: the restored environment
+    t1 = t0
 out = module.handler(spec["event"], Context())
 t2, c2 = time.perf_counter(), time.process_time()
 answer = out.get("statusCode") if isinstance(out, dict) and "statusCode" in out else out
@@ -463,7 +476,7 @@ def _calls(calls: list[list[Any]]) -> str:
 @dataclass
 class Row:
     function: str
-    budget: float
+    budget: float | None  # None: a row with no budget of its own (the restored API functions)
     handler: float  # median seconds, the process's first line to the answer
     imported: float  # median seconds to the handler module imported
     floor: float
@@ -478,11 +491,14 @@ class Row:
         return self.handler / self.floor
 
     def line(self) -> str:
-        mark = "OK" if self.ratio <= self.budget else "OVER"
+        if self.budget is None:
+            verdict = f"{'-':<11}"
+        else:
+            verdict = f"<= {self.budget:.1f} {'OK' if self.ratio <= self.budget else 'OVER':<4}"
         return (
             f"  {self.function:<16} {self.handler * 1000:>7.0f} {self.imported * 1000:>7.0f}"
             f" {(self.handler - self.imported) * 1000:>6.0f}"
-            f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  <= {self.budget:.1f} {mark:<4}"
+            f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  {verdict}"
             f" {self.cpu_ratio:>5.2f} {self.fastest:>5.2f}"
             f" {self.handler_wall * 1000:>6.0f} {self.floor_wall * 1000:>6.0f}  {self.note}"
         )
@@ -503,7 +519,7 @@ class Measured(NamedTuple):
     """A process to measure against the floor: its row's name, budget and note, its code and spec."""
 
     name: str
-    budget: float
+    budget: float | None
     note: str
     code: str
     spec: dict[str, Any]
@@ -511,13 +527,42 @@ class Measured(NamedTuple):
 
 def _function(
     case: Case, fenv: dict[str, str], paths: list[str], budget: float
-) -> tuple[Measured, list[Any]]:
-    """The function's process, and the requests its probe run made (the floor makes the same)."""
+) -> tuple[Measured, dict[str, Any]]:
+    """The function's process, and its probe run's report: its answer, and the requests it made
+    (the floor makes the same)."""
     code = _HANDLER.format(paths=paths)
     spec = {"module": FUNCTIONS[case.function].module, "event": case.event}
     probe, _ = _run(code, fenv, {**spec, "probe": True})  # also warms the file cache
     note = f"{case.what} -> {json.dumps(probe['answer'])[:60]}; {_calls(probe['calls'])}"
-    return Measured(case.function, budget, note, code, spec), probe["calls"]
+    return Measured(case.function, budget, note, code, spec), probe
+
+
+def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer: Any) -> Measured:
+    """The same function as an environment SnapStart restored (prod's API functions): the
+    handler imported and the runtime's hooks run (before the snapshot: every route registered,
+    botocore read; after the restore: clients dropped, random reseeded), untimed, as Lambda does
+    them at publishing and on restore; then timed, its first request alone. Lambda's restore
+    itself is not in it (only Lambda can measure that: ``Restore Duration``)."""
+    note = "first request after the SnapStart hooks; Lambda's restore itself not included"
+    code = _HANDLER.format(paths=[*paths, str(_hooks())])
+    spec = {**function.spec, "restore": True}
+    got = _run(code, fenv, spec)[0]["answer"]  # also warms the file cache
+    if got != answer:  # e.g. a refusal after the hooks would skip the work and flatter the row
+        raise RuntimeError(f"{function.name} restored: answered {got}, not {answer}")
+    return Measured("(restored)", None, note, code, spec)
+
+
+def _hooks() -> Path:
+    """A folder with the SnapStart hooks library (``snapshot_restore_py``, one module), which
+    Lambda's managed runtime ships: a copy of the dev environment's, beside the runtime stand-in."""
+    import shutil
+
+    import snapshot_restore_py
+
+    folder = ROOT / "build" / "snapstart-hooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(snapshot_restore_py.__file__, folder / "snapshot_restore_py.py")
+    return folder
 
 
 def _stack(case: Case, fenv: dict[str, str], layers: list[str], runtime: str, calls: list[Any]) -> Measured:
@@ -591,8 +636,11 @@ def main() -> None:
             paths = [str(_asset(fn.folder)), *map(str, _layers(fn.name)), str(runtime)]
             budget = API_BUDGET if fn.name in api_functions else OTHER_BUDGET
             fenv = _environment(fn.name, env)
-            function, calls = _function(case, fenv, paths, budget)
+            function, probe = _function(case, fenv, paths, budget)
+            calls = probe["calls"]
             measured = [function]
+            if fn.name in api_functions:  # prod runs them with SnapStart (infra.functions)
+                measured.append(_restored(function, paths, fenv, probe["answer"]))
             if case.function == "cancel_api":  # what the API functions' budget is measured against
                 measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls))
             for row in _compare(measured, fenv, str(runtime), calls):

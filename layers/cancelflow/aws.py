@@ -19,6 +19,7 @@ from cancelflow.settings import get_settings
 
 _clients: dict[str, Any] = {}
 _session: list[Any] = []  # the botocore session, once created
+_loader: list[Any] = []  # botocore's data loader, once preloaded (``preload``)
 _lock = threading.Lock()
 
 
@@ -34,16 +35,47 @@ def client(service: str) -> Any:
 
 def _create(service: str) -> Any:
     import botocore.session
-    from botocore.config import Config
 
     if not _session:
-        _session.append(botocore.session.Session())
-    config = Config(
+        session = botocore.session.Session()
+        if _loader:  # preloaded before a SnapStart snapshot: the models are read already
+            session.register_component("data_loader", _loader[0])
+        _session.append(session)
+    return _session[0].create_client(
+        service, endpoint_url=get_settings().aws_endpoint_url, config=_config(service)
+    )
+
+
+def _config(service: str) -> Any:
+    from botocore.config import Config
+
+    return Config(
         retries={"mode": "standard", "max_attempts": 3},
         signature_version="s3v4" if service == "s3" else None,
         s3={"addressing_style": "path"} if service == "s3" else None,
     )
-    return _session[0].create_client(service, endpoint_url=get_settings().aws_endpoint_url, config=config)
+
+
+def preload(services: tuple[str, ...] = ("dynamodb",)) -> None:
+    """Import botocore's client machinery and read what a client of each of ``services`` is
+    made from (its model, endpoint rules, partitions), keeping no client and no session: what a
+    SnapStart snapshot should hold (``cancelflow.snapstart``), so that a restored environment's
+    first request imports and parses none of it. Only botocore's data loader is kept (data
+    read from the package's files; no credentials, no connection), and the session made later
+    uses it. The throwaway client gets placeholder credentials, so no credential provider runs
+    before the snapshot (with SnapStart, the role's credentials come after the restore)."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    for service in services:
+        session.create_client(
+            service,
+            endpoint_url=get_settings().aws_endpoint_url,
+            config=_config(service),
+            aws_access_key_id="preload",
+            aws_secret_access_key="preload",  # a placeholder: no request is made with it
+        )
+    _loader[:] = [session.get_component("data_loader")]
 
 
 def dynamodb() -> Any:

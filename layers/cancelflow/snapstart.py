@@ -8,7 +8,10 @@ init again. Whatever init leaves in memory is then shared by every environment r
 - AWS clients: none is made at init (``cancelflow.aws`` makes them on first use), but one made
   during init would hold pooled connections that are dead after a restore, and the credentials
   of the environment that published the version. After a restore they are all dropped, with the
-  caches keyed to them (the product cache of ``store.stock``).
+  caches keyed to them (the product cache of ``store.stock``). What making the first one costs
+  apart from that goes into the snapshot instead (``before_snapshot``: ``aws.preload``):
+  botocore's modules imported and DynamoDB's model and endpoint rules read, which without it a
+  restored environment's first request would still pay.
 - ``random``: seeded once, from ``os.urandom``, when first imported; every environment restored
   from one snapshot would draw the same numbers (which claim candidate after a lost race, which
   card keys are tried first: never a wrong result, since the writes are conditional, but more
@@ -41,11 +44,12 @@ def after_restore() -> None:
 
 
 def register() -> bool:
-    """Register the hook with the runtime, if it has SnapStart's hooks library (True if so)."""
+    """Register the hooks with the runtime, if it has SnapStart's hooks library (True if so)."""
     try:
-        from snapshot_restore_py import register_after_restore
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
     except ImportError:  # not on a Lambda runtime
         return False
+    register_before_snapshot(aws.preload)
     register_after_restore(after_restore)
     return True
 

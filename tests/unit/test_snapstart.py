@@ -3,6 +3,7 @@ Lambda's hooks library by every API function's import, and what it redoes after 
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 
@@ -21,11 +22,14 @@ def test_every_api_function_registers_the_restore_hook_when_imported(module: str
     probe = (
         f"import {module}, snapshot_restore_py\n"
         "print([(f.__module__, f.__name__, a, k) for f, a, k in snapshot_restore_py.get_after_restore()])\n"
-        "print([(f.__qualname__, a, k) for f, a, k in snapshot_restore_py.get_before_snapshot()])"
+        "hooks = snapshot_restore_py.get_before_snapshot()\n"
+        "print([(f.__module__, f.__qualname__, a, k) for f, a, k in hooks])"
     )
     after, before = run_probe(probe).strip().splitlines()
     assert after == "[('cancelflow.snapstart', 'after_restore', (), {})]"
-    assert before == "[('Api.register_all', (), {})]"  # its routes registered into the snapshot
+    assert before == (  # botocore's client machinery read, its routes registered, into the snapshot
+        "[('cancelflow.aws', 'preload', (), {}), ('cancelflow.http.api', 'Api.register_all', (), {})]"
+    )
 
 
 @pytest.mark.parametrize("module", API_FUNCTIONS)
@@ -53,6 +57,41 @@ def test_after_a_restore_clients_are_made_again_and_random_is_reseeded() -> None
     snapstart.after_restore()
     assert aws.client("dynamodb") is not before
     assert [random.random() for _ in range(4)] != first
+
+
+def test_the_snapshot_holds_botocore_read_and_no_client_session_or_credentials() -> None:
+    """GIVEN a fresh interpreter with the function's environment (no AWS credentials in it, as
+    before a SnapStart snapshot) WHEN the before-snapshot hooks run THEN botocore's client
+    modules are imported and DynamoDB's model read, and no client, session or credentials are
+    kept; after the restore, the first client is made from the environment's credentials, with
+    the models already read (no file of botocore's data opened again)."""
+    probe = (
+        "import os, sys, json\n"
+        "for k in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'):\n"
+        "    os.environ.pop(k, None)\n"
+        "os.environ.setdefault('AWS_DEFAULT_REGION', 'ap-east-1')\n"
+        "import functions.review.api, snapshot_restore_py\n"
+        "from cancelflow import aws\n"
+        "loaded = 'botocore.client' in sys.modules\n"
+        "for hook, a, k in snapshot_restore_py.get_before_snapshot(): hook(*a, **k)\n"
+        "kept = (dict(aws._clients), list(aws._session))\n"
+        "os.environ.update(AWS_ACCESS_KEY_ID='restored', AWS_SECRET_ACCESS_KEY='restored')\n"
+        "for hook, a, k in snapshot_restore_py.get_after_restore(): hook(*a, **k)\n"
+        "import botocore.loaders\n"
+        "opened = []\n"
+        "read = botocore.loaders.JSONFileLoader.load_file\n"
+        "def load_file(self, path): opened.append(path); return read(self, path)\n"
+        "botocore.loaders.JSONFileLoader.load_file = load_file\n"
+        "client = aws.dynamodb()\n"
+        "print(json.dumps({'before': loaded, 'after': 'botocore.client' in sys.modules, 'kept': str(kept),\n"
+        "    'key': client._request_signer._credentials.access_key, 'opened': opened}))"
+    )
+    out = json.loads(run_probe(probe).strip().splitlines()[-1])
+    assert out["before"] is False  # the handler's import leaves botocore for the first request
+    assert out["after"] is True
+    assert out["kept"] == "({}, [])"  # nothing that holds credentials or connections
+    assert out["key"] == "restored"  # the restored environment's credentials, not a placeholder
+    assert out["opened"] == []  # the model, endpoint rules and partitions were in the snapshot
 
 
 def test_registering_without_the_hooks_library_is_a_no_op(monkeypatch) -> None:
