@@ -28,9 +28,11 @@ own, against the same floor and the same budget.
 After each API function, ``(restored)``: the same process as an environment SnapStart restored
 (prod runs the API functions so), timed from after the runtime's hooks (before the snapshot:
 every route registered and botocore read, ``cancelflow.snapstart``; after the restore: clients
-dropped, random reseeded) to the answer: what a restored environment pays for its first request
-besides the restore itself, which only Lambda measures (``Restore Duration``). No budget: the
-issue's budget is for the cold start above; its ratio shows the share of the floor left.
+dropped, random reseeded) to the answer: what a restored environment's first request costs in
+our process. Lambda adds what only it measures: the restore (``Restore Duration``), the
+snapshot's pages that request touches, the role's credentials, TLS (docs/deploy.md, "Cold
+start"). No budget: the issue's budget is for the cold start above; its ratio shows the share
+of the floor left.
 
 Printed per function, in ms: handler (``time.perf_counter()`` from the process's first line to
 the answer), of which importing the handler module, the rest after it (``init+``: what an
@@ -104,7 +106,8 @@ module = importlib.import_module(spec["module"])
 t1 = time.perf_counter()
 if spec.get("restore"):  # SnapStart: what Lambda runs before the snapshot and after a restore
     import snapshot_restore_py as hooks
-    for hook, args, kwargs in [*hooks.get_before_snapshot(), *hooks.get_after_restore()]:
+    # As Lambda's runtime runs them: the before-snapshot hooks last registered first, then the others.
+    for hook, args, kwargs in [*reversed(hooks.get_before_snapshot()), *hooks.get_after_restore()]:
         hook(*args, **kwargs)
     t0, c0 = time.perf_counter(), time.process_time()  # from here on: the restored environment
     t1 = t0

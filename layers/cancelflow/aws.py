@@ -12,6 +12,8 @@ thread's first request would create (and load) a client of its own at the same m
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 from typing import Any
 
@@ -20,6 +22,9 @@ from cancelflow.settings import get_settings
 _clients: dict[str, Any] = {}
 _session: list[Any] = []  # the botocore session, once created
 _loader: list[Any] = []  # botocore's data loader, once preloaded (``preload``)
+# The services the API functions' requests use (the store, the evidence uploads and the review
+# console's files, the queues they send to): what ``preload`` reads into a snapshot.
+API_SERVICES = ("dynamodb", "s3", "sqs")
 _lock = threading.Lock()
 
 
@@ -56,26 +61,34 @@ def _config(service: str) -> Any:
     )
 
 
-def preload(services: tuple[str, ...] = ("dynamodb",)) -> None:
+def preload(services: tuple[str, ...] = API_SERVICES) -> None:
     """Import botocore's client machinery and read what a client of each of ``services`` is
     made from (its model, endpoint rules, partitions), keeping no client and no session: what a
     SnapStart snapshot should hold (``cancelflow.snapstart``), so that a restored environment's
     first request imports and parses none of it. Only botocore's data loader is kept (data
     read from the package's files; no credentials, no connection), and the session made later
-    uses it. The throwaway client gets placeholder credentials, so no credential provider runs
-    before the snapshot (with SnapStart, the role's credentials come after the restore)."""
-    import botocore.session
+    uses it. The throwaway clients get placeholder credentials, so no credential provider runs
+    before the snapshot (with SnapStart, the role's credentials come after the restore). An
+    optimisation only: if it fails, the snapshot is taken without it (a hook that raises would
+    fail the version's publication, so the deploy)."""
+    try:
+        import botocore.session
 
-    session = botocore.session.Session()
-    for service in services:
-        session.create_client(
-            service,
-            endpoint_url=get_settings().aws_endpoint_url,
-            config=_config(service),
-            aws_access_key_id="preload",
-            aws_secret_access_key="preload",  # a placeholder: no request is made with it
-        )
-    _loader[:] = [session.get_component("data_loader")]
+        session = botocore.session.Session()
+        for service in services:
+            session.create_client(
+                service,
+                endpoint_url=get_settings().aws_endpoint_url,
+                config=_config(service),
+                aws_access_key_id="preload",
+                aws_secret_access_key="preload",  # a placeholder: no request is made with it
+            )
+        _loader[:] = [session.get_component("data_loader")]
+    except Exception:  # logged; the first request reads them instead
+        logging.getLogger(__name__).warning("botocore not preloaded for the snapshot", exc_info=True)
+    finally:
+        session = None
+        gc.collect()  # the throwaway session and clients hold reference cycles: none in the snapshot
 
 
 def dynamodb() -> Any:

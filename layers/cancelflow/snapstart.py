@@ -10,8 +10,8 @@ init again. Whatever init leaves in memory is then shared by every environment r
   of the environment that published the version. After a restore they are all dropped, with the
   caches keyed to them (the product cache of ``store.stock``). What making the first one costs
   apart from that goes into the snapshot instead (``before_snapshot``: ``aws.preload``):
-  botocore's modules imported and DynamoDB's model and endpoint rules read, which without it a
-  restored environment's first request would still pay.
+  botocore's modules imported and the models and endpoint rules of the services the API calls
+  (DynamoDB, S3, SQS) read, which without it a restored environment's first request would pay.
 - ``random``: seeded once, from ``os.urandom``, when first imported; every environment restored
   from one snapshot would draw the same numbers (which claim candidate after a lost race, which
   card keys are tried first: never a wrong result, since the writes are conditional, but more

@@ -40,7 +40,7 @@ def test_the_snapshot_holds_every_route_registered(module: str) -> None:
     probe = (
         f"import {module} as f, snapshot_restore_py\n"
         "print(len(f.api.registered))\n"
-        "for hook, a, k in snapshot_restore_py.get_before_snapshot(): hook(*a, **k)\n"
+        "for hook, a, k in reversed(snapshot_restore_py.get_before_snapshot()): hook(*a, **k)\n"
         "print(f.api.registered == tuple(f.api.routes))"
     )
     assert run_probe(probe).strip().splitlines() == ["0", "True"]
@@ -61,10 +61,11 @@ def test_after_a_restore_clients_are_made_again_and_random_is_reseeded() -> None
 
 def test_the_snapshot_holds_botocore_read_and_no_client_session_or_credentials() -> None:
     """GIVEN a fresh interpreter with the function's environment (no AWS credentials in it, as
-    before a SnapStart snapshot) WHEN the before-snapshot hooks run THEN botocore's client
-    modules are imported and DynamoDB's model read, and no client, session or credentials are
-    kept; after the restore, the first client is made from the environment's credentials, with
-    the models already read (no file of botocore's data opened again)."""
+    before a SnapStart snapshot) WHEN the before-snapshot hooks run (last registered first, as
+    Lambda's runtime runs them) THEN botocore's client modules are imported and the models of
+    DynamoDB, S3 and SQS read, and no client, session or credentials are left alive, not even
+    as uncollected garbage; after the restore, the first client is made from the environment's
+    credentials, with the models already read (no file of botocore's data opened again)."""
     probe = (
         "import os, sys, json\n"
         "for k in ('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'):\n"
@@ -73,8 +74,10 @@ def test_the_snapshot_holds_botocore_read_and_no_client_session_or_credentials()
         "import functions.review.api, snapshot_restore_py\n"
         "from cancelflow import aws\n"
         "loaded = 'botocore.client' in sys.modules\n"
-        "for hook, a, k in snapshot_restore_py.get_before_snapshot(): hook(*a, **k)\n"
-        "kept = (dict(aws._clients), list(aws._session))\n"
+        "for hook, a, k in reversed(snapshot_restore_py.get_before_snapshot()): hook(*a, **k)\n"
+        "import gc, botocore.session, botocore.client, botocore.credentials\n"
+        "kinds = (botocore.session.Session, botocore.client.BaseClient, botocore.credentials.Credentials)\n"
+        "kept = sorted(type(o).__name__ for o in gc.get_objects() if isinstance(o, kinds))\n"
         "os.environ.update(AWS_ACCESS_KEY_ID='restored', AWS_SECRET_ACCESS_KEY='restored')\n"
         "for hook, a, k in snapshot_restore_py.get_after_restore(): hook(*a, **k)\n"
         "import botocore.loaders\n"
@@ -83,15 +86,34 @@ def test_the_snapshot_holds_botocore_read_and_no_client_session_or_credentials()
         "def load_file(self, path): opened.append(path); return read(self, path)\n"
         "botocore.loaders.JSONFileLoader.load_file = load_file\n"
         "client = aws.dynamodb()\n"
-        "print(json.dumps({'before': loaded, 'after': 'botocore.client' in sys.modules, 'kept': str(kept),\n"
+        "aws.client('s3'), aws.client('sqs')  # the other services the API functions use\n"
+        "print(json.dumps({'before': loaded, 'after': 'botocore.client' in sys.modules, 'kept': kept,\n"
         "    'key': client._request_signer._credentials.access_key, 'opened': opened}))"
     )
     out = json.loads(run_probe(probe).strip().splitlines()[-1])
     assert out["before"] is False  # the handler's import leaves botocore for the first request
     assert out["after"] is True
-    assert out["kept"] == "({}, [])"  # nothing that holds credentials or connections
+    assert out["kept"] == []  # no session, client or credentials alive in the snapshot
     assert out["key"] == "restored"  # the restored environment's credentials, not a placeholder
     assert out["opened"] == []  # the model, endpoint rules and partitions were in the snapshot
+
+
+def test_a_preload_that_fails_leaves_the_snapshot_without_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GIVEN botocore failing to make a client before the snapshot (no region, say) WHEN the
+    hook runs THEN it does not raise (a raising hook fails the version's publication, and so
+    the deploy, for an optimisation), says so, and keeps no loader."""
+    import botocore.session
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no region")
+
+    monkeypatch.setattr(aws, "_loader", [])
+    monkeypatch.setattr(botocore.session.Session, "create_client", broken)
+    aws.preload()
+    assert aws._loader == []
+    assert "botocore not preloaded for the snapshot" in caplog.text
 
 
 def test_registering_without_the_hooks_library_is_a_no_op(monkeypatch) -> None:
