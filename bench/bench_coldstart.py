@@ -50,6 +50,7 @@ Run: ``make bench ONLY=coldstart`` (or ``python -m bench coldstart``).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -555,6 +556,7 @@ def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer
     return Measured("(restored)", None, note, code, spec)
 
 
+@functools.cache  # one copy per bench run, not one per API function
 def _hooks() -> Path:
     """A folder with the SnapStart hooks library (``snapshot_restore_py``, one module), which
     Lambda's managed runtime ships: a copy of the dev environment's, beside the runtime stand-in."""

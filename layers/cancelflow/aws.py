@@ -46,18 +46,21 @@ def _create(service: str) -> Any:
         if _loader:  # preloaded before a SnapStart snapshot: the models are read already
             session.register_component("data_loader", _loader[0])
         _session.append(session)
-    return _session[0].create_client(
-        service, endpoint_url=get_settings().aws_endpoint_url, config=_config(service)
-    )
+    return _new_client(_session[0], service)
 
 
-def _config(service: str) -> Any:
+def _new_client(session: Any, service: str, **credentials: str) -> Any:
+    """A client of ``session`` as every function makes it: the endpoint (the local runtime's,
+    or none), standard retries, path-style S3."""
     from botocore.config import Config
 
-    return Config(
+    config = Config(
         retries={"mode": "standard", "max_attempts": 3},
         signature_version="s3v4" if service == "s3" else None,
         s3={"addressing_style": "path"} if service == "s3" else None,
+    )
+    return session.create_client(
+        service, endpoint_url=get_settings().aws_endpoint_url, config=config, **credentials
     )
 
 
@@ -67,28 +70,25 @@ def preload(services: tuple[str, ...] = API_SERVICES) -> None:
     SnapStart snapshot should hold (``cancelflow.snapstart``), so that a restored environment's
     first request imports and parses none of it. Only botocore's data loader is kept (data
     read from the package's files; no credentials, no connection), and the session made later
-    uses it. The throwaway clients get placeholder credentials, so no credential provider runs
-    before the snapshot (with SnapStart, the role's credentials come after the restore). An
-    optimisation only: if it fails, the snapshot is taken without it (a hook that raises would
-    fail the version's publication, so the deploy)."""
+    uses it. An optimisation only: if it fails, the snapshot is taken without it (a hook that
+    raises would fail the version's publication, so the deploy)."""
     try:
-        import botocore.session
-
-        session = botocore.session.Session()
-        for service in services:
-            session.create_client(
-                service,
-                endpoint_url=get_settings().aws_endpoint_url,
-                config=_config(service),
-                aws_access_key_id="preload",
-                aws_secret_access_key="preload",  # a placeholder: no request is made with it
-            )
-        _loader[:] = [session.get_component("data_loader")]
+        _loader[:] = [_read_models(services)]
     except Exception:  # logged; the first request reads them instead
         logging.getLogger(__name__).warning("botocore not preloaded for the snapshot", exc_info=True)
-    finally:
-        session = None
-        gc.collect()  # the throwaway session and clients hold reference cycles: none in the snapshot
+    gc.collect()  # the throwaway session and clients hold reference cycles: none in the snapshot
+
+
+def _read_models(services: tuple[str, ...]) -> Any:
+    """Botocore's data loader after making a throwaway client of each of ``services``, with
+    placeholder credentials, so no credential provider runs before the snapshot (with
+    SnapStart, the role's credentials come after the restore) and no request is made."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    for service in services:
+        _new_client(session, service, aws_access_key_id="preload", aws_secret_access_key="preload")
+    return session.get_component("data_loader")
 
 
 def dynamodb() -> Any:
