@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup python spin checkov lock bootstrap browser web web-client lint types test test-fast dev bench sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
+.PHONY: setup python spin checkov lock bootstrap browser web web-client lint types test test-fast dev bench valgrind sandbox-refund synth layer deploy diff cdk-cli clean openapi mutation
 
 setup: $(STAMP)
 
@@ -119,8 +119,17 @@ mutation: setup
 	cd $(MUTATION) && mutmut run --max-children $(or $(JOBS),1) $(MUTANTS); \
 	  rc=$$?; mutmut results | grep -v ': not checked$$'; exit $$rc
 
-bench: setup
+bench: setup valgrind
 	$(PY) -m bench $(ONLY)
+
+# Debian's valgrind, with which the cold-start bench counts each process's instructions (a figure
+# the machine's load does not move; bench/bench_coldstart.py). Without it the bench says so and
+# prints the times alone.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  echo "==> installing valgrind (apt)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null \
+	  || echo "    valgrind not installed: the cold-start bench prints the times alone"; }
 
 # One refund and one query against a provider's sandbox (docs/refunds.md, "Going live"); it refuses
 # clearly without credentials. `make sandbox-refund PROVIDER=alipay ARGS='...'`.

@@ -45,6 +45,14 @@ the medians), and the parent's wall time per process (interpreter start and exit
 Medians of ``PAIRS`` interleaved pairs, so machine load hits both alike. ``COLDSTART_PAIRS=n``
 takes more; ``COLDSTART_FUNCTIONS=a,b`` measures some.
 
+``instr``: the function's process's instructions over the floor's, start to exit, each counted
+once under valgrind (``_instructions``; ``make bench`` installs it). A time on this shared
+machine moves by a third between minutes; this count moves by 0.2% between runs, so a step's
+saving shows in it however busy the machine is. It leaves out the kernel's share (files read,
+sockets) and memory stalls, so it is the reproducible figure beside the times, not the verdict,
+which stays on the median times as the issue defines the bench. ``COLDSTART_INSTRUCTIONS=0``
+skips it (it adds about ten seconds a process).
+
 Run: ``make bench ONLY=coldstart`` (or ``python -m bench coldstart``).
 """
 
@@ -53,6 +61,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,6 +79,9 @@ from infra.topology import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = max(7, int(os.environ.get("COLDSTART_PAIRS", "7")))
+# Count each process's instructions too (valgrind, about ten times slower than the process):
+# on by default where valgrind is installed (`make valgrind`); COLDSTART_INSTRUCTIONS=0 skips it.
+INSTRUCTIONS = os.environ.get("COLDSTART_INSTRUCTIONS", "1") != "0"
 API_BUDGET, OTHER_BUDGET = 1.3, 1.1
 CUSTOMER = "7f3e2a10-5c1b-4e8a-9d2f-0b6c8e1a4d21"
 PRODUCT = "p-bench"
@@ -469,6 +482,42 @@ def _run(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[dict[str
     return json.loads(lines[-1].removeprefix("CF_BENCH ")), wall
 
 
+def _instructions(code: str, env: dict[str, str], spec: dict[str, Any]) -> int:
+    """The instructions the process executes in user space, start to exit (valgrind's
+    cachegrind without its cache model: an exact count, not a sample). Unlike a time it does
+    not move with the machine's load: three runs of one process agree within 0.2% (the hash
+    seed and the embedded AWS's answers vary a little). It leaves out the kernel's share (the
+    files read, the sockets) and what memory stalls cost, which a time includes."""
+    out = subprocess.run(
+        [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            sys.executable,
+            "-S",
+            "-I",
+            "-B",
+            "-c",
+            code,
+        ],
+        env={**env, "CF_BENCH_SPEC": json.dumps(spec, default=str)},
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+    if out.returncode or not found or "CF_BENCH " not in out.stdout:
+        name = spec.get("module", "floor")
+        raise RuntimeError(f"{name} under valgrind: exit {out.returncode}: {out.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def _counting() -> bool:
+    """Whether to count instructions: asked for (the default) and valgrind installed."""
+    return INSTRUCTIONS and shutil.which("valgrind") is not None
+
+
 def _calls(calls: list[list[Any]]) -> str:
     """The requests, in words: dynamodb.Query x16, events.PutEvents."""
     names = [f"{service}.{operation}" for service, operation, _ in calls]
@@ -488,6 +537,7 @@ class Row:
     fastest: float  # the least CPU time of its runs over the least of the floor's (see _compare)
     handler_wall: float  # the parent's wall time per process, interpreter start and exit included
     floor_wall: float
+    instructions: float | None  # the function's instructions over the floor's (None: not counted)
     note: str
 
     @property
@@ -504,13 +554,14 @@ class Row:
             f" {(self.handler - self.imported) * 1000:>6.0f}"
             f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  {verdict}"
             f" {self.cpu_ratio:>5.2f} {self.fastest:>5.2f}"
+            f" {'-' if self.instructions is None else f'{self.instructions:.3f}':>5}"
             f" {self.handler_wall * 1000:>6.0f} {self.floor_wall * 1000:>6.0f}  {self.note}"
         )
 
 
 HEAD = (
     f"  {'function':<16} {'handler':>7} {'import':>7} {'init+':>6} {'floor':>6} {'ratio':>6}"
-    f"  {'budget':<11} {'cpu':>5} {'fast':>5}"
+    f"  {'budget':<11} {'cpu':>5} {'fast':>5} {'instr':>5}"
     f" {'wall:h':>6} {'wall:f':>6}  event -> answer; its requests (the floor makes the same)"
 )
 
@@ -560,8 +611,6 @@ def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer
 def _hooks() -> Path:
     """A folder with the SnapStart hooks library (``snapshot_restore_py``, one module), which
     Lambda's managed runtime ships: a copy of the dev environment's, beside the runtime stand-in."""
-    import shutil
-
     import snapshot_restore_py
 
     folder = ROOT / "build" / "snapstart-hooks"
@@ -604,6 +653,17 @@ def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls
     def fastest(rs: list[tuple[dict[str, Any], float]]) -> float:
         return min(float(r["cpu"]) for r, _ in rs)
 
+    # One count each, after the timed rounds (a count does not move with load, so one is enough).
+    # A restored row is not counted: its process runs the import and the hooks before its clock
+    # starts, and a count cannot leave them out.
+    counted = _counting()
+    floor_count = _instructions(floor_code, fenv, floor_spec) if counted else 0
+
+    def instructions(m: Measured) -> float | None:
+        if not counted or m.spec.get("restore"):
+            return None
+        return _instructions(m.code, fenv, m.spec) / floor_count
+
     return [
         Row(
             function=m.name,
@@ -615,6 +675,7 @@ def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls
             fastest=fastest(out) / fastest(floor),
             handler_wall=med(out, "wall"),
             floor_wall=med(floor, "wall"),
+            instructions=instructions(m),
             note=m.note,
         )
         for m, out in zip(measured, runs, strict=True)
@@ -630,6 +691,9 @@ def main() -> None:
     api_functions = {r.function for r in ROUTES}
     runtime = _runtime()
     print(f"  layers {_layers('refund_worker')}, runtime {runtime}; ms, median of {PAIRS} interleaved pairs")
+    if not _counting():
+        why = "COLDSTART_INSTRUCTIONS=0" if not INSTRUCTIONS else "no valgrind: `make valgrind` installs it"
+        print(f"  instr: not counted ({why})")
     os.environ.update(FAKE_AWS)
     with _moto() as endpoint:
         env = provision(endpoint)
