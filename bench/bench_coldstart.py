@@ -184,6 +184,8 @@ print("CF_BENCH " + json.dumps({{"total": t2 - t0, "cpu": c2 - c0}}))
 # package __init__s), and one route with a validated path parameter that makes the floor's
 # requests, logs one line through Powertools' Logger and publishes one metric (as issue 15's
 # item 7 has every API function do; both cost under a millisecond here), and answers a dict.
+# With validation off (the "(no validation)" row) the parameter is a plain str and pydantic is
+# never imported (the parent checks): the difference of the two rows is what validation costs.
 _STACK = (
     """\
 import time
@@ -195,19 +197,19 @@ spec = json.loads(os.environ["CF_BENCH_SPEC"])
 import cancelflow.http
 from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
+{path_import}
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 logger = Logger(service="cancelflow")
 """
     + _CALLS
     + """
-app = APIGatewayHttpResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation={validation})
 t1 = time.perf_counter()
 
 
 @app.get("/v1/orders/<order_id>")  # the cancel function's event (GET /v1/orders/{{order_id}})
-def route(order_id: Annotated[str, Path(pattern=r"^o_[0-9a-f]{{20}}$")]):  # (no response model)
+def route(order_id: {annotation}):  # (no response model)
     calls(spec)
     logger.info("answered", extra={{"order_id": order_id}})
     metric = EphemeralMetrics(service="cancelflow")
@@ -218,7 +220,8 @@ def route(order_id: Annotated[str, Path(pattern=r"^o_[0-9a-f]{{20}}$")]):  # (no
 
 out = app.resolve(spec["event"], None)
 t2, c2 = time.perf_counter(), time.process_time()
-report = {{"import": t1 - t0, "total": t2 - t0, "cpu": c2 - c0, "answer": out["statusCode"]}}
+report = {{"import": t1 - t0, "total": t2 - t0, "cpu": c2 - c0, "answer": out["statusCode"],
+          "pydantic": "pydantic" in sys.modules}}
 print("CF_BENCH " + json.dumps(report))
 """
 )
@@ -619,14 +622,33 @@ def _hooks() -> Path:
     return folder
 
 
-def _stack(case: Case, fenv: dict[str, str], layers: list[str], runtime: str, calls: list[Any]) -> Measured:
+def _stack(
+    case: Case,
+    fenv: dict[str, str],
+    layers: list[str],
+    runtime: str,
+    calls: list[Any],
+    validation: bool = True,
+) -> Measured:
     """The reference process for the API functions' budget (``_STACK``), on the cancel
-    function's event and requests."""
-    code = _STACK.format(paths=[*layers, runtime])
+    function's event and requests; ``validation=False``: the same without Powertools'
+    validation (so without pydantic), the row that says what validation costs (no budget)."""
+    # Without validation the path parameter is a plain str: Powertools' Path is a pydantic FieldInfo.
+    path_import = "from aws_lambda_powertools.event_handler.openapi.params import Path" if validation else ""
+    annotation = 'Annotated[str, Path(pattern=r"^o_[0-9a-f]{20}$")]' if validation else "str"
+    code = _STACK.format(
+        paths=[*layers, runtime], validation=validation, path_import=path_import, annotation=annotation
+    )
     spec = {"event": case.event, **_floor_spec(calls)}
-    answer = _run(code, fenv, spec)[0]["answer"]  # also warms the file cache
+    report = _run(code, fenv, spec)[0]  # also warms the file cache
+    answer = report["answer"]
     if answer != 200:  # a refusal would skip the requests and flatter the row
         raise RuntimeError(f"(stack): answered {answer}")
+    if report["pydantic"] != validation:  # the rows say what validation, so pydantic, costs
+        raise RuntimeError(f"(stack, validation {validation}): pydantic imported: {report['pydantic']}")
+    if not validation:
+        note = f"the same stack with validation off (no pydantic); reference, no budget -> {answer}"
+        return Measured("(no validation)", None, note, code, spec)
     note = f"Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> {answer}"
     return Measured("(stack)", API_BUDGET, note, code, spec)
 
@@ -712,6 +734,7 @@ def main() -> None:
                 measured.append(_restored(function, paths, fenv, probe["answer"]))
             if case.function == "cancel_api":  # what the API functions' budget is measured against
                 measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls))
+                measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls, validation=False))
             for row in _compare(measured, fenv, str(runtime), calls):
                 print(row.line(), flush=True)
 
