@@ -23,7 +23,9 @@ row, ``(stack)``: the design card's HTTP stack with no
 cancelflow code in it (``_STACK``: Powertools' resolver with validation on, so pydantic, and its
 Logger and one metric; one route with a validated path parameter, making the cancel function's
 requests). Its ratio is what any API function built on that stack pays before a line of its
-own, against the same floor and the same budget.
+own, against the same floor and the same budget. After it, ``(no validation)``: the same stack
+with Powertools' validation off and so without pydantic (no budget), which says what
+validation costs.
 
 After each API function, ``(restored)``: the same process as an environment SnapStart restored
 (prod runs the API functions so), timed from after the runtime's hooks (before the snapshot:
