@@ -47,8 +47,9 @@ the medians), and the parent's wall time per process (interpreter start and exit
 Medians of ``PAIRS`` interleaved pairs, so machine load hits both alike. ``COLDSTART_PAIRS=n``
 takes more; ``COLDSTART_FUNCTIONS=a,b`` measures some.
 
-``instr``: the function's process's instructions over the floor's, start to exit, each counted
-once under valgrind (``_instructions``; ``make bench`` installs it). A time on this shared
+``instr``: the function's process's instructions over the floor's, over the span the clock
+measures (a bare interpreter's start is taken off both, and each ends at its report), each
+counted once under valgrind (``_instructions``; ``make bench`` installs it). A time on this shared
 machine moves by a third between minutes; this count moves by 0.2% between runs, so a step's
 saving shows in it however busy the machine is. It leaves out the kernel's share (files read,
 sockets) and memory stalls, so it is the reproducible figure beside the times: the budget
@@ -488,35 +489,51 @@ def _run(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[dict[str
     return json.loads(lines[-1].removeprefix("CF_BENCH ")), wall
 
 
-def _instructions(code: str, env: dict[str, str], spec: dict[str, Any]) -> int:
-    """The instructions the process executes in user space, start to exit (valgrind's
+# Appended to a counted process: it ends at its report, as the clock does (Lambda keeps the
+# process, so its exit is paid by no request; an interpreter's shutdown is about 100 M
+# instructions here, common to both sides, and would pull every ratio towards 1).
+_EXIT = "\nsys.stdout.flush()\nos._exit(0)\n"
+_BARE = "import sys, os" + _EXIT  # the interpreter's start, before any clock: taken off both sides
+
+
+def _valgrind(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[int, str]:
+    """The instructions the process executes in user space, and what it printed (valgrind's
     cachegrind without its cache model: an exact count, not a sample). Unlike a time it does
     not move with the machine's load: three runs of one process agree within 0.2% (the hash
     seed and the embedded AWS's answers vary a little). It leaves out the kernel's share (the
     files read, the sockets) and what memory stalls cost, which a time includes."""
+    valgrind = shutil.which("valgrind")  # the child's environment has no PATH of its own
+    assert valgrind is not None  # (_counting checked)
+    flags = ["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
     out = subprocess.run(
-        [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=no",
-            "--cachegrind-out-file=/dev/null",
-            sys.executable,
-            "-S",
-            "-I",
-            "-B",
-            "-c",
-            code,
-        ],
+        [valgrind, *flags, sys.executable, "-S", "-I", "-B", "-c", code],
         env={**env, "CF_BENCH_SPEC": json.dumps(spec, default=str)},
         cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
     )
     found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
-    if out.returncode or not found or "CF_BENCH " not in out.stdout:
+    if out.returncode or not found:
         name = spec.get("module", "floor")
         raise RuntimeError(f"{name} under valgrind: exit {out.returncode}: {out.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return int(found.group(1).replace(",", "")), out.stdout
+
+
+def _instructions(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The instructions of the span the clock measures (the process's first line to its
+    report), and its report."""
+    count, stdout = _valgrind(code + _EXIT, env, spec)
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("CF_BENCH ")]
+    if not lines:
+        raise RuntimeError(f"{spec.get('module', 'floor')} under valgrind: no report: {stdout[-2000:]}")
+    return count - _bare(), json.loads(lines[-1].removeprefix("CF_BENCH "))
+
+
+@functools.cache
+def _bare() -> int:
+    """A bare interpreter's start and immediate exit (the same flags), once per run: the part
+    of a count that precedes the clock."""
+    return _valgrind(_BARE, {"PATH": os.environ.get("PATH", "")}, {})[0]
 
 
 def _counting() -> bool:
@@ -552,7 +569,7 @@ class Row:
 
     def counted(self) -> str:
         """The instruction ratio, with its own mark against the budget: the time's verdict
-        flips with the machine's load (cancel 1.30 OK in one run, 1.66 OVER in the next), the
+        flips with the machine's load (cancel 1.66 OVER in one run, 1.30 OK in the next), the
         count's does not."""
         if self.instructions is None:
             return "-"
@@ -594,6 +611,16 @@ class Measured(NamedTuple):
     note: str
     code: str
     spec: dict[str, Any]
+    # What each of its reports must say (its answer; for the stack rows, whether pydantic was
+    # imported): a run that refused or took another path would skip work and flatter the row.
+    expect: dict[str, Any]
+
+
+def _checked(m: Measured, report: dict[str, Any]) -> dict[str, Any]:
+    wrong = {k: report.get(k) for k, v in m.expect.items() if report.get(k) != v}
+    if wrong:
+        raise RuntimeError(f"{m.name}: reported {wrong}, not {m.expect}")
+    return report
 
 
 def _function(
@@ -605,7 +632,7 @@ def _function(
     spec = {"module": FUNCTIONS[case.function].module, "event": case.event}
     probe, _ = _run(code, fenv, {**spec, "probe": True})  # also warms the file cache
     note = f"{case.what} -> {json.dumps(probe['answer'])[:60]}; {_calls(probe['calls'])}"
-    return Measured(case.function, budget, note, code, spec), probe
+    return Measured(case.function, budget, note, code, spec, {"answer": probe["answer"]}), probe
 
 
 def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer: Any) -> Measured:
@@ -617,10 +644,9 @@ def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer
     note = "first request after the SnapStart hooks; Lambda's restore itself not included"
     code = _HANDLER.format(paths=[*paths, str(_hooks())])
     spec = {**function.spec, "restore": True}
-    got = _run(code, fenv, spec)[0]["answer"]  # also warms the file cache
-    if got != answer:  # e.g. a refusal after the hooks would skip the work and flatter the row
-        raise RuntimeError(f"{function.name} restored: answered {got}, not {answer}")
-    return Measured("(restored)", None, note, code, spec)
+    restored = Measured("(restored)", None, note, code, spec, {"answer": answer})
+    _checked(restored, _run(code, fenv, spec)[0])  # also warms the file cache
+    return restored
 
 
 @functools.cache  # one copy per bench run, not one per API function
@@ -653,17 +679,15 @@ def _stack(
         paths=[*layers, runtime], validation=validation, path_import=path_import, annotation=annotation
     )
     spec = {"event": case.event, **_floor_spec(calls)}
-    report = _run(code, fenv, spec)[0]  # also warms the file cache
-    answer = report["answer"]
-    if answer != 200:  # a refusal would skip the requests and flatter the row
-        raise RuntimeError(f"(stack): answered {answer}")
-    if report["pydantic"] != validation:  # the rows say what validation, so pydantic, costs
-        raise RuntimeError(f"(stack, validation {validation}): pydantic imported: {report['pydantic']}")
-    if not validation:
-        note = f"the same stack with validation off (no pydantic); reference, no budget -> {answer}"
-        return Measured("(no validation)", None, note, code, spec)
-    note = f"Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> {answer}"
-    return Measured("(stack)", API_BUDGET, note, code, spec)
+    expect = {"answer": 200, "pydantic": validation}  # the rows say what validation, so pydantic, costs
+    if validation:
+        note = "Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> 200"
+        stack = Measured("(stack)", API_BUDGET, note, code, spec, expect)
+    else:
+        note = "the same stack with validation off (no pydantic); reference, no budget -> 200"
+        stack = Measured("(no validation)", None, note, code, spec, expect)
+    _checked(stack, _run(code, fenv, spec)[0])  # also warms the file cache
+    return stack
 
 
 def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls: list[Any]) -> list[Row]:
@@ -676,7 +700,8 @@ def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls
     floor: list[tuple[dict[str, Any], float]] = []
     for _ in range(PAIRS):
         for m, out in zip(measured, runs, strict=True):
-            out.append(_run(m.code, fenv, m.spec))
+            report, wall = _run(m.code, fenv, m.spec)
+            out.append((_checked(m, report), wall))
         floor.append(_run(floor_code, fenv, floor_spec))
 
     def med(rs: list[tuple[dict[str, Any], float]], key: str) -> float:
@@ -692,12 +717,14 @@ def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls
     # A restored row is not counted: its process runs the import and the hooks before its clock
     # starts, and a count cannot leave them out.
     counted = _counting()
-    floor_count = _instructions(floor_code, fenv, floor_spec) if counted else 0
+    floor_count = _instructions(floor_code, fenv, floor_spec)[0] if counted else 0
 
     def instructions(m: Measured) -> float | None:
         if not counted or m.spec.get("restore"):
             return None
-        return _instructions(m.code, fenv, m.spec) / floor_count
+        count, report = _instructions(m.code, fenv, m.spec)
+        _checked(m, report)  # one run, so one refusal would be the row
+        return count / floor_count
 
     return [
         Row(
