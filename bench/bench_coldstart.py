@@ -473,20 +473,34 @@ _SWEEPS = ("expire_orders", "complete_orders", "flag_refunds", "flag_reviews")
 # ---------------------------------------------------------------- running
 
 
-def _run(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[dict[str, Any], float]:
-    t = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-S", "-I", "-B", "-c", code],
+def _process(
+    code: str, env: dict[str, str], spec: dict[str, Any], under: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """A measured process, timed or counted alike (``under``: the counter's command line): the
+    runtime's flags (no site, isolated, no bytecode written), its environment and the spec."""
+    return subprocess.run(
+        [*under, sys.executable, "-S", "-I", "-B", "-c", code],
         env={**env, "CF_BENCH_SPEC": json.dumps(spec, default=str)},
         cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
     )
-    wall = time.perf_counter() - t
+
+
+def _report(out: subprocess.CompletedProcess[str], spec: dict[str, Any]) -> dict[str, Any]:
+    """The process's report (its last ``CF_BENCH`` line); a failed process fails the bench."""
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("CF_BENCH ")]
     if out.returncode or not lines:
         raise RuntimeError(f"{spec.get('module', 'floor')}: exit {out.returncode}: {out.stderr[-2000:]}")
-    return json.loads(lines[-1].removeprefix("CF_BENCH ")), wall
+    report: dict[str, Any] = json.loads(lines[-1].removeprefix("CF_BENCH "))
+    return report
+
+
+def _run(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    t = time.perf_counter()
+    out = _process(code, env, spec)
+    wall = time.perf_counter() - t
+    return _report(out, spec), wall
 
 
 # Appended to a counted process: it ends at its report, as the clock does (Lambda keeps the
@@ -496,37 +510,30 @@ _EXIT = "\nsys.stdout.flush()\nos._exit(0)\n"
 _BARE = "import sys, os" + _EXIT  # the interpreter's start, before any clock: taken off both sides
 
 
-def _valgrind(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[int, str]:
-    """The instructions the process executes in user space, and what it printed (valgrind's
+def _valgrind(
+    code: str, env: dict[str, str], spec: dict[str, Any]
+) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """The instructions the process executes in user space, and the process (valgrind's
     cachegrind without its cache model: an exact count, not a sample). Unlike a time it does
     not move with the machine's load: three runs of one process agree within 0.2% (the hash
     seed and the embedded AWS's answers vary a little). It leaves out the kernel's share (the
     files read, the sockets) and what memory stalls cost, which a time includes."""
     valgrind = shutil.which("valgrind")  # the child's environment has no PATH of its own
     assert valgrind is not None  # (_counting checked)
-    flags = ["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
-    out = subprocess.run(
-        [valgrind, *flags, sys.executable, "-S", "-I", "-B", "-c", code],
-        env={**env, "CF_BENCH_SPEC": json.dumps(spec, default=str)},
-        cwd=tempfile.gettempdir(),
-        capture_output=True,
-        text=True,
-    )
+    flags = ("--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+    out = _process(code, env, spec, under=(valgrind, *flags))
     found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if out.returncode or not found:
         name = spec.get("module", "floor")
         raise RuntimeError(f"{name} under valgrind: exit {out.returncode}: {out.stderr[-2000:]}")
-    return int(found.group(1).replace(",", "")), out.stdout
+    return int(found.group(1).replace(",", "")), out
 
 
 def _instructions(code: str, env: dict[str, str], spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The instructions of the span the clock measures (the process's first line to its
     report), and its report."""
-    count, stdout = _valgrind(code + _EXIT, env, spec)
-    lines = [ln for ln in stdout.splitlines() if ln.startswith("CF_BENCH ")]
-    if not lines:
-        raise RuntimeError(f"{spec.get('module', 'floor')} under valgrind: no report: {stdout[-2000:]}")
-    return count - _bare(), json.loads(lines[-1].removeprefix("CF_BENCH "))
+    count, out = _valgrind(code + _EXIT, env, spec)
+    return count - _bare(), _report(out, spec)
 
 
 @functools.cache
@@ -567,25 +574,23 @@ class Row:
     def ratio(self) -> float:
         return self.handler / self.floor
 
+    def _mark(self, ratio: float) -> str:
+        return "" if self.budget is None else ("OK" if ratio <= self.budget else "OVER")
+
     def counted(self) -> str:
         """The instruction ratio, with its own mark against the budget: the time's verdict
         flips with the machine's load (cancel 1.66 OVER in one run, 1.30 OK in the next), the
         count's does not."""
         if self.instructions is None:
             return "-"
-        if self.budget is None:
-            return f"{self.instructions:.3f}"
-        return f"{self.instructions:.3f} {'OK' if self.instructions <= self.budget else 'OVER'}"
+        return f"{self.instructions:.3f} {self._mark(self.instructions)}"
 
     def line(self) -> str:
-        if self.budget is None:
-            verdict = f"{'-':<11}"
-        else:
-            verdict = f"<= {self.budget:.1f} {'OK' if self.ratio <= self.budget else 'OVER':<4}"
+        verdict = "-" if self.budget is None else f"<= {self.budget:.1f} {self._mark(self.ratio)}"
         return (
             f"  {self.function:<16} {self.handler * 1000:>7.0f} {self.imported * 1000:>7.0f}"
             f" {(self.handler - self.imported) * 1000:>6.0f}"
-            f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  {verdict}"
+            f" {self.floor * 1000:>6.0f} {self.ratio:>6.2f}  {verdict:<11}"
             f" {self.cpu_ratio:>5.2f} {self.fastest:>5.2f}"
             f" {self.counted():<10}"
             f" {self.handler_wall * 1000:>6.0f} {self.floor_wall * 1000:>6.0f}  {self.note}"
@@ -635,7 +640,7 @@ def _function(
     return Measured(case.function, budget, note, code, spec, {"answer": probe["answer"]}), probe
 
 
-def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer: Any) -> Measured:
+def _restored(function: Measured, paths: list[str]) -> Measured:
     """The same function as an environment SnapStart restored (prod's API functions): the
     handler imported and the runtime's hooks run (before the snapshot: every route registered,
     botocore read; after the restore: clients dropped, random reseeded), untimed, as Lambda does
@@ -644,9 +649,7 @@ def _restored(function: Measured, paths: list[str], fenv: dict[str, str], answer
     note = "first request after the SnapStart hooks; Lambda's restore itself not included"
     code = _HANDLER.format(paths=[*paths, str(_hooks())])
     spec = {**function.spec, "restore": True}
-    restored = Measured("(restored)", None, note, code, spec, {"answer": answer})
-    _checked(restored, _run(code, fenv, spec)[0])  # also warms the file cache
-    return restored
+    return Measured("(restored)", None, note, code, spec, function.expect)  # the function's answer
 
 
 @functools.cache  # one copy per bench run, not one per API function
@@ -663,7 +666,6 @@ def _hooks() -> Path:
 
 def _stack(
     case: Case,
-    fenv: dict[str, str],
     layers: list[str],
     runtime: str,
     calls: list[Any],
@@ -682,12 +684,9 @@ def _stack(
     expect = {"answer": 200, "pydantic": validation}  # the rows say what validation, so pydantic, costs
     if validation:
         note = "Powertools' HTTP resolver (validation on), Logger, a metric; no cancelflow code -> 200"
-        stack = Measured("(stack)", API_BUDGET, note, code, spec, expect)
-    else:
-        note = "the same stack with validation off (no pydantic); reference, no budget -> 200"
-        stack = Measured("(no validation)", None, note, code, spec, expect)
-    _checked(stack, _run(code, fenv, spec)[0])  # also warms the file cache
-    return stack
+        return Measured("(stack)", API_BUDGET, note, code, spec, expect)
+    note = "the same stack with validation off (no pydantic); reference, no budget -> 200"
+    return Measured("(no validation)", None, note, code, spec, expect)
 
 
 def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls: list[Any]) -> list[Row]:
@@ -695,7 +694,9 @@ def _compare(measured: list[Measured], fenv: dict[str, str], runtime: str, calls
     every process once, so a busy moment slows them all alike."""
     floor_code = _FLOOR.format(paths=[runtime])
     floor_spec = _floor_spec(calls)
-    _run(floor_code, fenv, floor_spec)
+    _run(floor_code, fenv, floor_spec)  # each process once untimed: the file cache warm for all
+    for m in measured:
+        _checked(m, _run(m.code, fenv, m.spec)[0])
     runs: list[list[tuple[dict[str, Any], float]]] = [[] for _ in measured]
     floor: list[tuple[dict[str, Any], float]] = []
     for _ in range(PAIRS):
@@ -771,10 +772,10 @@ def main() -> None:
             calls = probe["calls"]
             measured = [function]
             if fn.name in api_functions:  # prod runs them with SnapStart (infra.functions)
-                measured.append(_restored(function, paths, fenv, probe["answer"]))
+                measured.append(_restored(function, paths))
             if case.function == "cancel_api":  # what the API functions' budget is measured against
-                measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls))
-                measured.append(_stack(case, fenv, paths[1:-1], str(runtime), calls, validation=False))
+                measured.append(_stack(case, paths[1:-1], str(runtime), calls))
+                measured.append(_stack(case, paths[1:-1], str(runtime), calls, validation=False))
             for row in _compare(measured, fenv, str(runtime), calls):
                 print(row.line(), flush=True)
 
