@@ -58,21 +58,24 @@ lock: $(UV)
 	cd infra/cli && npm install --package-lock-only --ignore-scripts
 	cd web && npm install --package-lock-only --ignore-scripts
 
+# How Debian packages are installed when missing (as root): chromium and a CJK font, spin, valgrind.
+APT_INSTALL := (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
 # Debian's chromium for Playwright (its own browser download is blocked here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "==> installing chromium (apt)"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(APT_INSTALL) chromium >/dev/null; }
 	@# a small CJK font, so the console's Chinese text renders in the screenshots (not as boxes)
 	@fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || { \
 	  echo "==> installing a CJK font (apt)"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; }
+	  $(APT_INSTALL) fonts-wqy-microhei >/dev/null || true; }
 
 # Debian's spin (and a C compiler for the verifiers it writes) for the model check (tests/model).
 spin:
 	@command -v spin >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || { \
 	  echo "==> installing spin and gcc (apt)"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spin gcc >/dev/null; }
+	  $(APT_INSTALL) spin gcc >/dev/null; }
 
 # The customer page's client library and its tools (openapi-fetch, openapi-typescript, tsc, axe-core),
 # pinned in web/package.json and its lock.
@@ -128,7 +131,7 @@ bench: setup valgrind
 valgrind:
 	@command -v valgrind >/dev/null 2>&1 || { \
 	  echo "==> installing valgrind (apt)"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null \
+	  $(APT_INSTALL) valgrind >/dev/null \
 	  || echo "    valgrind not installed: the cold-start bench prints the times alone"; }
 
 # One refund and one query against a provider's sandbox (docs/refunds.md, "Going live"); it refuses
